@@ -1,0 +1,57 @@
+/**
+ * Names both sides of the deployment agree on: the CDK constructs in lib/ set
+ * them, the handlers in lambdas/ read them. Nothing here has behaviour.
+ */
+
+/** Environment variables the Lambda handlers read (parsed in lambdas/config.ts). */
+export const ENV = {
+  stateTable: 'FEATURELAKE_STATE_TABLE',
+  eventStream: 'FEATURELAKE_EVENT_STREAM',
+  adminSecretArn: 'FEATURELAKE_ADMIN_SECRET_ARN',
+  athenaWorkgroup: 'FEATURELAKE_ATHENA_WORKGROUP',
+  glueDatabase: 'FEATURELAKE_GLUE_DATABASE',
+} as const;
+
+/**
+ * The single DynamoDB state table. Items are keyed `pk`/`sk`; lookups by key go
+ * through sparse GSIs so that creating an environment is one conditional write
+ * (dynalite has no transactions, and neither do we need them).
+ */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expires_at',
+  byTrackingKey: { indexName: 'by-tracking-key', partitionKey: 'tracking_key' },
+  byApiKeyHash: { indexName: 'by-api-key-hash', partitionKey: 'api_key_hash' },
+} as const;
+
+/** Which Lambda serves a route; the HTTP API and the local server both read ROUTES. */
+export type HandlerName = 'tracking' | 'admin' | 'health';
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway HTTP API path syntax: `{name}` is one path segment. */
+  readonly path: string;
+  readonly handler: HandlerName;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', handler: 'health' },
+  { method: 'POST', path: '/admin/v1/environments', handler: 'admin' },
+  { method: 'POST', path: '/admin/v1/sql', handler: 'admin' },
+  // One route for every tracking method, so that an unknown method reaches the
+  // handler and gets a 400 naming it, rather than API Gateway's bare 404.
+  { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
+];
+
+/** Handler entry files, relative to the repository root. */
+export const HANDLER_ENTRIES: Record<HandlerName, string> = {
+  tracking: 'lambdas/handlers/tracking.ts',
+  admin: 'lambdas/handlers/admin.ts',
+  health: 'lambdas/handlers/health.ts',
+};
+
+/** Largest request body the tracking API accepts (bytes). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Most calls in one `bulk` request. */
+export const MAX_BULK_CALLS = 1000;

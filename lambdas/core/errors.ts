@@ -1,0 +1,123 @@
+/**
+ * Domain errors. Each carries the HTTP status it maps to; `errorBody` renders any
+ * of them in the one error shape all our JSON APIs share (seed 002):
+ * `{"errors": [{"error", "error_code", "message", "details"}]}`.
+ * Validation errors add `field` to each entry, naming what failed.
+ */
+
+export interface FieldProblem {
+  /** Path of the failing field as the client sent it, e.g. `userId`, `[3].attributes`, `Content-Type`. */
+  readonly field: string;
+  readonly problem: string;
+}
+
+export interface ErrorEntry {
+  error: string;
+  error_code: string;
+  message: string;
+  details: string | null;
+  field?: string;
+}
+
+export interface ErrorBody {
+  errors: ErrorEntry[];
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Resource not found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+};
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  toBody(): ErrorBody {
+    return {
+      errors: [
+        { error: REASONS[this.status] ?? 'Error', error_code: String(this.status), message: this.message, details: null },
+      ],
+    };
+  }
+}
+
+/** The client sent something we cannot accept; retrying the same request will not help. */
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  constructor(readonly problems: readonly FieldProblem[]) {
+    super(problems.map((p) => `${p.field}: ${p.problem}`).join('; '));
+  }
+  override toBody(): ErrorBody {
+    return {
+      errors: this.problems.map((p) => ({
+        error: 'Bad Request',
+        error_code: '400',
+        message: 'The request is invalid.',
+        details: `${p.field}: ${p.problem}`,
+        field: p.field,
+      })),
+    };
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+  constructor(readonly details: string | null = null) {
+    super('You are not authorized to perform the requested action.');
+  }
+  override toBody(): ErrorBody {
+    return { errors: [{ error: 'Unauthorized', error_code: '401', message: this.message, details: this.details }] };
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+  override toBody(): ErrorBody {
+    const entry: ErrorEntry = { error: 'Resource not found', error_code: '404', message: this.message, details: null };
+    if (this.field) entry.field = this.field;
+    return { errors: [entry] };
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+}
+
+/** The event could not be made durable: the one 500 a tracking client should retry. */
+export class DurabilityError extends DomainError {
+  readonly status = 500;
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps anything thrown to a status and body; unknown errors become an opaque 500. */
+export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) return { status: error.status, body: error.toBody() };
+  return {
+    status: 500,
+    body: {
+      errors: [
+        {
+          error: 'Internal Server Error',
+          error_code: '500',
+          message: 'Something went wrong on our side; the request can be retried.',
+          details: null,
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import type { Environment } from '../core/environments.ts';
+
+/** Environments and their keys (the secret API key only as a hash). */
+export interface EnvironmentStore {
+  /** Writes a new environment; fails if its id already exists. */
+  create(environment: Environment): Promise<void>;
+  get(environmentId: string): Promise<Environment | undefined>;
+  findByTrackingKey(trackingKey: string): Promise<Environment | undefined>;
+  findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined>;
+  findByName(name: string): Promise<Environment | undefined>;
+}

@@ -1,0 +1,10 @@
+import type { LakeEvent } from '../core/event-schema.ts';
+
+/** Where accepted tracking calls go. */
+export interface EventSink {
+  /**
+   * Resolves only once every event is durable (Firehose accepted every record;
+   * locally, appended and fsynced). Rejects with `DurabilityError` otherwise.
+   */
+  putEvents(events: readonly LakeEvent[]): Promise<void>;
+}
