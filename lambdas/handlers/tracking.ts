@@ -1,2 +1,59 @@
-// Being written in this session (core tracking/admin handlers): makeHandler(deps) + handler.
-export const handler = async () => ({ statusCode: 503, body: '' });
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../core/errors.ts';
+import type { Environment } from '../core/environments.ts';
+import { trackingEvents } from '../core/tracking.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import type { Clock } from '../ports/clock.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { EnvironmentStore } from '../ports/environment-store.ts';
+import type { EventSink } from '../ports/event-sink.ts';
+import { header, httpHandler, json } from './http.ts';
+
+export interface TrackingDeps {
+  readonly sink: EventSink;
+  readonly environments: Pick<EnvironmentStore, 'findByTrackingKey'>;
+  readonly clock?: Clock;
+  /** How long a tracking key lookup is remembered. @default 60 s */
+  readonly keyCacheMs?: number;
+}
+
+/** `POST /{trackingKey}/{method}`: seed 001. A 200 means every event of the call is durable. */
+export function makeHandler(deps: TrackingDeps) {
+  const clock = deps.clock ?? systemClock;
+  // Tracking keys never change owner, so a short cache spares a DynamoDB read per call.
+  const keys = new TtlCache<Environment | undefined>(deps.keyCacheMs ?? 60_000);
+  return httpHandler(async (event) => {
+    const method = event.pathParameters?.method ?? '';
+    const trackingKey = event.pathParameters?.trackingKey ?? '';
+    const environment = await keys.get(trackingKey, (key) => deps.environments.findByTrackingKey(key));
+    if (!environment) throw new NotFoundError(`Unknown tracking key "${trackingKey}".`, 'trackingKey');
+    const events = trackingEvents(
+      {
+        method,
+        contentType: header(event, 'content-type'),
+        body: event.body,
+        isBase64Encoded: event.isBase64Encoded,
+      },
+      { appId: environment.environment_id },
+      clock.now(),
+    );
+    await deps.sink.putEvents(events);
+    return json(200, method === 'bulk' ? { success: true, accepted: events.length } : { success: true });
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'eventStream']);
+  return makeHandler({
+    sink: new FirehoseEventSink({ client: new FirehoseClient({}), streamName: config.eventStream }),
+    environments: new DynamoDbEnvironmentStore({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      tableName: config.stateTable,
+    }),
+  });
+});

@@ -7,5 +7,4 @@ export interface EnvironmentStore {
   get(environmentId: string): Promise<Environment | undefined>;
   findByTrackingKey(trackingKey: string): Promise<Environment | undefined>;
   findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined>;
-  findByName(name: string): Promise<Environment | undefined>;
 }

@@ -1,0 +1,199 @@
+/**
+ * The local stack: `npm start`. One process runs dynalite (DynamoDB), s3rver (S3),
+ * the durable event log with Parquet compaction (Firehose), DuckDB (Athena) and
+ * the local API Gateway in front of the very Lambda handlers that deploy.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import { ROUTES } from '../lambdas/core/contract.ts';
+import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
+import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
+import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
+import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
+import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
+import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
+import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
+import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
+import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
+import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
+import type { Clock } from '../lambdas/ports/clock.ts';
+
+export const LOCAL_STATE_TABLE = 'featurelake-state';
+export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
+/** dynalite and s3rver check nothing but that credentials are present. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const LOCAL_REGION = 'us-east-1';
+
+export interface LocalStackOptions {
+  /** Where every byte of state lives. @default $FEATURELAKE_HOME or .featurelake */
+  readonly home?: string;
+  /** @default $PORT or 3000; 0 picks a free port */
+  readonly port?: number;
+  readonly host?: string;
+  readonly clock?: Clock;
+}
+
+export interface DemoEnvironment {
+  environment_id: string;
+  name: string;
+  plan: string;
+  app_token: string;
+  tracking_key: string;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly home: string;
+  readonly adminToken: string;
+  readonly demo: DemoEnvironment;
+  /** Set only on the start that created the demo environment: its API key is shown once. */
+  readonly demoApiKey: string | undefined;
+  readonly dynamoEndpoint: string;
+  readonly s3Endpoint: string;
+  close(): Promise<void>;
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolveUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const home = resolve(options.home ?? process.env.FEATURELAKE_HOME ?? '.featurelake');
+  await mkdir(home, { recursive: true });
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const adminToken = await FileAdminTokenSource.open(join(home, 'admin-token'));
+
+    const dynamo = dynalite({ path: join(home, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamoEndpoint = await listen(dynamo);
+    closers.push(() => new Promise<void>((done) => dynamo.close(() => done())));
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    closers.push(() => dynamoClient.destroy());
+    await ensureStateTable(dynamoClient, LOCAL_STATE_TABLE);
+    const environments = new DynamoDbEnvironmentStore({
+      client: DynamoDBDocumentClient.from(dynamoClient),
+      tableName: LOCAL_STATE_TABLE,
+    });
+
+    await mkdir(join(home, 's3'), { recursive: true });
+    const s3 = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: join(home, 's3'),
+      configureBuckets: [{ name: LOCAL_EXPORTS_BUCKET, configs: [] }],
+    });
+    const s3Address = await s3.run();
+    closers.push(() => s3.close());
+
+    const lakeDir = join(home, 'lake');
+    const compactor = await DuckDbLakeCompactor.open(lakeDir);
+    closers.push(() => compactor.close());
+    const sink = await DurableLogEventSink.open({
+      logDir: join(home, 'log'),
+      compact: compactor.compact,
+      onError: (error) => console.error('event log compaction failed (will retry):', error),
+    });
+    closers.push(() => sink.close());
+    const queryEngine = await DuckDbQueryEngine.open({ lakeDir, beforeQuery: () => sink.flushToLake() });
+    closers.push(() => queryEngine.close());
+
+    const { demo, apiKey } = await ensureDemoEnvironment(home, environments, options.clock);
+
+    const api = new ApiGatewayServer(ROUTES, {
+      health: makeHealthHandler(),
+      tracking: makeTrackingHandler({ sink, environments, clock: options.clock }),
+      admin: makeAdminHandler({ environments, queryEngine, adminToken, clock: options.clock }),
+    });
+    const port = options.port ?? Number(process.env.PORT ?? 3000);
+    const url = await api.listen(port, options.host ?? '127.0.0.1');
+    closers.push(() => api.close());
+
+    return {
+      url,
+      home,
+      adminToken: await adminToken.token(),
+      demo,
+      demoApiKey: apiKey,
+      dynamoEndpoint,
+      s3Endpoint: `http://${s3Address.address}:${s3Address.port}`,
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The `demo` environment, made on first start. Its public parts are kept in
+ * `demo-environment.json`; its API key exists only as a hash, so it is printed once.
+ */
+async function ensureDemoEnvironment(
+  home: string,
+  environments: DynamoDbEnvironmentStore,
+  clock: Clock | undefined,
+): Promise<{ demo: DemoEnvironment; apiKey: string | undefined }> {
+  const file = join(home, 'demo-environment.json');
+  try {
+    const demo = JSON.parse(await readFile(file, 'utf8')) as DemoEnvironment;
+    if (await environments.get(demo.environment_id)) return { demo, apiKey: undefined };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { stored, created } = newEnvironment({ name: 'demo', plan: 'enterprise' }, clock?.now() ?? new Date());
+  await environments.create(stored);
+  const { api_key, ...demo } = created satisfies CreatedEnvironment;
+  await writeFile(file, `${JSON.stringify(demo, null, 2)}\n`);
+  return { demo, apiKey: api_key };
+}
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack();
+  const lines = [
+    `featurelake local stack on ${stack.url}  (state in ${stack.home})`,
+    `  admin token:   ${join(stack.home, 'admin-token')}`,
+    `  demo environment ${stack.demo.environment_id} (${stack.demo.plan}), app token ${stack.demo.app_token}`,
+    `  tracking key:  ${stack.demo.tracking_key}`,
+    stack.demoApiKey
+      ? `  api key:       ${stack.demoApiKey}   (shown once: only its hash is stored)`
+      : '  api key:       shown on the first start only; make another with `npx featurelake env create`',
+    `  try:  curl -s -X POST ${stack.url}/${stack.demo.tracking_key}/event -H 'Content-Type: application/json' -d '{"event":"Sent message","userId":"u1","companyId":"c1"}'`,
+  ];
+  console.log(lines.join('\n'));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping (compacting the event log first)`);
+    stack.close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error) => {
+    console.error('featurelake: the local stack could not start:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,79 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { STATE_TABLE } from '../../core/contract.ts';
+import type { Environment } from '../../core/environments.ts';
+import type { EnvironmentStore } from '../../ports/environment-store.ts';
+
+const ENV_SK = 'ENVIRONMENT';
+const pk = (environmentId: string) => `ENV#${environmentId}`;
+
+/** Environments in the state table (DynamoDB on AWS, dynalite locally: same adapter). */
+export class DynamoDbEnvironmentStore implements EnvironmentStore {
+  constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {}
+
+  async create(environment: Environment): Promise<void> {
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { [STATE_TABLE.partitionKey]: pk(environment.environment_id), [STATE_TABLE.sortKey]: ENV_SK, ...environment },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Error(`environment ${environment.environment_id} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async get(environmentId: string): Promise<Environment | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { [STATE_TABLE.partitionKey]: pk(environmentId), [STATE_TABLE.sortKey]: ENV_SK },
+      }),
+    );
+    return Item ? toEnvironment(Item) : undefined;
+  }
+
+  findByTrackingKey(trackingKey: string): Promise<Environment | undefined> {
+    return this.findOne(STATE_TABLE.byTrackingKey, trackingKey);
+  }
+
+  findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined> {
+    return this.findOne(STATE_TABLE.byApiKeyHash, apiKeyHash);
+  }
+
+  private async findOne(
+    index: { readonly indexName: string; readonly partitionKey: string },
+    value: string,
+  ): Promise<Environment | undefined> {
+    const { Items } = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: index.indexName,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': index.partitionKey },
+        ExpressionAttributeValues: { ':v': value },
+        Limit: 1,
+      }),
+    );
+    const item = Items?.[0];
+    return item ? toEnvironment(item) : undefined;
+  }
+}
+
+function toEnvironment(item: Record<string, unknown>): Environment {
+  return {
+    environment_id: String(item.environment_id),
+    name: String(item.name),
+    plan: item.plan as Environment['plan'],
+    app_token: String(item.app_token),
+    tracking_key: String(item.tracking_key),
+    api_key_hash: String(item.api_key_hash),
+    created_at: String(item.created_at),
+  };
+}

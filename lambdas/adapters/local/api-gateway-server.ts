@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { HandlerName, RouteSpec } from '../../core/contract.ts';
+
+export type LambdaHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs. */
+const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  readonly spec: RouteSpec;
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+  readonly literalSegments: number;
+}
+
+function compile(spec: RouteSpec): CompiledRoute {
+  const params: string[] = [];
+  const segments = spec.path.split('/').filter(Boolean);
+  const source = segments
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param?.[1]) {
+        params.push(param[1]);
+        return '/([^/]+)';
+      }
+      return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+    })
+    .join('');
+  return {
+    spec,
+    pattern: new RegExp(`^${source || '/'}$`),
+    params,
+    literalSegments: segments.length - params.length,
+  };
+}
+
+const TEXTUAL = /^(?:text\/|application\/(?:json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|$)/i;
+
+function fakeContext(name: string): Context {
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `featurelake-local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:featurelake-local-${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/featurelake-local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * The local API Gateway: serves the route table with the same Lambda handlers the
+ * HTTP API invokes, passing them API Gateway HTTP API (payload v2.0) events. Like
+ * API Gateway, the most specific route wins, unknown routes get `{"message":"Not Found"}`,
+ * and payloads over 10 MB get 413 before a handler runs.
+ */
+export class ApiGatewayServer {
+  private readonly routes: CompiledRoute[];
+  private readonly server: Server;
+
+  constructor(
+    routes: readonly RouteSpec[],
+    private readonly handlers: Record<HandlerName, LambdaHttpHandler>,
+  ) {
+    this.routes = routes.map(compile).sort((a, b) => b.literalSegments - a.literalSegments);
+    this.server = createServer((req, res) => {
+      this.serve(req, res).catch((error) => {
+        console.error('local api gateway:', error);
+        if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+      });
+    });
+    // Clients such as load generators keep connections open between calls, as they would with API Gateway.
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address() as AddressInfo;
+        resolve(`http://${host}:${address.port}`);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      send(res, 413, { message: 'Request Entity Too Large' });
+      return;
+    }
+    const match = this.match(method, url.pathname);
+    if (!match) {
+      send(res, 404, { message: 'Not Found' });
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const textual = TEXTUAL.test(headers['content-type'] ?? '');
+    const now = new Date();
+    const routeKey = `${match.route.spec.method} ${match.route.spec.path}`;
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+      pathParameters: Object.keys(match.params).length ? match.params : undefined,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+      },
+      body: body.length === 0 ? undefined : textual ? body.toString('utf8') : body.toString('base64'),
+      isBase64Encoded: body.length > 0 && !textual,
+    };
+    const result = await this.handlers[match.route.spec.handler](event, fakeContext(match.route.spec.handler));
+    const responseBody = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    res.writeHead(result.statusCode ?? 200, {
+      ...(result.headers as Record<string, string> | undefined),
+      'content-length': Buffer.byteLength(responseBody),
+    });
+    res.end(responseBody);
+  }
+
+  private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | undefined {
+    for (const route of this.routes) {
+      if (route.spec.method !== method) continue;
+      const found = route.pattern.exec(path);
+      if (!found) continue;
+      const params: Record<string, string> = {};
+      route.params.forEach((name, i) => {
+        const raw = found[i + 1] ?? '';
+        try {
+          params[name] = decodeURIComponent(raw);
+        } catch {
+          params[name] = raw;
+        }
+      });
+      return { route, params };
+    }
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > API_GATEWAY_MAX_PAYLOAD) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

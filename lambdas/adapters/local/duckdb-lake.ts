@@ -1,0 +1,224 @@
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBResultReader,
+  DuckDBTypeId,
+  StatementType,
+} from '@duckdb/node-api';
+import { ValidationError } from '../../core/errors.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../core/event-schema.ts';
+import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
+
+/** DuckDB types for the lake columns; Parquet files written with them read back in Athena with the Glue types. */
+const DUCKDB_TYPE: Record<LakeColumnType, string> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+};
+
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** Only for paths this process chose itself (never for values a client sent: those are bound). */
+const pathLiteral = (path: string) => `'${path.replaceAll("'", "''")}'`;
+
+async function openDuckDb(): Promise<DuckDBInstance> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    // No network here, and no surprise downloads: parquet and json are built in.
+    autoinstall_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  // Instants in the lake are UTC, as Athena's are.
+  await connection.run("SET TimeZone = 'UTC'");
+  connection.closeSync();
+  return instance;
+}
+
+/**
+ * Compacts log segments into the lake: `<lakeDir>/events/app_id=…/dt=…/<segment>-<i>.parquet`.
+ * Files are written to a staging folder and renamed into place, so a crash never
+ * leaves a half-written Parquet file where queries read; a segment compacted twice
+ * (crash before its log file was removed) overwrites the same file names.
+ */
+export class DuckDbLakeCompactor {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly lakeDir: string,
+  ) {}
+
+  static async open(lakeDir: string): Promise<DuckDbLakeCompactor> {
+    await rm(join(lakeDir, '_staging'), { recursive: true, force: true });
+    await mkdir(join(lakeDir, EVENTS_TABLE_NAME), { recursive: true });
+    return new DuckDbLakeCompactor(await openDuckDb(), lakeDir);
+  }
+
+  readonly compact = async (segmentPath: string, segmentName: string): Promise<void> => {
+    const staging = join(this.lakeDir, '_staging', segmentName);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(dirname(staging), { recursive: true });
+    const columns = [...EVENT_COLUMNS.map((c) => c.name), ...EVENT_PARTITION_KEYS];
+    const readTypes = EVENT_COLUMNS.map(
+      (c) => `${ident(c.name)}: '${c.type === 'timestamp' ? 'VARCHAR' : DUCKDB_TYPE[c.type]}'`,
+    ).concat(EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: 'VARCHAR'`));
+    const select = columns
+      .map((name) => {
+        const column = EVENT_COLUMNS.find((c) => c.name === name);
+        return column?.type === 'timestamp' ? `CAST(${ident(name)} AS TIMESTAMP) AS ${ident(name)}` : ident(name);
+      })
+      .join(', ');
+    const connection = await this.instance.connect();
+    try {
+      await connection.run(
+        `COPY (SELECT ${select} FROM read_json(${pathLiteral(segmentPath)}, format = 'newline_delimited', columns = {${readTypes.join(', ')}}))
+         TO ${pathLiteral(staging)} (FORMAT parquet, PARTITION_BY (${EVENT_PARTITION_KEYS.map(ident).join(', ')}), FILENAME_PATTERN '${segmentName}-{i}', OVERWRITE true)`,
+      );
+    } finally {
+      connection.closeSync();
+    }
+    for (const file of await listFiles(staging)) {
+      const target = join(this.lakeDir, EVENTS_TABLE_NAME, relative(staging, file));
+      await fsyncPath(file);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(file, target);
+      await fsyncPath(dirname(target));
+    }
+    await rm(staging, { recursive: true, force: true });
+  };
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}
+
+/**
+ * The local Athena: DuckDB over the lake's Parquet files, as the view `events`
+ * with the same columns and `app_id`/`dt` partition columns as the Glue table.
+ * The instance may read and write nothing outside the lake folder, and only a single
+ * SELECT is run, so `POST /admin/v1/sql` is read-only.
+ */
+export class DuckDbQueryEngine implements QueryEngine {
+  private viewHasFiles: boolean | undefined;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly eventsDir: string,
+    private readonly beforeQuery: () => Promise<void>,
+  ) {}
+
+  static async open(options: { lakeDir: string; beforeQuery?: () => Promise<void> }): Promise<DuckDbQueryEngine> {
+    const eventsDir = join(options.lakeDir, EVENTS_TABLE_NAME);
+    await mkdir(eventsDir, { recursive: true });
+    const instance = await openDuckDb();
+    const connection = await instance.connect();
+    try {
+      await connection.run(`SET allowed_directories = [${pathLiteral(`${eventsDir}/`)}]`);
+      await connection.run('SET enable_external_access = false');
+      await connection.run('SET lock_configuration = true');
+    } finally {
+      connection.closeSync();
+    }
+    return new DuckDbQueryEngine(instance, eventsDir, options.beforeQuery ?? (async () => {}));
+  }
+
+  async readRows(sql: string, params: readonly QueryParam[] = [], options: { maxRows?: number } = {}): Promise<QueryRow[]> {
+    await this.beforeQuery();
+    const connection = await this.instance.connect();
+    try {
+      await this.refreshView(connection);
+      let result: DuckDBResultReader;
+      try {
+        const statements = await connection.extractStatements(sql);
+        if (statements.count !== 1) {
+          throw new ValidationError([{ field: 'sql', problem: `must be exactly one statement, got ${statements.count}` }]);
+        }
+        const prepared = await statements.prepare(0);
+        if (prepared.statementType !== StatementType.SELECT) {
+          throw new ValidationError([{ field: 'sql', problem: 'must be a read-only query (SELECT or WITH)' }]);
+        }
+        prepared.bind(params as Parameters<typeof prepared.bind>[0]);
+        result = await prepared.runAndReadUntil(options.maxRows ?? Number.MAX_SAFE_INTEGER);
+      } catch (error) {
+        if (error instanceof ValidationError) throw error;
+        // The lake was readable (beforeQuery and the view succeeded): what fails now is the query text.
+        throw new ValidationError([{ field: 'sql', problem: (error as Error).message.split('\n')[0] ?? 'is invalid' }]);
+      }
+      return toRows(result, options.maxRows);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+
+  private async refreshView(connection: DuckDBConnection): Promise<void> {
+    const files = await connection.runAndReadAll(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM glob(${pathLiteral(`${this.eventsDir}/**/*.parquet`)}) LIMIT 1)`,
+    );
+    const hasFiles = Number(files.getRows()[0]?.[0] ?? 0) > 0;
+    if (hasFiles === this.viewHasFiles) return;
+    const body = hasFiles
+      ? `SELECT * FROM read_parquet(${pathLiteral(`${this.eventsDir}/**/*.parquet`)}, hive_partitioning = true, hive_types = {${EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}})`
+      : `SELECT ${[
+          ...EVENT_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
+          ...EVENT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`),
+        ].join(', ')} WHERE false`;
+    await connection.run(`CREATE OR REPLACE VIEW ${ident(EVENTS_TABLE_NAME)} AS ${body}`);
+    this.viewHasFiles = hasFiles;
+  }
+}
+
+/** Rows as JSON-friendly values: instants as ISO-8601 `Z` strings, safe integers as numbers. */
+function toRows(result: DuckDBResultReader, maxRows: number | undefined): QueryRow[] {
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const rows = result.getRowsJson();
+  const limited = maxRows === undefined ? rows : rows.slice(0, maxRows);
+  return limited.map((row) => {
+    const out: QueryRow = {};
+    names.forEach((name, i) => {
+      const value = row[i];
+      const typeId = types[i]?.typeId;
+      if (value === null || value === undefined) out[name] = null;
+      else if (
+        (typeId === DuckDBTypeId.TIMESTAMP ||
+          typeId === DuckDBTypeId.TIMESTAMP_MS ||
+          typeId === DuckDBTypeId.TIMESTAMP_TZ ||
+          typeId === DuckDBTypeId.TIMESTAMP_S ||
+          typeId === DuckDBTypeId.TIMESTAMP_NS) &&
+        typeof value === 'string'
+      ) {
+        out[name] = isoInstant(value);
+      } else if (
+        (typeId === DuckDBTypeId.BIGINT || typeId === DuckDBTypeId.HUGEINT || typeId === DuckDBTypeId.UBIGINT) &&
+        typeof value === 'string' &&
+        Number.isSafeInteger(Number(value))
+      ) {
+        out[name] = Number(value);
+      } else out[name] = value;
+    });
+    return out;
+  });
+}
+
+/** `2026-01-01 12:00:00.123` (or with `+00`) → `2026-01-01T12:00:00.123Z`. */
+function isoInstant(text: string): string {
+  const parsed = new Date(`${text.replace(' ', 'T').replace(/\+00(:?00)?$/, '')}Z`);
+  return Number.isNaN(parsed.getTime()) ? text : parsed.toISOString();
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { UnauthorizedError, ValidationError, type FieldProblem } from './errors.ts';
+import { sameSecret } from './environments.ts';
+
+/** `Authorization: Bearer <admin token>`, compared in constant time. */
+export function assertAdmin(authorization: string | undefined, adminToken: string): void {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match?.[1] || !sameSecret(match[1], adminToken)) {
+    throw new UnauthorizedError('A valid admin token is required: Authorization: Bearer <admin token>.');
+  }
+}
+
+export const sqlRequest = z.object({
+  sql: z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }).trim().min(1, 'must not be empty'),
+  params: z
+    .array(z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, boolean or null' }), {
+      error: 'must be an array',
+    })
+    .max(100, 'must hold at most 100 values')
+    .optional(),
+});
+
+/** Most rows one admin query returns (it is a look into the lake, not an export). */
+export const MAX_SQL_ROWS = 10_000;
+
+/** Parses a JSON request body with a schema, naming each failing field. */
+export function parseJsonBody<T extends z.ZodType>(schema: T, body: string | undefined, isBase64 = false): z.infer<T> {
+  const text = isBase64 ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? '');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    throw new ValidationError([{ field: 'body', problem: 'must be a JSON object' }]);
+  }
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const problems: FieldProblem[] = result.error.issues.map((issue) => ({
+      field: issue.path.length ? issue.path.map(String).join('.') : 'body',
+      problem: issue.message,
+    }));
+    throw new ValidationError(problems);
+  }
+  return result.data;
+}

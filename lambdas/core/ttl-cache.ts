@@ -1,0 +1,20 @@
+/** A small time-bounded memo for lookups that rarely change (tracking key → environment). */
+export class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
+    const hit = this.entries.get(key);
+    const now = this.now();
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load(key);
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+}
