@@ -227,12 +227,32 @@ describe('AthenaQueryEngine', () => {
       .engine.readRows('SELECT nope FROM events')
       .catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(AthenaQueryError);
-    expect((error as AthenaQueryError).message).toContain("Column 'nope' cannot be resolved");
-    expect((error as AthenaQueryError).reason).toBe("COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved");
-    expect((error as AthenaQueryError).outcome).toBe('FAILED');
-    expect((error as AthenaQueryError).errorCategory).toBe(2);
+    // A fault in the query text (Athena's user-error category) is the client's 400, naming `sql`.
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems).toEqual([
+      { field: 'sql', problem: "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved" },
+    ]);
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
+  });
+
+  it('keeps a failure on Athena’s side (system category) as an AthenaQueryError with its reason', async () => {
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: {
+        Status: {
+          State: 'FAILED',
+          StateChangeReason: 'INTERNAL_ERROR_QUERY_ENGINE: something broke',
+          AthenaError: { ErrorCategory: 1, ErrorType: 401 },
+        },
+      },
+    });
+
+    const error = await engine()
+      .engine.readRows('SELECT 1')
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AthenaQueryError);
+    expect((error as AthenaQueryError).reason).toBe('INTERNAL_ERROR_QUERY_ENGINE: something broke');
+    expect((error as AthenaQueryError).errorCategory).toBe(1);
   });
 
   it('rejects when the query is cancelled', async () => {

@@ -8,7 +8,11 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { ValidationError } from '../../core/errors.ts';
 import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
+
+/** Athena's AthenaError.ErrorCategory for a fault in the query itself. */
+const USER_ERROR = 2;
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 
 /** GetQueryResults returns at most 1,000 rows per page. */
@@ -128,6 +132,13 @@ export class AthenaQueryEngine implements QueryEngine {
           return;
         case 'FAILED':
         case 'CANCELLED':
+          if (status.State === 'FAILED' && status.AthenaError?.ErrorCategory === USER_ERROR) {
+            // The query text is at fault (unknown column, syntax): the caller gets the
+            // same 400 naming `sql` that the local DuckDB engine gives.
+            throw new ValidationError([
+              { field: 'sql', problem: status.StateChangeReason ?? status.AthenaError?.ErrorMessage ?? 'is invalid' },
+            ]);
+          }
           throw new AthenaQueryError(
             queryExecutionId,
             status.State,

@@ -8,6 +8,7 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { ValidationError } from '../../core/errors.ts';
+import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
 import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../core/event-schema.ts';
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 
@@ -122,6 +123,8 @@ export class DuckDbQueryEngine implements QueryEngine {
   }
 
   async readRows(sql: string, params: readonly QueryParam[] = [], options: { maxRows?: number } = {}): Promise<QueryRow[]> {
+    // The same text guard as on Athena, so admin SQL is accepted or refused alike on both.
+    assertReadOnlyQuery(sql);
     await this.beforeQuery();
     const connection = await this.instance.connect();
     try {

@@ -1,0 +1,109 @@
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/core/event-schema.ts';
+import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
+import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
+import { tempHome } from '../support/local-stack.ts';
+
+const homes: string[] = [];
+afterEach(async () => {
+  for (const home of homes.splice(0)) await rm(home, { recursive: true, force: true });
+});
+
+function lakeEvent(id: string, overrides: Partial<LakeEvent> = {}): LakeEvent {
+  return {
+    event_id: id,
+    event_type: 'track',
+    event_name: 'Clicked',
+    user_id: 'u1',
+    company_id: 'c1',
+    feature_id: null,
+    score: null,
+    comment: null,
+    attributes: '{"a":1}',
+    context_active: true,
+    timestamp: '2025-12-01T10:00:00.000Z',
+    received_at: '2025-12-01T10:00:01.000Z',
+    source: 'api',
+    app_id: 'app-1',
+    dt: '2025-12-01',
+    ...overrides,
+  };
+}
+
+async function openLake(home: string) {
+  const compactor = await DuckDbLakeCompactor.open(join(home, 'lake'));
+  const sink = await DurableLogEventSink.open({ logDir: join(home, 'log'), compact: compactor.compact, compactIntervalMs: 60_000 });
+  const engine = await DuckDbQueryEngine.open({ lakeDir: join(home, 'lake'), beforeQuery: () => sink.flushToLake() });
+  return {
+    sink,
+    engine,
+    ids: async () => (await engine.readRows('SELECT event_id FROM events ORDER BY event_id')).map((r) => r.event_id),
+    close: async () => {
+      await sink.close();
+      engine.close();
+      compactor.close();
+    },
+  };
+}
+
+describe('DurableLogEventSink with DuckDB compaction', () => {
+  it('drops the half-written last line a crash leaves, keeping every complete one', async () => {
+    const home = await tempHome();
+    homes.push(home);
+    await mkdir(join(home, 'log'), { recursive: true });
+    const lines = [lakeEvent('e1'), lakeEvent('e2')].map((e) => JSON.stringify(e)).join('\n');
+    const partial = JSON.stringify(lakeEvent('e3')).slice(0, 40);
+    await writeFile(join(home, 'log', 'segment-000000000000001-0000abcd.ndjson'), `${lines}\n${partial}`);
+    const lake = await openLake(home);
+    expect(await lake.ids()).toEqual(['e1', 'e2']);
+    await lake.close();
+  });
+
+  it('compacting a segment again after a crash does not duplicate its rows', async () => {
+    const home = await tempHome();
+    homes.push(home);
+    await mkdir(join(home, 'log'), { recursive: true });
+    const segment = join(home, 'log', 'segment-000000000000002-0000beef.ndjson');
+    await writeFile(segment, `${JSON.stringify(lakeEvent('d1'))}\n${JSON.stringify(lakeEvent('d2', { dt: '2025-12-02', timestamp: '2025-12-02T00:00:00.000Z' }))}\n`);
+    const backup = join(home, 'segment.bak');
+    await copyFile(segment, backup);
+    let lake = await openLake(home);
+    expect(await lake.ids()).toEqual(['d1', 'd2']);
+    await lake.close();
+    // The crash: Parquet files were renamed into place, the log segment was not yet removed.
+    await copyFile(backup, segment);
+    lake = await openLake(home);
+    expect(await lake.ids()).toEqual(['d1', 'd2']);
+    expect(await readdir(join(home, 'log'))).toHaveLength(1); // only the new, empty active segment
+    await lake.close();
+  });
+
+  it('acknowledges many concurrent calls and makes all of them queryable', async () => {
+    const home = await tempHome();
+    homes.push(home);
+    const lake = await openLake(home);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => lake.sink.putEvents([lakeEvent(`c${String(i).padStart(3, '0')}`)])));
+    const ids = await lake.ids();
+    expect(ids).toHaveLength(300);
+    expect(ids[0]).toBe('c000');
+    await lake.close();
+  });
+
+  it('writes Parquet whose columns and types are the ones the Glue table declares', async () => {
+    const home = await tempHome();
+    homes.push(home);
+    const lake = await openLake(home);
+    await lake.sink.putEvents([lakeEvent('s1', { score: 4, feature_id: 'f' })]);
+    const described = await lake.engine.readRows('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM events)');
+    const duckType = { string: 'VARCHAR', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP' } as const;
+    expect(described).toEqual([
+      ...EVENT_COLUMNS.map((c) => ({ column_name: c.name, column_type: duckType[c.type] })),
+      ...EVENT_PARTITION_KEYS.map((k) => ({ column_name: k, column_type: 'VARCHAR' })),
+    ]);
+    const [row] = await lake.engine.readRows('SELECT score, feature_id, timestamp, app_id, dt FROM events');
+    expect(row).toEqual({ score: 4, feature_id: 'f', timestamp: '2025-12-01T10:00:00.000Z', app_id: 'app-1', dt: '2025-12-01' });
+    await lake.close();
+  });
+});

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local.ts';
+
+export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a fresh home. */
+export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
+  const home = options.home ?? (await tempHome());
+  const stack = await startLocalStack({ port: 0, ...options, home });
+  return {
+    ...stack,
+    async cleanup() {
+      await stack.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export async function http<T = any>(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; raw?: string | Buffer } = {},
+): Promise<HttpResponse<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  let body: string | Buffer | undefined = init.raw;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: leave the text
+  }
+  return { status: response.status, body: parsed as T, text };
+}
+
+export function admin(stack: { url: string; adminToken: string }) {
+  const auth = { authorization: `Bearer ${stack.adminToken}` };
+  return {
+    createEnvironment: (name: string, plan: 'free' | 'pro' | 'enterprise') =>
+      http(`${stack.url}/admin/v1/environments`, { headers: auth, body: { name, plan } }),
+    sql: async <R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> => {
+      const response = await http<{ rows: R[] }>(`${stack.url}/admin/v1/sql`, { headers: auth, body: { sql, params } });
+      if (response.status !== 200) throw new Error(`sql failed: ${response.status} ${response.text}`);
+      return response.body.rows;
+    },
+  };
+}
+
+/** `npm start` as a user runs it, in a child process (for crash tests). Resolves with its URL once it serves. */
+export async function spawnLocalStack(home: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: { ...process.env, FEATURELAKE_HOME: home, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /local stack on (http:\/\/[\d.:]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
