@@ -12,14 +12,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { ROUTES } from '../lambdas/core/contract.ts';
-import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
+import { ROUTES } from '../lambdas/core/contract.ts';
+import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
@@ -80,7 +80,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamo = dynalite({ path: join(home, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const dynamoEndpoint = await listen(dynamo);
     closers.push(() => new Promise<void>((done) => dynamo.close(() => done())));
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     closers.push(() => dynamoClient.destroy());
     await ensureStateTable(dynamoClient, LOCAL_STATE_TABLE);
     const environments = new DynamoDbEnvironmentStore({

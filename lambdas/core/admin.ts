@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { UnauthorizedError, ValidationError, type FieldProblem } from './errors.ts';
 import { sameSecret } from './environments.ts';
+import { type FieldProblem, UnauthorizedError, ValidationError } from './errors.ts';
 
 /** `Authorization: Bearer <admin token>`, compared in constant time. */
 export function assertAdmin(authorization: string | undefined, adminToken: string): void {
@@ -11,11 +11,17 @@ export function assertAdmin(authorization: string | undefined, adminToken: strin
 }
 
 export const sqlRequest = z.object({
-  sql: z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }).trim().min(1, 'must not be empty'),
+  sql: z
+    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+    .trim()
+    .min(1, 'must not be empty'),
   params: z
-    .array(z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, boolean or null' }), {
-      error: 'must be an array',
-    })
+    .array(
+      z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, boolean or null' }),
+      {
+        error: 'must be an array',
+      },
+    )
     .max(100, 'must hold at most 100 values')
     .optional(),
 });

@@ -26,11 +26,7 @@ export interface CreatedEnvironment {
 }
 
 export const createEnvironmentRequest = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters'),
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }),
 });
 

@@ -39,7 +39,12 @@ export abstract class DomainError extends Error {
   toBody(): ErrorBody {
     return {
       errors: [
-        { error: REASONS[this.status] ?? 'Error', error_code: String(this.status), message: this.message, details: null },
+        {
+          error: REASONS[this.status] ?? 'Error',
+          error_code: String(this.status),
+          message: this.message,
+          details: null,
+        },
       ],
     };
   }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_BODY_BYTES, MAX_BULK_CALLS } from './contract.ts';
-import { ValidationError, type FieldProblem } from './errors.ts';
-import { LAKE_FIRST_DATE, type EventType, type LakeEvent } from './event-schema.ts';
+import { type FieldProblem, ValidationError } from './errors.ts';
+import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from './event-schema.ts';
 
 /**
  * The tracking API of seed 001: `user`, `company`, `event` (also `events`),
@@ -87,7 +87,11 @@ const feedbackCall = z
     featureId: trackingId,
     userId: trackingId,
     companyId: trackingId.optional(),
-    score: z.int({ error: 'must be an integer from 1 to 5' }).min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5').optional(),
+    score: z
+      .int({ error: 'must be an integer from 1 to 5' })
+      .min(1, 'must be from 1 to 5')
+      .max(5, 'must be from 1 to 5')
+      .optional(),
     comment: z.string({ error: 'must be a string' }).max(10_000, 'must be at most 10000 characters').optional(),
     ...common,
   })
@@ -107,10 +111,14 @@ type ParsedCall =
 /** Per-parse messages for the issues no schema above words itself. */
 function issueMessage(issue: z.core.$ZodRawIssue): string {
   if (issue.code === 'invalid_type') {
-    return issue.input === undefined ? 'is required' : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+    return issue.input === undefined
+      ? 'is required'
+      : `must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
   }
   if (issue.code === 'too_small') {
-    return issue.origin === 'string' && Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum}`;
+    return issue.origin === 'string' && Number(issue.minimum) === 1
+      ? 'must not be empty'
+      : `must be at least ${issue.minimum}`;
   }
   if (issue.code === 'too_big') {
     return `must be at most ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}`;
@@ -166,7 +174,9 @@ export function parseTrackingBody(request: TrackingRequest): { method: TrackingM
   const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   const bytes = request.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_BODY_BYTES) {
-    throw new ValidationError([{ field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MB)` }]);
+    throw new ValidationError([
+      { field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MB)` },
+    ]);
   }
   if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is empty; send a JSON object' }]);
   try {
@@ -183,7 +193,8 @@ function parseCall(type: CallType, payload: unknown, prefix: string, problems: F
   }
   const result = SCHEMAS[type].safeParse(payload, { error: issueMessage });
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push({ field: fieldPath(prefix, issue.path), problem: issue.message });
+    for (const issue of result.error.issues)
+      problems.push({ field: fieldPath(prefix, issue.path), problem: issue.message });
     return undefined;
   }
   return { type, call: result.data } as ParsedCall;
@@ -209,7 +220,10 @@ function parseBulk(payload: unknown, problems: FieldProblem[]): ParsedCall[] {
     if (typeof type !== 'string' || !(CALL_TYPES as readonly string[]).includes(type)) {
       problems.push({
         field: `${prefix}.type`,
-        problem: type === undefined ? `is required: one of ${CALL_TYPES.join(', ')}` : `must be one of ${CALL_TYPES.join(', ')}`,
+        problem:
+          type === undefined
+            ? `is required: one of ${CALL_TYPES.join(', ')}`
+            : `must be one of ${CALL_TYPES.join(', ')}`,
       });
       return;
     }

@@ -2,13 +2,13 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MAX_SQL_ROWS, assertAdmin, parseJsonBody, sqlRequest } from '../core/admin.ts';
-import { createEnvironmentRequest, newEnvironment } from '../core/environments.ts';
-import { NotFoundError } from '../core/errors.ts';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
+import { assertAdmin, MAX_SQL_ROWS, parseJsonBody, sqlRequest } from '../core/admin.ts';
+import { createEnvironmentRequest, newEnvironment } from '../core/environments.ts';
+import { NotFoundError } from '../core/errors.ts';
 import type { AdminTokenSource } from '../ports/admin-token-source.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
@@ -38,7 +38,11 @@ export function makeHandler(deps: AdminDeps) {
         const request = parseJsonBody(sqlRequest, event.body, event.isBase64Encoded);
         const rows = await deps.queryEngine.readRows(request.sql, request.params ?? [], { maxRows: MAX_SQL_ROWS + 1 });
         const truncated = rows.length > MAX_SQL_ROWS;
-        return json(200, { rows: truncated ? rows.slice(0, MAX_SQL_ROWS) : rows, row_count: Math.min(rows.length, MAX_SQL_ROWS), truncated });
+        return json(200, {
+          rows: truncated ? rows.slice(0, MAX_SQL_ROWS) : rows,
+          row_count: Math.min(rows.length, MAX_SQL_ROWS),
+          truncated,
+        });
       }
       default:
         throw new NotFoundError(`No admin route ${event.routeKey}.`);
@@ -58,6 +62,9 @@ export const handler = lazyHandler(() => {
       workGroup: config.athenaWorkgroup,
       database: config.glueDatabase,
     }),
-    adminToken: new SecretsManagerAdminTokenSource({ client: new SecretsManagerClient({}), secretArn: config.adminSecretArn }),
+    adminToken: new SecretsManagerAdminTokenSource({
+      client: new SecretsManagerClient({}),
+      secretArn: config.adminSecretArn,
+    }),
   });
 });

@@ -1,13 +1,13 @@
-import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors.ts';
-import type { Environment } from '../core/environments.ts';
-import { trackingEvents } from '../core/tracking.ts';
-import { TtlCache } from '../core/ttl-cache.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
+import type { Environment } from '../core/environments.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { trackingEvents } from '../core/tracking.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';

@@ -1,9 +1,9 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { tempHome } from '../support/local-stack.ts';
 
 const homes: string[] = [];
@@ -34,7 +34,11 @@ function lakeEvent(id: string, overrides: Partial<LakeEvent> = {}): LakeEvent {
 
 async function openLake(home: string) {
   const compactor = await DuckDbLakeCompactor.open(join(home, 'lake'));
-  const sink = await DurableLogEventSink.open({ logDir: join(home, 'log'), compact: compactor.compact, compactIntervalMs: 60_000 });
+  const sink = await DurableLogEventSink.open({
+    logDir: join(home, 'log'),
+    compact: compactor.compact,
+    compactIntervalMs: 60_000,
+  });
   const engine = await DuckDbQueryEngine.open({ lakeDir: join(home, 'lake'), beforeQuery: () => sink.flushToLake() });
   return {
     sink,
@@ -66,7 +70,10 @@ describe('DurableLogEventSink with DuckDB compaction', () => {
     homes.push(home);
     await mkdir(join(home, 'log'), { recursive: true });
     const segment = join(home, 'log', 'segment-000000000000002-0000beef.ndjson');
-    await writeFile(segment, `${JSON.stringify(lakeEvent('d1'))}\n${JSON.stringify(lakeEvent('d2', { dt: '2025-12-02', timestamp: '2025-12-02T00:00:00.000Z' }))}\n`);
+    await writeFile(
+      segment,
+      `${JSON.stringify(lakeEvent('d1'))}\n${JSON.stringify(lakeEvent('d2', { dt: '2025-12-02', timestamp: '2025-12-02T00:00:00.000Z' }))}\n`,
+    );
     const backup = join(home, 'segment.bak');
     await copyFile(segment, backup);
     let lake = await openLake(home);
@@ -84,7 +91,9 @@ describe('DurableLogEventSink with DuckDB compaction', () => {
     const home = await tempHome();
     homes.push(home);
     const lake = await openLake(home);
-    await Promise.all(Array.from({ length: 300 }, (_, i) => lake.sink.putEvents([lakeEvent(`c${String(i).padStart(3, '0')}`)])));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => lake.sink.putEvents([lakeEvent(`c${String(i).padStart(3, '0')}`)])),
+    );
     const ids = await lake.ids();
     expect(ids).toHaveLength(300);
     expect(ids[0]).toBe('c000');
@@ -96,14 +105,22 @@ describe('DurableLogEventSink with DuckDB compaction', () => {
     homes.push(home);
     const lake = await openLake(home);
     await lake.sink.putEvents([lakeEvent('s1', { score: 4, feature_id: 'f' })]);
-    const described = await lake.engine.readRows('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM events)');
+    const described = await lake.engine.readRows(
+      'SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM events)',
+    );
     const duckType = { string: 'VARCHAR', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP' } as const;
     expect(described).toEqual([
       ...EVENT_COLUMNS.map((c) => ({ column_name: c.name, column_type: duckType[c.type] })),
       ...EVENT_PARTITION_KEYS.map((k) => ({ column_name: k, column_type: 'VARCHAR' })),
     ]);
     const [row] = await lake.engine.readRows('SELECT score, feature_id, timestamp, app_id, dt FROM events');
-    expect(row).toEqual({ score: 4, feature_id: 'f', timestamp: '2025-12-01T10:00:00.000Z', app_id: 'app-1', dt: '2025-12-01' });
+    expect(row).toEqual({
+      score: 4,
+      feature_id: 'f',
+      timestamp: '2025-12-01T10:00:00.000Z',
+      app_id: 'app-1',
+      dt: '2025-12-01',
+    });
     await lake.close();
   });
 });

@@ -20,7 +20,8 @@ describe('a 200 means durable', () => {
       while (next < N) {
         const i = next;
         next += i % 10 === 0 ? 5 : 1;
-        const ids = i % 10 === 0 ? [0, 1, 2, 3, 4].map((k) => `crash-${i + k}`).filter((_, k) => i + k < N) : [`crash-${i}`];
+        const ids =
+          i % 10 === 0 ? [0, 1, 2, 3, 4].map((k) => `crash-${i + k}`).filter((_, k) => i + k < N) : [`crash-${i}`];
         const response =
           ids.length > 1
             ? await http(`${first.url}/${demo.tracking_key}/bulk`, {

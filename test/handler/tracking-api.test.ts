@@ -74,15 +74,28 @@ describe('seed 001 examples, sent verbatim', () => {
     );
     const byType = Object.fromEntries(rows.map((r) => [r.event_type, r]));
     expect(Object.keys(byType).sort()).toEqual(['feedback', 'identify_company', 'identify_user', 'track']);
-    expect(byType.identify_user).toMatchObject({ user_id: '1234567890', company_id: null, context_active: true, source: 'api' });
+    expect(byType.identify_user).toMatchObject({
+      user_id: '1234567890',
+      company_id: null,
+      context_active: true,
+      source: 'api',
+    });
     expect(JSON.parse(byType.identify_user?.attributes as string)).toEqual({
       name: 'Rasmus Makwarth',
       custom_property: true,
       some_number: 12,
     });
     expect(byType.identify_company).toMatchObject({ user_id: '1234567890', company_id: '101112231415' });
-    expect(JSON.parse(byType.identify_company?.attributes as string)).toEqual({ name: 'Acme Corp', monthly_spend: 99, activated: true });
-    expect(byType.track).toMatchObject({ event_name: 'Sent message', user_id: '1234567890', company_id: 'my_company_id' });
+    expect(JSON.parse(byType.identify_company?.attributes as string)).toEqual({
+      name: 'Acme Corp',
+      monthly_spend: 99,
+      activated: true,
+    });
+    expect(byType.track).toMatchObject({
+      event_name: 'Sent message',
+      user_id: '1234567890',
+      company_id: 'my_company_id',
+    });
     expect(JSON.parse(byType.track?.attributes as string)).toEqual({ position: 'popover', version: 3 });
     expect(byType.feedback).toMatchObject({
       feature_id: 'my_feature_id',
@@ -105,8 +118,16 @@ describe('accepted calls', () => {
       context: { active: false },
     });
     expect(response.status).toBe(200);
-    const [row] = await lake.sql(`SELECT event_id, timestamp, dt, context_active FROM events WHERE app_id = ? AND user_id = 'u-ts'`, [appId]);
-    expect(row).toEqual({ event_id: 'msg-ts-1', timestamp: '2025-12-01T01:30:00.000Z', dt: '2025-12-01', context_active: false });
+    const [row] = await lake.sql(
+      `SELECT event_id, timestamp, dt, context_active FROM events WHERE app_id = ? AND user_id = 'u-ts'`,
+      [appId],
+    );
+    expect(row).toEqual({
+      event_id: 'msg-ts-1',
+      timestamp: '2025-12-01T01:30:00.000Z',
+      dt: '2025-12-01',
+      context_active: false,
+    });
   });
 
   it('accepts /events as an alias of /event', async () => {
@@ -116,10 +137,17 @@ describe('accepted calls', () => {
   });
 
   it('stores __proto__ and constructor attribute keys as data', async () => {
-    const raw = '{"userId":"u-proto","attributes":{"__proto__":{"isAdmin":true},"constructor":{"prototype":1},"plain":1}}';
-    const response = await http(`${stack.url}/${trackingKey}/user`, { headers: { 'content-type': 'application/json' }, raw });
+    const raw =
+      '{"userId":"u-proto","attributes":{"__proto__":{"isAdmin":true},"constructor":{"prototype":1},"plain":1}}';
+    const response = await http(`${stack.url}/${trackingKey}/user`, {
+      headers: { 'content-type': 'application/json' },
+      raw,
+    });
     expect(response.status).toBe(200);
-    const [row] = await lake.sql<{ attributes: string }>(`SELECT attributes FROM events WHERE app_id = ? AND user_id = 'u-proto'`, [appId]);
+    const [row] = await lake.sql<{ attributes: string }>(
+      `SELECT attributes FROM events WHERE app_id = ? AND user_id = 'u-proto'`,
+      [appId],
+    );
     expect(row?.attributes).toBe('{"__proto__":{"isAdmin":true},"constructor":{"prototype":1},"plain":1}');
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
@@ -134,7 +162,10 @@ describe('accepted calls', () => {
     const response = await post('bulk', calls);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ success: true, accepted: 4 });
-    const rows = await lake.sql(`SELECT event_type, source FROM events WHERE app_id = ? AND user_id = 'b1' ORDER BY event_type`, [appId]);
+    const rows = await lake.sql(
+      `SELECT event_type, source FROM events WHERE app_id = ? AND user_id = 'b1' ORDER BY event_type`,
+      [appId],
+    );
     expect(rows).toEqual([
       { event_type: 'feedback', source: 'bulk' },
       { event_type: 'identify_company', source: 'bulk' },
@@ -146,25 +177,65 @@ describe('accepted calls', () => {
 
 describe('bad input: a 400 naming each failing field, and nothing stored', () => {
   const fieldsOf = (body: any): string[] => body.errors.map((e: { field: string }) => e.field);
-  const cases: Array<{ name: string; method?: string; raw?: string; body?: unknown; headers?: Record<string, string>; fields: string[] }> = [
+  const cases: Array<{
+    name: string;
+    method?: string;
+    raw?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    fields: string[];
+  }> = [
     { name: 'a body that is not JSON', raw: '{"userId": 1,', fields: ['body'] },
-    { name: 'a wrong Content-Type', raw: '{"userId":"x"}', headers: { 'content-type': 'text/plain' }, fields: ['Content-Type'] },
+    {
+      name: 'a wrong Content-Type',
+      raw: '{"userId":"x"}',
+      headers: { 'content-type': 'text/plain' },
+      fields: ['Content-Type'],
+    },
     { name: 'a missing required field', body: { attributes: {} }, fields: ['userId'] },
     { name: 'a missing event name', method: 'event', body: { userId: 'x' }, fields: ['event'] },
     { name: 'a wrong type', body: { userId: true }, fields: ['userId'] },
     { name: 'attributes that are not an object', body: { userId: 'x', attributes: ['a'] }, fields: ['attributes'] },
-    { name: 'context.active that is not a boolean', body: { userId: 'x', context: { active: 'no' } }, fields: ['context.active'] },
-    { name: 'a score out of range', method: 'feedback', body: { featureId: 'f', userId: 'x', score: 6 }, fields: ['score'] },
-    { name: 'a fractional score', method: 'feedback', body: { featureId: 'f', userId: 'x', score: 3.5 }, fields: ['score'] },
-    { name: 'feedback with neither score nor comment', method: 'feedback', body: { featureId: 'f', userId: 'x' }, fields: ['score'] },
-    { name: 'a timestamp that is not ISO 8601', body: { userId: 'x', timestamp: 'last tuesday' }, fields: ['timestamp'] },
+    {
+      name: 'context.active that is not a boolean',
+      body: { userId: 'x', context: { active: 'no' } },
+      fields: ['context.active'],
+    },
+    {
+      name: 'a score out of range',
+      method: 'feedback',
+      body: { featureId: 'f', userId: 'x', score: 6 },
+      fields: ['score'],
+    },
+    {
+      name: 'a fractional score',
+      method: 'feedback',
+      body: { featureId: 'f', userId: 'x', score: 3.5 },
+      fields: ['score'],
+    },
+    {
+      name: 'feedback with neither score nor comment',
+      method: 'feedback',
+      body: { featureId: 'f', userId: 'x' },
+      fields: ['score'],
+    },
+    {
+      name: 'a timestamp that is not ISO 8601',
+      body: { userId: 'x', timestamp: 'last tuesday' },
+      fields: ['timestamp'],
+    },
     {
       name: 'a timestamp more than a day in the future',
       body: { userId: 'x', timestamp: new Date(Date.now() + 26 * 3600_000).toISOString() },
       fields: ['timestamp'],
     },
     { name: 'an unknown method', method: 'pageview', body: { userId: 'x' }, fields: ['method'] },
-    { name: 'several problems at once', method: 'event', body: { userId: {}, attributes: 5 }, fields: ['event', 'userId', 'attributes'] },
+    {
+      name: 'several problems at once',
+      method: 'event',
+      body: { userId: {}, attributes: 5 },
+      fields: ['event', 'userId', 'attributes'],
+    },
     {
       name: 'a bulk call with a bad element, named by its index',
       method: 'bulk',
@@ -224,7 +295,9 @@ describe('bad input: a 400 naming each failing field, and nothing stored', () =>
 describe('environments are kept apart', () => {
   it("one environment's tracking key writes only into its own app_id", async () => {
     const other = await lake.createEnvironment('other', 'free');
-    const response = await http(`${stack.url}/${other.body.tracking_key}/event`, { body: { event: 'Elsewhere', userId: 'iso-1' } });
+    const response = await http(`${stack.url}/${other.body.tracking_key}/event`, {
+      body: { event: 'Elsewhere', userId: 'iso-1' },
+    });
     expect(response.status).toBe(200);
     const rows = await lake.sql(`SELECT app_id FROM events WHERE user_id = 'iso-1'`);
     expect(rows).toEqual([{ app_id: other.body.environment_id }]);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
 }
 
 /** The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a fresh home. */
-export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
+export async function startTestStack(
+  options: LocalStackOptions = {},
+): Promise<LocalStack & { cleanup(): Promise<void> }> {
   const home = options.home ?? (await tempHome());
   const stack = await startLocalStack({ port: 0, ...options, home });
   return {
@@ -62,7 +64,9 @@ export function admin(stack: { url: string; adminToken: string }) {
 }
 
 /** `npm start` as a user runs it, in a child process (for crash tests). Resolves with its URL once it serves. */
-export async function spawnLocalStack(home: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function spawnLocalStack(
+  home: string,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { ...process.env, FEATURELAKE_HOME: home, PORT: '0' },

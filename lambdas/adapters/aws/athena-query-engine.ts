@@ -13,6 +13,7 @@ import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
 
 /** Athena's AthenaError.ErrorCategory for a fault in the query itself. */
 const USER_ERROR = 2;
+
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 
 /** GetQueryResults returns at most 1,000 rows per page. */

@@ -16,7 +16,11 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
       await this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: { [STATE_TABLE.partitionKey]: pk(environment.environment_id), [STATE_TABLE.sortKey]: ENV_SK, ...environment },
+          Item: {
+            [STATE_TABLE.partitionKey]: pk(environment.environment_id),
+            [STATE_TABLE.sortKey]: ENV_SK,
+            ...environment,
+          },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
         }),

@@ -8,8 +8,13 @@ import {
   StatementType,
 } from '@duckdb/node-api';
 import { ValidationError } from '../../core/errors.ts';
+import {
+  EVENT_COLUMNS,
+  EVENT_PARTITION_KEYS,
+  EVENTS_TABLE_NAME,
+  type LakeColumnType,
+} from '../../core/event-schema.ts';
 import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../core/event-schema.ts';
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 
 /** DuckDB types for the lake columns; Parquet files written with them read back in Athena with the Glue types. */
@@ -122,7 +127,11 @@ export class DuckDbQueryEngine implements QueryEngine {
     return new DuckDbQueryEngine(instance, eventsDir, options.beforeQuery ?? (async () => {}));
   }
 
-  async readRows(sql: string, params: readonly QueryParam[] = [], options: { maxRows?: number } = {}): Promise<QueryRow[]> {
+  async readRows(
+    sql: string,
+    params: readonly QueryParam[] = [],
+    options: { maxRows?: number } = {},
+  ): Promise<QueryRow[]> {
     // The same text guard as on Athena, so admin SQL is accepted or refused alike on both.
     assertReadOnlyQuery(sql);
     await this.beforeQuery();
@@ -133,7 +142,9 @@ export class DuckDbQueryEngine implements QueryEngine {
       try {
         const statements = await connection.extractStatements(sql);
         if (statements.count !== 1) {
-          throw new ValidationError([{ field: 'sql', problem: `must be exactly one statement, got ${statements.count}` }]);
+          throw new ValidationError([
+            { field: 'sql', problem: `must be exactly one statement, got ${statements.count}` },
+          ]);
         }
         const prepared = await statements.prepare(0);
         if (prepared.statementType !== StatementType.SELECT) {
