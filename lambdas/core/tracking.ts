@@ -191,7 +191,10 @@ function parseCall(type: CallType, payload: unknown, prefix: string, problems: F
     problems.push({ field: prefix === '' ? 'body' : prefix, problem: 'must be a JSON object' });
     return undefined;
   }
-  const result = SCHEMAS[type].safeParse(payload, { error: issueMessage });
+  // A per-parse error map takes zod off its compiled fast path (half the bulk
+  // throughput), so it is applied only to re-word the issues of a failed parse.
+  let result = SCHEMAS[type].safeParse(payload);
+  if (!result.success) result = SCHEMAS[type].safeParse(payload, { error: issueMessage });
   if (!result.success) {
     for (const issue of result.error.issues)
       problems.push({ field: fieldPath(prefix, issue.path), problem: issue.message });
@@ -233,8 +236,7 @@ function parseBulk(payload: unknown, problems: FieldProblem[]): ParsedCall[] {
   return calls;
 }
 
-function toInstant(text: string | undefined, now: Date, field: string, problems: FieldProblem[]): Date {
-  if (text === undefined) return now;
+function toInstant(text: string, now: Date, field: string, problems: FieldProblem[]): Date {
   // A date-time without an offset is UTC (JavaScript would read it as local time).
   const hasZone = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(text);
   const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
@@ -249,18 +251,21 @@ function toInstant(text: string | undefined, now: Date, field: string, problems:
   return instant;
 }
 
-function toLakeEvent(
-  parsed: ParsedCall,
-  target: TrackingTarget,
-  now: Date,
-  source: LakeEvent['source'],
-  prefix: string,
-  problems: FieldProblem[],
-): LakeEvent {
+/** What every row of one request shares: computed once, not per event. */
+interface RequestScope {
+  readonly target: TrackingTarget;
+  readonly now: Date;
+  readonly nowIso: string;
+  readonly source: LakeEvent['source'];
+}
+
+function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, problems: FieldProblem[]): LakeEvent {
   const { call } = parsed;
-  const field = prefix === '' ? 'timestamp' : `${prefix}.timestamp`;
-  const at = toInstant(call.timestamp, now, field, problems);
-  const iso = Number.isNaN(at.getTime()) ? now.toISOString() : at.toISOString();
+  let iso = scope.nowIso;
+  if (call.timestamp !== undefined) {
+    const at = toInstant(call.timestamp, scope.now, prefix === '' ? 'timestamp' : `${prefix}.timestamp`, problems);
+    if (!Number.isNaN(at.getTime())) iso = at.toISOString();
+  }
   return {
     event_id: call.messageId ?? randomUUID(),
     event_type: EVENT_TYPE_OF[parsed.type],
@@ -273,9 +278,9 @@ function toLakeEvent(
     attributes: call.attributes === undefined ? null : JSON.stringify(call.attributes),
     context_active: call.context?.active ?? true,
     timestamp: iso,
-    received_at: now.toISOString(),
-    source,
-    app_id: target.appId,
+    received_at: scope.nowIso,
+    source: scope.source,
+    app_id: scope.target.appId,
     dt: iso.slice(0, 10),
   };
 }
@@ -291,14 +296,15 @@ export function trackingEvents(request: TrackingRequest, target: TrackingTarget,
   if (method === 'bulk') {
     const calls = parseBulk(payload, problems);
     if (problems.length > 0) throw new ValidationError(problems);
-    const events = calls.map((parsed, index) => toLakeEvent(parsed, target, now, 'bulk', `[${index}]`, problems));
+    const scope: RequestScope = { target, now, nowIso: now.toISOString(), source: 'bulk' };
+    const events = calls.map((parsed, index) => toLakeEvent(parsed, scope, `[${index}]`, problems));
     if (problems.length > 0) throw new ValidationError(problems);
     return events;
   }
   const type: CallType = method === 'events' ? 'event' : method;
   const parsed = parseCall(type, payload, '', problems);
   if (!parsed) throw new ValidationError(problems);
-  const event = toLakeEvent(parsed, target, now, 'api', '', problems);
+  const event = toLakeEvent(parsed, { target, now, nowIso: now.toISOString(), source: 'api' }, '', problems);
   if (problems.length > 0) throw new ValidationError(problems);
   return [event];
 }

@@ -29,10 +29,11 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** Only for paths this process chose itself (never for values a client sent: those are bound). */
 const pathLiteral = (path: string) => `'${path.replaceAll("'", "''")}'`;
 
-async function openDuckDb(): Promise<DuckDBInstance> {
+async function openDuckDb(options: { threads?: number } = {}): Promise<DuckDBInstance> {
   const instance = await DuckDBInstance.create(':memory:', {
     // No network here, and no surprise downloads: parquet and json are built in.
     autoinstall_known_extensions: 'false',
+    ...(options.threads ? { threads: String(options.threads) } : {}),
   });
   const connection = await instance.connect();
   // Instants in the lake are UTC, as Athena's are.
@@ -56,7 +57,9 @@ export class DuckDbLakeCompactor {
   static async open(lakeDir: string): Promise<DuckDbLakeCompactor> {
     await rm(join(lakeDir, '_staging'), { recursive: true, force: true });
     await mkdir(join(lakeDir, EVENTS_TABLE_NAME), { recursive: true });
-    return new DuckDbLakeCompactor(await openDuckDb(), lakeDir);
+    // Compaction runs beside the API in one process: one thread keeps it from taking
+    // every core away from requests that wait on their fsync.
+    return new DuckDbLakeCompactor(await openDuckDb({ threads: 1 }), lakeDir);
   }
 
   readonly compact = async (segmentPath: string, segmentName: string): Promise<void> => {

@@ -1,0 +1,151 @@
+/**
+ * Tracking throughput on loopback: single-event calls and 100-event bulk calls at
+ * 64 connections against the local stack (durable: every 200 is fsynced), side by
+ * side with a bare node:http server answering 200 in the same run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = join(import.meta.dirname, '..');
+const CONNECTIONS = 64;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = 2;
+
+export interface LoadResult {
+  name: string;
+  requestsPerSec: number;
+  eventsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  requests: number;
+  /** Events acknowledged with a 200, warm-up included. */
+  acknowledgedEvents: number;
+}
+
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${output}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(name: string, url: string, body: string, eventsPerRequest: number): Promise<LoadResult> {
+  const options = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+  };
+  const warmup = await autocannon({ ...options, duration: WARMUP_S });
+  const result = await autocannon({ ...options, duration: DURATION_S });
+  const ok = result['2xx'];
+  return {
+    name,
+    requestsPerSec: ok / DURATION_S,
+    eventsPerSec: (ok * eventsPerRequest) / DURATION_S,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    requests: ok,
+    acknowledgedEvents: (warmup['2xx'] + ok) * eventsPerRequest,
+  };
+}
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"success":true}'); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + server.address().port));
+`;
+
+export async function trackingBenchmark(): Promise<{ results: LoadResult[]; lakeRows: number; expectedRows: number }> {
+  const single = JSON.stringify({
+    event: 'Sent message',
+    userId: 1234567890,
+    companyId: 'my_company_id',
+    attributes: { position: 'popover', version: 3 },
+  });
+  const bulk = JSON.stringify(
+    Array.from({ length: 100 }, (_, i) => ({
+      type: 'event',
+      event: 'Sent message',
+      userId: `user-${i}`,
+      companyId: `company-${i % 10}`,
+      attributes: { position: 'popover', version: 3 },
+    })),
+  );
+
+  const bare = await startChild(['-e', BARE_SERVER], {}, /bare on (http:\/\/[\d.:]+)/);
+  const results: LoadResult[] = [];
+  try {
+    results.push(await load('bare node:http, single-event body', `${bare.url}/t/event`, single, 1));
+    results.push(await load('bare node:http, 100-event body', `${bare.url}/t/bulk`, bulk, 100));
+  } finally {
+    await stop(bare.child);
+  }
+
+  const home = await mkdtemp(join(tmpdir(), 'featurelake-bench-'));
+  const stack = await startChild(
+    ['--import', 'tsx', 'bin/local.ts'],
+    { FEATURELAKE_HOME: home, PORT: '0' },
+    /local stack on (http:\/\/[\d.:]+)/,
+  );
+  try {
+    const demo = JSON.parse(await readFile(join(home, 'demo-environment.json'), 'utf8'));
+    results.push(
+      await load('featurelake single event (durable)', `${stack.url}/${demo.tracking_key}/event`, single, 1),
+    );
+    results.push(await load('featurelake bulk of 100 (durable)', `${stack.url}/${demo.tracking_key}/bulk`, bulk, 100));
+    // Every acknowledged event, warm-up included, must be in the lake.
+    const token = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
+    const response = await fetch(`${stack.url}/admin/v1/sql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM events' }),
+    });
+    const lakeRows = ((await response.json()) as { rows: Array<{ n: number }> }).rows[0]?.n ?? 0;
+    const expectedRows = results.slice(2).reduce((sum, r) => sum + r.acknowledgedEvents, 0);
+    return { results, lakeRows, expectedRows };
+  } finally {
+    await stop(stack.child);
+    await rm(home, { recursive: true, force: true });
+  }
+}
