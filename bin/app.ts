@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { addFeaturelakeStacks } from '../lib/featurelake.ts';
+
+const app = new App();
+addFeaturelakeStacks(app);
+// cdk-nag 3 is a policy validation plugin: an unacknowledged AwsSolutions
+// finding fails `cdk synth` and `cdk deploy`.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();

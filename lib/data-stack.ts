@@ -1,0 +1,62 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
+import type { Construct } from 'constructs';
+import { AccessLogsBucket } from './access-logs-bucket.ts';
+import { AdminToken } from './admin-token.ts';
+import { EventLake } from './event-lake.ts';
+import { EventStream } from './event-stream.ts';
+import { QueryWorkgroup } from './query-workgroup.ts';
+import { StateTable } from './state-table.ts';
+
+export interface FeaturelakeDataStackProps extends StackProps {
+  /**
+   * Per-query scan limit of the Athena workgroup, in bytes.
+   *
+   * @default DEFAULT_SCAN_LIMIT_BYTES (10 GiB)
+   */
+  readonly athenaScanLimitBytes?: number;
+}
+
+/**
+ * Everything that holds data: buckets, the Glue catalog, the state table, the
+ * admin token, and the Firehose stream.
+ *
+ * The stream sits here rather than with the Lambdas because it is part of the
+ * lake, not of the API: it holds accepted records for up to a minute (and up
+ * to a day while S3 is unreachable), a replacement drops what it holds, and
+ * its Parquet schema is bound to the Glue table. Keeping it beside the table
+ * means an API deploy can never replace it, and the two change together.
+ */
+export class FeaturelakeDataStack extends Stack {
+  readonly accessLogs: AccessLogsBucket;
+  readonly lake: EventLake;
+  readonly eventStream: EventStream;
+  readonly workgroup: QueryWorkgroup;
+  readonly stateTable: StateTable;
+  readonly adminToken: AdminToken;
+
+  constructor(scope: Construct, id: string, props: FeaturelakeDataStackProps = {}) {
+    super(scope, id, props);
+    // Deliver access logs through a bucket policy for the logging service, not
+    // the legacy LogDeliveryWrite ACL (which would forbid BucketOwnerEnforced).
+    // Set here, not only in cdk.json, so tests build exactly what deploys.
+    this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    this.lake = new EventLake(this, 'EventLake', { accessLogsBucket: this.accessLogs.bucket });
+    this.eventStream = new EventStream(this, 'EventStream', { lake: this.lake });
+    this.workgroup = new QueryWorkgroup(this, 'QueryWorkgroup', {
+      accessLogsBucket: this.accessLogs.bucket,
+      ...(props.athenaScanLimitBytes === undefined ? {} : { bytesScannedCutoffPerQuery: props.athenaScanLimitBytes }),
+    });
+    this.stateTable = new StateTable(this, 'StateTable');
+    this.adminToken = new AdminToken(this, 'AdminToken');
+
+    new CfnOutput(this, 'AdminSecretArn', {
+      description: 'Secrets Manager secret holding the admin API bearer token (read it with get-secret-value)',
+      value: this.adminToken.secretArn,
+    });
+    new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
+    new CfnOutput(this, 'AthenaWorkgroupName', { value: this.workgroup.workgroupName });
+    new CfnOutput(this, 'GlueDatabaseName', { value: this.lake.database.databaseName });
+  }
+}

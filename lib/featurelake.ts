@@ -1,0 +1,62 @@
+import type { Stage } from 'aws-cdk-lib';
+import { FeaturelakeApiStack } from './api-stack.ts';
+import { FeaturelakeDataStack } from './data-stack.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+
+/** Region used when neither `-c region=…` nor CDK_DEFAULT_REGION says otherwise. */
+export const DEFAULT_REGION = 'us-east-1';
+
+export interface FeaturelakeStacks {
+  readonly data: FeaturelakeDataStack;
+  readonly api: FeaturelakeApiStack;
+}
+
+/**
+ * Adds the two featurelake stacks to an app (or stage), configured from CDK
+ * context:
+ *
+ * - `region`: deployment region (else CDK_DEFAULT_REGION, else us-east-1);
+ * - `account`: deployment account (else CDK_DEFAULT_ACCOUNT, else unset);
+ * - `athenaScanLimitBytes`: the workgroup's per-query scan limit (else 10 GiB).
+ */
+export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
+  const region = contextString(scope, 'region') ?? process.env.CDK_DEFAULT_REGION ?? DEFAULT_REGION;
+  const account = contextString(scope, 'account') ?? process.env.CDK_DEFAULT_ACCOUNT;
+  // A region on the stacks is required by the state table's KMS key; the
+  // account may stay unset (synth then needs no credentials).
+  const env = account === undefined ? { region } : { account, region };
+  const athenaScanLimitBytes = contextInteger(scope, 'athenaScanLimitBytes');
+
+  const data = new FeaturelakeDataStack(scope, 'FeaturelakeData', {
+    env,
+    description: 'featurelake: event lake, state table, admin token (stateful)',
+    ...(athenaScanLimitBytes === undefined ? {} : { athenaScanLimitBytes }),
+  });
+  const api = new FeaturelakeApiStack(scope, 'FeaturelakeApi', {
+    env,
+    description: 'featurelake: HTTP API and Lambda handlers (stateless)',
+    data,
+  });
+  acknowledgeNagFindings({ data, api });
+  return { data, api };
+}
+
+function contextString(scope: Stage, key: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new Error(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function contextInteger(scope: Stage, key: string): number | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  // `-c key=value` on the command line always arrives as a string.
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+    throw new Error(`context "${key}" must be a whole number, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}

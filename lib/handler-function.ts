@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HANDLER_ENTRIES, type HandlerName } from '../lambdas/core/contract.ts';
+
+/** The repository root: HANDLER_ENTRIES and package-lock.json are relative to it. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The newest Node.js runtime CDK knows; handlers also run on the local Node 20. */
+export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * ESM bundles still contain CommonJS dependencies that call `require`; ESM has
+ * none, so give them one.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as featurelakeCreateRequire } from 'node:module'; const require = featurelakeCreateRequire(import.meta.url);";
+
+export interface HandlerFunctionProps {
+  /** Which handler of HANDLER_ENTRIES to bundle. */
+  readonly handler: HandlerName;
+  /** Environment variables (names from ENV in contract.ts). */
+  readonly environment?: Record<string, string>;
+  /**
+   * Memory in MiB; Lambda gives CPU in proportion, so this also sets speed.
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * API Gateway gives up on an integration after 30 s, so a longer timeout
+   * would only keep working on an answer nobody receives.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * One featurelake Lambda: the handler file bundled by esbuild (locally, no
+ * Docker) as ESM for Node.js on arm64, with its own role that holds nothing but
+ * the right to write its own log group. Every other permission is granted
+ * explicitly by the construct that owns the resource.
+ */
+export class HandlerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.seconds(10);
+    if (!timeout.isUnresolved() && timeout.toSeconds() > 29) {
+      throw new Error(
+        `HandlerFunction(${props.handler}): timeout must be at most 29 seconds (API Gateway stops waiting at 30), got ${timeout.toSeconds()}`,
+      );
+    }
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole: that managed policy
+    // lets the function write to every log group in the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `featurelake ${props.handler} handler`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, HANDLER_ENTRIES[props.handler]),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: HANDLER_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Ship the SDK versions pinned in package-lock.json (the ones the tests
+        // ran against), not whichever the runtime happens to carry.
+        bundleAwsSDK: true,
+      },
+    });
+    // The role's log permission must exist before the function first logs.
+    this.function.node.addDependency(this.role);
+  }
+}

@@ -1,0 +1,138 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type HandlerName, ROUTES, type RouteSpec } from '../lambdas/core/contract.ts';
+
+export interface FeaturelakeHttpApiProps {
+  /** The Lambda that serves each handler name of ROUTES. */
+  readonly handlers: Readonly<Record<HandlerName, IFunction>>;
+  /**
+   * Steady-state and burst request limits for the whole API, so a flood of
+   * tracking calls cannot exhaust the account's Lambda concurrency.
+   *
+   * @default { rateLimit: 1000, burstLimit: 2000 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Origins allowed to call the API from a browser (seed 001: tracking calls
+   * come from browsers too). Only `Content-Type` may be sent cross-origin, so
+   * browsers cannot present an admin or API token from another site.
+   *
+   * @default ['*']
+   */
+  readonly corsAllowOrigins?: string[];
+  /**
+   * How long the stage's access logs are kept.
+   *
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: RetentionDays;
+}
+
+/**
+ * The HTTP API: exactly the routes of ROUTES (the same list the local server
+ * serves), each sent to its handler's Lambda, on an auto-deployed `$default`
+ * stage with access logs and throttling. Authentication is the handlers' job:
+ * tracking keys in the path, `Token` and `Bearer` headers, as the seeds define.
+ */
+export class FeaturelakeHttpApi extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly routes: HttpRoute[];
+
+  constructor(scope: Construct, id: string, props: FeaturelakeHttpApiProps) {
+    super(scope, id);
+    this.httpApi = new HttpApi(this, 'Api', {
+      description: 'featurelake tracking, admin and export API',
+      // The stage is created below, with access logs and throttling.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsAllowOrigins ?? ['*'],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowHeaders: ['content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+
+    // One integration per Lambda, shared by all of its routes.
+    const integrations = new Map<HandlerName, HttpLambdaIntegration>();
+    const integrationFor = (name: HandlerName): HttpLambdaIntegration => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascal(name)}Integration`, props.handlers[name]);
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    this.routes = ROUTES.map(
+      (route) =>
+        new HttpRoute(this, routeId(route), {
+          httpApi: this.httpApi,
+          routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+          integration: integrationFor(route.handler),
+        }),
+    );
+  }
+
+  /** The API's base URL, ending with `/`. */
+  get url(): string {
+    return this.stage.url;
+  }
+}
+
+/**
+ * One JSON line per request. No headers: `Authorization` carries API and admin
+ * tokens. The path's tracking key is public (it ships in browser code).
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    latencyMs: '$context.responseLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationLatencyMs: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/** A stable construct id per route: `PostTrackingKeyMethod`, `GetHealth`, … */
+function routeId(route: RouteSpec): string {
+  const words = route.path.split(/[^A-Za-z0-9]+/).filter((word) => word.length > 0);
+  return pascal(route.method.toLowerCase()) + words.map(pascal).join('');
+}
+
+function pascal(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

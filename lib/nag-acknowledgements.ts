@@ -1,0 +1,80 @@
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { FeaturelakeApiStack } from './api-stack.ts';
+import type { FeaturelakeDataStack } from './data-stack.ts';
+
+/**
+ * Every cdk-nag AwsSolutions finding featurelake accepts, with why. This is the
+ * only place findings are acknowledged; each is pinned to the construct it is
+ * about (never a whole stack), so a new resource with the same problem is
+ * still reported.
+ */
+export function acknowledgeNagFindings(stacks: {
+  readonly data: FeaturelakeDataStack;
+  readonly api: FeaturelakeApiStack;
+}): void {
+  const { data, api } = stacks;
+  const lakeBucketArn = arnToken(data.lake.bucket);
+  const resultsBucketArn = arnToken(data.workgroup.resultsBucket);
+
+  // The Firehose destination role. aws-kinesisfirehose's S3Bucket destination
+  // grants itself bucket.grantReadWrite() and the Glue schema lookup; neither
+  // can be narrowed through the L2, and the L2 is what keeps the Parquet
+  // conversion and partitioning settings checked at synth time.
+  const firehose = data.eventStream;
+  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
+    acknowledge(
+      firehose,
+      `AwsSolutions-IAM5[Action::${action}]`,
+      `Firehose destination role on the lake bucket only: the L2 S3Bucket destination grants grantReadWrite (Firehose needs Get/List/Put/AbortMultipartUpload; the rest cannot be removed through the L2).`,
+    );
+  }
+  acknowledge(
+    firehose,
+    `AwsSolutions-IAM5[Resource::${lakeBucketArn}/*]`,
+    "Firehose writes objects under prefixes chosen per record by dynamic partitioning (events/app_id=…/dt=…/) and errors/, so it needs the bucket's object ARNs.",
+  );
+  acknowledge(
+    firehose,
+    'AwsSolutions-IAM5[Resource::*]',
+    'glue:GetSchemaVersion on *, added by the L2 SchemaConfiguration for Glue Schema Registry lookups; the stream reads a Glue table (not a registry schema), whose GetTable* grants are scoped to the catalog, database and table.',
+  );
+
+  // Querying the lake: Athena reads the table's objects and writes results
+  // with the caller's credentials, under object names nobody chooses in advance.
+  acknowledge(
+    data.lake.queryPolicy,
+    `AwsSolutions-IAM5[Resource::${lakeBucketArn}/events/*]`,
+    "Athena reads the events table with the caller's credentials: s3:GetObject on the table's prefix (events/) only, whose object names Firehose chooses at write time.",
+  );
+  acknowledge(
+    data.workgroup.queryExecutionPolicy,
+    `AwsSolutions-IAM5[Resource::${resultsBucketArn}/results/*]`,
+    'Athena writes, and the querying role reads, result files under results/ whose names Athena generates per query execution.',
+  );
+
+  acknowledge(
+    data.adminToken.secret,
+    'AwsSolutions-SMG4',
+    'The admin token is a static bearer token that operators hand to the CLI; automatic rotation would silently break them. Rotate it deliberately with `aws secretsmanager put-secret-value` (docs/deploy.md).',
+  );
+
+  for (const route of api.api.routes) {
+    acknowledge(
+      route,
+      'AwsSolutions-APIG4',
+      'Authentication is per route in the handlers, as the seeds define it: GET /health is public; tracking routes carry the public tracking key in the path (seed 001, browsers call them); admin routes check the Bearer admin token from Secrets Manager.',
+    );
+  }
+}
+
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** How cdk-nag prints a resource's ARN in a finding id: `<LogicalId.Arn>`. */
+function arnToken(construct: IConstruct): string {
+  const resource = construct.node.defaultChild as CfnResource;
+  const stack = Stack.of(resource);
+  return `<${stack.resolve(stack.getLogicalId(resource))}.Arn>`;
+}

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { ENV, type HandlerName, ROUTES, STATE_TABLE } from '../../lambdas/core/contract.ts';
+import {
+  actionsOf,
+  featurelake,
+  importOf,
+  inlineStatementsOf,
+  logicalId,
+  resourceOf,
+  resourcesOf,
+} from './featurelake-app.ts';
+
+function handlers() {
+  const { stacks } = featurelake();
+  return {
+    tracking: stacks.api.tracking.handler,
+    admin: stacks.api.admin.handler,
+    health: stacks.api.health,
+  } as const;
+}
+
+describe('the HTTP API', () => {
+  it('has exactly the routes of ROUTES, each sent to the Lambda of its handler', () => {
+    const { api } = featurelake();
+    const handlerByFunction = new Map(
+      Object.entries(handlers()).map(([name, handler]) => [logicalId(handler.function), name]),
+    );
+    const integrations = resourcesOf(api, 'AWS::ApiGatewayV2::Integration');
+
+    const routes = Object.values(resourcesOf(api, 'AWS::ApiGatewayV2::Route')).map(({ Properties }) => {
+      const target = JSON.stringify(Properties.Target);
+      const integrationId = Object.keys(integrations).find((id) => target.includes(`"Ref":"${id}"`));
+      const integration = integrations[integrationId ?? '']?.Properties;
+      const uri = integration?.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+      return {
+        routeKey: Properties.RouteKey,
+        handler: handlerByFunction.get(uri['Fn::GetAtt'][0]),
+        type: integration?.IntegrationType,
+        payload: integration?.PayloadFormatVersion,
+      };
+    });
+
+    const byKey = (a: { routeKey: unknown }, b: { routeKey: unknown }) =>
+      String(a.routeKey).localeCompare(String(b.routeKey));
+    expect(routes.sort(byKey)).toEqual(
+      ROUTES.map((route) => ({
+        routeKey: `${route.method} ${route.path}`,
+        handler: route.handler,
+        type: 'AWS_PROXY',
+        payload: '2.0',
+      })).sort(byKey),
+    );
+  });
+
+  it('lets API Gateway invoke each handler Lambda', () => {
+    const { api } = featurelake();
+    const invoked = Object.values(resourcesOf(api, 'AWS::Lambda::Permission'))
+      .filter(({ Properties }) => Properties.Principal === 'apigateway.amazonaws.com')
+      .map(({ Properties }) => JSON.stringify(Properties.FunctionName));
+
+    for (const name of new Set(ROUTES.map((route) => route.handler))) {
+      const fn = { 'Fn::GetAtt': [logicalId(handlers()[name].function), 'Arn'] };
+      expect(invoked).toContain(JSON.stringify(fn));
+    }
+  });
+
+  it('serves an auto-deployed $default stage with throttling and access logs', () => {
+    const { api, stacks } = featurelake();
+    const stage = resourceOf(api, stacks.api.api.stage).Properties;
+
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) },
+      AccessLogSettings: { DestinationArn: expect.anything(), Format: expect.stringContaining('$context.routeKey') },
+    });
+    expect(stage.AccessLogSettings).not.toMatchObject({ Format: expect.stringContaining('authorization') });
+  });
+
+  it('outputs its URL', () => {
+    const { api, stacks } = featurelake();
+
+    const url = JSON.stringify(api.toJSON().Outputs.ApiUrl.Value);
+
+    expect(url).toContain(`"https://",{"Ref":"${logicalId(stacks.api.api.httpApi)}"},".execute-api.eu-west-1."`);
+    expect(url.endsWith(`"/"]]}`)).toBe(true);
+  });
+});
+
+describe('the handler Lambdas', () => {
+  it.each(['tracking', 'admin', 'health'] satisfies HandlerName[])(
+    '%s runs an ESM bundle on Node.js 22 or newer, arm64, logging JSON to its own log group',
+    (name) => {
+      const { api } = featurelake();
+      const handler = handlers()[name];
+      const fn = resourceOf(api, handler.function).Properties;
+
+      expect(fn.Runtime).toMatch(/^nodejs\d+\.x$/);
+      expect(Number(String(fn.Runtime).match(/\d+/)?.[0])).toBeGreaterThanOrEqual(22);
+      expect(fn.Architectures).toEqual(['arm64']);
+      // NodejsFunction names an ESM bundle index.mjs; the handler is its `handler` export.
+      expect(fn.Handler).toBe('index.handler');
+      expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logicalId(handler.logGroup) } });
+      expect(fn.Timeout).toBeLessThan(30);
+      expect(resourceOf(api, handler.logGroup).Properties.RetentionInDays).toEqual(expect.any(Number));
+    },
+  );
+
+  it('gives the tracking Lambda the state table and the delivery stream, by name', () => {
+    const { api, data, stacks } = featurelake();
+    const env = (resourceOf(api, handlers().tracking.function).Properties.Environment as { Variables: object })
+      .Variables;
+
+    expect(env).toMatchObject({
+      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.eventStream]: importOf(data, { Ref: logicalId(stacks.data.eventStream.deliveryStream) }),
+    });
+  });
+
+  it('gives the admin Lambda the state table, the admin secret ARN, the workgroup and the Glue database', () => {
+    const { api, data, stacks } = featurelake();
+    const env = (resourceOf(api, handlers().admin.function).Properties.Environment as { Variables: object }).Variables;
+
+    expect(env).toMatchObject({
+      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
+      [ENV.athenaWorkgroup]: resourceOf(data, stacks.data.workgroup.workgroup).Properties.Name,
+      [ENV.glueDatabase]: importOf(data, { Ref: logicalId(stacks.data.lake.database) }),
+    });
+  });
+});
+
+describe('the tracking Lambda role', () => {
+  function trackingRole() {
+    const { api } = featurelake();
+    const roleId = logicalId(handlers().tracking.role);
+    return { role: resourceOf(api, handlers().tracking.role).Properties, statements: inlineStatementsOf(api, roleId) };
+  }
+
+  it('may put records on this delivery stream only, and query the by-tracking-key index only', () => {
+    const { data, stacks } = featurelake();
+    const { role, statements } = trackingRole();
+    const tableArn = importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.table), 'Arn'] });
+
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+      Resource: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.eventStream.deliveryStream), 'Arn'] }),
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byTrackingKey.indexName}`]] },
+    });
+  });
+
+  it('holds nothing else: logs, the table key through DynamoDB, no write, no wildcard resource', () => {
+    const { data, stacks } = featurelake();
+    const { statements } = trackingRole();
+    const actions = statements.flatMap(actionsOf).sort();
+
+    expect(actions).toEqual(
+      [
+        'dynamodb:Query',
+        'firehose:PutRecord',
+        'firehose:PutRecordBatch',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+    expect(statements.find((statement) => actionsOf(statement).includes('kms:Decrypt'))).toMatchObject({
+      Resource: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.encryptionKey), 'Arn'] }),
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+    });
+    expect(statements.find((statement) => actionsOf(statement).includes('logs:PutLogEvents'))?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId(handlers().tracking.logGroup), 'Arn'],
+    });
+    expect(JSON.stringify(statements.map((statement) => statement.Resource))).not.toContain('*');
+  });
+});
+
+describe('the admin Lambda role', () => {
+  function adminGrants() {
+    const { api, data, stacks } = featurelake();
+    const roleId = logicalId(handlers().admin.role);
+    const managed = (resourceOf(api, handlers().admin.role).Properties.ManagedPolicyArns ?? []) as unknown[];
+    return { api, data, stacks, inline: inlineStatementsOf(api, roleId), managed };
+  }
+
+  it('reads and writes the state table (and its indexes) and reads the admin secret', () => {
+    const { data, stacks, inline } = adminGrants();
+    const tableArn = importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.table), 'Arn'] });
+    const dynamo = inline.find((statement) => actionsOf(statement).includes('dynamodb:PutItem'));
+
+    expect(actionsOf(dynamo ?? { Effect: '', Action: [], Resource: null })).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
+    expect(dynamo?.Resource).toEqual([
+      tableArn,
+      { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byTrackingKey.indexName}`]] },
+      { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byApiKeyHash.indexName}`]] },
+    ]);
+    expect(inline).toContainEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
+    });
+  });
+
+  it('queries through Athena with the lake and workgroup policies (and nothing runs on *)', () => {
+    const { data, stacks, inline, managed } = adminGrants();
+    const workgroupPolicy = resourceOf(data, stacks.data.workgroup.queryExecutionPolicy).Properties;
+    const lakePolicy = resourceOf(data, stacks.data.lake.queryPolicy).Properties;
+    const statementsOf = (policy: Record<string, unknown>) =>
+      (policy.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement;
+
+    expect(managed).toEqual(
+      expect.arrayContaining([
+        importOf(data, { Ref: logicalId(stacks.data.workgroup.queryExecutionPolicy) }),
+        importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
+      ]),
+    );
+    expect(statementsOf(workgroupPolicy)[0]).toMatchObject({
+      Action: expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryResults']),
+      Resource: {
+        'Fn::Join': ['', expect.arrayContaining([`:workgroup/${stacks.data.workgroup.workgroupName}`])],
+      },
+    });
+    expect(statementsOf(lakePolicy).flatMap((statement) => [statement.Action].flat())).toEqual([
+      'glue:GetDatabase',
+      'glue:GetTable',
+      'glue:GetPartitions',
+      's3:GetBucketLocation',
+      's3:ListBucket',
+      's3:GetObject',
+    ]);
+    const resources = [...inline, ...statementsOf(workgroupPolicy), ...statementsOf(lakePolicy)].map(
+      (statement) => statement.Resource,
+    );
+    expect(resources).not.toContain('*');
+  });
+});
+
+describe('the health Lambda role', () => {
+  it('may only write its own logs', () => {
+    const { api } = featurelake();
+    const statements = inlineStatementsOf(api, logicalId(handlers().health.role));
+
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(resourceOf(api, handlers().health.role).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});

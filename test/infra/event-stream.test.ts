@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_PARTITION_KEYS } from '../../lambdas/core/event-schema.ts';
+import { featurelake, logicalId, resourceOf } from './featurelake-app.ts';
+
+interface ExtendedS3Destination {
+  BucketARN: unknown;
+  BufferingHints: { IntervalInSeconds: number; SizeInMBs: number };
+  Prefix: string;
+  ErrorOutputPrefix: string;
+  DynamicPartitioningConfiguration: { Enabled: boolean };
+  ProcessingConfiguration: {
+    Enabled: boolean;
+    Processors: { Type: string; Parameters: { ParameterName: string; ParameterValue: string }[] }[];
+  };
+  DataFormatConversionConfiguration: {
+    Enabled: boolean;
+    SchemaConfiguration: Record<string, unknown>;
+    InputFormatConfiguration: { Deserializer: Record<string, unknown> };
+    OutputFormatConfiguration: { Serializer: Record<string, unknown> };
+  };
+}
+
+function deliveryStream() {
+  const { data, stacks } = featurelake();
+  return resourceOf(data, stacks.data.eventStream.deliveryStream).Properties;
+}
+
+function destination(): ExtendedS3Destination {
+  return deliveryStream().ExtendedS3DestinationConfiguration as ExtendedS3Destination;
+}
+
+describe('the event delivery stream', () => {
+  it('is a Direct PUT stream, encrypted at rest, writing into the lake bucket', () => {
+    const { stacks } = featurelake();
+
+    expect(deliveryStream()).toMatchObject({
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+    });
+    expect(destination().BucketARN).toEqual({ 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] });
+  });
+
+  it('converts records to Parquet with the schema of the Glue events table', () => {
+    const { stacks } = featurelake();
+    const conversion = destination().DataFormatConversionConfiguration;
+
+    expect(conversion.Enabled).toBe(true);
+    expect(conversion.SchemaConfiguration).toMatchObject({
+      DatabaseName: { Ref: logicalId(stacks.data.lake.database) },
+      TableName: { Ref: logicalId(stacks.data.lake.table) },
+      Region: 'eu-west-1',
+      VersionId: 'LATEST',
+    });
+    expect(Object.keys(conversion.OutputFormatConfiguration.Serializer)).toEqual(['ParquetSerDe']);
+  });
+
+  it('reads JSON with the OpenX deserializer, which parses the wire instants (…T10:44:50.999Z) natively', () => {
+    // Firehose's OpenX SerDe takes no timestamp formats: it accepts
+    // yyyy-MM-dd'T'HH:mm:ss[.S]'Z' (up to 9 fraction digits) by itself. A Hive
+    // deserializer here would need explicit formats or fail every record.
+    expect(destination().DataFormatConversionConfiguration.InputFormatConfiguration.Deserializer).toEqual({
+      OpenXJsonSerDe: {},
+    });
+  });
+
+  it('partitions each record by the app_id and dt it carries, extracted with jq', () => {
+    const { DynamicPartitioningConfiguration, ProcessingConfiguration, Prefix } = destination();
+    const extraction = ProcessingConfiguration.Processors.find((processor) => processor.Type === 'MetadataExtraction');
+    const parameters = Object.fromEntries(
+      (extraction?.Parameters ?? []).map(({ ParameterName, ParameterValue }) => [ParameterName, ParameterValue]),
+    );
+
+    expect(DynamicPartitioningConfiguration.Enabled).toBe(true);
+    expect(ProcessingConfiguration.Enabled).toBe(true);
+    expect(parameters).toEqual({
+      MetadataExtractionQuery: '{"app_id":.app_id,"dt":.dt}',
+      JsonParsingEngine: 'JQ-1.6',
+    });
+    expect(Prefix).toBe('events/app_id=!{partitionKeyFromQuery:app_id}/dt=!{partitionKeyFromQuery:dt}/');
+    expect(Prefix.match(/\w+(?==!\{partitionKeyFromQuery:)/g)).toEqual([...EVENT_PARTITION_KEYS]);
+  });
+
+  it('puts failed records outside events/, where Athena never reads them', () => {
+    const { ErrorOutputPrefix } = destination();
+
+    expect(ErrorOutputPrefix).toContain('!{firehose:error-output-type}');
+    expect(ErrorOutputPrefix.startsWith('events/')).toBe(false);
+  });
+
+  it('buffers at least the 64 MiB Parquet conversion requires, for at most a minute', () => {
+    const { BufferingHints } = destination();
+
+    expect(BufferingHints.SizeInMBs).toBeGreaterThanOrEqual(64);
+    expect(BufferingHints.IntervalInSeconds).toBe(60);
+  });
+});

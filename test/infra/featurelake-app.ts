@@ -1,0 +1,89 @@
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { addFeaturelakeStacks, type FeaturelakeStacks } from '../../lib/featurelake.ts';
+
+export interface BuiltFeaturelake {
+  readonly app: App;
+  readonly stacks: FeaturelakeStacks;
+  readonly data: Template;
+  readonly api: Template;
+}
+
+/**
+ * The app as `cdk synth` builds it, minus esbuild bundling and CloudFormation
+ * schema validation (both slow; one test in nag.test.ts turns validation on).
+ */
+export function buildFeaturelake(context: Record<string, unknown> = {}): BuiltFeaturelake {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], region: 'eu-west-1', ...context },
+    builtinCloudFormationValidation: false,
+  });
+  const stacks = addFeaturelakeStacks(app);
+  return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
+}
+
+let shared: BuiltFeaturelake | undefined;
+
+/** One default build per worker, shared by the read-only assertions. */
+export function featurelake(): BuiltFeaturelake {
+  shared ??= buildFeaturelake();
+  return shared;
+}
+
+/** The logical id of a construct's CloudFormation resource (or of the resource itself). */
+export function logicalId(construct: IConstruct): string {
+  const resource = (construct.node.defaultChild ?? construct) as CfnResource;
+  const stack = Stack.of(resource);
+  return stack.resolve(stack.getLogicalId(resource)) as string;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * How the API stack refers to a data stack value: `Fn::ImportValue` of the
+ * export whose value is `value` (`{ Ref: … }` or `{ 'Fn::GetAtt': … }`).
+ */
+export function importOf(data: Template, value: unknown): Json {
+  const outputs = (data.toJSON().Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: string } }>;
+  const match = Object.values(outputs).find(
+    (output) => output.Export !== undefined && JSON.stringify(output.Value) === JSON.stringify(value),
+  );
+  if (!match?.Export) throw new Error(`the data stack exports no ${JSON.stringify(value)}`);
+  return { 'Fn::ImportValue': match.Export.Name };
+}
+
+/** Resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: Json }> {
+  return template.findResources(type) as Record<string, { Properties: Json }>;
+}
+
+/** The single resource of a construct, by its logical id. */
+export function resourceOf(template: Template, construct: IConstruct): { Type: string; Properties: Json } {
+  const id = logicalId(construct);
+  const resource = (template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>)[id];
+  if (!resource) throw new Error(`no resource ${id} in the template`);
+  return resource;
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of every inline policy attached to a role (by the role's logical id). */
+export function inlineStatementsOf(template: Template, roleLogicalId: string): Statement[] {
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((policy) =>
+      (policy.Properties.Roles as unknown[]).some(
+        (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }),
+      ),
+    )
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
