@@ -1,0 +1,129 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { authenticate, cachedApiKeyLookup } from '../core/api-auth.ts';
+import {
+  exclusionsRequest,
+  exclusionsView,
+  featureRequest,
+  notFoundMessage,
+  parseCatalogBody,
+  parseCatalogId,
+  parseCatalogPut,
+  segmentRequest,
+} from '../core/catalog.ts';
+import type { RouteSpec } from '../core/contract.ts';
+import { NotFoundError } from '../core/errors.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { EnvironmentStore } from '../ports/environment-store.ts';
+import { type HttpEvent, type HttpResult, header, httpHandler, json } from './http.ts';
+
+/**
+ * The catalog's routes. Typed locally until contract.ts's HandlerName lists
+ * 'catalog'; from then on each entry is a plain RouteSpec.
+ */
+export type CatalogRouteSpec = Omit<RouteSpec, 'handler'> & { readonly handler: 'catalog' };
+
+const route = (method: RouteSpec['method'], path: string): CatalogRouteSpec => ({ method, path, handler: 'catalog' });
+
+export const CATALOG_ROUTES: readonly CatalogRouteSpec[] = [
+  route('GET', '/api/v1/features'),
+  route('PUT', '/api/v1/features/{id}'),
+  route('GET', '/api/v1/features/{id}'),
+  route('DELETE', '/api/v1/features/{id}'),
+  route('GET', '/api/v1/segments'),
+  route('PUT', '/api/v1/segments/{id}'),
+  route('GET', '/api/v1/segments/{id}'),
+  route('DELETE', '/api/v1/segments/{id}'),
+  route('GET', '/api/v1/exclusions'),
+  route('PUT', '/api/v1/exclusions'),
+];
+
+export interface CatalogDeps {
+  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly catalog: CatalogStore;
+  readonly clock?: Clock;
+  /** How long a found API key is remembered (capped at one minute). @default 30 s */
+  readonly keyCacheMs?: number;
+}
+
+const noContent = (): HttpResult => ({ statusCode: 204 });
+
+/**
+ * Features, segments and exclusions (`Authorization: Token <api_key>`), on every
+ * plan: the catalog describes the data, only exports of it are gated.
+ */
+export function makeHandler(deps: CatalogDeps) {
+  const clock = deps.clock ?? systemClock;
+  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  return httpHandler(async (event: HttpEvent) => {
+    const { environment_id: env } = await authenticate(header(event, 'authorization'), lookup);
+    const rawId = event.pathParameters?.id;
+    const id = () => parseCatalogId(rawId);
+
+    switch (event.routeKey) {
+      case 'GET /api/v1/features':
+        return json(200, { features: await deps.catalog.listFeatures(env) });
+      case 'PUT /api/v1/features/{id}': {
+        const put = parseCatalogPut(featureRequest, rawId, event.body, event.isBase64Encoded);
+        const { item, created } = await deps.catalog.putFeature(env, put.id, put.definition, clock.now());
+        return json(created ? 201 : 200, item);
+      }
+      case 'GET /api/v1/features/{id}': {
+        const featureId = id();
+        const feature = await deps.catalog.getFeature(env, featureId);
+        if (!feature) throw new NotFoundError(notFoundMessage('retrieve', 'feature', featureId));
+        return json(200, feature);
+      }
+      case 'DELETE /api/v1/features/{id}': {
+        const featureId = id();
+        if (!(await deps.catalog.deleteFeature(env, featureId))) {
+          throw new NotFoundError(notFoundMessage('delete', 'feature', featureId));
+        }
+        return noContent();
+      }
+      case 'GET /api/v1/segments':
+        return json(200, { segments: await deps.catalog.listSegments(env) });
+      case 'PUT /api/v1/segments/{id}': {
+        const put = parseCatalogPut(segmentRequest, rawId, event.body, event.isBase64Encoded);
+        const { item, created } = await deps.catalog.putSegment(env, put.id, put.definition, clock.now());
+        return json(created ? 201 : 200, item);
+      }
+      case 'GET /api/v1/segments/{id}': {
+        const segmentId = id();
+        const segment = await deps.catalog.getSegment(env, segmentId);
+        if (!segment) throw new NotFoundError(notFoundMessage('retrieve', 'segment', segmentId));
+        return json(200, segment);
+      }
+      case 'DELETE /api/v1/segments/{id}': {
+        const segmentId = id();
+        if (!(await deps.catalog.deleteSegment(env, segmentId))) {
+          throw new NotFoundError(notFoundMessage('delete', 'segment', segmentId));
+        }
+        return noContent();
+      }
+      case 'GET /api/v1/exclusions':
+        return json(200, exclusionsView(await deps.catalog.getExclusions(env)));
+      case 'PUT /api/v1/exclusions': {
+        // Exclusions always exist (empty until set), so a PUT replaces them: 200, never 201.
+        const exclusions = parseCatalogBody(exclusionsRequest, event.body, event.isBase64Encoded);
+        const stored = await deps.catalog.putExclusions(env, exclusions, clock.now());
+        return json(200, exclusionsView(stored));
+      }
+      default:
+        throw new NotFoundError(`No catalog route ${event.routeKey}.`);
+    }
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable']);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return makeHandler({
+    environments: new DynamoDbEnvironmentStore({ client, tableName: config.stateTable }),
+    catalog: new DynamoDbCatalogStore({ client, tableName: config.stateTable }),
+  });
+});
