@@ -10,6 +10,9 @@ export const ENV = {
   adminSecretArn: 'FEATURELAKE_ADMIN_SECRET_ARN',
   athenaWorkgroup: 'FEATURELAKE_ATHENA_WORKGROUP',
   glueDatabase: 'FEATURELAKE_GLUE_DATABASE',
+  lakeBucket: 'FEATURELAKE_LAKE_BUCKET',
+  exportsBucket: 'FEATURELAKE_EXPORTS_BUCKET',
+  companyExportStateMachineArn: 'FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN',
 } as const;
 
 /**

@@ -8,6 +8,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { toAthenaLiteral } from '../../core/athena-literals.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
 
@@ -61,21 +62,7 @@ export class AthenaQueryError extends Error {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/**
- * Renders a bound value as the SQL literal text Athena expects in ExecutionParameters
- * (Athena substitutes each one as a literal, like `EXECUTE … USING`): a string must be
- * a single-quoted literal with `'` doubled, or a value such as `' OR 1=1 --` would be
- * read as SQL. Values never enter the query text itself.
- */
-export function toAthenaLiteral(value: QueryParam): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`cannot bind ${value} as an Athena parameter`);
-    return String(value);
-  }
-  return `'${value.replaceAll("'", "''")}'`;
-}
+export { toAthenaLiteral } from '../../core/athena-literals.ts';
 
 /** Runs read-only SQL over the lake on Athena, with values bound as execution parameters. */
 export class AthenaQueryEngine implements QueryEngine {

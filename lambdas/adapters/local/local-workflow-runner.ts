@@ -1,0 +1,99 @@
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22); without it on Node 20
+// every Task state fails and a Catch hides why.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: <T>() => {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+type JsonValue = Parameters<StateMachine['run']>[0];
+export type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
+
+export interface LocalWorkflow {
+  /** The very ASL document that deploys, with its substitutions filled in. */
+  readonly definition: Record<string, unknown>;
+  /** One handler per Task state, by state name: no Task may reach real AWS. */
+  readonly tasks: Record<string, LocalTaskHandler>;
+}
+
+/**
+ * Runs state machines in process with aws-local-stepfunctions. Executions run in
+ * the background like Step Functions'; `idle()` waits for the running ones (tests,
+ * shutdown). Names already used are remembered for the life of the process.
+ */
+export class LocalWorkflowRunner implements WorkflowStarter {
+  private readonly machines = new Map<
+    WorkflowName,
+    { machine: StateMachine; tasks: Record<string, LocalTaskHandler> }
+  >();
+  private readonly names = new Set<string>();
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    workflows: Partial<Record<WorkflowName, LocalWorkflow>>,
+    private readonly onError: (workflow: WorkflowName, executionName: string, error: unknown) => void = () => undefined,
+  ) {
+    for (const [name, workflow] of Object.entries(workflows) as Array<[WorkflowName, LocalWorkflow]>) {
+      const taskStates = collectTaskStates(workflow.definition);
+      const missing = taskStates.filter((state) => !(state in workflow.tasks));
+      if (missing.length > 0)
+        throw new Error(`workflow ${name}: no local handler for Task state(s) ${missing.join(', ')}`);
+      this.machines.set(name, {
+        machine: new StateMachine(workflow.definition as unknown as StateMachineDefinition, {
+          validationOptions: { checkArn: false },
+        }),
+        tasks: workflow.tasks,
+      });
+    }
+  }
+
+  async start(
+    workflow: WorkflowName,
+    executionName: string,
+    input: Record<string, unknown>,
+  ): Promise<{ started: boolean }> {
+    const entry = this.machines.get(workflow);
+    if (!entry) throw new Error(`no local workflow ${workflow}`);
+    const key = `${workflow}/${executionName}`;
+    if (this.names.has(key)) return { started: false };
+    this.names.add(key);
+    const execution = entry.machine.run(input as JsonValue, {
+      overrides: { taskResourceLocalHandlers: entry.tasks },
+      context: { Execution: { Name: executionName, Input: input as JsonValue, StartTime: new Date().toISOString() } },
+    });
+    const done = execution.result.catch((error: unknown) => this.onError(workflow, executionName, error));
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+    return { started: true };
+  }
+
+  /** Resolves once no execution is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
+
+/** Every Task state's name, including those inside Map iterators and Parallel branches. */
+export function collectTaskStates(definition: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') names.push(name);
+    const nested = [state.Iterator, state.ItemProcessor, ...((state.Branches as unknown[]) ?? [])].filter(Boolean);
+    for (const child of nested) names.push(...collectTaskStates(child as Record<string, unknown>));
+  }
+  return names;
+}

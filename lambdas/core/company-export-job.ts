@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+export const AGGREGATIONS = ['today', '30d_daily', '3m_weekly', '6m_weekly'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
+/** `POST /api/v1/company-exports`. */
+export const companyExportRequest = z.object({
+  aggregation: z.enum(AGGREGATIONS, {
+    error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${AGGREGATIONS.join(', ')}`),
+  }),
+  as_of: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 instant with a time zone, e.g. 2025-12-01T00:00:00Z' })
+    .optional(),
+});
+
+export type JobStatus = 'running' | 'completed' | 'failed';
+
+/** A company export job as stored (state table, scoped by environment). */
+export interface CompanyExportJob {
+  job_id: string;
+  environment_id: string;
+  aggregation: Aggregation;
+  /** The instant that stands for "now" in the aggregation's definition (ISO, UTC). */
+  as_of: string;
+  status: JobStatus;
+  created_at: string;
+  completed_at: string | null;
+  rows: number | null;
+  /** Key of the CSV in the exports bucket, once completed. */
+  csv_key: string | null;
+  error: string | null;
+}
+
+/** What the job workflow receives as its execution input. */
+export interface CompanyExportWorkflowInput {
+  job_id: string;
+  app_id: string;
+  aggregation: Aggregation;
+  as_of: string;
+}
+
+/** How long a finished company export job (and its file) stays readable. */
+export const COMPANY_EXPORT_RETENTION_DAYS = 7;
+
+export function companyExportCsvKey(environmentId: string, jobId: string): string {
+  return `company-exports/${environmentId}/${jobId}.csv`;
+}
+
+export function companyExportFileName(job: Pick<CompanyExportJob, 'aggregation' | 'as_of'>): string {
+  return `company-export-${job.aggregation}-${job.as_of.slice(0, 10)}.csv`;
+}
+
+export function companyExportView(job: CompanyExportJob, downloadUrl: string | null) {
+  return {
+    job_id: job.job_id,
+    status: job.status,
+    aggregation: job.aggregation,
+    as_of: job.as_of,
+    created_at: job.created_at,
+    completed_at: job.completed_at,
+    rows: job.rows,
+    download_url: downloadUrl,
+    error: job.error,
+  };
+}
+
+/**
+ * Turns a workflow failure (`{Error, Cause}` as Step Functions hands it to a Catch)
+ * into a message a user can act on.
+ */
+export function readableWorkflowFailure(failure: { Error?: string; Cause?: string } | undefined): string {
+  const error = failure?.Error ?? 'Error';
+  const cause = failure?.Cause ?? '';
+  if (error === 'States.Timeout') {
+    return 'The export took longer than its time limit and was stopped. Try a shorter aggregation, or try again later.';
+  }
+  let reason = cause;
+  try {
+    const parsed = JSON.parse(cause) as {
+      errorMessage?: string;
+      QueryExecution?: { Status?: { StateChangeReason?: string } };
+    };
+    reason = parsed.QueryExecution?.Status?.StateChangeReason ?? parsed.errorMessage ?? cause;
+  } catch {
+    // a plain-text cause
+  }
+  if (/Bytes scanned limit|exceeded the bytes scanned/i.test(reason)) {
+    return `The export query would scan more data than the workgroup allows (${reason}). Raise athenaScanLimitBytes or export a shorter range.`;
+  }
+  return `The export failed: ${reason || error}`;
+}

@@ -1,0 +1,126 @@
+/**
+ * The company export workflow (seed 000, manual part) as one Amazon States Language
+ * document. The CDK deploys it with `definitionSubstitutions`; the local stack runs
+ * the same document in aws-local-stepfunctions with local values substituted. It
+ * uses JSONPath only: aws-local-stepfunctions ignores JSONata and variables.
+ */
+
+/** `${Name}` placeholders the document expects. */
+export const COMPANY_EXPORT_SUBSTITUTIONS = [
+  'ExportStepsFunctionArn',
+  'GlueDatabase',
+  'AthenaWorkGroup',
+  'ResultsBucket',
+] as const;
+export type CompanyExportSubstitutions = Record<(typeof COMPANY_EXPORT_SUBSTITUTIONS)[number], string>;
+
+/** Task state names: local handlers are keyed by them, so they are part of the contract. */
+export const COMPANY_EXPORT_STATES = {
+  prepare: 'PrepareRollupInputs',
+  query: 'RunRollupQuery',
+  publish: 'PublishCsv',
+  fail: 'RecordFailure',
+} as const;
+
+/** The `step` values the export-steps Lambda dispatches on. */
+export const EXPORT_STEPS = {
+  prepareCompanyExport: 'prepare-company-export',
+  publishCompanyExport: 'publish-company-export',
+  failCompanyExport: 'fail-company-export',
+} as const;
+
+/** Athena writes query results under this prefix of the results bucket. */
+export const COMPANY_EXPORT_RESULTS_PREFIX = 'company-exports/';
+
+const LAMBDA_TRANSIENT = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** Retrying helps only where the service was busy or briefly failing, never for a wrong query. */
+const retryTransient = (errors: string[]) => [
+  { ErrorEquals: errors, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+];
+
+const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: COMPANY_EXPORT_STATES.fail }];
+
+export function companyExportDefinition(rollupSql: string): Record<string, unknown> {
+  const S = COMPANY_EXPORT_STATES;
+  return {
+    Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
+    StartAt: S.prepare,
+    TimeoutSeconds: 3600,
+    States: {
+      [S.prepare]: {
+        Type: 'Task',
+        Comment: 'Snapshot the catalog and the aggregation dates into the job inputs table',
+        Resource: '${ExportStepsFunctionArn}',
+        Parameters: { step: EXPORT_STEPS.prepareCompanyExport, 'job.$': '$' },
+        ResultPath: '$.prepared',
+        TimeoutSeconds: 120,
+        Retry: retryTransient(LAMBDA_TRANSIENT),
+        Catch: catchAll,
+        Next: S.query,
+      },
+      [S.query]: {
+        Type: 'Task',
+        Comment: 'One rollup SQL text; every value is an execution parameter',
+        Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+        Parameters: {
+          QueryString: rollupSql,
+          QueryExecutionContext: { Database: '${GlueDatabase}' },
+          WorkGroup: '${AthenaWorkGroup}',
+          ResultConfiguration: { OutputLocation: `s3://\${ResultsBucket}/${COMPANY_EXPORT_RESULTS_PREFIX}` },
+          'ExecutionParameters.$': '$.prepared.athena_params',
+        },
+        ResultSelector: { 'output_location.$': '$.QueryExecution.ResultConfiguration.OutputLocation' },
+        ResultPath: '$.query',
+        TimeoutSeconds: 1800,
+        Retry: retryTransient(['Athena.TooManyRequestsException', 'Athena.InternalServerException']),
+        Catch: catchAll,
+        Next: S.publish,
+      },
+      [S.publish]: {
+        Type: 'Task',
+        Comment: 'Re-encode the result as the export CSV in the exports bucket and complete the job',
+        Resource: '${ExportStepsFunctionArn}',
+        Parameters: { step: EXPORT_STEPS.publishCompanyExport, 'job.$': '$' },
+        ResultPath: '$.published',
+        TimeoutSeconds: 900,
+        Retry: retryTransient(LAMBDA_TRANSIENT),
+        Catch: catchAll,
+        End: true,
+      },
+      [S.fail]: {
+        Type: 'Task',
+        Comment: 'Record the job as failed with a message a user can act on',
+        Resource: '${ExportStepsFunctionArn}',
+        Parameters: { step: EXPORT_STEPS.failCompanyExport, 'job.$': '$' },
+        ResultPath: null,
+        TimeoutSeconds: 60,
+        Retry: retryTransient([...LAMBDA_TRANSIENT, 'States.TaskFailed']),
+        Next: 'ExportFailed',
+      },
+      ExportFailed: {
+        Type: 'Fail',
+        Error: 'CompanyExportFailed',
+        Cause: 'The company export failed; the job records why.',
+      },
+    },
+  };
+}
+
+/** Fills `${Name}` placeholders, as Step Functions does with definitionSubstitutions. */
+export function substitute(
+  definition: Record<string, unknown>,
+  values: Record<string, string>,
+): Record<string, unknown> {
+  const text = JSON.stringify(definition).replace(/\$\{(\w+)\}/g, (whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) return whole;
+    return JSON.stringify(value).slice(1, -1);
+  });
+  return JSON.parse(text) as Record<string, unknown>;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
+import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { parseJsonBody } from '../core/admin.ts';
+import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
+import {
+  type CompanyExportJob,
+  type CompanyExportWorkflowInput,
+  companyExportFileName,
+  companyExportRequest,
+  companyExportView,
+} from '../core/company-export-job.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
+import type { EnvironmentStore } from '../ports/environment-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { WorkflowStarter } from '../ports/workflow-starter.ts';
+import { header, httpHandler, json } from './http.ts';
+
+export interface CompanyExportsDeps {
+  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly jobs: CompanyExportJobs;
+  readonly workflows: WorkflowStarter;
+  readonly files: Pick<ObjectStore, 'signedGetUrl'>;
+  readonly exportsBucket: string;
+  readonly clock?: Clock;
+}
+
+/** How long a download link works; a new one is signed at every read of the job. */
+const DOWNLOAD_URL_SECONDS = 60 * 60;
+
+/** `POST /api/v1/company-exports` and `GET /api/v1/company-exports/jobs/{job_id}` (seed 000, manual export). */
+export function makeHandler(deps: CompanyExportsDeps) {
+  const clock = deps.clock ?? systemClock;
+  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash));
+  return httpHandler(async (event) => {
+    const environment = await authenticate(header(event, 'authorization'), lookup);
+    requirePlan(environment, 'exports');
+
+    if (event.routeKey === 'POST /api/v1/company-exports') {
+      const request = parseJsonBody(companyExportRequest, event.body ?? '{}', event.isBase64Encoded);
+      const now = clock.now();
+      const job: CompanyExportJob = {
+        job_id: randomUUID(),
+        environment_id: environment.environment_id,
+        aggregation: request.aggregation,
+        as_of: new Date(request.as_of ?? now).toISOString(),
+        status: 'running',
+        created_at: now.toISOString(),
+        completed_at: null,
+        rows: null,
+        csv_key: null,
+        error: null,
+      };
+      await deps.jobs.create(job);
+      const input: CompanyExportWorkflowInput = {
+        job_id: job.job_id,
+        app_id: environment.environment_id,
+        aggregation: job.aggregation,
+        as_of: job.as_of,
+      };
+      try {
+        await deps.workflows.start('company-export', job.job_id, { ...input });
+      } catch (error) {
+        await deps.jobs.markFailed(environment.environment_id, job.job_id, {
+          error: 'The export could not be started; try again.',
+          completed_at: clock.now().toISOString(),
+        });
+        throw error;
+      }
+      return json(202, { job_id: job.job_id, status: job.status, links: `/api/v1/company-exports/jobs/${job.job_id}` });
+    }
+
+    const jobId = event.pathParameters?.job_id ?? '';
+    const job = await deps.jobs.get(environment.environment_id, jobId);
+    if (!job) throw new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
+    const downloadUrl =
+      job.status === 'completed' && job.csv_key
+        ? await deps.files.signedGetUrl(deps.exportsBucket, job.csv_key, {
+            expiresInSeconds: DOWNLOAD_URL_SECONDS,
+            fileName: companyExportFileName(job),
+          })
+        : null;
+    return json(200, companyExportView(job, downloadUrl));
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'exportsBucket', 'companyExportStateMachineArn']);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return makeHandler({
+    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
+    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
+    workflows: new SfnWorkflowStarter({
+      client: new SFNClient({}),
+      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
+    }),
+    files: new S3ObjectStore({ client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }) }),
+    exportsBucket: config.exportsBucket,
+  });
+});
