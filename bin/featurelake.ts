@@ -2,13 +2,18 @@
  * `npx featurelake …`: the admin and export APIs for people at a terminal. Talks
  * to the local stack by default, or to a deployed stack given its URL and tokens.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 
 interface GlobalOptions {
   url: string;
   adminToken?: string;
+  apiKey?: string;
   home: string;
 }
 
@@ -26,14 +31,34 @@ async function adminToken(options: GlobalOptions): Promise<string> {
   }
 }
 
-async function callApi(options: GlobalOptions, path: string, body: unknown): Promise<unknown> {
+type Auth = { kind: 'admin' } | { kind: 'token' };
+
+async function authorization(options: GlobalOptions, auth: Auth): Promise<string> {
+  if (auth.kind === 'admin') return `Bearer ${await adminToken(options)}`;
+  if (!options.apiKey) {
+    throw new CliError(
+      'No API key: pass --api-key or set FEATURELAKE_API_KEY (printed when the environment was created).',
+    );
+  }
+  return `Token ${options.apiKey}`;
+}
+
+async function callApi(
+  options: GlobalOptions,
+  path: string,
+  init: { method?: string; body?: unknown; auth?: Auth } = {},
+): Promise<unknown> {
   const url = `${options.url.replace(/\/$/, '')}${path}`;
+  const headers: Record<string, string> = {
+    authorization: await authorization(options, init.auth ?? { kind: 'admin' }),
+  };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
     response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken(options)}` },
-      body: JSON.stringify(body),
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
   } catch (error) {
     throw new CliError(
@@ -55,6 +80,26 @@ async function callApi(options: GlobalOptions, path: string, body: unknown): Pro
   return parsed;
 }
 
+/** Downloads a URL to a file, streaming. */
+async function download(url: string, out: string): Promise<number> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body)
+    throw new CliError(`download failed: ${response.status} ${await response.text()}`);
+  await mkdir(dirname(resolve(out)), { recursive: true });
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(out));
+  return (await stat(out)).size;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+interface CompanyExportJobView {
+  job_id: string;
+  status: 'running' | 'completed' | 'failed';
+  rows: number | null;
+  download_url: string | null;
+  error: string | null;
+}
+
 export function buildCli(): Command {
   const program = new Command('featurelake')
     .description('featurelake: tracking, company adoption exports and raw-event exports, self-hosted')
@@ -68,6 +113,9 @@ export function buildCli(): Command {
         'FEATURELAKE_ADMIN_TOKEN',
       ),
     )
+    .addOption(
+      new Option('--api-key <key>', "an environment's API key, for the export commands").env('FEATURELAKE_API_KEY'),
+    )
     .addOption(new Option('--home <dir>', 'local stack state folder').env('FEATURELAKE_HOME').default('.featurelake'))
     .showHelpAfterError();
 
@@ -78,7 +126,7 @@ export function buildCli(): Command {
     .requiredOption('--name <name>', 'environment name')
     .addOption(new Option('--plan <plan>', 'plan').choices(['free', 'pro', 'enterprise']).makeOptionMandatory())
     .action(async (options: { name: string; plan: string }) => {
-      const created = await callApi(program.opts<GlobalOptions>(), '/admin/v1/environments', options);
+      const created = await callApi(program.opts<GlobalOptions>(), '/admin/v1/environments', { body: options });
       console.log(JSON.stringify(created, null, 2));
     });
 
@@ -89,11 +137,52 @@ export function buildCli(): Command {
     .option('-p, --param <value...>', 'values bound to the ? placeholders, in order')
     .action(async (query: string, options: { param?: string[] }) => {
       const result = (await callApi(program.opts<GlobalOptions>(), '/admin/v1/sql', {
-        sql: query,
-        params: options.param ?? [],
+        body: { sql: query, params: options.param ?? [] },
       })) as { rows: unknown[]; truncated: boolean };
       console.log(JSON.stringify(result.rows, null, 2));
       if (result.truncated) console.error(`(only the first ${result.rows.length} rows are shown)`);
+    });
+
+  const exports = program
+    .command('export')
+    .description('exports (API key of the environment: --api-key or FEATURELAKE_API_KEY)');
+  exports
+    .command('company')
+    .description('company feature-adoption CSV (seed 000): start the job, follow it, download the file')
+    .addOption(
+      new Option('--aggregation <aggregation>', 'historical aggregation')
+        .choices(['today', '30d_daily', '3m_weekly', '6m_weekly'])
+        .makeOptionMandatory(),
+    )
+    .option('--as-of <instant>', 'the instant that stands for "now" (ISO 8601, default: now)')
+    .requiredOption('--out <file>', 'where to write the CSV')
+    .option('--poll-ms <ms>', 'how often to ask for the job status', '1000')
+    .action(async (options: { aggregation: string; asOf?: string; out: string; pollMs: string }) => {
+      const global = program.opts<GlobalOptions>();
+      const started = (await callApi(global, '/api/v1/company-exports', {
+        auth: { kind: 'token' },
+        body: { aggregation: options.aggregation, ...(options.asOf ? { as_of: options.asOf } : {}) },
+      })) as { job_id: string; links: string };
+      const bar = new SingleBar(
+        { format: 'company export {job} | {status} | {duration}s', hideCursor: true, stream: process.stderr },
+        Presets.shades_classic,
+      );
+      bar.start(1, 0, { job: started.job_id, status: 'running' });
+      let job: CompanyExportJobView;
+      try {
+        for (;;) {
+          job = (await callApi(global, started.links, { auth: { kind: 'token' } })) as CompanyExportJobView;
+          bar.update(job.status === 'running' ? 0 : 1, { status: job.status });
+          if (job.status !== 'running') break;
+          await sleep(Number(options.pollMs));
+        }
+      } finally {
+        bar.stop();
+      }
+      if (job.status === 'failed') throw new CliError(`the export failed: ${job.error ?? 'no reason given'}`);
+      if (!job.download_url) throw new CliError('the export completed without a download URL');
+      const bytes = await download(job.download_url, options.out);
+      console.log(JSON.stringify({ job_id: job.job_id, rows: job.rows, file: resolve(options.out), bytes }));
     });
 
   return program;

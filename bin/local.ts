@@ -9,24 +9,50 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
+import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
-import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
+import { S3ObjectStore } from '../lambdas/adapters/aws/s3-object-store.ts';
+import { ApiGatewayServer, localLambdaContext } from '../lambdas/adapters/local/api-gateway-server.ts';
+import { duckDbAthenaTask } from '../lambdas/adapters/local/duckdb-athena-task.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
+import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import { type LocalTaskHandler, LocalWorkflowRunner } from '../lambdas/adapters/local/local-workflow-runner.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
+import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
+import {
+  COMPANY_EXPORT_STATES,
+  type CompanyExportSubstitutions,
+  companyExportDefinition,
+  substitute,
+} from '../lambdas/core/workflows/company-export.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
+import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
+import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
+import { type ExportStepInput, makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
 
 export const LOCAL_STATE_TABLE = 'featurelake-state';
 export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
+/** Where the local Athena stand-in writes query results, as Athena writes to the workgroup's bucket. */
+export const LOCAL_RESULTS_BUCKET = 'featurelake-query-results';
+/** What the workflow documents' `${…}` placeholders become locally (the Lambda ARN is never called: every Task runs in process). */
+const LOCAL_SUBSTITUTIONS: CompanyExportSubstitutions = {
+  ExportStepsFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-export-steps',
+  GlueDatabase: 'featurelake',
+  AthenaWorkGroup: 'featurelake',
+  ResultsBucket: LOCAL_RESULTS_BUCKET,
+};
 /** dynalite and s3rver check nothing but that credentials are present. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const LOCAL_REGION = 'us-east-1';
@@ -57,6 +83,8 @@ export interface LocalStack {
   readonly demoApiKey: string | undefined;
   readonly dynamoEndpoint: string;
   readonly s3Endpoint: string;
+  /** Resolves once no workflow execution is running (tests). */
+  workflowsIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,10 +126,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: 0,
       silent: true,
       directory: join(home, 's3'),
-      configureBuckets: [{ name: LOCAL_EXPORTS_BUCKET, configs: [] }],
+      configureBuckets: [
+        { name: LOCAL_EXPORTS_BUCKET, configs: [] },
+        { name: LOCAL_RESULTS_BUCKET, configs: [] },
+      ],
     });
     const s3Address = await s3.run();
     closers.push(() => s3.close());
+    const s3Endpoint = `http://${s3Address.address}:${s3Address.port}`;
+    const s3Client = new S3Client({
+      endpoint: s3Endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+      // s3rver stores the SDK's streaming checksum framing inside the object otherwise.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    closers.push(() => s3Client.destroy());
+    const files = new S3ObjectStore({ client: s3Client });
 
     const lakeDir = join(home, 'lake');
     const compactor = await DuckDbLakeCompactor.open(lakeDir);
@@ -112,8 +155,52 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => console.error('event log compaction failed (will retry):', error),
     });
     closers.push(() => sink.close());
-    const queryEngine = await DuckDbQueryEngine.open({ lakeDir, beforeQuery: () => sink.flushToLake() });
+    const scratchDir = join(home, 'tmp', 'query-results');
+    const queryEngine = await DuckDbQueryEngine.open({
+      lakeDir,
+      beforeQuery: () => sink.flushToLake(),
+      csvOutputDir: scratchDir,
+    });
     closers.push(() => queryEngine.close());
+
+    const documents = DynamoDBDocumentClient.from(dynamoClient);
+    const catalog = new DynamoDbCatalogStore({ client: documents, tableName: LOCAL_STATE_TABLE });
+    const companyJobs = new DynamoDbCompanyExportJobs({ client: documents, tableName: LOCAL_STATE_TABLE });
+    const exportSteps = makeExportStepsHandler({
+      catalog,
+      inputs: new FileLakeInputsWriter({ lakeDir }),
+      jobs: companyJobs,
+      files,
+      exportsBucket: LOCAL_EXPORTS_BUCKET,
+      clock: options.clock,
+    });
+    // The export-steps Lambda, invoked the way Step Functions invokes it.
+    const invokeExportSteps: LocalTaskHandler = async (input) =>
+      (await exportSteps(input as ExportStepInput, localLambdaContext('export-steps'))) as Awaited<
+        ReturnType<LocalTaskHandler>
+      >;
+    const trinoRollup = companyRollupSql('trino');
+    const workflows = new LocalWorkflowRunner(
+      {
+        'company-export': {
+          definition: substitute(companyExportDefinition(trinoRollup), LOCAL_SUBSTITUTIONS),
+          tasks: {
+            [COMPANY_EXPORT_STATES.prepare]: invokeExportSteps,
+            [COMPANY_EXPORT_STATES.query]: duckDbAthenaTask({
+              engine: queryEngine,
+              files,
+              dialects: new Map([[trinoRollup, companyRollupSql('duckdb')]]),
+              scratchDir,
+            }),
+            [COMPANY_EXPORT_STATES.publish]: invokeExportSteps,
+            [COMPANY_EXPORT_STATES.fail]: invokeExportSteps,
+          },
+        },
+      },
+      (workflow, name, error) =>
+        console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
+    );
+    closers.push(() => workflows.idle());
 
     const { demo, apiKey } = await ensureDemoEnvironment(home, environments, options.clock);
 
@@ -121,6 +208,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       health: makeHealthHandler(),
       tracking: makeTrackingHandler({ sink, environments, clock: options.clock }),
       admin: makeAdminHandler({ environments, queryEngine, adminToken, clock: options.clock }),
+      catalog: makeCatalogHandler({ environments, catalog, clock: options.clock }),
+      'company-exports': makeCompanyExportsHandler({
+        environments,
+        jobs: companyJobs,
+        workflows,
+        files,
+        exportsBucket: LOCAL_EXPORTS_BUCKET,
+        clock: options.clock,
+      }),
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     const url = await api.listen(port, options.host ?? '127.0.0.1');
@@ -133,7 +229,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       demo,
       demoApiKey: apiKey,
       dynamoEndpoint,
-      s3Endpoint: `http://${s3Address.address}:${s3Address.port}`,
+      s3Endpoint,
+      workflowsIdle: () => workflows.idle(),
       close,
     };
   } catch (error) {

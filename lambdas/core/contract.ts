@@ -29,7 +29,10 @@ export const STATE_TABLE = {
 } as const;
 
 /** Which Lambda serves a route; the HTTP API and the local server both read ROUTES. */
-export type HandlerName = 'tracking' | 'admin' | 'health';
+export type HandlerName = 'tracking' | 'admin' | 'health' | 'catalog' | 'company-exports';
+
+/** Every Lambda: the route handlers, and the one behind the export workflows' Task states. */
+export type LambdaName = HandlerName | 'export-steps';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -42,16 +45,31 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', handler: 'health' },
   { method: 'POST', path: '/admin/v1/environments', handler: 'admin' },
   { method: 'POST', path: '/admin/v1/sql', handler: 'admin' },
+  { method: 'GET', path: '/api/v1/features', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'DELETE', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/segments', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'DELETE', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/exclusions', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/exclusions', handler: 'catalog' },
+  { method: 'POST', path: '/api/v1/company-exports', handler: 'company-exports' },
+  { method: 'GET', path: '/api/v1/company-exports/jobs/{job_id}', handler: 'company-exports' },
   // One route for every tracking method, so that an unknown method reaches the
   // handler and gets a 400 naming it, rather than API Gateway's bare 404.
   { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
 ];
 
 /** Handler entry files, relative to the repository root. */
-export const HANDLER_ENTRIES: Record<HandlerName, string> = {
+export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   tracking: 'lambdas/handlers/tracking.ts',
   admin: 'lambdas/handlers/admin.ts',
   health: 'lambdas/handlers/health.ts',
+  catalog: 'lambdas/handlers/catalog.ts',
+  'company-exports': 'lambdas/handlers/company-exports.ts',
+  'export-steps': 'lambdas/handlers/export-steps.ts',
 };
 
 /** Largest request body the tracking API accepts (bytes). */

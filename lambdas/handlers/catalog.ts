@@ -14,33 +14,15 @@ import {
   parseCatalogPut,
   segmentRequest,
 } from '../core/catalog.ts';
-import type { RouteSpec } from '../core/contract.ts';
+import { ROUTES, type RouteSpec } from '../core/contract.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { type HttpEvent, type HttpResult, header, httpHandler, json } from './http.ts';
 
-/**
- * The catalog's routes. Typed locally until contract.ts's HandlerName lists
- * 'catalog'; from then on each entry is a plain RouteSpec.
- */
-export type CatalogRouteSpec = Omit<RouteSpec, 'handler'> & { readonly handler: 'catalog' };
-
-const route = (method: RouteSpec['method'], path: string): CatalogRouteSpec => ({ method, path, handler: 'catalog' });
-
-export const CATALOG_ROUTES: readonly CatalogRouteSpec[] = [
-  route('GET', '/api/v1/features'),
-  route('PUT', '/api/v1/features/{id}'),
-  route('GET', '/api/v1/features/{id}'),
-  route('DELETE', '/api/v1/features/{id}'),
-  route('GET', '/api/v1/segments'),
-  route('PUT', '/api/v1/segments/{id}'),
-  route('GET', '/api/v1/segments/{id}'),
-  route('DELETE', '/api/v1/segments/{id}'),
-  route('GET', '/api/v1/exclusions'),
-  route('PUT', '/api/v1/exclusions'),
-];
+/** The catalog's routes: its part of the one route table. */
+export const CATALOG_ROUTES: readonly RouteSpec[] = ROUTES.filter((route) => route.handler === 'catalog');
 
 export interface CatalogDeps {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;

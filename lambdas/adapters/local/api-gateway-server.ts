@@ -42,7 +42,8 @@ function compile(spec: RouteSpec): CompiledRoute {
 
 const TEXTUAL = /^(?:text\/|application\/(?:json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|$)/i;
 
-function fakeContext(name: string): Context {
+/** The Lambda context a local invocation gets (names are local; time left is generous). */
+export function localLambdaContext(name: string): Context {
   const requestId = randomUUID();
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -151,7 +152,7 @@ export class ApiGatewayServer {
       body: body.length === 0 ? undefined : textual ? body.toString('utf8') : body.toString('base64'),
       isBase64Encoded: body.length > 0 && !textual,
     };
-    const result = await this.handlers[match.route.spec.handler](event, fakeContext(match.route.spec.handler));
+    const result = await this.handlers[match.route.spec.handler](event, localLambdaContext(match.route.spec.handler));
     const responseBody =
       result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
     res.writeHead(result.statusCode ?? 200, {

@@ -1,0 +1,134 @@
+import { pipeline } from 'node:stream/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
+import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
+import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { toAthenaLiteral } from '../core/athena-literals.ts';
+import {
+  AGGREGATIONS,
+  type CompanyExportWorkflowInput,
+  companyExportCsvKey,
+  readableWorkflowFailure,
+} from '../core/company-export-job.ts';
+import { exportCsvTransform } from '../core/export-csv.ts';
+import { COMPANY_EXPORT_HEADER } from '../core/rollup/index.ts';
+import { prepareCompanyRollup } from '../core/rollup/prepare.ts';
+import { EXPORT_STEPS } from '../core/workflows/company-export.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
+import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
+import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
+
+export interface ExportStepsDeps {
+  readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
+  readonly inputs: LakeInputsWriter;
+  readonly jobs: CompanyExportJobs;
+  readonly files: Pick<ObjectStore, 'read' | 'write'>;
+  readonly exportsBucket: string;
+  readonly clock?: Clock;
+}
+
+const workflowInput = z.object({
+  job_id: z.string().min(1),
+  app_id: z.string().min(1),
+  aggregation: z.enum(AGGREGATIONS),
+  as_of: z.iso.datetime(),
+});
+
+const stepInput = z.discriminatedUnion('step', [
+  z.object({ step: z.literal(EXPORT_STEPS.prepareCompanyExport), job: workflowInput }),
+  z.object({
+    step: z.literal(EXPORT_STEPS.publishCompanyExport),
+    job: workflowInput.extend({ query: z.object({ output_location: z.string() }) }),
+  }),
+  z.object({
+    step: z.literal(EXPORT_STEPS.failCompanyExport),
+    job: workflowInput.extend({
+      failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    }),
+  }),
+]);
+export type ExportStepInput = z.input<typeof stepInput>;
+
+/**
+ * The Lambda behind the export workflows' Task states. Step Functions calls it with
+ * `{step, job}`; what it returns lands at the state's ResultPath. Errors it throws
+ * end the workflow through its Catch, which records the job as failed.
+ */
+export function makeHandler(deps: ExportStepsDeps) {
+  const clock = deps.clock ?? systemClock;
+
+  async function prepare(job: CompanyExportWorkflowInput) {
+    const [features, segments] = await Promise.all([
+      deps.catalog.listFeatures(job.app_id),
+      deps.catalog.listSegments(job.app_id),
+    ]);
+    const prepared = prepareCompanyRollup({
+      jobId: job.job_id,
+      appId: job.app_id,
+      aggregation: job.aggregation,
+      asOf: new Date(job.as_of),
+      features,
+      segments,
+    });
+    await deps.inputs.writeInputs(job.job_id, prepared.inputRows);
+    // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
+    return { athena_params: prepared.params.map(toAthenaLiteral), dates: prepared.dates };
+  }
+
+  async function publish(job: CompanyExportWorkflowInput & { query: { output_location: string } }) {
+    const { bucket, key } = parseS3Url(job.query.output_location);
+    const csvKey = companyExportCsvKey(job.app_id, job.job_id);
+    const csv = exportCsvTransform(COMPANY_EXPORT_HEADER);
+    const encoded = csv.stages[csv.stages.length - 1];
+    if (!encoded) throw new Error('export CSV has no output stage');
+    const upload = deps.files.write(deps.exportsBucket, csvKey, encoded, 'text/csv; charset=utf-8');
+    await Promise.all([pipeline(await deps.files.read(bucket, key), csv.parser, ...csv.stages), upload]);
+    await deps.jobs.markCompleted(job.app_id, job.job_id, {
+      rows: csv.rows(),
+      csv_key: csvKey,
+      completed_at: clock.now().toISOString(),
+    });
+    return { rows: csv.rows(), csv_key: csvKey };
+  }
+
+  async function fail(job: CompanyExportWorkflowInput & { failure?: { Error?: string; Cause?: string } }) {
+    await deps.jobs.markFailed(job.app_id, job.job_id, {
+      error: readableWorkflowFailure(job.failure),
+      completed_at: clock.now().toISOString(),
+    });
+    return {};
+  }
+
+  return middy(async (event: unknown) => {
+    const input = stepInput.parse(event);
+    switch (input.step) {
+      case EXPORT_STEPS.prepareCompanyExport:
+        return prepare(input.job);
+      case EXPORT_STEPS.publishCompanyExport:
+        return publish(input.job);
+      case EXPORT_STEPS.failCompanyExport:
+        return fail(input.job);
+    }
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket']);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const s3 = new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return makeHandler({
+    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
+    inputs: new S3LakeInputsWriter({ client: s3, bucket: config.lakeBucket }),
+    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
+    files: new S3ObjectStore({ client: s3 }),
+    exportsBucket: config.exportsBucket,
+  });
+});
