@@ -1,0 +1,183 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
+import { aggregationWindows, COMPANY_EXPORT_HEADER, type RollupAggregation } from '../../lambdas/core/rollup/index.ts';
+import { admin, http, startTestStack } from '../support/local-stack.ts';
+import { randomRollupDataset } from '../support/rollup-data.ts';
+import { oracleRollup } from '../support/rollup-oracle.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const AGGREGATIONS: RollupAggregation[] = ['today', '30d_daily', '3m_weekly', '6m_weekly'];
+
+type Stack = Awaited<ReturnType<typeof startTestStack>>;
+let stack: Stack;
+interface Env {
+  environment_id: string;
+  tracking_key: string;
+  api_key: string;
+}
+let a: Env;
+let b: Env;
+const dataset = randomRollupDataset(11);
+
+const token = (env: Env) => ({ authorization: `Token ${env.api_key}` });
+
+async function sendDataset(env: Env, calls: Array<Record<string, unknown>>): Promise<void> {
+  for (let i = 0; i < calls.length; i += 500) {
+    const response = await http(`${stack.url}/${env.tracking_key}/bulk`, { body: calls.slice(i, i + 500) });
+    expect(response.status, response.text).toBe(200);
+  }
+}
+
+async function runExport(env: Env, aggregation: string, asOf: string): Promise<{ job: any; csv: string }> {
+  const started = await http(`${stack.url}/api/v1/company-exports`, {
+    headers: token(env),
+    body: { aggregation, as_of: asOf },
+  });
+  expect(started.status, started.text).toBe(202);
+  expect(started.body).toMatchObject({
+    status: 'running',
+    links: `/api/v1/company-exports/jobs/${started.body.job_id}`,
+  });
+  await stack.workflowsIdle();
+  const job = await http(`${stack.url}${started.body.links}`, { headers: token(env) });
+  expect(job.status).toBe(200);
+  expect(job.body.status, JSON.stringify(job.body)).toBe('completed');
+  const download = await fetch(job.body.download_url);
+  expect(download.status).toBe(200);
+  return { job: job.body, csv: await download.text() };
+}
+
+/** What the lake holds for an environment, as the oracle reads events. */
+async function lakeEvents(env: Env): Promise<LakeEvent[]> {
+  return admin(stack).sql<LakeEvent>('SELECT * FROM events WHERE app_id = ?', [env.environment_id]);
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const create = async (name: string, plan: 'pro' | 'free' | 'enterprise') =>
+    (await admin(stack).createEnvironment(name, plan)).body as Env;
+  a = await create('tenant-a', 'pro');
+  b = await create('tenant-b', 'enterprise');
+  for (const feature of dataset.catalog.features) {
+    const { id, ...body } = feature;
+    const put = await http(`${stack.url}/api/v1/features/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      headers: token(a),
+      body,
+    });
+    expect(put.status, put.text).toBeLessThan(300);
+  }
+  for (const segment of dataset.catalog.segments) {
+    const { id, ...body } = segment;
+    const put = await http(`${stack.url}/api/v1/segments/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      headers: token(a),
+      body,
+    });
+    expect(put.status, put.text).toBeLessThan(300);
+  }
+  const calls = dataset.batches.flatMap((batch) => batch.calls);
+  await sendDataset(a, calls);
+  // B sends the same company ids with other names and more use: none of it may reach A's export.
+  await sendDataset(
+    b,
+    calls.map((call) =>
+      call.type === 'company' ? { ...call, attributes: { name: 'TENANT-B-ONLY', seats: 999 } } : call,
+    ),
+  );
+});
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+describe('company export over the local stack (seed 000, manual export)', () => {
+  for (const aggregation of AGGREGATIONS) {
+    it(`${aggregation}: the CSV equals the oracle cell for cell, with DESIGN's header`, async () => {
+      const { job, csv } = await runExport(a, aggregation, dataset.asOf.toISOString());
+      const cells = parse(csv) as string[][];
+      expect(cells[0]).toEqual([...COMPANY_EXPORT_HEADER]);
+      expect(csv).not.toContain('TENANT-B-ONLY');
+      const windows = aggregationWindows(aggregation, dataset.asOf);
+      const expected = oracleRollup(await lakeEvents(a), a.environment_id, dataset.catalog, windows);
+      // A comparison of two empty files would prove nothing.
+      expect(expected.length).toBeGreaterThan(aggregation === 'today' ? 5 : 20);
+      expect(new Set(expected.slice(1).map((row) => row[9])).size).toBeGreaterThan(1);
+      expect(cells).toEqual(expected);
+      expect(job.rows).toBe(expected.length - 1);
+      expect(job).toMatchObject({ aggregation, as_of: dataset.asOf.toISOString(), error: null });
+    });
+  }
+
+  it('the CLI starts the job, follows it and downloads the same file', async () => {
+    const out = join(stack.home, 'cli-export.csv');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'featurelake.mjs'),
+        'export',
+        'company',
+        '--aggregation',
+        '30d_daily',
+        '--as-of',
+        dataset.asOf.toISOString(),
+        '--out',
+        out,
+        '--poll-ms',
+        '100',
+      ],
+      { env: { ...process.env, FEATURELAKE_URL: stack.url, FEATURELAKE_API_KEY: a.api_key } },
+    );
+    const summary = JSON.parse(stdout);
+    const fromCli = await readFile(out, 'utf8');
+    const { csv } = await runExport(a, '30d_daily', dataset.asOf.toISOString());
+    expect(fromCli).toBe(csv);
+    expect(summary.rows).toBe((parse(csv) as string[][]).length - 1);
+  });
+
+  it("refuses a free plan with seed 002's 401, and keeps each environment's jobs to itself", async () => {
+    const free = (await admin(stack).createEnvironment('free-tenant', 'free')).body as Env;
+    const refused = await http(`${stack.url}/api/v1/company-exports`, {
+      headers: token(free),
+      body: { aggregation: 'today' },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({
+      errors: [
+        {
+          details: `Your current plan for application ${(free as unknown as { app_token: string }).app_token} does not support the feature you are trying to access.`,
+          error: 'Unauthorized',
+          error_code: '401',
+          message: 'You are not authorized to perform the requested action.',
+        },
+      ],
+    });
+
+    const started = await http(`${stack.url}/api/v1/company-exports`, {
+      headers: token(b),
+      body: { aggregation: 'today' },
+    });
+    expect(started.status).toBe(202);
+    const stolen = await http(`${stack.url}${started.body.links}`, { headers: token(a) });
+    expect(stolen.status).toBe(404);
+    expect(stolen.body.errors[0]).toMatchObject({
+      error: 'Resource not found',
+      error_code: '404',
+      message: `Failed to retrieve job with id ${started.body.job_id}: job not found`,
+    });
+    await stack.workflowsIdle();
+  });
+
+  it('names the field of a bad request', async () => {
+    const response = await http(`${stack.url}/api/v1/company-exports`, {
+      headers: token(a),
+      body: { aggregation: 'yearly', as_of: 'yesterday' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(['aggregation', 'as_of']);
+  });
+});
