@@ -120,7 +120,8 @@ describe('company export workflow failures', () => {
   it('a query that does not finish in time ends the job as failed, saying so', async () => {
     const definition = companyExportDefinition(trino);
     // The deployed limit is 30 minutes; the same state with a 1 s limit shows the path.
-    (definition.States as Record<string, Record<string, unknown>>)[COMPANY_EXPORT_STATES.query]!.TimeoutSeconds = 1;
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    states[COMPANY_EXPORT_STATES.query] = { ...states[COMPANY_EXPORT_STATES.query], TimeoutSeconds: 1 };
     const job = await runFailing(() => new Promise(() => undefined), definition);
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/took longer than its time limit/);
