@@ -1,10 +1,14 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export-job.ts';
+import { COMPANY_EXPORT_RESULTS_PREFIX } from '../lambdas/core/workflows/company-export.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';
 import { EventStream } from './event-stream.ts';
+import { ExportInputsTable } from './export-inputs-table.ts';
+import { ExportsBucket } from './exports-bucket.ts';
 import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
 
@@ -16,6 +20,9 @@ export interface FeaturelakeDataStackProps extends StackProps {
    */
   readonly athenaScanLimitBytes?: number;
 }
+
+/** Name of the Athena workgroup the company export workflow queries in. */
+export const COMPANY_EXPORT_WORKGROUP_NAME = 'featurelake-company-exports';
 
 /**
  * Everything that holds data: buckets, the Glue catalog, the state table, the
@@ -31,7 +38,12 @@ export class FeaturelakeDataStack extends Stack {
   readonly accessLogs: AccessLogsBucket;
   readonly lake: EventLake;
   readonly eventStream: EventStream;
+  /** Where `POST /admin/v1/sql` queries run (results under `results/`). */
   readonly workgroup: QueryWorkgroup;
+  /** Where the company export workflow's rollup queries run (results under `company-exports/`). */
+  readonly companyExportWorkgroup: QueryWorkgroup;
+  readonly exportInputs: ExportInputsTable;
+  readonly exports: ExportsBucket;
   readonly stateTable: StateTable;
   readonly adminToken: AdminToken;
 
@@ -44,10 +56,25 @@ export class FeaturelakeDataStack extends Stack {
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.lake = new EventLake(this, 'EventLake', { accessLogsBucket: this.accessLogs.bucket });
     this.eventStream = new EventStream(this, 'EventStream', { lake: this.lake });
+    const scanLimit =
+      props.athenaScanLimitBytes === undefined ? {} : { bytesScannedCutoffPerQuery: props.athenaScanLimitBytes };
     this.workgroup = new QueryWorkgroup(this, 'QueryWorkgroup', {
       accessLogsBucket: this.accessLogs.bucket,
-      ...(props.athenaScanLimitBytes === undefined ? {} : { bytesScannedCutoffPerQuery: props.athenaScanLimitBytes }),
+      ...scanLimit,
     });
+    // A workgroup of its own, not the admin one with a per-query OutputLocation:
+    // an enforced workgroup ignores the query's location, and enforcement is
+    // what keeps the scan limit out of clients' hands. The results bucket is
+    // shared; each workgroup's prefix is granted only to its own roles.
+    this.companyExportWorkgroup = new QueryWorkgroup(this, 'CompanyExportWorkgroup', {
+      workgroupName: COMPANY_EXPORT_WORKGROUP_NAME,
+      description: 'featurelake company export rollups (Step Functions)',
+      resultsBucket: this.workgroup.resultsBucket,
+      resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+      ...scanLimit,
+    });
+    this.exportInputs = new ExportInputsTable(this, 'ExportInputs', { lake: this.lake });
+    this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });
     this.stateTable = new StateTable(this, 'StateTable');
     this.adminToken = new AdminToken(this, 'AdminToken');
 
@@ -58,5 +85,10 @@ export class FeaturelakeDataStack extends Stack {
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
     new CfnOutput(this, 'AthenaWorkgroupName', { value: this.workgroup.workgroupName });
     new CfnOutput(this, 'GlueDatabaseName', { value: this.lake.database.databaseName });
+    new CfnOutput(this, 'CompanyExportWorkgroupName', { value: this.companyExportWorkgroup.workgroupName });
+    new CfnOutput(this, 'ExportsBucketName', {
+      description: `Bucket of the export files users download (company exports expire after ${COMPANY_EXPORT_RETENTION_DAYS} days)`,
+      value: this.exports.bucketName,
+    });
   }
 }

@@ -6,13 +6,18 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_ENTRIES, type HandlerName } from '../lambdas/core/contract.ts';
+import { HANDLER_ENTRIES, type LambdaName, ROUTES } from '../lambdas/core/contract.ts';
 
 /** The repository root: HANDLER_ENTRIES and package-lock.json are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The newest Node.js runtime CDK knows; handlers also run on the local Node 20. */
 export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
+
+/** API Gateway stops waiting for an integration at 30 s. */
+const MAX_ROUTE_TIMEOUT_SECONDS = 29;
+/** Lambda's own ceiling. */
+const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
 
 /**
  * ESM bundles still contain CommonJS dependencies that call `require`; ESM has
@@ -23,7 +28,7 @@ const ESM_REQUIRE_BANNER =
 
 export interface HandlerFunctionProps {
   /** Which handler of HANDLER_ENTRIES to bundle. */
-  readonly handler: HandlerName;
+  readonly handler: LambdaName;
   /** Environment variables (names from ENV in contract.ts). */
   readonly environment?: Record<string, string>;
   /**
@@ -33,8 +38,10 @@ export interface HandlerFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * API Gateway gives up on an integration after 30 s, so a longer timeout
-   * would only keep working on an answer nobody receives.
+   * At most 29 s for a handler that serves routes of ROUTES: API Gateway gives
+   * up on an integration after 30 s, so a longer timeout would only keep
+   * working on an answer nobody receives. Lambdas no route reaches (the
+   * workflows' step Lambda) may take Lambda's maximum, 15 minutes.
    *
    * @default Duration.seconds(10)
    */
@@ -61,9 +68,13 @@ export class HandlerFunction extends Construct {
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(10);
-    if (!timeout.isUnresolved() && timeout.toSeconds() > 29) {
+    const servesRoutes = ROUTES.some((route) => route.handler === props.handler);
+    const [maxSeconds, why] = servesRoutes
+      ? [MAX_ROUTE_TIMEOUT_SECONDS, 'API Gateway stops waiting at 30']
+      : [MAX_LAMBDA_TIMEOUT_SECONDS, "Lambda's maximum"];
+    if (!timeout.isUnresolved() && timeout.toSeconds() > maxSeconds) {
       throw new Error(
-        `HandlerFunction(${props.handler}): timeout must be at most 29 seconds (API Gateway stops waiting at 30), got ${timeout.toSeconds()}`,
+        `HandlerFunction(${props.handler}): timeout must be at most ${maxSeconds} seconds (${why}), got ${timeout.toSeconds()}`,
       );
     }
 

@@ -2,6 +2,8 @@ import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { FeaturelakeApiStack } from './api-stack.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
+import { EXPORT_INPUTS_PREFIX } from './export-inputs-table.ts';
+import { COMPANY_EXPORTS_PREFIX } from './exports-bucket.ts';
 
 /**
  * Every cdk-nag AwsSolutions finding featurelake accepts, with why. This is the
@@ -53,6 +55,37 @@ export function acknowledgeNagFindings(stacks: {
     'Athena writes, and the querying role reads, result files under results/ whose names Athena generates per query execution.',
   );
 
+  // The company export: each of these is one prefix of one bucket, whose
+  // object names are made per job (or per query) at run time.
+  const companyExportResults = `${resultsBucketArn}/${data.companyExportWorkgroup.resultsPrefix}*`;
+  acknowledge(
+    data.companyExportWorkgroup,
+    `AwsSolutions-IAM5[Resource::${companyExportResults}]`,
+    "Athena writes company export rollup results under company-exports/ with the caller's (the state machine's) credentials, named per query execution; the export step reads them back. Only this workgroup's prefix of the results bucket.",
+  );
+  acknowledge(
+    data.exportInputs,
+    `AwsSolutions-IAM5[Resource::${lakeBucketArn}/${EXPORT_INPUTS_PREFIX}*]`,
+    "Each export job's inputs file is written to, and read by Athena (with the caller's credentials) from, export_inputs/job_id=<job id>/, a path made per job. Nothing else in the lake bucket.",
+  );
+  acknowledge(
+    data.exports,
+    `AwsSolutions-IAM5[Resource::${arnToken(data.exports.bucket)}/${COMPANY_EXPORTS_PREFIX}*]`,
+    'Company export files are written (export step) and presigned for download (API) at company-exports/<environment>/<job id>.csv, a key made per job. Nothing else in the exports bucket.',
+  );
+
+  const workflow = api.companyExportWorkflow;
+  acknowledge(
+    workflow.stateMachine,
+    `AwsSolutions-IAM5[Resource::${arnToken(api.exportSteps.handler.function)}:*]`,
+    'lambda:InvokeFunction on the export-steps function and its qualified ARNs (versions, aliases) only: the Task states invoke it by ARN, and Step Functions may call a qualified one.',
+  );
+  acknowledge(
+    workflow.stateMachine,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Added by the StateMachine L2 for its logging and tracing: CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, PutResourcePolicy, …) and X-Ray (PutTraceSegments, GetSamplingRules, …) accept no resource-level permissions.',
+  );
+
   acknowledge(
     data.adminToken.secret,
     'AwsSolutions-SMG4',
@@ -63,7 +96,7 @@ export function acknowledgeNagFindings(stacks: {
     acknowledge(
       route,
       'AwsSolutions-APIG4',
-      'Authentication is per route in the handlers, as the seeds define it: GET /health is public; tracking routes carry the public tracking key in the path (seed 001, browsers call them); admin routes check the Bearer admin token from Secrets Manager.',
+      'Authentication is per route in the handlers, as the seeds define it: GET /health is public; tracking routes carry the public tracking key in the path (seed 001, browsers call them); admin routes check the Bearer admin token from Secrets Manager; catalog and export routes check the `Authorization: Token` API key against its hash in the state table.',
     );
   }
 }

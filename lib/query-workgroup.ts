@@ -8,12 +8,33 @@ import { Construct } from 'constructs';
 export const MIN_SCAN_LIMIT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_SCAN_LIMIT_BYTES = 10 * 1024 ** 3;
 
-/** Key prefix of query results in the results bucket (an object key, so no trailing slash). */
-const RESULTS_PREFIX = 'results';
+/** Where query results go in the results bucket unless a workgroup says otherwise. */
+const DEFAULT_RESULTS_PREFIX = 'results/';
 
 export interface QueryWorkgroupProps {
-  /** Bucket that receives the results bucket's S3 server access logs. */
-  readonly accessLogsBucket: IBucket;
+  /**
+   * Bucket that receives the results bucket's S3 server access logs. Required
+   * when the workgroup creates its own results bucket.
+   *
+   * @default none: give `resultsBucket` instead
+   */
+  readonly accessLogsBucket?: IBucket;
+  /**
+   * Write results into this bucket (another workgroup's) instead of a new one.
+   * Each workgroup keeps its own `resultsPrefix`, so each role is granted only
+   * its own workgroup's results.
+   *
+   * @default a new, private results bucket
+   */
+  readonly resultsBucket?: Bucket;
+  /**
+   * Key prefix, ending with `/`, under which Athena writes this workgroup's
+   * results. The workgroup configuration is enforced, so this is where every
+   * query's results go, whatever OutputLocation a client sends.
+   *
+   * @default 'results/'
+   */
+  readonly resultsPrefix?: string;
   /**
    * Athena cancels any query that scans more than this many bytes. Protects the
    * bill from a runaway `POST /admin/v1/sql` or export.
@@ -28,8 +49,15 @@ export interface QueryWorkgroupProps {
    */
   readonly workgroupName?: string;
   /**
-   * How long query result files are kept. Exports copy what they need, so
-   * results are only scratch space.
+   * What the workgroup is for, shown in the Athena console.
+   *
+   * @default 'featurelake queries over the event lake'
+   */
+  readonly description?: string;
+  /**
+   * How long query result files are kept, when the workgroup creates its
+   * results bucket. Exports copy what they need, so results are only scratch
+   * space.
    *
    * @default Duration.days(7)
    */
@@ -37,12 +65,14 @@ export interface QueryWorkgroupProps {
 }
 
 /**
- * The Athena workgroup every featurelake query runs in: engine v3, its own
- * encrypted results bucket, and a per-query scan limit that clients cannot
- * override (the workgroup configuration is enforced).
+ * An Athena workgroup featurelake queries run in: engine v3, encrypted results
+ * under its own prefix of a private results bucket, and a per-query scan limit
+ * that clients cannot override (the workgroup configuration is enforced).
  */
 export class QueryWorkgroup extends Construct {
   readonly resultsBucket: Bucket;
+  /** This workgroup's prefix of the results bucket, ending with `/`. */
+  readonly resultsPrefix: string;
   readonly workgroup: CfnWorkGroup;
   readonly workgroupName: string;
   /**
@@ -50,6 +80,7 @@ export class QueryWorkgroup extends Construct {
    * the workgroup that consumer stacks attach to their roles.
    */
   readonly queryExecutionPolicy: ManagedPolicy;
+  private resultsReadPolicy: ManagedPolicy | undefined;
 
   constructor(scope: Construct, id: string, props: QueryWorkgroupProps) {
     super(scope, id);
@@ -66,33 +97,58 @@ export class QueryWorkgroup extends Construct {
       );
     }
 
-    this.resultsBucket = new Bucket(this, 'ResultsBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        { id: 'expire-results', expiration: props.resultsRetention ?? Duration.days(7) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'athena-results/',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.resultsPrefix = props.resultsPrefix ?? DEFAULT_RESULTS_PREFIX;
+    if (!/^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*\/$/.test(this.resultsPrefix)) {
+      throw new Error(
+        `QueryWorkgroup: resultsPrefix "${this.resultsPrefix}" must be lowercase path segments ending with "/", e.g. "results/"`,
+      );
+    }
+
+    if (props.resultsBucket) {
+      if (props.accessLogsBucket || props.resultsRetention) {
+        throw new Error(
+          'QueryWorkgroup: accessLogsBucket and resultsRetention configure a results bucket the workgroup creates; with a shared resultsBucket, set them where that bucket is made',
+        );
+      }
+      this.resultsBucket = props.resultsBucket;
+    } else {
+      if (!props.accessLogsBucket) {
+        throw new Error(
+          'QueryWorkgroup: give accessLogsBucket (to create a results bucket) or resultsBucket (to share one)',
+        );
+      }
+      this.resultsBucket = new Bucket(this, 'ResultsBucket', {
+        encryption: BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [
+          { id: 'expire-results', expiration: props.resultsRetention ?? Duration.days(7) },
+          { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ],
+        serverAccessLogsBucket: props.accessLogsBucket,
+        serverAccessLogsPrefix: 'athena-results/',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
 
     this.workgroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: this.workgroupName,
-      description: 'featurelake queries over the event lake',
+      description: props.description ?? 'featurelake queries over the event lake',
       // Deleting the workgroup (stack delete or rename) also drops its saved
       // queries and history; the data and results live in buckets we retain.
       recursiveDeleteOption: true,
       workGroupConfiguration: {
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        // Enforced: a client can neither lift the scan limit nor send results
+        // elsewhere. Athena then ignores a query's own OutputLocation, so a
+        // workload that needs its results under another prefix gets its own
+        // workgroup (resultsPrefix) rather than a per-query location.
         enforceWorkGroupConfiguration: true,
         bytesScannedCutoffPerQuery: scanLimit,
         publishCloudWatchMetricsEnabled: true,
         resultConfiguration: {
-          outputLocation: this.resultsBucket.s3UrlForObject(`${RESULTS_PREFIX}/`),
+          outputLocation: this.resultsBucket.s3UrlForObject(this.resultsPrefix),
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
           expectedBucketOwner: Stack.of(this).account,
         },
@@ -100,7 +156,7 @@ export class QueryWorkgroup extends Construct {
     });
 
     this.queryExecutionPolicy = new ManagedPolicy(this, 'QueryExecutionPolicy', {
-      description: 'Run queries in the featurelake Athena workgroup and read their results',
+      description: `Run queries in the ${this.workgroupName} Athena workgroup and read their results`,
       statements: [
         new PolicyStatement({
           actions: [
@@ -119,10 +175,15 @@ export class QueryWorkgroup extends Construct {
         }),
         new PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-          resources: [this.resultsBucket.arnForObjects(`${RESULTS_PREFIX}/*`)],
+          resources: [this.resultsObjectsArn],
         }),
       ],
     });
+  }
+
+  /** ARN pattern of this workgroup's result objects (`<results bucket>/<prefix>*`). */
+  get resultsObjectsArn(): string {
+    return this.resultsBucket.arnForObjects(`${this.resultsPrefix}*`);
   }
 
   get workgroupArn(): string {
@@ -135,5 +196,19 @@ export class QueryWorkgroup extends Construct {
    */
   grantQueryExecution(role: IRole): void {
     role.addManagedPolicy(this.queryExecutionPolicy);
+  }
+
+  /**
+   * s3:GetObject on this workgroup's result files only, for a role that reads
+   * what a query run by someone else wrote (the export step that turns a
+   * query's result into the export file). The managed policy is made on first
+   * use, beside the workgroup.
+   */
+  grantReadResults(role: IRole): void {
+    this.resultsReadPolicy ??= new ManagedPolicy(this, 'ResultsReadPolicy', {
+      description: `Read the results of queries in the ${this.workgroupName} Athena workgroup`,
+      statements: [new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.resultsObjectsArn] })],
+    });
+    role.addManagedPolicy(this.resultsReadPolicy);
   }
 }

@@ -1,23 +1,45 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ENV, type HandlerName, ROUTES, STATE_TABLE } from '../../lambdas/core/contract.ts';
+import {
+  ENV,
+  HANDLER_ENTRIES,
+  type HandlerName,
+  type LambdaName,
+  ROUTES,
+  STATE_TABLE,
+} from '../../lambdas/core/contract.ts';
+import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,
   featurelake,
   importOf,
   inlineStatementsOf,
   logicalId,
+  managedPolicyArnsOf,
+  managedStatementsOf,
+  ownLogsStatement,
   resourceOf,
   resourcesOf,
+  stateTableReadWriteStatements,
 } from './featurelake-app.ts';
 
-function handlers() {
+function handlers(): Record<HandlerName, HandlerFunction> {
   const { stacks } = featurelake();
   return {
     tracking: stacks.api.tracking.handler,
     admin: stacks.api.admin.handler,
     health: stacks.api.health,
-  } as const;
+    catalog: stacks.api.catalog.handler,
+    'company-exports': stacks.api.companyExports.handler,
+  };
 }
+
+/** Every Lambda: the route handlers, and the workflows' step Lambda no route reaches. */
+function lambdas(): Record<LambdaName, HandlerFunction> {
+  return { ...handlers(), 'export-steps': featurelake().stacks.api.exportSteps.handler };
+}
+
+const ROUTED = [...new Set(ROUTES.map((route) => route.handler))];
 
 describe('the HTTP API', () => {
   it('has exactly the routes of ROUTES, each sent to the Lambda of its handler', () => {
@@ -88,11 +110,15 @@ describe('the HTTP API', () => {
 });
 
 describe('the handler Lambdas', () => {
-  it.each(['tracking', 'admin', 'health'] satisfies HandlerName[])(
+  it('are one per handler of ROUTES, plus export-steps', () => {
+    expect(Object.keys(handlers()).sort()).toEqual([...ROUTED].sort());
+  });
+
+  it.each(Object.keys(HANDLER_ENTRIES) as LambdaName[])(
     '%s runs an ESM bundle on Node.js 22 or newer, arm64, logging JSON to its own log group',
     (name) => {
       const { api } = featurelake();
-      const handler = handlers()[name];
+      const handler = lambdas()[name];
       const fn = resourceOf(api, handler.function).Properties;
 
       expect(fn.Runtime).toMatch(/^nodejs\d+\.x$/);
@@ -101,10 +127,26 @@ describe('the handler Lambdas', () => {
       // NodejsFunction names an ESM bundle index.mjs; the handler is its `handler` export.
       expect(fn.Handler).toBe('index.handler');
       expect(fn.LoggingConfig).toEqual({ LogFormat: 'JSON', LogGroup: { Ref: logicalId(handler.logGroup) } });
-      expect(fn.Timeout).toBeLessThan(30);
       expect(resourceOf(api, handler.logGroup).Properties.RetentionInDays).toEqual(expect.any(Number));
     },
   );
+
+  it.each(ROUTED)('%s answers inside API Gateway’s 30 seconds', (name) => {
+    const { api } = featurelake();
+
+    expect(resourceOf(api, handlers()[name].function).Properties.Timeout).toBeLessThan(30);
+  });
+
+  it('refuses a routed handler a timeout API Gateway would not wait for, and any Lambda more than 15 minutes', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Scratch');
+
+    expect(() => new HandlerFunction(stack, 'Catalog', { handler: 'catalog', timeout: Duration.seconds(60) })).toThrow(
+      /catalog.*at most 29 seconds/,
+    );
+    expect(
+      () => new HandlerFunction(stack, 'ExportSteps', { handler: 'export-steps', timeout: Duration.minutes(16) }),
+    ).toThrow(/export-steps.*at most 900 seconds/);
+  });
 
   it('gives the tracking Lambda the state table and the delivery stream, by name', () => {
     const { api, data, stacks } = featurelake();
@@ -117,11 +159,37 @@ describe('the handler Lambdas', () => {
     });
   });
 
+  it('gives the catalog Lambda the state table and nothing else', () => {
+    const { api, data, stacks } = featurelake();
+    const env = (resourceOf(api, handlers().catalog.function).Properties.Environment as { Variables: object })
+      .Variables;
+
+    expect(env).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+    });
+  });
+
+  it('gives the company exports Lambda the state table, the exports bucket and the state machine it starts', () => {
+    const { api, data, stacks } = featurelake();
+    const env = (
+      resourceOf(api, handlers()['company-exports'].function).Properties.Environment as { Variables: object }
+    ).Variables;
+
+    expect(env).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
+      [ENV.companyExportStateMachineArn]: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
+    });
+  });
+
   it('gives the admin Lambda the state table, the admin secret ARN, the workgroup and the Glue database', () => {
     const { api, data, stacks } = featurelake();
     const env = (resourceOf(api, handlers().admin.function).Properties.Environment as { Variables: object }).Variables;
 
-    expect(env).toMatchObject({
+    expect(env).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
       [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
       [ENV.athenaWorkgroup]: resourceOf(data, stacks.data.workgroup.workgroup).Properties.Name,
@@ -217,12 +285,11 @@ describe('the admin Lambda role', () => {
     const statementsOf = (policy: Record<string, unknown>) =>
       (policy.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement;
 
-    expect(managed).toEqual(
-      expect.arrayContaining([
-        importOf(data, { Ref: logicalId(stacks.data.workgroup.queryExecutionPolicy) }),
-        importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
-      ]),
-    );
+    // Its own workgroup and the events table: not the company export workgroup, its results or export_inputs.
+    expect(managed).toEqual([
+      importOf(data, { Ref: logicalId(stacks.data.workgroup.queryExecutionPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
+    ]);
     expect(statementsOf(workgroupPolicy)[0]).toMatchObject({
       Action: expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryResults']),
       Resource: {
@@ -251,5 +318,63 @@ describe('the health Lambda role', () => {
 
     expect(statements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(resourceOf(api, handlers().health.role).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('the catalog Lambda role', () => {
+  it('reads and writes the state table, and holds nothing else', () => {
+    const built = featurelake();
+    const { catalog } = handlers();
+
+    expect(inlineStatementsOf(built.api, logicalId(catalog.role))).toEqual([
+      ownLogsStatement(catalog.logGroup),
+      ...stateTableReadWriteStatements(built),
+    ]);
+    expect(managedPolicyArnsOf(built.api, catalog.role)).toEqual([]);
+  });
+});
+
+describe('the company exports Lambda role', () => {
+  function companyExports() {
+    const built = featurelake();
+    const handler = handlers()['company-exports'];
+    return {
+      ...built,
+      handler,
+      inline: inlineStatementsOf(built.api, logicalId(handler.role)),
+      managed: managedPolicyArnsOf(built.api, handler.role),
+    };
+  }
+
+  it('starts executions of the company export state machine only, and uses the state table', () => {
+    const built = companyExports();
+    const { api, stacks, handler, inline } = built;
+
+    expect(inline).toEqual([
+      ownLogsStatement(handler.logGroup),
+      ...stateTableReadWriteStatements(built),
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
+      },
+    ]);
+    expect(resourceOf(api, stacks.api.companyExportWorkflow.stateMachine).Type).toBe(
+      'AWS::StepFunctions::StateMachine',
+    );
+  });
+
+  it('reads company export files (a presigned URL is checked against the signer), and cannot write them', () => {
+    const { data, stacks, managed } = companyExports();
+    const exportsBucket = logicalId(stacks.data.exports.bucket);
+
+    expect(managed).toEqual([importOf(data, { Ref: logicalId(stacks.data.exports.companyExportsReadPolicy) })]);
+    expect(managedStatementsOf(data, stacks.data.exports.companyExportsReadPolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [exportsBucket, 'Arn'] }, '/company-exports/*']] },
+      },
+    ]);
   });
 });

@@ -87,3 +87,59 @@ export function inlineStatementsOf(template: Template, roleLogicalId: string): S
 export function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
+
+/** The ARNs (as the template writes them) of the managed policies attached to a role. */
+export function managedPolicyArnsOf(template: Template, role: IConstruct): unknown[] {
+  return (resourceOf(template, role).Properties.ManagedPolicyArns ?? []) as unknown[];
+}
+
+/** The statements of a managed policy (by its construct). */
+export function managedStatementsOf(template: Template, policy: IConstruct): Statement[] {
+  return (resourceOf(template, policy).Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+}
+
+/**
+ * What StateTable.grantReadWrite gives, as the API stack writes it: item reads
+ * and writes on the table and its two indexes, and the table key through
+ * DynamoDB only.
+ */
+export function stateTableReadWriteStatements(built: BuiltFeaturelake): Statement[] {
+  const { data, stacks } = built;
+  const tableArn = importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.table), 'Arn'] });
+  return [
+    {
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DescribeTable',
+      ],
+      Resource: [
+        tableArn,
+        { 'Fn::Join': ['', [tableArn, '/index/by-tracking-key']] },
+        { 'Fn::Join': ['', [tableArn, '/index/by-api-key-hash']] },
+      ],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.encryptionKey), 'Arn'] }),
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+    },
+  ];
+}
+
+/** What a HandlerFunction's role always holds: writing its own log group. */
+export function ownLogsStatement(logGroup: IConstruct): Statement {
+  return {
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: { 'Fn::GetAtt': [logicalId(logGroup), 'Arn'] },
+  };
+}

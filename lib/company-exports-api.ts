@@ -1,0 +1,43 @@
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/core/contract.ts';
+import type { CompanyExportWorkflow } from './company-export-workflow.ts';
+import type { ExportsBucket } from './exports-bucket.ts';
+import { HandlerFunction } from './handler-function.ts';
+import type { StateTable } from './state-table.ts';
+
+export interface CompanyExportsApiHandlerProps {
+  /** Where jobs and API key hashes live. */
+  readonly stateTable: StateTable;
+  /** The workflow `POST /api/v1/company-exports` starts. */
+  readonly workflow: CompanyExportWorkflow;
+  /** Where finished exports are downloaded from. */
+  readonly exports: ExportsBucket;
+}
+
+/**
+ * The company exports Lambda: starts a job (a state table item and one
+ * execution of the company export workflow) and reads it back with a freshly
+ * presigned download URL. A presigned GET is checked against the signer's
+ * permissions when it is used, so this role reads company export files; it
+ * cannot write them, nor run queries.
+ */
+export class CompanyExportsApiHandler extends Construct {
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: CompanyExportsApiHandlerProps) {
+    super(scope, id);
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'company-exports',
+      memorySize: 512,
+      environment: {
+        [ENV.stateTable]: props.stateTable.tableName,
+        [ENV.exportsBucket]: props.exports.bucketName,
+        [ENV.companyExportStateMachineArn]: props.workflow.stateMachineArn,
+      },
+    });
+    const role = this.handler.role;
+    props.stateTable.grantReadWrite(role);
+    props.workflow.grantStartExecution(role);
+    props.exports.grantReadCompanyExports(role);
+  }
+}

@@ -1,0 +1,67 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/core/contract.ts';
+import type { EventLake } from './event-lake.ts';
+import type { ExportInputsTable } from './export-inputs-table.ts';
+import type { ExportsBucket } from './exports-bucket.ts';
+import { HandlerFunction } from './handler-function.ts';
+import type { QueryWorkgroup } from './query-workgroup.ts';
+import type { StateTable } from './state-table.ts';
+
+export interface ExportStepsFunctionProps {
+  /** Where the catalog is read and jobs are completed or failed. */
+  readonly stateTable: StateTable;
+  /** The lake whose `export_inputs/` prefix receives each job's inputs file. */
+  readonly lake: EventLake;
+  readonly exportInputs: ExportInputsTable;
+  /** The workgroup whose query results the publish step reads. */
+  readonly companyExportWorkgroup: QueryWorkgroup;
+  /** Where the published CSV goes. */
+  readonly exports: ExportsBucket;
+  /**
+   * Memory in MiB. Publishing parses and re-encodes the whole query result
+   * (about 1 GB for the largest exports) as a stream: CPU-bound, and Lambda
+   * gives a full vCPU from 1,769 MiB.
+   *
+   * @default 1769
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * The Lambda behind the export workflows' Task states (no route reaches it):
+ * it snapshots the catalog into `export_inputs`, turns the rollup's result into
+ * the export CSV, and records the job's outcome. Each grant is one prefix of
+ * one bucket: write `<lake>/export_inputs/*`, read `<results>/company-exports/*`,
+ * write `<exports>/company-exports/*`; and the state table.
+ */
+export class ExportStepsFunction extends Construct {
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: ExportStepsFunctionProps) {
+    super(scope, id);
+    const memorySize = props.memorySize ?? 1769;
+    if (!Number.isInteger(memorySize) || memorySize < 1024 || memorySize > 10240) {
+      throw new Error(
+        `ExportStepsFunction: memorySize must be a whole number of MiB from 1024 to 10240 (streaming a ~1 GB CSV), got ${memorySize}`,
+      );
+    }
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'export-steps',
+      memorySize,
+      // Lambda's maximum: the publish step streams the whole CSV; the
+      // workflow's own TimeoutSeconds per state stops it sooner where it should.
+      timeout: Duration.minutes(15),
+      environment: {
+        [ENV.stateTable]: props.stateTable.tableName,
+        [ENV.exportsBucket]: props.exports.bucketName,
+        [ENV.lakeBucket]: props.lake.bucket.bucketName,
+      },
+    });
+    const role = this.handler.role;
+    props.stateTable.grantReadWrite(role);
+    props.exportInputs.grantWriteInputs(role);
+    props.companyExportWorkgroup.grantReadResults(role);
+    props.exports.grantWriteCompanyExports(role);
+  }
+}

@@ -1,0 +1,434 @@
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { companyExportCsvKey } from '../../lambdas/core/company-export-job.ts';
+import { ENV } from '../../lambdas/core/contract.ts';
+import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
+import {
+  COMPANY_EXPORT_RESULTS_PREFIX,
+  COMPANY_EXPORT_STATES,
+  COMPANY_EXPORT_SUBSTITUTIONS,
+  companyExportDefinition,
+  substitute,
+} from '../../lambdas/core/workflows/company-export.ts';
+import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
+import {
+  actionsOf,
+  featurelake,
+  importOf,
+  inlineStatementsOf,
+  logicalId,
+  managedPolicyArnsOf,
+  managedStatementsOf,
+  ownLogsStatement,
+  resourceOf,
+  resourcesOf,
+  type Statement,
+  stateTableReadWriteStatements,
+} from './featurelake-app.ts';
+
+interface TaskState {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  TimeoutSeconds?: number;
+  Retry?: { ErrorEquals: string[]; MaxAttempts: number }[];
+  Catch?: { ErrorEquals: string[]; ResultPath: string; Next: string }[];
+  Next?: string;
+  End?: boolean;
+}
+
+interface Definition {
+  StartAt: string;
+  States: Record<string, TaskState>;
+}
+
+function workflow() {
+  const built = featurelake();
+  const { api, stacks } = built;
+  const workflow = stacks.api.companyExportWorkflow;
+  const properties = resourceOf(api, workflow.stateMachine).Properties;
+  return { ...built, workflow, properties };
+}
+
+function deployedDefinition(): Definition {
+  const { properties } = workflow();
+  // A plain string: every value that only AWS knows is a substitution, not a token inside the text.
+  expect(typeof properties.DefinitionString).toBe('string');
+  return JSON.parse(properties.DefinitionString as string) as Definition;
+}
+
+function tasks(): [string, TaskState][] {
+  return Object.entries(deployedDefinition().States).filter(([, state]) => state.Type === 'Task');
+}
+
+/** `s3://<bucket>/<suffix>` as the data stack writes it. */
+function s3Url(bucketLogicalId: string, suffix: string): unknown {
+  return { 'Fn::Join': ['', ['s3://', { Ref: bucketLogicalId }, suffix]] };
+}
+
+/** Errors where trying again can help: the service was busy or briefly failing, never a wrong request. */
+const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Athena.TooManyRequestsException',
+  'Athena.InternalServerException',
+];
+
+describe('the company export state machine', () => {
+  it('deploys the very document the local stack runs: companyExportDefinition over the Trino rollup SQL', () => {
+    expect(deployedDefinition()).toEqual(companyExportDefinition(companyRollupSql('trino')));
+  });
+
+  it('fills exactly COMPANY_EXPORT_SUBSTITUTIONS: the export-steps Lambda, the Glue database, the export workgroup and its results bucket', () => {
+    const { api, data, stacks, properties } = workflow();
+    const substitutions = properties.DefinitionSubstitutions as Record<string, unknown>;
+    const placeholders = new Set(
+      [...String(properties.DefinitionString).matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]),
+    );
+
+    expect(Object.keys(substitutions).sort()).toEqual([...COMPANY_EXPORT_SUBSTITUTIONS].sort());
+    expect([...placeholders].sort()).toEqual([...COMPANY_EXPORT_SUBSTITUTIONS].sort());
+    expect(substitutions).toEqual({
+      ExportStepsFunctionArn: { 'Fn::GetAtt': [logicalId(stacks.api.exportSteps.handler.function), 'Arn'] },
+      GlueDatabase: importOf(data, { Ref: logicalId(stacks.data.lake.database) }),
+      AthenaWorkGroup: resourceOf(data, stacks.data.companyExportWorkgroup.workgroup).Properties.Name,
+      ResultsBucket: importOf(data, { Ref: logicalId(stacks.data.companyExportWorkgroup.resultsBucket) }),
+    });
+    expect(resourceOf(api, stacks.api.exportSteps.handler.function).Type).toBe('AWS::Lambda::Function');
+  });
+
+  it('runs the rollup in a workgroup that enforces the very result location the Athena task names', () => {
+    // An enforced workgroup ignores a query's OutputLocation: unless the two
+    // agree, results land where no grant (and no export step) expects them.
+    const { data, stacks } = workflow();
+    const query = deployedDefinition().States[COMPANY_EXPORT_STATES.query];
+    const workgroup = resourceOf(data, stacks.data.companyExportWorkgroup.workgroup).Properties
+      .WorkGroupConfiguration as Record<string, unknown>;
+
+    expect(query?.Resource).toBe('arn:aws:states:::athena:startQueryExecution.sync');
+    expect(query?.Parameters).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+      ResultConfiguration: { OutputLocation: 's3://${ResultsBucket}/company-exports/' },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+      WorkGroup: '${AthenaWorkGroup}',
+    });
+    expect(COMPANY_EXPORT_RESULTS_PREFIX).toBe('company-exports/');
+    expect(workgroup).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      ResultConfiguration: {
+        OutputLocation: s3Url(logicalId(stacks.data.companyExportWorkgroup.resultsBucket), '/company-exports/'),
+      },
+    });
+  });
+
+  it('prepares the inputs, runs the query, publishes the CSV, and on any failure records it and fails', () => {
+    const { States, StartAt } = deployedDefinition();
+    const S = COMPANY_EXPORT_STATES;
+
+    expect(StartAt).toBe(S.prepare);
+    expect(States[S.prepare]?.Next).toBe(S.query);
+    expect(States[S.query]?.Next).toBe(S.publish);
+    expect(States[S.publish]?.End).toBe(true);
+    expect(States[S.fail]?.Next).toBe('ExportFailed');
+    expect(States.ExportFailed?.Type).toBe('Fail');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+    for (const name of [S.prepare, S.publish, S.fail]) expect(States[name]?.Resource).toBe('${ExportStepsFunctionArn}');
+  });
+
+  it('catches every error of every working Task into the failure recorder', () => {
+    const working = tasks().filter(([name]) => name !== COMPANY_EXPORT_STATES.fail);
+
+    expect(working.map(([name]) => name).sort()).toEqual(
+      [COMPANY_EXPORT_STATES.prepare, COMPANY_EXPORT_STATES.query, COMPANY_EXPORT_STATES.publish].sort(),
+    );
+    for (const [, state] of working) {
+      expect(state.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: COMPANY_EXPORT_STATES.fail },
+      ]);
+    }
+    expect(deployedDefinition().States[COMPANY_EXPORT_STATES.fail]?.Catch).toBeUndefined();
+  });
+
+  it('retries working Tasks on transient service errors only, a bounded number of times, each with a timeout', () => {
+    for (const [name, state] of tasks()) {
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
+      for (const retry of state.Retry ?? []) {
+        expect(retry.MaxAttempts, name).toBeLessThanOrEqual(5);
+        // Recording a failure is an idempotent write, so it may also be retried
+        // after a failed attempt; a working step's real error must not be.
+        const allowed =
+          name === COMPANY_EXPORT_STATES.fail ? [...TRANSIENT_ERRORS, 'States.TaskFailed'] : TRANSIENT_ERRORS;
+        for (const error of retry.ErrorEquals) expect(allowed, `${name} retries ${error}`).toContain(error);
+      }
+    }
+  });
+
+  it('is valid Amazon States Language as deployed, and once its substitutions are filled in', () => {
+    // Full checks (paths, ARNs): the validator accepts a whole `${Name}` Resource as a substitution.
+    const deployed = aslValidator(structuredClone(deployedDefinition()), { checkArn: true, checkPaths: true });
+    const filled = aslValidator(
+      substitute(structuredClone(deployedDefinition()) as unknown as Record<string, unknown>, {
+        ExportStepsFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:featurelake-export-steps',
+        GlueDatabase: 'featurelake',
+        AthenaWorkGroup: 'featurelake-company-exports',
+        ResultsBucket: 'featurelake-results',
+      }),
+      { checkArn: true, checkPaths: true },
+    );
+
+    expect(deployed.errorsText()).toBe('');
+    expect(deployed.isValid).toBe(true);
+    expect(filled.errorsText()).toBe('');
+    expect(filled.isValid).toBe(true);
+  });
+
+  it('is a STANDARD machine logging every transition without execution data, traced with X-Ray', () => {
+    const { api, workflow: construct, properties } = workflow();
+
+    expect(properties.StateMachineType).toBe('STANDARD');
+    expect(properties.LoggingConfiguration).toEqual({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+      Destinations: [
+        { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalId(construct.logGroup), 'Arn'] } } },
+      ],
+    });
+    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(resourceOf(api, construct.logGroup).Properties.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  it('is output, so operators can find its executions', () => {
+    const { api, workflow: construct } = workflow();
+
+    expect(api.toJSON().Outputs.CompanyExportStateMachineArn.Value).toEqual({
+      Ref: logicalId(construct.stateMachine),
+    });
+  });
+});
+
+describe('the company export state machine role', () => {
+  function role() {
+    const built = workflow();
+    const stateMachineRole = built.workflow.stateMachine.role;
+    return {
+      ...built,
+      inline: inlineStatementsOf(built.api, logicalId(stateMachineRole)),
+      managed: managedPolicyArnsOf(built.api, stateMachineRole),
+    };
+  }
+
+  it('invokes the export-steps Lambda (and its versions) and nothing else', () => {
+    const { inline, stacks } = role();
+    const fn = { 'Fn::GetAtt': [logicalId(stacks.api.exportSteps.handler.function), 'Arn'] };
+    const invokes = inline.filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')));
+
+    expect(invokes).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [fn, { 'Fn::Join': ['', [fn, ':*']] }] },
+    ]);
+  });
+
+  it('runs Athena in the company export workgroup and reads the events and export_inputs tables, through their policies', () => {
+    const { data, stacks, managed } = role();
+
+    expect(managed).toEqual([
+      importOf(data, { Ref: logicalId(stacks.data.companyExportWorkgroup.queryExecutionPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
+    ]);
+  });
+
+  it("writes and reads query results under company-exports/ of the results bucket only (Athena uses the caller's credentials)", () => {
+    const { data, stacks } = role();
+    const resultsBucket = { 'Fn::GetAtt': [logicalId(stacks.data.companyExportWorkgroup.resultsBucket), 'Arn'] };
+
+    expect(managedStatementsOf(data, stacks.data.companyExportWorkgroup.queryExecutionPolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':athena:eu-west-1:',
+              { Ref: 'AWS::AccountId' },
+              ':workgroup/featurelake-company-exports',
+            ],
+          ],
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        Resource: resultsBucket,
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        Resource: { 'Fn::Join': ['', [resultsBucket, '/company-exports/*']] },
+      },
+    ]);
+  });
+
+  it('reads the export_inputs table: its Glue entries and the objects under export_inputs/ of the lake', () => {
+    const { data, stacks } = role();
+    const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
+    const statements = managedStatementsOf(data, stacks.data.exportInputs.queryPolicy);
+    const glueResources = JSON.stringify(statements[0]?.Resource);
+
+    expect(statements[0]?.Action).toEqual([
+      'glue:GetDatabase',
+      'glue:GetTable',
+      'glue:GetPartition',
+      'glue:GetPartitions',
+    ]);
+    expect(glueResources).toContain(':catalog"');
+    expect(glueResources).toContain(`{"Ref":"${logicalId(stacks.data.lake.database)}"}`);
+    expect(glueResources).toContain(`{"Ref":"${logicalId(stacks.data.exportInputs.table)}"}`);
+    expect(statements.slice(1)).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: lake },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
+    ]);
+  });
+
+  it('holds * only for what accepts no resource: log delivery and X-Ray', () => {
+    const { data, stacks, inline } = role();
+    const policies = [
+      stacks.data.companyExportWorkgroup.queryExecutionPolicy,
+      stacks.data.lake.queryPolicy,
+      stacks.data.exportInputs.queryPolicy,
+    ];
+    const all: Statement[] = [...inline, ...policies.flatMap((policy) => managedStatementsOf(data, policy))];
+    const onStar = all.filter((statement) => [statement.Resource].flat().includes('*')).flatMap(actionsOf);
+
+    expect(onStar.sort()).toEqual(
+      [
+        'logs:CreateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:UpdateLogDelivery',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    expect(inline).toContainEqual({
+      Effect: 'Allow',
+      Action: 'athena:GetDataCatalog',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':athena:eu-west-1:',
+            { Ref: 'AWS::AccountId' },
+            ':datacatalog/AwsDataCatalog',
+          ],
+        ],
+      },
+    });
+    // No DynamoDB, no exports bucket: recording the job is the Lambda's work.
+    expect(all.flatMap(actionsOf).filter((action) => /^(dynamodb|kms|states):/.test(action))).toEqual([]);
+  });
+});
+
+describe('the export-steps Lambda', () => {
+  function exportSteps() {
+    const built = featurelake();
+    const handler = built.stacks.api.exportSteps.handler;
+    return {
+      ...built,
+      handler,
+      fn: resourceOf(built.api, handler.function).Properties,
+      inline: inlineStatementsOf(built.api, logicalId(handler.role)),
+      managed: managedPolicyArnsOf(built.api, handler.role),
+    };
+  }
+
+  it('knows the state table, the exports bucket and the lake bucket', () => {
+    const { data, stacks, fn } = exportSteps();
+
+    expect((fn.Environment as { Variables: object }).Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
+      [ENV.lakeBucket]: importOf(data, { Ref: logicalId(stacks.data.lake.bucket) }),
+    });
+  });
+
+  it('has the memory and the 15 minutes to stream a ~1 GB CSV, no less than its longest Task allows', () => {
+    const { fn } = exportSteps();
+    const longestTask = Math.max(
+      ...tasks()
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+        .filter(([, state]) => state.Resource === '${ExportStepsFunctionArn}')
+        .map(([, state]) => state.TimeoutSeconds ?? 0),
+    );
+
+    expect(fn.MemorySize).toBeGreaterThanOrEqual(1024);
+    expect(fn.Timeout).toBe(900);
+    expect(fn.Timeout).toBeGreaterThanOrEqual(longestTask);
+  });
+
+  it('is reached by no route: only the state machine invokes it', () => {
+    const { api, stacks } = exportSteps();
+    const target = JSON.stringify({ 'Fn::GetAtt': [logicalId(stacks.api.exportSteps.handler.function), 'Arn'] });
+    const permissions = Object.values(resourcesOf(api, 'AWS::Lambda::Permission')).filter(
+      ({ Properties }) => JSON.stringify(Properties.FunctionName) === target,
+    );
+
+    expect(permissions).toEqual([]);
+  });
+
+  it('uses the state table, and holds no inline grant beyond it and its logs', () => {
+    const built = exportSteps();
+
+    expect(built.inline).toEqual([ownLogsStatement(built.handler.logGroup), ...stateTableReadWriteStatements(built)]);
+  });
+
+  it('writes export_inputs/ of the lake, reads company-exports/ results, writes company-exports/ of the exports bucket: nothing more', () => {
+    const { data, stacks, managed } = exportSteps();
+    const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
+    const results = { 'Fn::GetAtt': [logicalId(stacks.data.companyExportWorkgroup.resultsBucket), 'Arn'] };
+    const exportsBucket = { 'Fn::GetAtt': [logicalId(stacks.data.exports.bucket), 'Arn'] };
+    const resultsReadPolicy = stacks.data.companyExportWorkgroup.node.findChild('ResultsReadPolicy');
+
+    expect(managed).toEqual([
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
+      importOf(data, { Ref: logicalId(resultsReadPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exports.companyExportsWritePolicy) }),
+    ]);
+    expect(managedStatementsOf(data, stacks.data.exportInputs.writePolicy)).toEqual([
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
+    ]);
+    expect(managedStatementsOf(data, resultsReadPolicy)).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [results, '/company-exports/*']] } },
+    ]);
+    expect(managedStatementsOf(data, stacks.data.exports.companyExportsWritePolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        Resource: { 'Fn::Join': ['', [exportsBucket, '/company-exports/*']] },
+      },
+    ]);
+  });
+
+  it('writes CSVs under the prefix it is granted (and that expires)', () => {
+    expect(companyExportCsvKey('env_1', 'job-1').startsWith(COMPANY_EXPORTS_PREFIX)).toBe(true);
+  });
+});

@@ -1,0 +1,225 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../../lambdas/core/company-export-job.ts';
+import {
+  EXPORT_INPUT_COLUMNS,
+  EXPORT_INPUT_PARTITION_KEYS,
+  EXPORT_INPUTS_TABLE_NAME,
+  exportInputsKey,
+} from '../../lambdas/core/rollup/index.ts';
+import { CompanyExportWorkflow } from '../../lib/company-export-workflow.ts';
+import { QueryWorkgroup } from '../../lib/query-workgroup.ts';
+import { buildFeaturelake, featurelake, logicalId, resourceOf } from './featurelake-app.ts';
+
+interface TableInput {
+  Name: string;
+  Parameters: Record<string, unknown>;
+  PartitionKeys: { Name: string; Type: string }[];
+  StorageDescriptor: {
+    Columns: { Name: string; Type: string }[];
+    Location: unknown;
+    SerdeInfo: { SerializationLibrary: string };
+    InputFormat: string;
+    OutputFormat: string;
+  };
+}
+
+interface LifecycleRule {
+  Id: string;
+  Prefix?: string;
+  ExpirationInDays?: number;
+  AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+  Status: string;
+}
+
+function exportInputsTable(): TableInput {
+  const { data, stacks } = featurelake();
+  return resourceOf(data, stacks.data.exportInputs.table).Properties.TableInput as TableInput;
+}
+
+/** `s3://<lake bucket>/<suffix>` as CloudFormation renders it. */
+function lakeUrl(suffix: string): unknown {
+  const bucket = logicalId(featurelake().stacks.data.lake.bucket);
+  return { 'Fn::Join': ['', ['s3://', { Ref: bucket }, suffix]] };
+}
+
+function lifecycleRules(bucket: 'lake' | 'exports'): LifecycleRule[] {
+  const { data, stacks } = featurelake();
+  const construct = bucket === 'lake' ? stacks.data.lake.bucket : stacks.data.exports.bucket;
+  return (resourceOf(data, construct).Properties.LifecycleConfiguration as { Rules: LifecycleRule[] }).Rules;
+}
+
+describe('the export_inputs Glue table', () => {
+  it('has exactly the columns of EXPORT_INPUT_COLUMNS, in order, with their types', () => {
+    const table = exportInputsTable();
+
+    expect(table.Name).toBe(EXPORT_INPUTS_TABLE_NAME);
+    expect(table.StorageDescriptor.Columns.map(({ Name, Type }) => ({ Name, Type }))).toEqual(
+      EXPORT_INPUT_COLUMNS.map((column) => ({ Name: column.name, Type: column.type })),
+    );
+  });
+
+  it('lives in the lake database, beside the events table', () => {
+    const { data, stacks } = featurelake();
+
+    expect(resourceOf(data, stacks.data.exportInputs.table).Properties.DatabaseName).toEqual({
+      Ref: logicalId(stacks.data.lake.database),
+    });
+  });
+
+  it('reads JSON lines with the OpenX JSON SerDe under export_inputs/ in the lake bucket', () => {
+    const { StorageDescriptor } = exportInputsTable();
+
+    expect(StorageDescriptor.Location).toEqual(lakeUrl('/export_inputs/'));
+    expect(StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+  });
+
+  it('is partitioned by an injected job_id projection at the path the export step writes to', () => {
+    const table = exportInputsTable();
+    const jobId = 'a0b1c2d3-job';
+
+    expect(table.PartitionKeys).toEqual(EXPORT_INPUT_PARTITION_KEYS.map((name) => ({ Name: name, Type: 'string' })));
+    expect(table.PartitionKeys).toEqual([{ Name: 'job_id', Type: 'string' }]);
+    expect(table.Parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.job_id.type': 'injected',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's placeholder, literally.
+      'storage.location.template': lakeUrl('/export_inputs/job_id=${job_id}/'),
+      has_encrypted_data: false,
+    });
+    // The writer's key, relative to the lake's root, sits in the template's directory for its job.
+    expect(exportInputsKey(jobId).startsWith(`export_inputs/job_id=${jobId}/`)).toBe(true);
+  });
+
+  it("expires a job's inputs from the lake bucket, and nothing under events/", () => {
+    const rules = lifecycleRules('lake');
+    const inputs = rules.find((rule) => rule.Prefix === 'export_inputs/');
+
+    expect(inputs).toMatchObject({ Status: 'Enabled', ExpirationInDays: expect.any(Number) });
+    expect(inputs?.ExpirationInDays).toBeGreaterThanOrEqual(1);
+    expect(rules.filter((rule) => rule.ExpirationInDays !== undefined).map((rule) => rule.Prefix)).toEqual([
+      'export_inputs/',
+    ]);
+  });
+});
+
+describe('the company export Athena workgroup', () => {
+  it('runs engine v3, enforced, with the same scan limit as the admin workgroup, results under company-exports/ of the shared results bucket', () => {
+    const { data, stacks } = featurelake();
+    const exportsWorkgroup = resourceOf(data, stacks.data.companyExportWorkgroup.workgroup).Properties;
+    const adminWorkgroup = resourceOf(data, stacks.data.workgroup.workgroup).Properties;
+    const config = (properties: Record<string, unknown>) =>
+      properties.WorkGroupConfiguration as { BytesScannedCutoffPerQuery: number };
+
+    expect(exportsWorkgroup.Name).toBe('featurelake-company-exports');
+    expect(exportsWorkgroup.WorkGroupConfiguration).toMatchObject({
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      EnforceWorkGroupConfiguration: true,
+      ResultConfiguration: {
+        OutputLocation: {
+          'Fn::Join': ['', ['s3://', { Ref: logicalId(stacks.data.workgroup.resultsBucket) }, '/company-exports/']],
+        },
+        EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+      },
+    });
+    expect(config(exportsWorkgroup).BytesScannedCutoffPerQuery).toBe(config(adminWorkgroup).BytesScannedCutoffPerQuery);
+    expect(stacks.data.companyExportWorkgroup.resultsBucket).toBe(stacks.data.workgroup.resultsBucket);
+    expect(data.toJSON().Outputs.CompanyExportWorkgroupName.Value).toBe('featurelake-company-exports');
+  });
+});
+
+describe('the exports bucket', () => {
+  it('is private, encrypted, retained, and logs access to the access-logs bucket', () => {
+    const { data, stacks } = featurelake();
+    const bucket = data.toJSON().Resources[logicalId(stacks.data.exports.bucket)];
+
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: logicalId(stacks.data.accessLogs.bucket) },
+        LogFilePrefix: 'exports/',
+      },
+    });
+    expect(bucket.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('refuses requests that are not TLS', () => {
+    const { data, stacks } = featurelake();
+
+    data.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(stacks.data.exports.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('expires company export files after COMPANY_EXPORT_RETENTION_DAYS, and abandoned uploads after a day', () => {
+    expect(lifecycleRules('exports')).toEqual([
+      {
+        Id: 'expire-company-exports',
+        Prefix: 'company-exports/',
+        ExpirationInDays: COMPANY_EXPORT_RETENTION_DAYS,
+        Status: 'Enabled',
+      },
+      { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+    ]);
+  });
+
+  it('is output by name', () => {
+    const { data, stacks } = featurelake();
+
+    expect(data.toJSON().Outputs.ExportsBucketName.Value).toEqual({ Ref: logicalId(stacks.data.exports.bucket) });
+  });
+});
+
+describe('the workgroup and workflow constructs', () => {
+  function scratch() {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Scratch', { env: { region: 'eu-west-1' } });
+    const accessLogsBucket = new Bucket(stack, 'Logs');
+    return { stack, accessLogsBucket };
+  }
+
+  it('refuse a results prefix that is not a folder, and a workgroup with no results bucket', () => {
+    const { stack, accessLogsBucket } = scratch();
+
+    expect(() => new QueryWorkgroup(stack, 'NoSlash', { accessLogsBucket, resultsPrefix: 'exports' })).toThrow(
+      /resultsPrefix "exports" must be .* ending with "\/"/,
+    );
+    expect(() => new QueryWorkgroup(stack, 'Nowhere', {})).toThrow(/give accessLogsBucket .* or resultsBucket/);
+  });
+
+  it('refuse to run the company export in a workgroup whose enforced results prefix the definition does not name', () => {
+    const { stacks } = buildFeaturelake();
+
+    expect(
+      () =>
+        new CompanyExportWorkflow(stacks.api, 'InAdminWorkgroup', {
+          exportSteps: stacks.api.exportSteps.handler.function,
+          lake: stacks.data.lake,
+          exportInputs: stacks.data.exportInputs,
+          workgroup: stacks.data.workgroup,
+        }),
+    ).toThrow(/resultsPrefix must be "company-exports\/".*got "results\/"/);
+  });
+});
