@@ -98,6 +98,26 @@ export class ConflictError extends DomainError {
   readonly status = 409;
 }
 
+/** Seed 002's 409: an export job of the same API token is still in progress. */
+export class ExportInProgressError extends ConflictError {
+  constructor() {
+    super('The request could not be completed due to a conflict with the current state of the target resource.');
+  }
+  override toBody(): ErrorBody {
+    return {
+      errors: [
+        {
+          details:
+            'There is already an export job in progress, you can only have one export job in progress at a time.',
+          error: 'Conflict',
+          error_code: '409',
+          message: this.message,
+        },
+      ],
+    };
+  }
+}
+
 /** The event could not be made durable: the one 500 a tracking client should retry. */
 export class DurabilityError extends DomainError {
   readonly status = 500;
