@@ -1,5 +1,5 @@
 /** The workflows featurelake runs (Step Functions state machines on AWS, aws-local-stepfunctions locally). */
-export type WorkflowName = 'company-export';
+export type WorkflowName = 'company-export' | 'events-export';
 
 export interface WorkflowStarter {
   /**

@@ -1,0 +1,169 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { STATE_TABLE } from '../../core/contract.ts';
+import { type EventsExportJob, jobExpiry } from '../../core/events-export/job.ts';
+import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
+
+const PK = STATE_TABLE.partitionKey;
+const SK = STATE_TABLE.sortKey;
+const TTL = STATE_TABLE.ttlAttribute;
+const JOB_PREFIX = 'EVENTS_EXPORT#';
+/** Not under JOB_PREFIX, so listing jobs never meets it. */
+const LOCK_SORT_KEY = 'EVENTS_EXPORT_LOCK';
+
+const partition = (environmentId: string) => `ENV#${environmentId}`;
+const jobKey = (environmentId: string, jobId: string) => ({
+  [PK]: partition(environmentId),
+  [SK]: `${JOB_PREFIX}${jobId}`,
+});
+const lockKey = (environmentId: string) => ({ [PK]: partition(environmentId), [SK]: LOCK_SORT_KEY });
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Events export jobs in the state table: one item per job, and one lock item per
+ * environment. Both carry the table's TTL attribute so DynamoDB deletes them in
+ * the end; since TTL deletes late (and dynalite never), callers judge expiry.
+ */
+export class DynamoDbEventsExportJobs implements EventsExportJobs {
+  constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {}
+
+  async acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { ...lockKey(environmentId), job_id: jobId, [TTL]: epochSeconds(until) },
+          // Free, or held by a run whose time is up (it died without releasing).
+          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
+          ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL },
+          ExpressionAttributeValues: { ':now': epochSeconds(now) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseExportLock(environmentId: string, jobId: string): Promise<void> {
+    try {
+      await this.options.client.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: lockKey(environmentId),
+          ConditionExpression: 'job_id = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      );
+    } catch (error) {
+      // Not ours (any more): a later job took it after ours expired, or it is gone.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async create(job: EventsExportJob): Promise<void> {
+    const { completed_chunks: _none, ...item } = job;
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        // A JSON round trip drops undefined fields (an absent segment_id), which DynamoDB refuses.
+        Item: {
+          ...jobKey(job.environment_id, job.job_id),
+          ...JSON.parse(JSON.stringify(item)),
+          [TTL]: epochSeconds(jobExpiry(job)),
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+  }
+
+  async get(environmentId: string, jobId: string): Promise<EventsExportJob | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: jobKey(environmentId, jobId), ConsistentRead: true }),
+    );
+    return Item ? toJob(Item) : undefined;
+  }
+
+  async list(environmentId: string): Promise<EventsExportJob[]> {
+    const jobs: EventsExportJob[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': partition(environmentId), ':prefix': JOB_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) jobs.push(toJob(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return jobs;
+  }
+
+  async recordChunk(environmentId: string, jobId: string, week: string): Promise<void> {
+    await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: jobKey(environmentId, jobId),
+        // A string set: adding a week twice leaves one, so a retried step is harmless.
+        UpdateExpression: 'ADD completed_chunks :week',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':week': new Set([week]) },
+      }),
+    );
+  }
+
+  markCompleted(environmentId: string, jobId: string, completedAt: string): Promise<boolean> {
+    return this.finish(environmentId, jobId, { status: 'completed', completed_at: completedAt, error: null });
+  }
+
+  markFailed(environmentId: string, jobId: string, result: { error: string; completed_at: string }): Promise<boolean> {
+    return this.finish(environmentId, jobId, { status: 'failed', ...result });
+  }
+
+  private async finish(environmentId: string, jobId: string, fields: Record<string, unknown>): Promise<boolean> {
+    const names = Object.keys(fields);
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobKey(environmentId, jobId),
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+          },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ...Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]])),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+function toJob(item: Record<string, unknown>): EventsExportJob {
+  const { [PK]: _pk, [SK]: _sk, [TTL]: _ttl, completed_chunks: chunks, ...job } = item;
+  const completed = chunks instanceof Set ? [...(chunks as Set<string>)].sort() : [];
+  return { ...(job as Omit<EventsExportJob, 'completed_chunks'>), completed_chunks: completed };
+}

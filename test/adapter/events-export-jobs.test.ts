@@ -1,0 +1,177 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
+import { SesMailer, type SesV2Like } from '../../lambdas/adapters/aws/ses-mailer.ts';
+import { OutboxMailer } from '../../lambdas/adapters/local/outbox-mailer.ts';
+import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
+import { STATE_TABLE } from '../../lambdas/core/contract.ts';
+import { newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
+import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
+
+let server: Server;
+let client: DynamoDBClient;
+let jobs: DynamoDbEventsExportJobs;
+let documents: DynamoDBDocumentClient;
+const TABLE = 'state';
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  await ensureStateTable(client, TABLE);
+  documents = DynamoDBDocumentClient.from(client);
+  jobs = new DynamoDbEventsExportJobs({ client: documents, tableName: TABLE });
+});
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((done) => server.close(() => done()));
+});
+
+const at = (iso: string) => new Date(iso);
+const newJob = (jobId: string, environmentId: string, body: Record<string, unknown> = {}) =>
+  newEventsExportJob({
+    jobId,
+    environmentId,
+    appToken: 'FL-1',
+    request: eventsExportRequest.parse({ from: '2025-11-30', to: '2025-12-02', ...body }),
+    now: at('2025-12-10T10:00:00Z'),
+  });
+
+describe('DynamoDbEventsExportJobs (dynalite)', () => {
+  it('one lock per environment: taken once, refused while held, free again once released', async () => {
+    const until = at('2025-12-10T16:05:00Z');
+    const now = at('2025-12-10T10:00:00Z');
+    expect(await jobs.acquireExportLock('env-lock', 'job-1', until, now)).toBe(true);
+    expect(await jobs.acquireExportLock('env-lock', 'job-2', until, now)).toBe(false);
+    // Another environment has its own lock.
+    expect(await jobs.acquireExportLock('env-other', 'job-3', until, now)).toBe(true);
+    // Only its holder releases it.
+    await jobs.releaseExportLock('env-lock', 'job-2');
+    expect(await jobs.acquireExportLock('env-lock', 'job-2', until, now)).toBe(false);
+    await jobs.releaseExportLock('env-lock', 'job-1');
+    expect(await jobs.acquireExportLock('env-lock', 'job-2', until, now)).toBe(true);
+  });
+
+  it('a lock whose run died expires: after its time another job takes it, and the dead one cannot release it', async () => {
+    expect(
+      await jobs.acquireExportLock('env-dead', 'dead', at('2025-12-10T16:05:00Z'), at('2025-12-10T10:00:00Z')),
+    ).toBe(true);
+    expect(
+      await jobs.acquireExportLock('env-dead', 'next', at('2025-12-11T16:05:00Z'), at('2025-12-10T16:04:59Z')),
+    ).toBe(false);
+    expect(
+      await jobs.acquireExportLock('env-dead', 'next', at('2025-12-11T16:05:00Z'), at('2025-12-10T16:05:00Z')),
+    ).toBe(true);
+    await jobs.releaseExportLock('env-dead', 'dead');
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: 'ENV#env-dead', sk: 'EVENTS_EXPORT_LOCK' } }),
+    );
+    expect(Item).toMatchObject({
+      job_id: 'next',
+      [STATE_TABLE.ttlAttribute]: Date.parse('2025-12-11T16:05:00Z') / 1000,
+    });
+  });
+
+  it('stores a job with a TTL 3 days after creation, records chunks once each, and finishes it once', async () => {
+    const job = newJob('job-a', 'env-jobs', { user_id: ["' OR 1=1 --"], segment_id: undefined });
+    await jobs.create(job);
+    await expect(jobs.create(job)).rejects.toThrow();
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: 'ENV#env-jobs', sk: 'EVENTS_EXPORT#job-a' } }),
+    );
+    expect(Item?.[STATE_TABLE.ttlAttribute]).toBe(Date.parse('2025-12-13T10:00:00Z') / 1000);
+    expect(await jobs.get('env-jobs', 'job-a')).toEqual(job);
+    expect(await jobs.get('env-other', 'job-a')).toBeUndefined();
+
+    await jobs.recordChunk('env-jobs', 'job-a', '2025-12-01');
+    await jobs.recordChunk('env-jobs', 'job-a', '2025-11-24');
+    await jobs.recordChunk('env-jobs', 'job-a', '2025-12-01');
+    expect((await jobs.get('env-jobs', 'job-a'))?.completed_chunks).toEqual(['2025-11-24', '2025-12-01']);
+    await expect(jobs.recordChunk('env-jobs', 'missing', '2025-12-01')).rejects.toThrow();
+
+    expect(await jobs.markCompleted('env-jobs', 'job-a', '2025-12-10T10:01:00.000Z')).toBe(true);
+    // A completed job is not turned failed by a late failure path, nor completed twice.
+    expect(
+      await jobs.markFailed('env-jobs', 'job-a', { error: 'late', completed_at: '2025-12-10T10:02:00.000Z' }),
+    ).toBe(false);
+    expect(await jobs.markCompleted('env-jobs', 'job-a', '2025-12-10T10:03:00.000Z')).toBe(false);
+    expect(await jobs.get('env-jobs', 'job-a')).toMatchObject({
+      status: 'completed',
+      completed_at: '2025-12-10T10:01:00.000Z',
+      error: null,
+    });
+  });
+
+  it('lists every job of the environment and only those, past one page', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => newJob(`list-${String(i).padStart(2, '0')}`, 'env-list', {}));
+    // Large enough items that dynalite pages the query (1 MB pages).
+    for (const job of many) await jobs.create({ ...job, all_chunks: Array.from({ length: 4000 }, () => '2025-11-24') });
+    await jobs.create(newJob('elsewhere', 'env-list-2'));
+    const listed = await jobs.list('env-list');
+    expect(listed.map((j) => j.job_id).sort()).toEqual(many.map((j) => j.job_id));
+  });
+});
+
+describe('mailers', () => {
+  const message = {
+    to: ['a@example.com', 'b@example.com'],
+    subject: 'Your featurelake export 2025-11-30 to 2025-12-02 is ready',
+    text: 'line one\nline two',
+  };
+
+  it('the outbox writes one .eml per message, readable by a mail client', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'featurelake-outbox-'));
+    try {
+      await new OutboxMailer({
+        dir,
+        from: 'featurelake <exports@featurelake.local>',
+        clock: { now: () => at('2025-12-10T10:00:00Z') },
+      }).send(message);
+      const files = await readdir(dir);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^2025-12-10T10-00-00-000Z-.*\.eml$/);
+      const eml = await readFile(join(dir, files[0] as string), 'utf8');
+      expect(eml).toContain('From: featurelake <exports@featurelake.local>\r\n');
+      expect(eml).toContain('To: a@example.com, b@example.com\r\n');
+      expect(eml).toContain(`Subject: ${message.subject}\r\n`);
+      expect(eml).toContain('Date: Wed, 10 Dec 2025 10:00:00 +0000\r\n');
+      expect(eml.endsWith('\r\n\r\nline one\r\nline two\r\n')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SES gets one SendEmail with every recipient, from the verified identity', async () => {
+    const sent: unknown[] = [];
+    const ses: SesV2Like = {
+      sendEmail: async (input) => {
+        sent.push(input);
+        return { MessageId: 'm-1' };
+      },
+    };
+    await new SesMailer({ client: ses, from: 'exports@example.com' }).send(message);
+    expect(sent).toEqual([
+      {
+        FromEmailAddress: 'exports@example.com',
+        Destination: { ToAddresses: ['a@example.com', 'b@example.com'] },
+        Content: {
+          Simple: {
+            Subject: { Data: message.subject, Charset: 'UTF-8' },
+            Body: { Text: { Data: message.text, Charset: 'UTF-8' } },
+          },
+        },
+      },
+    ]);
+  });
+});
