@@ -13,7 +13,13 @@ const PART_SIZE = 16 * 1024 * 1024;
  * default streaming checksum framing inside the object otherwise.
  */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly options: { readonly client: S3Client }) {}
+  constructor(
+    private readonly options: {
+      readonly client: S3Client;
+      /** Bytes per multipart part (at least 5 MiB). @default 16 MiB */
+      readonly partSize?: number;
+    },
+  ) {}
 
   async read(bucket: string, key: string): Promise<Readable> {
     const { Body } = await this.options.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -25,7 +31,7 @@ export class S3ObjectStore implements ObjectStore {
     await new Upload({
       client: this.options.client,
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-      partSize: PART_SIZE,
+      partSize: this.options.partSize ?? PART_SIZE,
       queueSize: 4,
     }).done();
   }

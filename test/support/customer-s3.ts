@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+/** The access key id the customer's bucket service knows (besides s3rver's own S3RVER). */
+export const CUSTOMER_ACCESS_KEY_ID = 'CUSTOMER-AKID-7Q2X';
+
+// s3rver checks only that an access key id is registered (not the secret, nor the
+// SigV4 signature). Registering the customer's makes "unknown access key" real.
+const require = createRequire(import.meta.url);
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+};
+DUMMY_ACCOUNT.createKeyPair(CUSTOMER_ACCESS_KEY_ID, 'not checked by s3rver');
+
+/**
+ * A second s3rver, standing for the customer's S3-compatible service (an R2 or a
+ * MinIO at a `custom` endpoint): not the stack's own. `client` looks inside it as
+ * its owner would.
+ */
+export async function startCustomerS3(buckets: readonly string[]) {
+  const directory = await mkdtemp(join(tmpdir(), 'featurelake-customer-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    client,
+    async keys(bucket: string): Promise<string[]> {
+      const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return Contents.map((object) => object.Key ?? '').sort();
+    },
+    async text(bucket: string, key: string): Promise<string> {
+      const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await Body?.transformToString('utf8')) ?? '';
+    },
+    async createBucket(bucket: string): Promise<void> {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    },
+    /** Empties the bucket, then deletes it (as a customer cleaning up would). */
+    async deleteBucket(bucket: string): Promise<void> {
+      const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      if (Contents.length > 0) {
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key })) } }),
+        );
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    },
+    async close(): Promise<void> {
+      client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** An HTTP server that answers everything with an HTML page: an endpoint that is not S3. */
+export async function startNotS3(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
