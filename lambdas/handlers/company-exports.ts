@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -10,13 +9,8 @@ import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { parseJsonBody } from '../core/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
-import {
-  type CompanyExportJob,
-  type CompanyExportWorkflowInput,
-  companyExportFileName,
-  companyExportRequest,
-  companyExportView,
-} from '../core/company-export-job.ts';
+import { companyExportFileName, companyExportRequest, companyExportView } from '../core/company-export-job.ts';
+import { startCompanyExport } from '../core/company-export-start.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
@@ -47,35 +41,14 @@ export function makeHandler(deps: CompanyExportsDeps) {
 
     if (event.routeKey === 'POST /api/v1/company-exports') {
       const request = parseJsonBody(companyExportRequest, event.body ?? '{}', event.isBase64Encoded);
-      const now = clock.now();
-      const job: CompanyExportJob = {
-        job_id: randomUUID(),
-        environment_id: environment.environment_id,
-        aggregation: request.aggregation,
-        as_of: new Date(request.as_of ?? now).toISOString(),
-        status: 'running',
-        created_at: now.toISOString(),
-        completed_at: null,
-        rows: null,
-        csv_key: null,
-        error: null,
-      };
-      await deps.jobs.create(job);
-      const input: CompanyExportWorkflowInput = {
-        job_id: job.job_id,
-        app_id: environment.environment_id,
-        aggregation: job.aggregation,
-        as_of: job.as_of,
-      };
-      try {
-        await deps.workflows.start('company-export', job.job_id, { ...input });
-      } catch (error) {
-        await deps.jobs.markFailed(environment.environment_id, job.job_id, {
-          error: 'The export could not be started; try again.',
-          completed_at: clock.now().toISOString(),
-        });
-        throw error;
-      }
+      const { job } = await startCompanyExport(
+        { jobs: deps.jobs, workflows: deps.workflows, clock },
+        {
+          environmentId: environment.environment_id,
+          aggregation: request.aggregation,
+          ...(request.as_of ? { asOf: new Date(request.as_of) } : {}),
+        },
+      );
       return json(202, { job_id: job.job_id, status: job.status, links: `/api/v1/company-exports/jobs/${job.job_id}` });
     }
 
