@@ -143,6 +143,22 @@ export function buildCli(): Command {
       if (result.truncated) console.error(`(only the first ${result.rows.length} rows are shown)`);
     });
 
+  program
+    .command('scheduler')
+    .description('the automatic-export schedule')
+    .command('tick')
+    .description('fire the daily schedule as EventBridge would at an instant: start the due automatic exports')
+    .option(
+      '--at <instant>',
+      'ISO 8601 instant to fire for (default: now); the exports are as of 00:00 UTC of its date',
+    )
+    .action(async (options: { at?: string }) => {
+      const report = await callApi(program.opts<GlobalOptions>(), '/admin/v1/scheduler/tick', {
+        body: options.at ? { at: options.at } : {},
+      });
+      console.log(JSON.stringify(report, null, 2));
+    });
+
   const exports = program
     .command('export')
     .description('exports (API key of the environment: --api-key or FEATURELAKE_API_KEY)');

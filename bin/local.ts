@@ -13,18 +13,23 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
+import { S3CustomerBuckets } from '../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../lambdas/adapters/aws/s3-object-store.ts';
 import { ApiGatewayServer, localLambdaContext } from '../lambdas/adapters/local/api-gateway-server.ts';
 import { duckDbAthenaTask } from '../lambdas/adapters/local/duckdb-athena-task.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
+import { FileKeySecretBox } from '../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
 import { type LocalTaskHandler, LocalWorkflowRunner } from '../lambdas/adapters/local/local-workflow-runner.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
+import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
 import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
@@ -35,12 +40,13 @@ import {
   substitute,
 } from '../lambdas/core/workflows/company-export.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
+import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
 import { type ExportStepInput, makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
-import type { Clock } from '../lambdas/ports/clock.ts';
+import { type Clock, systemClock } from '../lambdas/ports/clock.ts';
 
 export const LOCAL_STATE_TABLE = 'featurelake-state';
 export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
@@ -64,6 +70,8 @@ export interface LocalStackOptions {
   readonly port?: number;
   readonly host?: string;
   readonly clock?: Clock;
+  /** How often the local export schedule looks at the clock. @default 30 s */
+  readonly schedulerPollMs?: number;
 }
 
 export interface DemoEnvironment {
@@ -85,6 +93,8 @@ export interface LocalStack {
   readonly s3Endpoint: string;
   /** Resolves once no workflow execution is running (tests). */
   workflowsIdle(): Promise<void>;
+  /** Fires the automatic-export schedule now if a midnight (by the stack's clock) has passed since its last fire. */
+  runScheduler(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,6 +176,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const documents = DynamoDBDocumentClient.from(dynamoClient);
     const catalog = new DynamoDbCatalogStore({ client: documents, tableName: LOCAL_STATE_TABLE });
     const companyJobs = new DynamoDbCompanyExportJobs({ client: documents, tableName: LOCAL_STATE_TABLE });
+    const automaticExports = new DynamoDbAutomaticExportStore({ client: documents, tableName: LOCAL_STATE_TABLE });
+    // Stands in for KMS: bucket secrets are sealed with a key that lives only in this file.
+    const secretBox = await FileKeySecretBox.open(join(home, 'secret-box.key'));
+    const customerBuckets = new S3CustomerBuckets();
     const exportSteps = makeExportStepsHandler({
       catalog,
       inputs: new FileLakeInputsWriter({ lakeDir }),
@@ -173,6 +187,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       files,
       exportsBucket: LOCAL_EXPORTS_BUCKET,
       clock: options.clock,
+      delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
     });
     // The export-steps Lambda, invoked the way Step Functions invokes it.
     const invokeExportSteps: LocalTaskHandler = async (input) =>
@@ -194,6 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             }),
             [COMPANY_EXPORT_STATES.publish]: invokeExportSteps,
             [COMPANY_EXPORT_STATES.fail]: invokeExportSteps,
+            [COMPANY_EXPORT_STATES.deliver]: invokeExportSteps,
           },
         },
       },
@@ -202,12 +218,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     closers.push(() => workflows.idle());
 
+    const dispatch = (at: Date): Promise<DispatchReport> =>
+      dispatchAutomaticExports(
+        { settings: automaticExports, environments, jobs: companyJobs, workflows, clock: options.clock ?? systemClock },
+        at,
+      );
+    // The daily EventBridge schedule's stand-in: fires the same dispatcher at 00:00 UTC.
+    const scheduler = new LocalExportScheduler({
+      clock: options.clock ?? systemClock,
+      stateFile: join(home, 'scheduler.json'),
+      pollMs: options.schedulerPollMs,
+      fire: async (at) => {
+        const report = await dispatch(at);
+        if (report.started.length + report.failed.length > 0) {
+          console.log(
+            `automatic exports for ${report.snapshot_date}: ${report.started.length} started, ${report.failed.length} failed`,
+          );
+        }
+      },
+      onError: (error) => console.error('automatic export schedule:', (error as Error).message),
+    });
+
     const { demo, apiKey } = await ensureDemoEnvironment(home, environments, options.clock);
 
     const api = new ApiGatewayServer(ROUTES, {
       health: makeHealthHandler(),
       tracking: makeTrackingHandler({ sink, environments, clock: options.clock }),
-      admin: makeAdminHandler({ environments, queryEngine, adminToken, clock: options.clock }),
+      admin: makeAdminHandler({ environments, queryEngine, adminToken, clock: options.clock, dispatch }),
       catalog: makeCatalogHandler({ environments, catalog, clock: options.clock }),
       'company-exports': makeCompanyExportsHandler({
         environments,
@@ -217,10 +254,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         exportsBucket: LOCAL_EXPORTS_BUCKET,
         clock: options.clock,
       }),
+      'automatic-exports': makeAutomaticExportsHandler({
+        environments,
+        settings: automaticExports,
+        secrets: secretBox,
+        buckets: customerBuckets,
+        clock: options.clock,
+        // The local schedule fires at 00:00 itself (it flushes the event log before querying).
+        scheduleOffsetMinutes: 0,
+      }),
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     const url = await api.listen(port, options.host ?? '127.0.0.1');
     closers.push(() => api.close());
+    await scheduler.start();
+    closers.push(() => scheduler.close());
 
     return {
       url,
@@ -231,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoEndpoint,
       s3Endpoint,
       workflowsIdle: () => workflows.idle(),
+      runScheduler: () => scheduler.runDue(),
       close,
     };
   } catch (error) {

@@ -13,6 +13,8 @@ export const ENV = {
   lakeBucket: 'FEATURELAKE_LAKE_BUCKET',
   exportsBucket: 'FEATURELAKE_EXPORTS_BUCKET',
   companyExportStateMachineArn: 'FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN',
+  /** The KMS key that seals automatic-export bucket secrets. */
+  exportSecretsKeyArn: 'FEATURELAKE_EXPORT_SECRETS_KEY_ARN',
 } as const;
 
 /**
@@ -29,10 +31,10 @@ export const STATE_TABLE = {
 } as const;
 
 /** Which Lambda serves a route; the HTTP API and the local server both read ROUTES. */
-export type HandlerName = 'tracking' | 'admin' | 'health' | 'catalog' | 'company-exports';
+export type HandlerName = 'tracking' | 'admin' | 'health' | 'catalog' | 'company-exports' | 'automatic-exports';
 
 /** Every Lambda: the route handlers, and the one behind the export workflows' Task states. */
-export type LambdaName = HandlerName | 'export-steps';
+export type LambdaName = HandlerName | 'export-steps' | 'export-dispatcher';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -57,6 +59,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'PUT', path: '/api/v1/exclusions', handler: 'catalog' },
   { method: 'POST', path: '/api/v1/company-exports', handler: 'company-exports' },
   { method: 'GET', path: '/api/v1/company-exports/jobs/{job_id}', handler: 'company-exports' },
+  { method: 'PUT', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
+  { method: 'GET', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
+  { method: 'POST', path: '/admin/v1/scheduler/tick', handler: 'admin' },
   // One route for every tracking method, so that an unknown method reaches the
   // handler and gets a 400 naming it, rather than API Gateway's bare 404.
   { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
@@ -70,6 +75,8 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   catalog: 'lambdas/handlers/catalog.ts',
   'company-exports': 'lambdas/handlers/company-exports.ts',
   'export-steps': 'lambdas/handlers/export-steps.ts',
+  'automatic-exports': 'lambdas/handlers/automatic-exports.ts',
+  'export-dispatcher': 'lambdas/handlers/export-dispatcher.ts',
 };
 
 /** Largest request body the tracking API accepts (bytes). */

@@ -1,12 +1,18 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.ts';
+import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
+import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
+import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { assertAdmin, MAX_SQL_ROWS, parseJsonBody, sqlRequest } from '../core/admin.ts';
+import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export-dispatch.ts';
+import { schedulerTickRequest } from '../core/automatic-exports.ts';
 import { createEnvironmentRequest, newEnvironment } from '../core/environments.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { AdminTokenSource } from '../ports/admin-token-source.ts';
@@ -20,6 +26,8 @@ export interface AdminDeps {
   readonly queryEngine: QueryEngine;
   readonly adminToken: AdminTokenSource;
   readonly clock?: Clock;
+  /** The export dispatcher, as the daily schedule runs it (`POST /admin/v1/scheduler/tick`). */
+  readonly dispatch?: (at: Date) => Promise<DispatchReport>;
 }
 
 /** The admin API (`Authorization: Bearer <admin token>`): environments and lake SQL. */
@@ -44,6 +52,11 @@ export function makeHandler(deps: AdminDeps) {
           truncated,
         });
       }
+      case 'POST /admin/v1/scheduler/tick': {
+        if (!deps.dispatch) throw new NotFoundError('The export scheduler is not configured here.');
+        const request = parseJsonBody(schedulerTickRequest, event.body ?? '{}', event.isBase64Encoded);
+        return json(200, await deps.dispatch(request.at ? new Date(request.at) : clock.now()));
+      }
       default:
         throw new NotFoundError(`No admin route ${event.routeKey}.`);
     }
@@ -51,12 +64,29 @@ export function makeHandler(deps: AdminDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase']);
-  return makeHandler({
-    environments: new DynamoDbEnvironmentStore({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-      tableName: config.stateTable,
+  const config = loadConfig([
+    'stateTable',
+    'adminSecretArn',
+    'athenaWorkgroup',
+    'glueDatabase',
+    'companyExportStateMachineArn',
+  ]);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const environments = new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable });
+  const dispatchDeps = {
+    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
+    environments,
+    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
+    workflows: new SfnWorkflowStarter({
+      client: new SFNClient({}),
+      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
     }),
+    clock: systemClock,
+  };
+  return makeHandler({
+    environments,
+    // The same dispatch the daily schedule runs, in this Lambda: a tick is an admin's backfill.
+    dispatch: (at) => dispatchAutomaticExports(dispatchDeps, at),
     queryEngine: new AthenaQueryEngine({
       client: new AthenaClient({}),
       workGroup: config.athenaWorkgroup,

@@ -1,30 +1,47 @@
 import { pipeline } from 'node:stream/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
+import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
+import { S3CustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { toAthenaLiteral } from '../core/athena-literals.ts';
+import { automaticExportFileName, automaticExportObjectKey, automaticRunFailure } from '../core/automatic-exports.ts';
 import {
   AGGREGATIONS,
   type CompanyExportWorkflowInput,
   companyExportCsvKey,
   readableWorkflowFailure,
 } from '../core/company-export-job.ts';
+import { bucketTarget, CustomerBucketError, DELIVERY_ERRORS, describeBucketLocation } from '../core/customer-bucket.ts';
 import { exportCsvTransform } from '../core/export-csv.ts';
 import { COMPANY_EXPORT_HEADER } from '../core/rollup/index.ts';
 import { prepareCompanyRollup } from '../core/rollup/prepare.ts';
+import { automaticExportSecretContext } from '../core/secret-envelope.ts';
 import { EXPORT_STEPS } from '../core/workflows/company-export.ts';
+import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
+import type { CustomerBuckets } from '../ports/customer-buckets.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
+import type { SecretBox } from '../ports/secret-box.ts';
+
+/** What delivering automatic exports to the customer's bucket needs. */
+export interface DeliveryDeps {
+  readonly settings: Pick<AutomaticExportStore, 'get' | 'recordRun'>;
+  readonly secrets: Pick<SecretBox, 'open'>;
+  readonly buckets: Pick<CustomerBuckets, 'upload'>;
+}
 
 export interface ExportStepsDeps {
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
@@ -33,6 +50,8 @@ export interface ExportStepsDeps {
   readonly files: Pick<ObjectStore, 'read' | 'write'>;
   readonly exportsBucket: string;
   readonly clock?: Clock;
+  /** Automatic exports (the DeliverToCustomerBucket state, and their status on failure). */
+  readonly delivery?: DeliveryDeps;
 }
 
 const workflowInput = z.object({
@@ -41,6 +60,8 @@ const workflowInput = z.object({
   aggregation: z.enum(AGGREGATIONS),
   as_of: z.iso.datetime(),
 });
+
+const delivery = z.object({ environment_id: z.string().min(1), snapshot_date: z.iso.date() });
 
 const stepInput = z.discriminatedUnion('step', [
   z.object({ step: z.literal(EXPORT_STEPS.prepareCompanyExport), job: workflowInput }),
@@ -52,7 +73,12 @@ const stepInput = z.discriminatedUnion('step', [
     step: z.literal(EXPORT_STEPS.failCompanyExport),
     job: workflowInput.extend({
       failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+      delivery: delivery.optional(),
     }),
+  }),
+  z.object({
+    step: z.literal(EXPORT_STEPS.deliverCompanyExport),
+    job: workflowInput.extend({ delivery, published: z.object({ csv_key: z.string().min(1) }) }),
   }),
 ]);
 export type ExportStepInput = z.input<typeof stepInput>;
@@ -99,12 +125,68 @@ export function makeHandler(deps: ExportStepsDeps) {
     return { rows: csv.rows(), csv_key: csvKey };
   }
 
-  async function fail(job: CompanyExportWorkflowInput & { failure?: { Error?: string; Cause?: string } }) {
-    await deps.jobs.markFailed(job.app_id, job.job_id, {
-      error: readableWorkflowFailure(job.failure),
-      completed_at: clock.now().toISOString(),
-    });
+  async function fail(
+    job: CompanyExportWorkflowInput & {
+      failure?: { Error?: string; Cause?: string };
+      delivery?: { environment_id: string };
+    },
+  ) {
+    const error = job.delivery
+      ? automaticRunFailure(job.failure, readableWorkflowFailure)
+      : readableWorkflowFailure(job.failure);
+    const completedAt = clock.now().toISOString();
+    await deps.jobs.markFailed(job.app_id, job.job_id, { error, completed_at: completedAt });
+    if (job.delivery) {
+      if (!deps.delivery)
+        throw new Error('export-steps: an automatic export failed, but no settings store is configured');
+      await deps.delivery.settings.recordRun(job.app_id, job.job_id, {
+        status: 'failed',
+        error,
+        finished_at: completedAt,
+      });
+    }
     return {};
+  }
+
+  /**
+   * Uploads the published CSV to the customer's bucket with the keys saved in the
+   * settings as they are now (not as they were when the run was dispatched), under
+   * `<prefix>company-export-<snapshot date>.csv`, so a re-run overwrites the same file.
+   */
+  async function deliver(
+    job: CompanyExportWorkflowInput & { delivery: { snapshot_date: string }; published: { csv_key: string } },
+  ) {
+    if (!deps.delivery) throw new Error('export-steps: delivery to customer buckets is not configured');
+    const settings = await deps.delivery.settings.get(job.app_id);
+    if (!settings) {
+      const refused = new Error('The automatic export settings were removed before the file could be delivered.');
+      refused.name = DELIVERY_ERRORS.refused;
+      throw refused;
+    }
+    const target = bucketTarget(settings.destination);
+    const key = automaticExportObjectKey(target.prefix, job.delivery.snapshot_date);
+    const secretAccessKey = await deps.delivery.secrets.open(settings.secret, automaticExportSecretContext(job.app_id));
+    try {
+      await deps.delivery.buckets.upload(
+        target,
+        { accessKeyId: settings.access_key_id, secretAccessKey },
+        key,
+        await deps.files.read(deps.exportsBucket, job.published.csv_key),
+        'text/csv; charset=utf-8',
+      );
+    } catch (error) {
+      if (error instanceof CustomerBucketError) {
+        // Same name (so the Retry still tells them apart), with where it was going.
+        error.message = `Could not deliver ${automaticExportFileName(job.delivery.snapshot_date)} to ${describeBucketLocation(target)}: ${error.message}`;
+      }
+      throw error;
+    }
+    await deps.delivery.settings.recordRun(job.app_id, job.job_id, {
+      status: 'successful',
+      error: null,
+      finished_at: clock.now().toISOString(),
+    });
+    return { bucket: target.bucket, key };
   }
 
   return middy(async (event: unknown) => {
@@ -116,12 +198,14 @@ export function makeHandler(deps: ExportStepsDeps) {
         return publish(input.job);
       case EXPORT_STEPS.failCompanyExport:
         return fail(input.job);
+      case EXPORT_STEPS.deliverCompanyExport:
+        return deliver(input.job);
     }
   });
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket']);
+  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn']);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const s3 = new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return makeHandler({
@@ -130,5 +214,10 @@ export const handler = lazyHandler(() => {
     jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
     files: new S3ObjectStore({ client: s3 }),
     exportsBucket: config.exportsBucket,
+    delivery: {
+      settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
+      secrets: new KmsSecretBox({ client: new KMSClient({}), keyId: config.exportSecretsKeyArn }),
+      buckets: new S3CustomerBuckets(),
+    },
   });
 });

@@ -27,6 +27,8 @@ export interface LocalWorkflow {
   readonly definition: Record<string, unknown>;
   /** One handler per Task state, by state name: no Task may reach real AWS. */
   readonly tasks: Record<string, LocalTaskHandler>;
+  /** Milliseconds to wait before each retry of a state, instead of its Retry's intervals (tests). */
+  readonly retryIntervalOverrides?: Record<string, number>;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface LocalWorkflow {
 export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly machines = new Map<
     WorkflowName,
-    { machine: StateMachine; tasks: Record<string, LocalTaskHandler> }
+    { machine: StateMachine; tasks: Record<string, LocalTaskHandler>; retryIntervalOverrides?: Record<string, number> }
   >();
   private readonly names = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
@@ -56,6 +58,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
           validationOptions: { checkArn: false },
         }),
         tasks: workflow.tasks,
+        retryIntervalOverrides: workflow.retryIntervalOverrides,
       });
     }
   }
@@ -71,7 +74,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     if (this.names.has(key)) return { started: false };
     this.names.add(key);
     const execution = entry.machine.run(input as JsonValue, {
-      overrides: { taskResourceLocalHandlers: entry.tasks },
+      overrides: { taskResourceLocalHandlers: entry.tasks, retryIntervalOverrides: entry.retryIntervalOverrides },
       context: { Execution: { Name: executionName, Input: input as JsonValue, StartTime: new Date().toISOString() } },
     });
     const done = execution.result.catch((error: unknown) => this.onError(workflow, executionName, error));

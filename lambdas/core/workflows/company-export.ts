@@ -1,5 +1,7 @@
+import { DELIVERY_ERRORS } from '../customer-bucket.ts';
+
 /**
- * The company export workflow (seed 000, manual part) as one Amazon States Language
+ * The company export workflow (seed 000, manual and automatic) as one Amazon States Language
  * document. The CDK deploys it with `definitionSubstitutions`; the local stack runs
  * the same document in aws-local-stepfunctions with local values substituted. It
  * uses JSONPath only: aws-local-stepfunctions ignores JSONata and variables.
@@ -19,6 +21,8 @@ export const COMPANY_EXPORT_STATES = {
   prepare: 'PrepareRollupInputs',
   query: 'RunRollupQuery',
   publish: 'PublishCsv',
+  /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
+  deliver: 'DeliverToCustomerBucket',
   fail: 'RecordFailure',
 } as const;
 
@@ -27,6 +31,7 @@ export const EXPORT_STEPS = {
   prepareCompanyExport: 'prepare-company-export',
   publishCompanyExport: 'publish-company-export',
   failCompanyExport: 'fail-company-export',
+  deliverCompanyExport: 'deliver-company-export',
 } as const;
 
 /** Athena writes query results under this prefix of the results bucket. */
@@ -42,6 +47,22 @@ const LAMBDA_TRANSIENT = [
 /** Retrying helps only where the service was busy or briefly failing, never for a wrong query. */
 const retryTransient = (errors: string[]) => [
   { ErrorEquals: errors, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+];
+
+/**
+ * The customer's bucket may be briefly unavailable (throttling, 5xx, the network):
+ * wait longer than for our own services, since it is someone else's. Its refusals
+ * (keys, bucket, permissions) are never retried: only the user can fix them.
+ */
+const retryCustomerBucket = [
+  ...retryTransient(LAMBDA_TRANSIENT),
+  {
+    ErrorEquals: [DELIVERY_ERRORS.retryable],
+    IntervalSeconds: 30,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
 ];
 
 const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: COMPANY_EXPORT_STATES.fail }];
@@ -91,8 +112,26 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
         TimeoutSeconds: 900,
         Retry: retryTransient(LAMBDA_TRANSIENT),
         Catch: catchAll,
-        End: true,
+        Next: 'DeliverIfAutomatic',
       },
+      DeliverIfAutomatic: {
+        Type: 'Choice',
+        Comment: 'Only the scheduled (automatic) exports carry $.delivery; a manual export ends here',
+        Choices: [{ Variable: '$.delivery', IsPresent: true, Next: S.deliver }],
+        Default: 'ExportSucceeded',
+      },
+      [S.deliver]: {
+        Type: 'Task',
+        Comment: "Upload the CSV to the customer's S3-compatible bucket and record the run as successful",
+        Resource: '${ExportStepsFunctionArn}',
+        Parameters: { step: EXPORT_STEPS.deliverCompanyExport, 'job.$': '$' },
+        ResultPath: '$.delivered',
+        TimeoutSeconds: 900,
+        Retry: retryCustomerBucket,
+        Catch: catchAll,
+        Next: 'ExportSucceeded',
+      },
+      ExportSucceeded: { Type: 'Succeed' },
       [S.fail]: {
         Type: 'Task',
         Comment: 'Record the job as failed with a message a user can act on',

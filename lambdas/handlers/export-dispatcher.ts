@@ -1,0 +1,49 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
+import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { type DispatchDeps, type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export-dispatch.ts';
+import { systemClock } from '../ports/clock.ts';
+
+/** What the schedule sends: the instant it was scheduled for (`<aws.scheduler.scheduled-time>`). */
+const scheduledEvent = z.object({ at: z.iso.datetime({ offset: true }).optional() }).loose();
+
+/**
+ * The Lambda the daily EventBridge schedule invokes. It starts the due automatic
+ * exports for the fire's instant (a retried fire carries the same instant, so it
+ * starts nothing twice) and logs one line of what it did. If any environment could
+ * not be started it throws after trying all of them, so the schedule's retry policy
+ * tries again; the ones already started are skipped then.
+ */
+export function makeHandler(deps: Omit<DispatchDeps, 'clock'> & Partial<Pick<DispatchDeps, 'clock'>>) {
+  const clock = deps.clock ?? systemClock;
+  return middy(async (event: unknown): Promise<DispatchReport> => {
+    const { at } = scheduledEvent.parse(event ?? {});
+    const report = await dispatchAutomaticExports({ ...deps, clock }, at ? new Date(at) : clock.now());
+    console.log(JSON.stringify({ level: report.failed.length ? 'error' : 'info', message: 'dispatched', ...report }));
+    if (report.failed.length > 0) {
+      throw new Error(`${report.failed.length} automatic export(s) could not be started for ${report.snapshot_date}`);
+    }
+    return report;
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'companyExportStateMachineArn']);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return makeHandler({
+    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
+    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
+    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
+    workflows: new SfnWorkflowStarter({
+      client: new SFNClient({}),
+      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
+    }),
+  });
+});
