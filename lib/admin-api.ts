@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/core/contract.ts';
 import type { AdminToken } from './admin-token.ts';
+import type { CompanyExportWorkflow } from './company-export-workflow.ts';
 import type { EventLake } from './event-lake.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
@@ -44,5 +45,15 @@ export class AdminApiHandler extends Construct {
     props.adminToken.grantRead(role);
     props.workgroup.grantQueryExecution(role);
     props.lake.grantQuery(role);
+  }
+
+  /**
+   * `POST /admin/v1/scheduler/tick` runs the export dispatcher in this Lambda (a
+   * backfill by an admin): it then starts executions of the company export
+   * workflow, and nothing else.
+   */
+  allowSchedulerTick(workflow: CompanyExportWorkflow): void {
+    this.handler.function.addEnvironment(ENV.companyExportStateMachineArn, workflow.stateMachineArn);
+    workflow.grantStartExecution(this.handler.role);
   }
 }

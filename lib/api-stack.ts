@@ -1,10 +1,12 @@
 import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApiHandler } from './admin-api.ts';
+import { AutomaticExportsApiHandler } from './automatic-exports-api.ts';
 import { CatalogApiHandler } from './catalog-api.ts';
 import { CompanyExportWorkflow } from './company-export-workflow.ts';
 import { CompanyExportsApiHandler } from './company-exports-api.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
+import { ExportSchedule } from './export-schedule.ts';
 import { ExportStepsFunction } from './export-steps.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
@@ -32,6 +34,8 @@ export class FeaturelakeApiStack extends Stack {
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: CompanyExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
+  readonly automaticExports: AutomaticExportsApiHandler;
+  readonly exportSchedule: ExportSchedule;
   readonly api: FeaturelakeHttpApi;
 
   constructor(scope: Construct, id: string, props: FeaturelakeApiStackProps) {
@@ -59,6 +63,7 @@ export class FeaturelakeApiStack extends Stack {
       exportInputs: data.exportInputs,
       companyExportWorkgroup: data.companyExportWorkgroup,
       exports: data.exports,
+      secretsKey: data.exportSecretsKey,
     });
     this.companyExportWorkflow = new CompanyExportWorkflow(this, 'CompanyExportWorkflow', {
       exportSteps: this.exportSteps.handler.function,
@@ -71,6 +76,15 @@ export class FeaturelakeApiStack extends Stack {
       workflow: this.companyExportWorkflow,
       exports: data.exports,
     });
+    this.automaticExports = new AutomaticExportsApiHandler(this, 'AutomaticExports', {
+      stateTable: data.stateTable,
+      secretsKey: data.exportSecretsKey,
+    });
+    this.exportSchedule = new ExportSchedule(this, 'ExportSchedule', {
+      stateTable: data.stateTable,
+      workflow: this.companyExportWorkflow,
+    });
+    this.admin.allowSchedulerTick(this.companyExportWorkflow);
 
     this.api = new FeaturelakeHttpApi(this, 'HttpApi', {
       handlers: {
@@ -79,6 +93,7 @@ export class FeaturelakeApiStack extends Stack {
         health: this.health.function,
         catalog: this.catalog.handler.function,
         'company-exports': this.companyExports.handler.function,
+        'automatic-exports': this.automaticExports.handler.function,
       },
     });
 

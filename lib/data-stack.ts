@@ -8,6 +8,7 @@ import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';
 import { EventStream } from './event-stream.ts';
 import { ExportInputsTable } from './export-inputs-table.ts';
+import { ExportSecretsKey } from './export-secrets-key.ts';
 import { ExportsBucket } from './exports-bucket.ts';
 import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
@@ -46,6 +47,8 @@ export class FeaturelakeDataStack extends Stack {
   readonly exports: ExportsBucket;
   readonly stateTable: StateTable;
   readonly adminToken: AdminToken;
+  /** Seals the bucket secrets of automatic exports (stored in the state table). */
+  readonly exportSecretsKey: ExportSecretsKey;
 
   constructor(scope: Construct, id: string, props: FeaturelakeDataStackProps = {}) {
     super(scope, id, props);
@@ -77,6 +80,7 @@ export class FeaturelakeDataStack extends Stack {
     this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });
     this.stateTable = new StateTable(this, 'StateTable');
     this.adminToken = new AdminToken(this, 'AdminToken');
+    this.exportSecretsKey = new ExportSecretsKey(this, 'ExportSecretsKey');
 
     new CfnOutput(this, 'AdminSecretArn', {
       description: 'Secrets Manager secret holding the admin API bearer token (read it with get-secret-value)',

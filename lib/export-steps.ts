@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../lambdas/core/contract.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
+import type { ExportSecretsKey } from './export-secrets-key.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
@@ -16,8 +17,10 @@ export interface ExportStepsFunctionProps {
   readonly exportInputs: ExportInputsTable;
   /** The workgroup whose query results the publish step reads. */
   readonly companyExportWorkgroup: QueryWorkgroup;
-  /** Where the published CSV goes. */
+  /** Where the published CSV goes (and where delivery reads it back from). */
   readonly exports: ExportsBucket;
+  /** The key that seals automatic-export bucket secrets: the delivery step opens them. */
+  readonly secretsKey: ExportSecretsKey;
   /**
    * Memory in MiB. Publishing parses and re-encodes the whole query result
    * (about 1 GB for the largest exports) as a stream: CPU-bound, and Lambda
@@ -31,9 +34,11 @@ export interface ExportStepsFunctionProps {
 /**
  * The Lambda behind the export workflows' Task states (no route reaches it):
  * it snapshots the catalog into `export_inputs`, turns the rollup's result into
- * the export CSV, and records the job's outcome. Each grant is one prefix of
- * one bucket: write `<lake>/export_inputs/*`, read `<results>/company-exports/*`,
- * write `<exports>/company-exports/*`; and the state table.
+ * the export CSV, delivers automatic exports to the customer's bucket, and
+ * records the job's outcome. Each grant is one prefix of one bucket: write
+ * `<lake>/export_inputs/*`, read `<results>/company-exports/*`, read and write
+ * `<exports>/company-exports/*`; the state table; kms:Decrypt on the export
+ * secrets key.
  */
 export class ExportStepsFunction extends Construct {
   readonly handler: HandlerFunction;
@@ -56,6 +61,7 @@ export class ExportStepsFunction extends Construct {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.exportsBucket]: props.exports.bucketName,
         [ENV.lakeBucket]: props.lake.bucket.bucketName,
+        [ENV.exportSecretsKeyArn]: props.secretsKey.keyArn,
       },
     });
     const role = this.handler.role;
@@ -63,5 +69,10 @@ export class ExportStepsFunction extends Construct {
     props.exportInputs.grantWriteInputs(role);
     props.companyExportWorkgroup.grantReadResults(role);
     props.exports.grantWriteCompanyExports(role);
+    // Delivery: read the published CSV back, and open the customer's secret
+    // (kms:Decrypt on that key, with the automatic-export context only). The
+    // upload itself uses the customer's keys, not this role.
+    props.exports.grantReadCompanyExports(role);
+    props.secretsKey.grantOpen(role);
   }
 }

@@ -87,6 +87,12 @@ export function acknowledgeNagFindings(stacks: {
   );
 
   acknowledge(
+    api.exportSchedule.schedulerRole,
+    `AwsSolutions-IAM5[Resource::${arnToken(api.exportSchedule.dispatcher.function)}:*]`,
+    "lambda:InvokeFunction on the export dispatcher and its qualified ARNs (versions, aliases) only: the scheduler target's grantInvoke adds them, and this role serves the daily automatic-export schedule alone.",
+  );
+
+  acknowledge(
     data.adminToken.secret,
     'AwsSolutions-SMG4',
     'The admin token is a static bearer token that operators hand to the CLI; automatic rotation would silently break them. Rotate it deliberately with `aws secretsmanager put-secret-value` (docs/deploy.md).',

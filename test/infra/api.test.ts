@@ -31,12 +31,17 @@ function handlers(): Record<HandlerName, HandlerFunction> {
     health: stacks.api.health,
     catalog: stacks.api.catalog.handler,
     'company-exports': stacks.api.companyExports.handler,
+    'automatic-exports': stacks.api.automaticExports.handler,
   };
 }
 
 /** Every Lambda: the route handlers, and the workflows' step Lambda no route reaches. */
 function lambdas(): Record<LambdaName, HandlerFunction> {
-  return { ...handlers(), 'export-steps': featurelake().stacks.api.exportSteps.handler };
+  return {
+    ...handlers(),
+    'export-steps': featurelake().stacks.api.exportSteps.handler,
+    'export-dispatcher': featurelake().stacks.api.exportSchedule.dispatcher,
+  };
 }
 
 const ROUTED = [...new Set(ROUTES.map((route) => route.handler))];
@@ -194,6 +199,8 @@ describe('the handler Lambdas', () => {
       [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
       [ENV.athenaWorkgroup]: resourceOf(data, stacks.data.workgroup.workgroup).Properties.Name,
       [ENV.glueDatabase]: importOf(data, { Ref: logicalId(stacks.data.lake.database) }),
+      // POST /admin/v1/scheduler/tick starts automatic exports in this Lambda.
+      [ENV.companyExportStateMachineArn]: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
     });
   });
 });

@@ -2,6 +2,7 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { companyExportCsvKey } from '../../lambdas/core/company-export-job.ts';
 import { ENV } from '../../lambdas/core/contract.ts';
+import { DELIVERY_ERRORS } from '../../lambdas/core/customer-bucket.ts';
 import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
@@ -28,6 +29,8 @@ import {
 
 interface TaskState {
   Type: string;
+  Choices?: { Variable: string; IsPresent?: boolean; Next: string }[];
+  Default?: string;
   Resource?: string;
   Parameters?: Record<string, unknown>;
   TimeoutSeconds?: number;
@@ -130,18 +133,42 @@ describe('the company export state machine', () => {
     expect(StartAt).toBe(S.prepare);
     expect(States[S.prepare]?.Next).toBe(S.query);
     expect(States[S.query]?.Next).toBe(S.publish);
-    expect(States[S.publish]?.End).toBe(true);
     expect(States[S.fail]?.Next).toBe('ExportFailed');
     expect(States.ExportFailed?.Type).toBe('Fail');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
     for (const name of [S.prepare, S.publish, S.fail]) expect(States[name]?.Resource).toBe('${ExportStepsFunctionArn}');
   });
 
+  it('ends a manual export after publishing, and delivers an automatic one (input with delivery) to the customer bucket first', () => {
+    const { States } = deployedDefinition();
+    const S = COMPANY_EXPORT_STATES;
+    const choice = States[States[S.publish]?.Next ?? ''];
+
+    expect(choice).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.delivery', IsPresent: true, Next: S.deliver }],
+      Default: 'ExportSucceeded',
+    });
+    expect(States[S.deliver]).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+      Resource: '${ExportStepsFunctionArn}',
+      Parameters: { step: 'deliver-company-export', 'job.$': '$' },
+      Next: 'ExportSucceeded',
+    });
+    expect(States.ExportSucceeded).toEqual({ Type: 'Succeed' });
+  });
+
   it('catches every error of every working Task into the failure recorder', () => {
     const working = tasks().filter(([name]) => name !== COMPANY_EXPORT_STATES.fail);
 
     expect(working.map(([name]) => name).sort()).toEqual(
-      [COMPANY_EXPORT_STATES.prepare, COMPANY_EXPORT_STATES.query, COMPANY_EXPORT_STATES.publish].sort(),
+      [
+        COMPANY_EXPORT_STATES.prepare,
+        COMPANY_EXPORT_STATES.query,
+        COMPANY_EXPORT_STATES.publish,
+        COMPANY_EXPORT_STATES.deliver,
+      ].sort(),
     );
     for (const [, state] of working) {
       expect(state.Catch).toEqual([
@@ -159,8 +186,14 @@ describe('the company export state machine', () => {
         // Recording a failure is an idempotent write, so it may also be retried
         // after a failed attempt; a working step's real error must not be.
         const allowed =
-          name === COMPANY_EXPORT_STATES.fail ? [...TRANSIENT_ERRORS, 'States.TaskFailed'] : TRANSIENT_ERRORS;
+          name === COMPANY_EXPORT_STATES.fail
+            ? [...TRANSIENT_ERRORS, 'States.TaskFailed']
+            : name === COMPANY_EXPORT_STATES.deliver
+              ? // The customer's bucket throttling, failing with 5xx or out of reach: never its refusals.
+                [...TRANSIENT_ERRORS, DELIVERY_ERRORS.retryable]
+              : TRANSIENT_ERRORS;
         for (const error of retry.ErrorEquals) expect(allowed, `${name} retries ${error}`).toContain(error);
+        expect(retry.ErrorEquals, name).not.toContain(DELIVERY_ERRORS.refused);
       }
     }
   });
@@ -360,7 +393,7 @@ describe('the export-steps Lambda', () => {
     };
   }
 
-  it('knows the state table, the exports bucket and the lake bucket', () => {
+  it('knows the state table, the exports bucket, the lake bucket and the export secrets key', () => {
     const { data, stacks, fn } = exportSteps();
 
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
@@ -368,6 +401,9 @@ describe('the export-steps Lambda', () => {
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
       [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
       [ENV.lakeBucket]: importOf(data, { Ref: logicalId(stacks.data.lake.bucket) }),
+      [ENV.exportSecretsKeyArn]: importOf(data, {
+        'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'],
+      }),
     });
   });
 
@@ -395,13 +431,22 @@ describe('the export-steps Lambda', () => {
     expect(permissions).toEqual([]);
   });
 
-  it('uses the state table, and holds no inline grant beyond it and its logs', () => {
+  it('uses the state table and opens automatic-export secrets, and holds no inline grant beyond them and its logs', () => {
     const built = exportSteps();
 
-    expect(built.inline).toEqual([ownLogsStatement(built.handler.logGroup), ...stateTableReadWriteStatements(built)]);
+    expect(built.inline).toEqual([
+      ownLogsStatement(built.handler.logGroup),
+      ...stateTableReadWriteStatements(built),
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: importOf(built.data, { 'Fn::GetAtt': [logicalId(built.stacks.data.exportSecretsKey.key), 'Arn'] }),
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'featurelake-automatic-export-secret' } },
+      },
+    ]);
   });
 
-  it('writes export_inputs/ of the lake, reads company-exports/ results, writes company-exports/ of the exports bucket: nothing more', () => {
+  it('writes export_inputs/ of the lake, reads company-exports/ results, writes and reads company-exports/ of the exports bucket: nothing more', () => {
     const { data, stacks, managed } = exportSteps();
     const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
     const results = { 'Fn::GetAtt': [logicalId(stacks.data.companyExportWorkgroup.resultsBucket), 'Arn'] };
@@ -412,6 +457,8 @@ describe('the export-steps Lambda', () => {
       importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
       importOf(data, { Ref: logicalId(resultsReadPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exports.companyExportsWritePolicy) }),
+      // Delivery reads the published CSV back to upload it to the customer's bucket.
+      importOf(data, { Ref: logicalId(stacks.data.exports.companyExportsReadPolicy) }),
     ]);
     expect(managedStatementsOf(data, stacks.data.exportInputs.writePolicy)).toEqual([
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
