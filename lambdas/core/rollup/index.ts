@@ -1,0 +1,26 @@
+/** The company feature-adoption rollup: its SQL, its inputs table, its dates. */
+export { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
+export {
+  assertJobId,
+  EXPORT_INPUT_COLUMNS,
+  EXPORT_INPUT_PARTITION_KEYS,
+  EXPORT_INPUTS_TABLE_NAME,
+  type ExportInputColumn,
+  type ExportInputRow,
+  exportInputRows,
+  exportInputsJsonLines,
+  exportInputsKey,
+  JOB_ID_PATTERN,
+} from './inputs.ts';
+export { type PrepareCompanyRollupInput, type PreparedCompanyRollup, prepareCompanyRollup } from './prepare.ts';
+export { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams, companyRollupSql } from './sql.ts';
+export {
+  COMPANY_EXPORT_HEADER,
+  ROLLUP_AGGREGATIONS,
+  type RollupAggregation,
+  type RollupCatalog,
+  type RollupDate,
+  type RollupFeature,
+  type RollupSegment,
+} from './types.ts';
+export { aggregationWindows, lastDateBefore } from './windows.ts';

@@ -1,0 +1,295 @@
+import type { FilterOperator, JsonValue } from '../filters.ts';
+import {
+  compareBytes,
+  DEFAULT_ADOPTION,
+  DEFAULT_RETENTION,
+  type RollupCatalog,
+  type RollupDate,
+  type Thresholds,
+} from './types.ts';
+import { dayNumber, lastDateBefore } from './windows.ts';
+
+/**
+ * The per-job inputs table `export_inputs`. Athena takes `?` parameters only in
+ * WHERE clauses and the rollup's SQL text holds no values, so everything the query
+ * needs beyond the app, the job and the date bounds (the catalog, the output dates)
+ * travels as rows of this table, written as JSON lines to
+ * `<lake>/export_inputs/job_id=<job_id>/inputs.json` before the query runs.
+ * Values arriving as data can never become SQL, whatever characters they hold.
+ */
+
+export const EXPORT_INPUTS_TABLE_NAME = 'export_inputs';
+
+/** Hive partition key, in path order: `job_id=<job id>`. */
+export const EXPORT_INPUT_PARTITION_KEYS = ['job_id'] as const;
+
+/** Glue-compatible column types; JSON values of filters stay JSON text in `string` columns. */
+export type ExportInputColumnType = 'string' | 'int';
+
+export interface ExportInputColumn {
+  readonly name: keyof ExportInputRow;
+  readonly type: ExportInputColumnType;
+  readonly comment: string;
+}
+
+/**
+ * The columns, in file order. The CDK Glue table (JSON SerDe, `job_id` an injected
+ * projected partition) and the local DuckDB view both read this list.
+ */
+export const EXPORT_INPUT_COLUMNS: readonly ExportInputColumn[] = [
+  {
+    name: 'kind',
+    type: 'string',
+    comment: 'date | feature | feature_event | segment | filter | filter_value',
+  },
+  {
+    name: 'seq',
+    type: 'int',
+    comment: 'date: index, oldest first; feature/segment: position in id order; filter rows: their owner’s seq',
+  },
+  { name: 'rollup_date', type: 'string', comment: 'date: the CSV Date column, YYYY-MM-DD' },
+  { name: 'd_instant', type: 'string', comment: 'date: the instant D (exclusive), ISO-8601 UTC' },
+  { name: 'e_day', type: 'int', comment: 'date: the date of the last instant before D, as days since 1970-01-01' },
+  { name: 'feature_id', type: 'string', comment: 'feature, feature_event' },
+  { name: 'feature_name', type: 'string', comment: 'feature' },
+  { name: 'feature_type', type: 'string', comment: 'feature: event | attribute' },
+  { name: 'event_name', type: 'string', comment: 'feature_event: one event name of an event feature' },
+  { name: 'adoption_min_days', type: 'int', comment: 'feature' },
+  { name: 'adoption_window_days', type: 'int', comment: 'feature' },
+  { name: 'retention_min_days', type: 'int', comment: 'feature' },
+  { name: 'retention_window_days', type: 'int', comment: 'feature' },
+  { name: 'segment_id', type: 'string', comment: 'segment' },
+  { name: 'segment_name', type: 'string', comment: 'segment' },
+  { name: 'owner', type: 'string', comment: 'filter, filter_value: feature (an attribute feature) | segment' },
+  {
+    name: 'filter_no',
+    type: 'int',
+    comment: 'filter, filter_value: position of the filter in its owner (0 for a feature)',
+  },
+  { name: 'attribute', type: 'string', comment: 'filter: the attribute key' },
+  {
+    name: 'operator',
+    type: 'string',
+    comment: 'filter: eq | neq | gt | gte | lt | lte | contains | in | is_set | is_not_set',
+  },
+  {
+    name: 'value_type',
+    type: 'string',
+    comment: 'filter, filter_value: string | number | boolean | null | array | object',
+  },
+  {
+    name: 'value_text',
+    type: 'string',
+    comment: 'filter, filter_value: a string as is; a number, boolean or null as JSON; arrays and objects as JSON',
+  },
+  { name: 'value_json', type: 'string', comment: 'filter, filter_value: the value as compact JSON' },
+];
+
+export type ExportInputKind = 'date' | 'feature' | 'feature_event' | 'segment' | 'filter' | 'filter_value';
+
+export interface ExportInputRow {
+  kind: ExportInputKind;
+  seq: number;
+  rollup_date: string | null;
+  d_instant: string | null;
+  e_day: number | null;
+  feature_id: string | null;
+  feature_name: string | null;
+  feature_type: 'event' | 'attribute' | null;
+  event_name: string | null;
+  adoption_min_days: number | null;
+  adoption_window_days: number | null;
+  retention_min_days: number | null;
+  retention_window_days: number | null;
+  segment_id: string | null;
+  segment_name: string | null;
+  owner: 'feature' | 'segment' | null;
+  filter_no: number | null;
+  attribute: string | null;
+  operator: FilterOperator | null;
+  value_type: JsonType | null;
+  value_text: string | null;
+  value_json: string | null;
+}
+
+export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
+
+/** Job ids become a path segment (`job_id=<id>`) locally and in S3: a conservative alphabet. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function assertJobId(jobId: string): void {
+  if (!JOB_ID_PATTERN.test(jobId)) {
+    throw new RangeError(`job id must be 1 to 128 letters, digits, _ or -: ${JSON.stringify(jobId.slice(0, 40))}`);
+  }
+}
+
+const EMPTY: Omit<ExportInputRow, 'kind' | 'seq'> = {
+  rollup_date: null,
+  d_instant: null,
+  e_day: null,
+  feature_id: null,
+  feature_name: null,
+  feature_type: null,
+  event_name: null,
+  adoption_min_days: null,
+  adoption_window_days: null,
+  retention_min_days: null,
+  retention_window_days: null,
+  segment_id: null,
+  segment_name: null,
+  owner: null,
+  filter_no: null,
+  attribute: null,
+  operator: null,
+  value_type: null,
+  value_text: null,
+  value_json: null,
+};
+
+const row = (kind: ExportInputKind, seq: number, fields: Partial<ExportInputRow>): ExportInputRow => ({
+  ...EMPTY,
+  kind,
+  seq,
+  ...fields,
+});
+
+export function jsonType(value: JsonValue): JsonType {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value as 'string' | 'number' | 'boolean' | 'object';
+}
+
+/**
+ * A JSON value split the way the SQL compares it: strings by their text, numbers
+ * as doubles, everything else by compact JSON text.
+ */
+function valueFields(value: JsonValue): Pick<ExportInputRow, 'value_type' | 'value_text' | 'value_json'> {
+  const json = JSON.stringify(value);
+  return { value_type: jsonType(value), value_text: typeof value === 'string' ? value : json, value_json: json };
+}
+
+function filterRows(
+  owner: 'feature' | 'segment',
+  seq: number,
+  filterNo: number,
+  filter: { attribute: string; operator: FilterOperator; value: JsonValue },
+): ExportInputRow[] {
+  const rows = [
+    row('filter', seq, {
+      owner,
+      filter_no: filterNo,
+      attribute: filter.attribute,
+      operator: filter.operator,
+      ...valueFields(filter.value),
+    }),
+  ];
+  if (filter.operator === 'in' && Array.isArray(filter.value)) {
+    for (const element of filter.value)
+      rows.push(row('filter_value', seq, { owner, filter_no: filterNo, ...valueFields(element) }));
+  }
+  return rows;
+}
+
+function thresholds(value: Thresholds | undefined, fallback: Thresholds, what: string): Thresholds {
+  const t = value ?? fallback;
+  if (
+    !Number.isInteger(t.min_active_days) ||
+    !Number.isInteger(t.window_days) ||
+    t.min_active_days < 1 ||
+    t.window_days < 1
+  ) {
+    throw new RangeError(`${what} needs whole min_active_days and window_days of at least 1`);
+  }
+  return t;
+}
+
+/**
+ * Checks the dates the SQL can serve. It compares whole days only ("timestamp < D"
+ * becomes "day ≤ E" once every record at or after the last D is filtered out), which
+ * holds when every D but the last is a midnight: true of all four aggregations.
+ */
+export function assertRollupDates(windows: readonly RollupDate[]): void {
+  if (windows.length === 0) throw new RangeError('a rollup needs at least one date');
+  windows.forEach((w, i) => {
+    if (Number.isNaN(w.d.getTime())) throw new RangeError(`date ${i}: D is not a valid instant`);
+    const previous = windows[i - 1];
+    if (previous && previous.d.getTime() >= w.d.getTime())
+      throw new RangeError('rollup dates must be in ascending order');
+    if (i < windows.length - 1 && w.d.getTime() % 86_400_000 !== 0) {
+      throw new RangeError(`date ${w.date}: only the last D may fall inside a day`);
+    }
+  });
+}
+
+/**
+ * The rows of `export_inputs` for one job: the output dates, the features (with
+ * their event names or attribute filter, and thresholds) and the segments (with
+ * their filters). Features and segments are numbered in id order (UTF-8 byte
+ * order, as the engines sort text), which is the order of the CSV's rows and of the
+ * comma-joined segment cells.
+ */
+export function exportInputRows(
+  jobId: string,
+  catalog: RollupCatalog,
+  windows: readonly RollupDate[],
+): ExportInputRow[] {
+  assertJobId(jobId);
+  assertRollupDates(windows);
+  const rows: ExportInputRow[] = windows.map((w, i) =>
+    row('date', i, {
+      rollup_date: w.date,
+      d_instant: w.d.toISOString(),
+      e_day: dayNumber(lastDateBefore(w.d)),
+    }),
+  );
+  const features = [...catalog.features].sort((a, b) => compareBytes(a.id, b.id));
+  features.forEach((feature, seq) => {
+    if (seq > 0 && features[seq - 1]?.id === feature.id) throw new RangeError(`feature id ${feature.id} appears twice`);
+    const adoption = thresholds(feature.adoption, DEFAULT_ADOPTION, `feature ${feature.id} adoption`);
+    const retention = thresholds(feature.retention, DEFAULT_RETENTION, `feature ${feature.id} retention`);
+    rows.push(
+      row('feature', seq, {
+        feature_id: feature.id,
+        feature_name: feature.name,
+        feature_type: feature.type,
+        adoption_min_days: adoption.min_active_days,
+        adoption_window_days: adoption.window_days,
+        retention_min_days: retention.min_active_days,
+        retention_window_days: retention.window_days,
+      }),
+    );
+    if (feature.type === 'event') {
+      for (const name of new Set(feature.event_names)) {
+        rows.push(row('feature_event', seq, { feature_id: feature.id, event_name: name }));
+      }
+    } else {
+      rows.push(...filterRows('feature', seq, 0, feature));
+    }
+  });
+  const segments = [...catalog.segments].sort((a, b) => compareBytes(a.id, b.id));
+  segments.forEach((segment, seq) => {
+    if (seq > 0 && segments[seq - 1]?.id === segment.id) throw new RangeError(`segment id ${segment.id} appears twice`);
+    rows.push(row('segment', seq, { segment_id: segment.id, segment_name: segment.name }));
+    segment.filters.forEach((filter, filterNo) => {
+      rows.push(...filterRows('segment', seq, filterNo, filter));
+    });
+  });
+  return rows;
+}
+
+/** The JSON-lines file body: one object per row, every column present (null when unused). */
+export function exportInputsJsonLines(rows: readonly ExportInputRow[]): string {
+  let text = '';
+  for (const r of rows) {
+    const ordered: Record<string, unknown> = {};
+    for (const column of EXPORT_INPUT_COLUMNS) ordered[column.name] = r[column.name];
+    text += `${JSON.stringify(ordered)}\n`;
+  }
+  return text;
+}
+
+/** Where a job's inputs file lives, relative to the lake's root. */
+export function exportInputsKey(jobId: string): string {
+  assertJobId(jobId);
+  return `${EXPORT_INPUTS_TABLE_NAME}/job_id=${jobId}/inputs.json`;
+}

@@ -1,0 +1,583 @@
+import type { QueryParam } from '../../ports/query-engine.ts';
+import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../event-schema.ts';
+import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
+import { assertJobId, assertRollupDates, EXPORT_INPUTS_TABLE_NAME } from './inputs.ts';
+import {
+  COMPANY_EXPORT_HEADER,
+  FREQUENCY_LABELS,
+  type RollupDate,
+  SATISFACTION_LABELS,
+  STARS_LABELS,
+} from './types.ts';
+import { lastDateBefore } from './windows.ts';
+
+/**
+ * The company feature-adoption rollup (DESIGN "Company feature-adoption rollup") as
+ * one SQL text per dialect. The text holds no value: the job, the app and the date
+ * bounds are `?` parameters, all in WHERE clauses (the only place Athena takes
+ * them), and the catalog and output dates are rows of `export_inputs`.
+ *
+ * Shape. Trino inlines a WITH query wherever it is referenced (trinodb/trino#10),
+ * so a CTE over the lake that two others read would be scanned twice, and a few
+ * levels of that multiply. The query is therefore four linear chains, each reading
+ * the lake once and each CTE in them read by exactly one other; only the small
+ * relations made from `export_inputs` are read in several places. Fan-outs are
+ * joins with those small relations, look-ups are window functions.
+ *
+ * - `main_*`: records carrying a companyId → facts per company × feature × UTC day
+ *   (active, first/last use, feedback) and per company × day (first/last seen).
+ * - `user_*`: company calls carrying a userId and track/feedback records without a
+ *   companyId → the latter's facts attributed to the user's company as of each
+ *   output date. Users in the same company at every date count once ("steady");
+ *   for the others every date gets its own copy (a per-date "version").
+ * - `attr_*`: company calls replayed for attribute features → the same facts.
+ * - `info_*`: company calls → name and segments as of each date.
+ *
+ * The facts of the first three chains are merged into one timeline per company ×
+ * feature × version; a grid row at day E of every date gets, from window functions,
+ * everything DESIGN asks for as of D. "timestamp < D" is evaluated as "UTC day ≤ E":
+ * true for every D at midnight, and for the last D because every record at or after
+ * it is filtered out first (`assertRollupDates` lets only the last D fall inside a day).
+ */
+
+const ROLLUP_SQL = new Map<SqlDialectName, string>();
+
+/** The rollup's SQL text for a dialect; bind `companyRollupParams` to its `?`s, in order. */
+export function companyRollupSql(dialect: SqlDialectName): string {
+  let sql = ROLLUP_SQL.get(dialect);
+  if (!sql) {
+    sql = buildRollupSql(DIALECTS[dialect]);
+    ROLLUP_SQL.set(dialect, sql);
+  }
+  return sql;
+}
+
+export interface CompanyRollupParamsInput {
+  readonly appId: string;
+  readonly jobId: string;
+  readonly windows: readonly RollupDate[];
+}
+
+/** How many times the text reads the lake; each read has its own `?`s for the app and the time range. */
+const LAKE_SCANS = 2;
+
+/** `YYYY-MM-DD HH:MM:SS.mmm`: what `CAST(? AS TIMESTAMP)` reads alike in Trino and DuckDB. */
+const sqlTimestampText = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+/**
+ * The values for the rollup's `?`s, in text order: the job (inputs table), then for
+ * each of the four lake scans the app, the `dt` range and the last D. The `dt` range
+ * starts at LAKE_FIRST_DATE because First Seen, First Used and adoption look at the
+ * whole history.
+ */
+export function companyRollupParams(input: CompanyRollupParamsInput): QueryParam[] {
+  assertJobId(input.jobId);
+  assertRollupDates(input.windows);
+  if (input.appId === '') throw new RangeError('appId must not be empty');
+  const last = input.windows[input.windows.length - 1] as RollupDate;
+  const scan = [input.appId, LAKE_FIRST_DATE, lastDateBefore(last.d), sqlTimestampText(last.d)];
+  return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
+}
+
+/** Names of the `?`s in text order, for documentation and tests. */
+export const COMPANY_ROLLUP_PARAM_NAMES = [
+  'job_id',
+  ...Array.from({ length: LAKE_SCANS }, () => ['app_id', 'dt_from', 'dt_to', 'last_d']).flat(),
+] as const;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** Only for the constant labels defined in this module (never for values). */
+const labelLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+
+function labelCase(expression: string, labels: Readonly<Record<number, string>>): string {
+  const branches = Object.entries(labels)
+    .map(([value, label]) => `WHEN ${Number(value)} THEN ${labelLiteral(label)}`)
+    .join(' ');
+  return `CASE ${expression} ${branches} END`;
+}
+
+/** JSON values held as compact JSON text, and how the filters compare them. */
+function jsonExpressions(D: SqlDialect) {
+  /** The JSON type, from the first character of compact JSON text. */
+  const type = (json: string) =>
+    `CASE substr(${json}, 1, 1) WHEN '"' THEN 'string' WHEN '[' THEN 'array' WHEN '{' THEN 'object' ` +
+    `WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean' WHEN 'n' THEN 'null' ELSE 'number' END`;
+  const text = (json: string) => `CASE WHEN substr(${json}, 1, 1) = '"' THEN ${D.jsonStringValue(json)} END`;
+  const number = (json: string) => `TRY_CAST(${json} AS DOUBLE)`;
+  /**
+   * A text equal for two values exactly when they are equal as JSON in the sense the
+   * filters use: strings by their text, numbers as doubles (`+ 0.0` turns −0 into 0),
+   * everything else by compact JSON text.
+   */
+  const key = (json: string) =>
+    `CASE substr(${json}, 1, 1) WHEN '"' THEN 's:' || ${D.jsonStringValue(json)} ` +
+    `WHEN '[' THEN 'j:' || ${json} WHEN '{' THEN 'j:' || ${json} WHEN 't' THEN 'j:' || ${json} ` +
+    `WHEN 'f' THEN 'j:' || ${json} WHEN 'n' THEN 'j:' || ${json} ` +
+    `ELSE 'n:' || CAST(${number(json)} + 0.0 AS VARCHAR) END`;
+  /**
+   * Whether filter `f` (a row with operator, f_type, f_key, f_str, f_num, in_keys)
+   * holds for an attribute whose current value is `current` (NULL: missing). The
+   * operators are DESIGN's, as lambdas/core/filters.ts `matches` defines them; `any`
+   * is internal (it holds always) and never comes from a catalog.
+   */
+  const holds = (current: string, f: string) => `CASE
+      WHEN ${f}.operator = 'any' THEN true
+      WHEN ${current} IS NULL THEN ${f}.operator IN ('neq', 'is_not_set')
+      WHEN ${f}.operator = 'eq' THEN ${key(current)} = ${f}.f_key
+      WHEN ${f}.operator = 'neq' THEN ${key(current)} <> ${f}.f_key
+      WHEN ${f}.operator IN ('gt', 'gte', 'lt', 'lte') THEN ${f}.f_type = 'number' AND ${type(current)} = 'number'
+        AND CASE ${f}.operator
+          WHEN 'gt' THEN ${number(current)} > ${f}.f_num
+          WHEN 'gte' THEN ${number(current)} >= ${f}.f_num
+          WHEN 'lt' THEN ${number(current)} < ${f}.f_num
+          ELSE ${number(current)} <= ${f}.f_num END
+      WHEN ${f}.operator = 'contains' THEN CASE ${type(current)}
+        WHEN 'string' THEN ${f}.f_type = 'string' AND strpos(${text(current)}, ${f}.f_str) > 0
+        WHEN 'array' THEN coalesce(${D.arrayContains(D.arrayElementKeys(current, key), `${f}.f_key`)}, false)
+        ELSE false END
+      WHEN ${f}.operator = 'in' THEN coalesce(${D.arrayContains(`${f}.in_keys`, key(current))}, false)
+      WHEN ${f}.operator = 'is_set' THEN ${type(current)} <> 'null'
+      WHEN ${f}.operator = 'is_not_set' THEN ${type(current)} = 'null'
+      ELSE false
+    END`;
+  return { type, text, key, holds };
+}
+
+/** The per-day fact columns every chain produces, in union order. */
+const FACT_COLUMNS =
+  'company_id, fidx, ver, day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen';
+
+/**
+ * The fact aggregates over rows fanned out by role (`fidx`): ≥ 0 a feature (a use
+ * for a track, a feedback for a feedback), −1 the company itself (seen).
+ */
+const FACT_AGGREGATES = `
+    max(CASE WHEN fidx >= 0 AND event_type = 'track' THEN 1 ELSE 0 END) AS act,
+    min(CASE WHEN fidx >= 0 AND event_type = 'track' THEN ts END) AS first_use,
+    max(CASE WHEN fidx >= 0 AND event_type = 'track' THEN ts END) AS last_use,
+    count(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN 1 END) AS feedbacks,
+    CAST(coalesce(sum(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN score END), 0) AS BIGINT) AS score_sum,
+    count(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN score END) AS scores,
+    min(CASE WHEN fidx = -1 THEN ts END) AS first_seen,
+    max(CASE WHEN fidx = -1 AND active THEN ts END) AS last_seen`;
+
+/** One read of the lake: the app's records before the last D, numbered per event_id (1 = the copy kept). */
+const lakeScan = (condition: string) => `
+  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score, attributes,
+    coalesce(context_active, true) AS active, "timestamp" AS ts, received_at,
+    row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no
+  FROM ${EVENTS_TABLE_NAME}
+  WHERE app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
+    AND (${condition})`;
+
+/** Roles of a record: −1 (seen, unless told otherwise), the feature it uses, the feature it is feedback for. */
+const roleFanOut = (first: string) => `
+  LEFT JOIN feature_events fe ON fe.event_name = CASE WHEN r.event_type = 'track' THEN r.event_name END
+  LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
+  CROSS JOIN UNNEST(ARRAY[${first}, fe.fidx, fb.fidx]) AS role (fidx)`;
+
+function buildRollupSql(D: SqlDialect): string {
+  const J = jsonExpressions(D);
+  const day = (ts: string) => D.dayNumber(ts);
+  /** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
+  const datesUpTo = (x: string) =>
+    `CASE WHEN ${x} < a.first_e THEN 0 ELSE least(a.date_count, ${D.intDiv(`${x} - a.first_e`, 'a.step')} + 1) END`;
+  const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
+  const lastDays = (days: number) => `OVER (${timeline} RANGE BETWEEN ${days - 1} PRECEDING AND CURRENT ROW)`;
+  const sinceStart = `OVER (${timeline} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const activeDays = 'PARTITION BY m.company_id, m.fidx, m.ver, m.act ORDER BY m.day';
+  const callOrder = 'ORDER BY ts, received_at, event_id';
+  const attrSpan = D.dayRange(
+    's.day',
+    `CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END`,
+    'r',
+  );
+  const noTime = 'CAST(NULL AS TIMESTAMP)';
+  const names = COMPANY_EXPORT_HEADER.map(quoteIdent);
+  const column = (i: number) => names[i] as string;
+
+  return `WITH
+job_inputs AS (
+  SELECT kind, seq, rollup_date, e_day, feature_id, feature_name, event_name,
+    adoption_min_days, adoption_window_days, retention_min_days, retention_window_days,
+    segment_id, segment_name, owner, filter_no, attribute, operator, value_type, value_text, value_json
+  FROM ${EXPORT_INPUTS_TABLE_NAME}
+  WHERE job_id = ?
+),
+rollup_dates AS (
+  SELECT CAST(seq AS BIGINT) AS date_no, rollup_date, CAST(e_day AS BIGINT) AS e_day, 1 AS fan_one
+  FROM job_inputs WHERE kind = 'date'
+),
+date_axis AS (
+  SELECT count(*) AS date_count, min(e_day) AS first_e, max(e_day) AS last_e,
+    CASE WHEN count(*) > 1 THEN ${D.intDiv('max(e_day) - min(e_day)', 'count(*) - 1')} ELSE 1 END AS step
+  FROM rollup_dates
+),
+features AS (
+  SELECT CAST(seq AS BIGINT) AS fidx, feature_id, feature_name,
+    adoption_min_days AS adopt_k, adoption_window_days AS adopt_w,
+    retention_min_days AS retain_k, retention_window_days AS retain_w, 1 AS fan_one
+  FROM job_inputs WHERE kind = 'feature'
+),
+feature_events AS (
+  SELECT DISTINCT CAST(seq AS BIGINT) AS fidx, event_name FROM job_inputs WHERE kind = 'feature_event'
+),
+segments AS (
+  SELECT CAST(seq AS BIGINT) AS sidx, segment_id, segment_name FROM job_inputs WHERE kind = 'segment'
+),
+filter_elements AS (
+  SELECT owner, seq, filter_no, array_agg(${J.key(D.normalizeJson('value_json'))}) AS in_keys
+  FROM job_inputs WHERE kind = 'filter_value'
+  GROUP BY owner, seq, filter_no
+),
+filters AS (
+  SELECT i.owner, CAST(i.seq AS BIGINT) AS seq, i.filter_no, i.attribute, i.operator, i.value_type AS f_type,
+    ${J.key(D.normalizeJson('i.value_json'))} AS f_key,
+    CASE WHEN i.value_type = 'string' THEN i.value_text END AS f_str,
+    CASE WHEN i.value_type = 'number' THEN TRY_CAST(i.value_text AS DOUBLE) END AS f_num,
+    e.in_keys
+  FROM job_inputs i
+  LEFT JOIN filter_elements e ON e.owner = i.owner AND e.seq = i.seq AND e.filter_no = i.filter_no
+  WHERE i.kind = 'filter'
+),
+segment_filters AS (
+  SELECT seq AS sidx, attribute, operator, f_type, f_key, f_str, f_num, in_keys FROM filters WHERE owner = 'segment'
+  UNION ALL
+  -- Every segment, and a pseudo-segment -1 carrying the name, holds a filter on "name"
+  -- that always holds: so each has a row at every date a company has attributes.
+  SELECT sidx, 'name', 'any', NULL, NULL, NULL, NULL, NULL FROM segments
+  UNION ALL
+  SELECT -1, 'name', 'any', NULL, NULL, NULL, NULL, NULL
+),
+info_keys AS (
+  SELECT DISTINCT attribute AS attr_key FROM segment_filters
+),
+empty_segments AS (
+  -- The segments of a company without attributes (yet): those whose filters all hold on a missing attribute.
+  SELECT ${D.orderedCommaJoin('s.segment_name', 's.sidx', 'x.sidx IS NULL')} AS segment_names,
+    ${D.orderedCommaJoin('s.segment_id', 's.sidx', 'x.sidx IS NULL')} AS segment_ids
+  FROM segments s
+  LEFT JOIN (
+    SELECT DISTINCT seq AS sidx FROM filters WHERE owner = 'segment' AND operator NOT IN ('neq', 'is_not_set')
+  ) x ON x.sidx = s.sidx
+),
+fan_plan AS (
+  -- How the timeline fans rows out: class 0 keeps a row, 1 copies it into every
+  -- date's version, 2 keeps it and adds the key's grid rows, 3 does both.
+  SELECT c.fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no, CAST(NULL AS BIGINT) AS e_day
+  FROM (VALUES (0), (2)) AS c (fan_class)
+  UNION ALL
+  SELECT c.fan_class, 'copy', d.date_no, d.e_day FROM (VALUES (1), (3)) AS c (fan_class) CROSS JOIN rollup_dates d
+  UNION ALL
+  SELECT c.fan_class, 'grid', d.date_no, d.e_day FROM (VALUES (2), (3)) AS c (fan_class) CROSS JOIN rollup_dates d
+),
+main_rows AS (${lakeScan('company_id IS NOT NULL')}
+),
+main_roles AS (
+  SELECT r.company_id, r.event_type, r.ts, r.active, r.score, ${day('r.ts')} AS day, role.fidx
+  FROM main_rows r ${roleFanOut('CAST(-1 AS BIGINT)')}
+  WHERE r.copy_no = 1 AND role.fidx IS NOT NULL
+),
+main_facts AS (
+  SELECT company_id, fidx, CAST(-1 AS BIGINT) AS ver, day, ${FACT_AGGREGATES}
+  FROM main_roles
+  GROUP BY company_id, fidx, day
+),
+side_rows AS ${D.materialized}(${lakeScan(`(event_type = 'identify_company' AND company_id IS NOT NULL)
+      OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback'))`)}
+),
+user_roles AS (
+  -- Role -2: a company call carrying the user, which moves the user into that company.
+  SELECT r.user_id, r.event_type, r.ts, r.received_at, r.active, r.score, ${day('r.ts')} AS day, role.fidx,
+    CASE WHEN role.fidx = -2 THEN r.event_id END AS member_event,
+    CASE WHEN role.fidx = -2 THEN r.company_id END AS member_company
+  FROM side_rows r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
+  WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND role.fidx IS NOT NULL
+),
+user_facts AS (
+  SELECT user_id, fidx, day, member_event, max(member_company) AS member_company,
+    max(CASE WHEN fidx = -2 THEN ts END) AS member_ts, max(CASE WHEN fidx = -2 THEN received_at END) AS member_received,
+    ${FACT_AGGREGATES}
+  FROM user_roles
+  GROUP BY user_id, fidx, day, member_event
+),
+user_spans AS (
+  -- A company call is the user's latest from its day until the day of their next one.
+  SELECT user_id, fidx, day, member_company, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen,
+    min(CASE WHEN fidx = -2 THEN day END) OVER (
+      PARTITION BY user_id ORDER BY day, member_ts, member_received, member_event
+      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS next_member_day,
+    min(CASE WHEN fidx = -2 THEN day END) OVER (PARTITION BY user_id) AS first_member_day
+  FROM user_facts
+),
+user_cover AS (
+  -- The dates (lo..hi) at which each call is the user's latest; a user is steady when
+  -- the first date is covered and every covering call names the same company.
+  SELECT s.user_id, s.fidx, s.day, s.member_company, s.act, s.first_use, s.last_use, s.feedbacks, s.score_sum,
+    s.scores, s.first_seen, s.last_seen, s.first_member_day, a.first_e, a.date_count,
+    ${datesUpTo('s.day - 1')} AS cover_lo,
+    CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END
+      AS cover_hi,
+    min(CASE WHEN s.fidx = -2 AND ${datesUpTo('s.day - 1')} <= CASE WHEN s.next_member_day IS NULL
+      THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END THEN s.member_company END)
+      OVER (PARTITION BY s.user_id) AS cover_min,
+    max(CASE WHEN s.fidx = -2 AND ${datesUpTo('s.day - 1')} <= CASE WHEN s.next_member_day IS NULL
+      THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END THEN s.member_company END)
+      OVER (PARTITION BY s.user_id) AS cover_max
+  FROM user_spans s CROSS JOIN date_axis a
+),
+user_fanned AS (
+  -- Steady users keep one row; the others' facts get a copy per date, and their
+  -- calls a copy per date they cover.
+  SELECT c.user_id, c.fidx, c.day, c.member_company, c.act, c.first_use, c.last_use, c.feedbacks, c.score_sum,
+    c.scores, c.first_seen, c.last_seen, c.cover_min, d.date_no AS fan_date,
+    coalesce(c.first_member_day <= c.first_e AND c.cover_min = c.cover_max, false) AS steady
+  FROM user_cover c
+  LEFT JOIN rollup_dates d ON d.fan_one = CASE
+      WHEN c.first_member_day IS NULL OR coalesce(c.first_member_day <= c.first_e AND c.cover_min = c.cover_max, false)
+        THEN NULL
+      ELSE 1 END
+    AND d.date_no BETWEEN CASE WHEN c.fidx = -2 THEN c.cover_lo ELSE 0 END
+      AND CASE WHEN c.fidx = -2 THEN c.cover_hi ELSE c.date_count - 1 END
+),
+user_resolved AS (
+  SELECT user_id, fidx, day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen,
+    steady, cover_min, fan_date,
+    max(CASE WHEN fidx = -2 THEN member_company END) OVER (PARTITION BY user_id, fan_date) AS date_company
+  FROM user_fanned
+),
+user_attributed AS (
+  SELECT CASE WHEN steady THEN cover_min ELSE date_company END AS company_id, fidx,
+    CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE fan_date END AS ver,
+    day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen
+  FROM user_resolved
+  WHERE fidx <> -2 AND (steady OR fan_date IS NOT NULL)
+    AND (CASE WHEN steady THEN cover_min ELSE date_company END) IS NOT NULL
+),
+attr_calls AS (
+  -- Every company call, once per attribute feature, with the value it sets for the feature's attribute.
+  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${day('r.ts')} AS day, CAST(f.seq AS BIGINT) AS fidx,
+    f.operator, f.f_type, f.f_key, f.f_str, f.f_num, f.in_keys,
+    ${D.objectValue('r.attributes', 'f.attribute')} AS set_json
+  FROM side_rows r CROSS JOIN filters f
+  WHERE r.copy_no = 1 AND r.event_type = 'identify_company' AND f.owner = 'feature'
+),
+attr_states AS (
+  SELECT company_id, fidx, ts, day, operator, f_type, f_key, f_str, f_num, in_keys,
+    ${D.lastNonNull('set_json')} OVER (
+      PARTITION BY company_id, fidx ${callOrder} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS current_json,
+    lead(day) OVER (PARTITION BY company_id, fidx ${callOrder}) AS next_call_day
+  FROM attr_calls
+),
+attr_uses AS (
+  -- The calls after which the attributes match the feature's filter: its uses.
+  SELECT s.company_id, s.fidx, s.ts, s.day, s.next_call_day,
+    coalesce(s.next_call_day > s.day, true) AS last_of_day
+  FROM attr_states s
+  WHERE ${J.holds('s.current_json', 's')}
+),
+attr_facts AS (
+  -- When a use is its day's last call, every day until the next call's day (or the
+  -- last E) is an active day.
+  SELECT s.company_id, s.fidx, CAST(-1 AS BIGINT) AS ver, ${attrSpan.column} AS day,
+    CASE WHEN s.last_of_day THEN 1 ELSE 0 END AS act,
+    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS first_use,
+    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS last_use,
+    CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores,
+    ${noTime} AS first_seen, ${noTime} AS last_seen
+  FROM attr_uses s CROSS JOIN date_axis a ${attrSpan.from}
+),
+info_calls AS (
+  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${day('r.ts')} AS day, k.attr_key,
+    ${D.objectValue('r.attributes', 'k.attr_key')} AS set_json
+  FROM side_rows r CROSS JOIN info_keys k
+  WHERE r.copy_no = 1 AND r.event_type = 'identify_company'
+),
+info_states AS (
+  SELECT company_id, attr_key, day,
+    ${D.lastNonNull('set_json')} OVER (
+      PARTITION BY company_id, attr_key ${callOrder} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS current_json,
+    lead(day) OVER (PARTITION BY company_id, attr_key ${callOrder}) AS next_call_day
+  FROM info_calls
+),
+info_dated AS (
+  -- The value of each attribute as of each date: the state after the last call on or before E.
+  SELECT s.company_id, s.attr_key, s.current_json, d.date_no
+  FROM info_states s
+  JOIN rollup_dates d ON d.e_day >= s.day AND (s.next_call_day IS NULL OR d.e_day < s.next_call_day)
+),
+info_checked AS (
+  SELECT i.company_id, i.date_no, i.attr_key, i.current_json, f.sidx, ${J.holds('i.current_json', 'f')} AS holds
+  FROM info_dated i JOIN segment_filters f ON f.attribute = i.attr_key
+),
+info_segments AS (
+  SELECT company_id, date_no, sidx, min(CASE WHEN holds THEN 1 ELSE 0 END) AS holds,
+    max(CASE WHEN attr_key = 'name' THEN current_json END) AS name_json
+  FROM info_checked
+  GROUP BY company_id, date_no, sidx
+),
+info_out AS (
+  SELECT i.company_id, i.date_no, max(i.name_json) AS name_json,
+    ${D.orderedCommaJoin('s.segment_name', 'i.sidx', 'i.holds = 1 AND i.sidx >= 0')} AS segment_names,
+    ${D.orderedCommaJoin('s.segment_id', 'i.sidx', 'i.holds = 1 AND i.sidx >= 0')} AS segment_ids
+  FROM info_segments i LEFT JOIN segments s ON s.sidx = i.sidx
+  GROUP BY i.company_id, i.date_no
+),
+all_facts AS (
+  SELECT ${FACT_COLUMNS} FROM main_facts
+  UNION ALL
+  SELECT ${FACT_COLUMNS} FROM user_attributed
+  UNION ALL
+  SELECT ${FACT_COLUMNS} FROM attr_facts
+),
+keyed AS (
+  -- A key (company × feature, or × -1 for the company itself) is versioned when some
+  -- of its facts hold for one date only; its other facts are then copied into every
+  -- date's version. One row per key also spawns the key's grid rows.
+  SELECT ${FACT_COLUMNS},
+    max(ver) OVER (PARTITION BY company_id, fidx) AS key_ver,
+    row_number() OVER (PARTITION BY company_id, fidx ORDER BY ver, day) AS key_row
+  FROM all_facts
+),
+fanned AS (
+  SELECT k.company_id, k.fidx,
+    CASE p.role WHEN 'grid' THEN CASE WHEN k.key_ver >= 0 THEN p.date_no ELSE CAST(-1 AS BIGINT) END
+      WHEN 'copy' THEN p.date_no ELSE k.ver END AS ver,
+    CASE WHEN p.role = 'grid' THEN p.e_day ELSE k.day END AS day,
+    CASE WHEN p.role = 'grid' THEN p.date_no END AS date_no,
+    CASE WHEN p.role = 'grid' THEN 0 ELSE k.act END AS act,
+    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.first_use END AS first_use,
+    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.last_use END AS last_use,
+    CASE WHEN p.role = 'grid' THEN 0 ELSE k.feedbacks END AS feedbacks,
+    CASE WHEN p.role = 'grid' THEN 0 ELSE k.score_sum END AS score_sum,
+    CASE WHEN p.role = 'grid' THEN 0 ELSE k.scores END AS scores,
+    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.first_seen END AS first_seen,
+    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.last_seen END AS last_seen
+  FROM keyed k
+  JOIN fan_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')} + 2 * ${flag('k.key_row = 1')}
+),
+merged AS (
+  SELECT company_id, fidx, ver, day, date_no, max(act) AS act, min(first_use) AS first_use, max(last_use) AS last_use,
+    sum(feedbacks) AS feedbacks, sum(score_sum) AS score_sum, sum(scores) AS scores,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM fanned
+  GROUP BY company_id, fidx, ver, day, date_no
+),
+marked AS (
+  -- On active days: adoption reached here (the k-th latest active day lies in the
+  -- window ending here), and the day the retention count reaches back to.
+  SELECT m.company_id, m.fidx, m.ver, m.day, m.date_no, m.act, m.first_use, m.last_use, m.feedbacks, m.score_sum,
+    m.scores, m.first_seen, m.last_seen,
+    CASE WHEN m.act = 1 AND lag(m.day, coalesce(f.adopt_k, 1) - 1) OVER (${activeDays})
+      >= m.day - f.adopt_w + 1 THEN 1 ELSE 0 END AS adopted_here,
+    CASE WHEN m.act = 1 THEN lag(m.day, coalesce(f.retain_k, 1) - 1) OVER (${activeDays}) END AS retention_day
+  FROM merged m LEFT JOIN features f ON f.fidx = m.fidx
+),
+rolled AS (
+  SELECT company_id, fidx, date_no,
+    sum(act) ${lastDays(7)} AS n7,
+    sum(act) ${lastDays(14)} AS n14,
+    sum(act) ${lastDays(21)} AS n21,
+    sum(act) ${lastDays(28)} AS n28,
+    sum(act) ${lastDays(56)} AS n56,
+    sum(act) ${lastDays(84)} AS n84,
+    max(adopted_here) ${sinceStart} AS adopted,
+    max(retention_day) ${sinceStart} AS retention_day,
+    min(first_use) ${sinceStart} AS first_use,
+    max(last_use) ${sinceStart} AS last_use,
+    sum(feedbacks) ${sinceStart} AS feedbacks,
+    sum(score_sum) ${sinceStart} AS score_sum,
+    sum(scores) ${sinceStart} AS scores,
+    min(first_seen) ${sinceStart} AS first_seen,
+    max(last_seen) ${sinceStart} AS last_seen
+  FROM marked
+),
+spread AS (
+  -- Each company's own grid row is spread over every feature, so that features the
+  -- company never touched get their row too; feature rows pass as they are.
+  SELECT r.company_id, r.date_no, coalesce(f.fidx, r.fidx) AS fidx,
+    CASE WHEN f.fidx IS NOT NULL THEN r.first_seen END AS first_seen,
+    CASE WHEN f.fidx IS NOT NULL THEN r.last_seen END AS last_seen,
+    CASE WHEN f.fidx IS NULL THEN r.n7 END AS n7,
+    CASE WHEN f.fidx IS NULL THEN r.n14 END AS n14,
+    CASE WHEN f.fidx IS NULL THEN r.n21 END AS n21,
+    CASE WHEN f.fidx IS NULL THEN r.n28 END AS n28,
+    CASE WHEN f.fidx IS NULL THEN r.n56 END AS n56,
+    CASE WHEN f.fidx IS NULL THEN r.n84 END AS n84,
+    CASE WHEN f.fidx IS NULL THEN r.adopted END AS adopted,
+    CASE WHEN f.fidx IS NULL THEN r.retention_day END AS retention_day,
+    CASE WHEN f.fidx IS NULL THEN r.first_use END AS first_use,
+    CASE WHEN f.fidx IS NULL THEN r.last_use END AS last_use,
+    CASE WHEN f.fidx IS NULL THEN r.feedbacks END AS feedbacks,
+    CASE WHEN f.fidx IS NULL THEN r.score_sum END AS score_sum,
+    CASE WHEN f.fidx IS NULL THEN r.scores END AS scores
+  FROM rolled r
+  LEFT JOIN features f ON f.fan_one = CASE WHEN r.fidx = -1 THEN 1 END
+  WHERE r.date_no IS NOT NULL
+),
+combined AS (
+  -- A company is in the export at a date once a record before D carries its id.
+  SELECT company_id, date_no, fidx, max(first_seen) AS first_seen, max(last_seen) AS last_seen,
+    max(n7) AS n7, max(n14) AS n14, max(n21) AS n21, max(n28) AS n28, max(n56) AS n56, max(n84) AS n84,
+    max(adopted) AS adopted, max(retention_day) AS retention_day, min(first_use) AS first_use,
+    max(last_use) AS last_use, max(feedbacks) AS feedbacks, max(score_sum) AS score_sum, max(scores) AS scores
+  FROM spread
+  WHERE fidx >= 0
+  GROUP BY company_id, date_no, fidx
+  HAVING max(first_seen) IS NOT NULL
+),
+scored AS (
+  SELECT c.company_id, c.date_no, d.rollup_date, c.fidx, f.feature_id, f.feature_name,
+    c.first_seen, greatest(coalesce(c.last_seen, c.first_seen), c.first_seen) AS last_seen,
+    c.first_use, c.last_use,
+    CASE
+      WHEN c.first_use IS NULL THEN 1
+      WHEN coalesce(c.adopted, 0) = 0 THEN 2
+      WHEN c.retention_day >= d.e_day - f.retain_w + 1 THEN 3
+      ELSE 4
+    END AS stars,
+    CASE
+      WHEN c.n14 >= 8 THEN 3
+      WHEN ${flag('c.n7 > 0')} + ${flag('c.n14 - c.n7 > 0')} + ${flag('c.n21 - c.n14 > 0')} + ${flag('c.n28 - c.n21 > 0')} >= 3 THEN 2
+      WHEN ${flag('c.n28 > 0')} + ${flag('c.n56 - c.n28 > 0')} + ${flag('c.n84 - c.n56 > 0')} >= 2 THEN 1
+      ELSE 0
+    END AS frequency,
+    CASE WHEN c.scores > 0 THEN ${D.intDiv('2 * c.score_sum + c.scores', '2 * c.scores')} END AS satisfaction,
+    coalesce(c.feedbacks, 0) AS feedbacks,
+    i.name_json,
+    CASE WHEN i.company_id IS NULL THEN e.segment_names ELSE i.segment_names END AS segment_names,
+    CASE WHEN i.company_id IS NULL THEN e.segment_ids ELSE i.segment_ids END AS segment_ids
+  FROM combined c
+  JOIN rollup_dates d ON d.date_no = c.date_no
+  JOIN features f ON f.fidx = c.fidx
+  LEFT JOIN info_out i ON i.company_id = c.company_id AND i.date_no = c.date_no
+  CROSS JOIN empty_segments e
+)
+SELECT
+  company_id AS ${column(0)},
+  nullif(CASE ${J.type('name_json')} WHEN 'string' THEN ${J.text('name_json')}
+    WHEN 'number' THEN name_json WHEN 'boolean' THEN name_json END, '') AS ${column(1)},
+  feature_name AS ${column(2)},
+  feature_id AS ${column(3)},
+  rollup_date AS ${column(4)},
+  ${D.isoInstant('first_seen')} AS ${column(5)},
+  ${D.isoInstant('last_seen')} AS ${column(6)},
+  ${D.isoInstant('first_use')} AS ${column(7)},
+  ${D.isoInstant('last_use')} AS ${column(8)},
+  ${labelCase('stars', STARS_LABELS)} AS ${column(9)},
+  CAST(stars AS VARCHAR) AS ${column(10)},
+  ${labelCase('frequency', FREQUENCY_LABELS)} AS ${column(11)},
+  CAST(frequency AS VARCHAR) AS ${column(12)},
+  ${labelCase('satisfaction', SATISFACTION_LABELS)} AS ${column(13)},
+  CAST(satisfaction AS VARCHAR) AS ${column(14)},
+  CAST(feedbacks AS VARCHAR) AS ${column(15)},
+  segment_names AS ${column(16)},
+  segment_ids AS ${column(17)}
+FROM scored
+ORDER BY date_no, company_id, fidx
+`;
+}
