@@ -12,3 +12,12 @@ export interface QueryEngine {
    */
   readRows(sql: string, params?: readonly QueryParam[], options?: { maxRows?: number }): Promise<QueryRow[]>;
 }
+
+/**
+ * Runs one of our own queries (never a client's) and streams its whole result into a
+ * CSV file, header first, without holding rows in memory. Only the local DuckDB
+ * engine implements it: on AWS, Athena writes the result CSV to S3 itself.
+ */
+export interface CsvQueryEngine {
+  runToCsv(sql: string, params: readonly QueryParam[], destinationPath: string): Promise<{ rows: number }>;
+}

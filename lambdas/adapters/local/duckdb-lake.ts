@@ -1,5 +1,5 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
@@ -14,8 +14,14 @@ import {
   EVENTS_TABLE_NAME,
   type LakeColumnType,
 } from '../../core/event-schema.ts';
+import {
+  EXPORT_INPUT_COLUMNS,
+  EXPORT_INPUT_PARTITION_KEYS,
+  EXPORT_INPUTS_TABLE_NAME,
+  type ExportInputColumnType,
+} from '../../core/rollup/inputs.ts';
 import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
-import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
+import type { CsvQueryEngine, QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 
 /** DuckDB types for the lake columns; Parquet files written with them read back in Athena with the Glue types. */
 const DUCKDB_TYPE: Record<LakeColumnType, string> = {
@@ -24,6 +30,8 @@ const DUCKDB_TYPE: Record<LakeColumnType, string> = {
   boolean: 'BOOLEAN',
   timestamp: 'TIMESTAMP',
 };
+
+const INPUT_DUCKDB_TYPE: Record<ExportInputColumnType, string> = { string: 'VARCHAR', int: 'INTEGER' };
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** Only for paths this process chose itself (never for values a client sent: those are bound). */
@@ -100,34 +108,56 @@ export class DuckDbLakeCompactor {
   }
 }
 
+/** Which directories the engine serves, and where it may write CSV files. */
+export interface DuckDbQueryEngineOptions {
+  readonly lakeDir: string;
+  /** Runs before every query (the local stack compacts the event log into the lake here). */
+  readonly beforeQuery?: () => Promise<void>;
+  /**
+   * The one folder `runToCsv` may write into. DuckDB's `allowed_directories` lock is
+   * set once at open and can never be widened, so the folder is fixed here.
+   */
+  readonly csvOutputDir?: string;
+}
+
 /**
  * The local Athena: DuckDB over the lake's Parquet files, as the view `events`
- * with the same columns and `app_id`/`dt` partition columns as the Glue table.
- * The instance may read and write nothing outside the lake folder, and only a single
- * SELECT is run, so `POST /admin/v1/sql` is read-only.
+ * with the same columns and `app_id`/`dt` partition columns as the Glue table, and
+ * over the rollup's per-job inputs (JSON lines) as the view `export_inputs`.
+ * The instance may read nothing outside the lake's `events` and `export_inputs`
+ * folders and write nothing outside `csvOutputDir`; `readRows` runs only a single
+ * SELECT, so `POST /admin/v1/sql` is read-only.
  */
-export class DuckDbQueryEngine implements QueryEngine {
-  private viewHasFiles: boolean | undefined;
+export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
+  private eventsViewHasFiles: boolean | undefined;
+  private inputsViewHasFiles: boolean | undefined;
+  /** Concurrent queries would otherwise replace a view at once: a DuckDB write-write conflict. */
+  private viewRefresh: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly eventsDir: string,
+    private readonly inputsDir: string,
+    private readonly csvOutputDir: string | undefined,
     private readonly beforeQuery: () => Promise<void>,
   ) {}
 
-  static async open(options: { lakeDir: string; beforeQuery?: () => Promise<void> }): Promise<DuckDbQueryEngine> {
-    const eventsDir = join(options.lakeDir, EVENTS_TABLE_NAME);
-    await mkdir(eventsDir, { recursive: true });
+  static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+    const eventsDir = resolve(options.lakeDir, EVENTS_TABLE_NAME);
+    const inputsDir = resolve(options.lakeDir, EXPORT_INPUTS_TABLE_NAME);
+    const csvOutputDir = options.csvOutputDir === undefined ? undefined : resolve(options.csvOutputDir);
+    const allowed = [eventsDir, inputsDir, ...(csvOutputDir ? [csvOutputDir] : [])];
+    for (const dir of allowed) await mkdir(dir, { recursive: true });
     const instance = await openDuckDb();
     const connection = await instance.connect();
     try {
-      await connection.run(`SET allowed_directories = [${pathLiteral(`${eventsDir}/`)}]`);
+      await connection.run(`SET allowed_directories = [${allowed.map((dir) => pathLiteral(`${dir}/`)).join(', ')}]`);
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
     } finally {
       connection.closeSync();
     }
-    return new DuckDbQueryEngine(instance, eventsDir, options.beforeQuery ?? (async () => {}));
+    return new DuckDbQueryEngine(instance, eventsDir, inputsDir, csvOutputDir, options.beforeQuery ?? (async () => {}));
   }
 
   async readRows(
@@ -140,7 +170,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     await this.beforeQuery();
     const connection = await this.instance.connect();
     try {
-      await this.refreshView(connection);
+      await this.refreshViews(connection);
       let result: DuckDBResultReader;
       try {
         const statements = await connection.extractStatements(sql);
@@ -166,25 +196,90 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
+  /**
+   * Runs one of our own queries (never a client's text) and streams its result into a
+   * CSV file with DuckDB's COPY: header row, RFC 4180 quoting only where needed, NULL
+   * as an empty field. No row becomes a JS object, so memory stays flat however many
+   * rows there are. The file appears under its name only once complete.
+   */
+  async runToCsv(sql: string, params: readonly QueryParam[], destinationPath: string): Promise<{ rows: number }> {
+    const destination = resolve(destinationPath);
+    if (!this.csvOutputDir || !destination.startsWith(`${this.csvOutputDir}${sep}`)) {
+      throw new Error(
+        `runToCsv writes only inside the engine's csvOutputDir (${this.csvOutputDir ?? 'none configured'}), not ${destination}`,
+      );
+    }
+    await this.beforeQuery();
+    const connection = await this.instance.connect();
+    const partial = `${destination}.partial`;
+    try {
+      await this.refreshViews(connection);
+      const statements = await connection.extractStatements(sql);
+      if (statements.count !== 1 || (await statements.prepare(0)).statementType !== StatementType.SELECT) {
+        throw new Error('runToCsv takes exactly one SELECT statement');
+      }
+      await mkdir(dirname(destination), { recursive: true });
+      const prepared = await connection.prepare(
+        `COPY (${sql}) TO ${pathLiteral(partial)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`,
+      );
+      prepared.bind(params as Parameters<typeof prepared.bind>[0]);
+      const result = await prepared.run();
+      await rename(partial, destination);
+      return { rows: Number(result.rowsChanged) };
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    } finally {
+      connection.closeSync();
+    }
+  }
+
   close(): void {
     this.instance.closeSync();
   }
 
-  private async refreshView(connection: DuckDBConnection): Promise<void> {
-    const files = await connection.runAndReadAll(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM glob(${pathLiteral(`${this.eventsDir}/**/*.parquet`)}) LIMIT 1)`,
-    );
-    const hasFiles = Number(files.getRows()[0]?.[0] ?? 0) > 0;
-    if (hasFiles === this.viewHasFiles) return;
-    const body = hasFiles
-      ? `SELECT * FROM read_parquet(${pathLiteral(`${this.eventsDir}/**/*.parquet`)}, hive_partitioning = true, hive_types = {${EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}})`
-      : `SELECT ${[
-          ...EVENT_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
-          ...EVENT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`),
-        ].join(', ')} WHERE false`;
-    await connection.run(`CREATE OR REPLACE VIEW ${ident(EVENTS_TABLE_NAME)} AS ${body}`);
-    this.viewHasFiles = hasFiles;
+  private refreshViews(connection: DuckDBConnection): Promise<void> {
+    const run = this.viewRefresh.then(() => this.replaceViews(connection));
+    this.viewRefresh = run.catch(() => undefined);
+    return run;
   }
+
+  private async replaceViews(connection: DuckDBConnection): Promise<void> {
+    const eventsGlob = `${this.eventsDir}/**/*.parquet`;
+    // Lake files are never removed, so once there are some the glob need not run again.
+    const eventsHaveFiles = this.eventsViewHasFiles === true || (await hasFiles(connection, eventsGlob));
+    if (eventsHaveFiles !== this.eventsViewHasFiles) {
+      const body = eventsHaveFiles
+        ? `SELECT * FROM read_parquet(${pathLiteral(eventsGlob)}, hive_partitioning = true, hive_types = {${EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}})`
+        : `SELECT ${[
+            ...EVENT_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
+            ...EVENT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`),
+          ].join(', ')} WHERE false`;
+      await connection.run(`CREATE OR REPLACE VIEW ${ident(EVENTS_TABLE_NAME)} AS ${body}`);
+      this.eventsViewHasFiles = eventsHaveFiles;
+    }
+    // Inputs files come and go with jobs, so the view is re-checked before every query.
+    const inputsGlob = `${this.inputsDir}/*/*.json`;
+    const inputsHaveFiles = await hasFiles(connection, inputsGlob);
+    if (inputsHaveFiles !== this.inputsViewHasFiles) {
+      const partitions = EXPORT_INPUT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`);
+      const body = inputsHaveFiles
+        ? `SELECT * FROM read_json(${pathLiteral(inputsGlob)}, format = 'newline_delimited', hive_partitioning = true, hive_types = {${EXPORT_INPUT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}}, columns = {${EXPORT_INPUT_COLUMNS.map((c) => `${ident(c.name)}: '${INPUT_DUCKDB_TYPE[c.type]}'`).join(', ')}})`
+        : `SELECT ${[
+            ...EXPORT_INPUT_COLUMNS.map((c) => `CAST(NULL AS ${INPUT_DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
+            ...partitions,
+          ].join(', ')} WHERE false`;
+      await connection.run(`CREATE OR REPLACE VIEW ${ident(EXPORT_INPUTS_TABLE_NAME)} AS ${body}`);
+      this.inputsViewHasFiles = inputsHaveFiles;
+    }
+  }
+}
+
+async function hasFiles(connection: DuckDBConnection, glob: string): Promise<boolean> {
+  const files = await connection.runAndReadAll(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM glob(${pathLiteral(glob)}) LIMIT 1)`,
+  );
+  return Number(files.getRows()[0]?.[0] ?? 0) > 0;
 }
 
 /** Rows as JSON-friendly values: instants as ISO-8601 `Z` strings, safe integers as numbers. */
