@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EXPORT_INPUT_COLUMNS,
+  type ExportInputRow,
+  exportInputRows,
+  exportInputsJsonLines,
+  exportInputsKey,
+} from '../../lambdas/core/rollup/inputs.ts';
+import { prepareCompanyRollup } from '../../lambdas/core/rollup/prepare.ts';
+import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams } from '../../lambdas/core/rollup/sql.ts';
+import type { RollupCatalog } from '../../lambdas/core/rollup/types.ts';
+import { aggregationWindows } from '../../lambdas/core/rollup/windows.ts';
+
+const catalog: RollupCatalog = {
+  features: [
+    { id: 'b-search', name: 'Search', type: 'event', event_names: ['searched', 'searched', 'filtered'] },
+    {
+      id: 'A-pro',
+      name: 'Pro plan',
+      type: 'attribute',
+      attribute: 'plan',
+      operator: 'in',
+      value: ['pro', 2, null],
+      adoption: { min_active_days: 3, window_days: 7 },
+    },
+  ],
+  segments: [
+    { id: 'z', name: 'Everyone', filters: [] },
+    {
+      id: 'big',
+      name: 'Big, EU',
+      filters: [
+        { attribute: 'seats', operator: 'gte', value: 50 },
+        { attribute: 'region', operator: 'eq', value: 'eu' },
+      ],
+    },
+  ],
+};
+const windows = aggregationWindows('3m_weekly', new Date('2025-06-11T09:00:00Z'));
+const rows = exportInputRows('job-1', catalog, windows);
+const kind = (k: ExportInputRow['kind']) => rows.filter((r) => r.kind === k);
+
+describe('exportInputRows: what the rollup query joins with instead of values in its text', () => {
+  it('one date row per output date, oldest first, with D and the day number of E', () => {
+    const dates = kind('date');
+    expect(dates).toHaveLength(13);
+    expect(dates[12]).toMatchObject({
+      seq: 12,
+      rollup_date: '2025-06-08',
+      d_instant: '2025-06-09T00:00:00.000Z',
+      e_day: Date.UTC(2025, 5, 8) / 86_400_000,
+    });
+  });
+
+  it('numbers features and segments in byte order of their ids (the CSV row order)', () => {
+    expect(kind('feature').map((r) => [r.seq, r.feature_id])).toEqual([
+      [0, 'A-pro'],
+      [1, 'b-search'],
+    ]);
+    expect(kind('segment').map((r) => [r.seq, r.segment_id])).toEqual([
+      [0, 'big'],
+      [1, 'z'],
+    ]);
+  });
+
+  it('applies DESIGN’s default thresholds (5 in 28, 1 in 28) where a feature sets none', () => {
+    expect(
+      kind('feature').map((r) => [
+        r.adoption_min_days,
+        r.adoption_window_days,
+        r.retention_min_days,
+        r.retention_window_days,
+      ]),
+    ).toEqual([
+      [3, 7, 1, 28],
+      [5, 28, 1, 28],
+    ]);
+  });
+
+  it('lists each event name once, and the attribute filter with its `in` values as elements', () => {
+    expect(kind('feature_event').map((r) => [r.seq, r.event_name])).toEqual([
+      [1, 'searched'],
+      [1, 'filtered'],
+    ]);
+    expect(kind('filter').filter((r) => r.owner === 'feature')).toEqual([
+      expect.objectContaining({
+        seq: 0,
+        filter_no: 0,
+        attribute: 'plan',
+        operator: 'in',
+        value_json: '["pro",2,null]',
+      }),
+    ]);
+    expect(kind('filter_value').map((r) => [r.value_type, r.value_text, r.value_json])).toEqual([
+      ['string', 'pro', '"pro"'],
+      ['number', '2', '2'],
+      ['null', 'null', 'null'],
+    ]);
+  });
+
+  it('keeps segment filters in their order under the segment’s number', () => {
+    expect(
+      kind('filter')
+        .filter((r) => r.owner === 'segment')
+        .map((r) => [r.seq, r.filter_no, r.attribute]),
+    ).toEqual([
+      [0, 0, 'seats'],
+      [0, 1, 'region'],
+    ]);
+  });
+
+  it('refuses duplicate ids, bad thresholds, job ids that are not a safe path segment, and unordered dates', () => {
+    const feature = catalog.features[0] as RollupCatalog['features'][number];
+    expect(() => exportInputRows('j', { features: [feature, feature], segments: [] }, windows)).toThrow(
+      /appears twice/,
+    );
+    expect(() =>
+      exportInputRows(
+        'j',
+        { features: [{ ...feature, adoption: { min_active_days: 0, window_days: 3 } }], segments: [] },
+        windows,
+      ),
+    ).toThrow(/at least 1/);
+    expect(() => exportInputRows('../x', catalog, windows)).toThrow(/job id/);
+    expect(() => exportInputRows('j', catalog, [...windows].reverse())).toThrow(/ascending/);
+    expect(() =>
+      exportInputRows('j', catalog, [{ date: '2025-01-01', d: new Date('2025-01-01T10:00:00Z') }, ...windows]),
+    ).toThrow(/only the last D/);
+  });
+});
+
+describe('exportInputsJsonLines and the table layout', () => {
+  it('writes one JSON object per row with every column in EXPORT_INPUT_COLUMNS order', () => {
+    const lines = exportInputsJsonLines(rows).trimEnd().split('\n');
+    expect(lines).toHaveLength(rows.length);
+    const first = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(EXPORT_INPUT_COLUMNS.map((c) => c.name));
+    expect(first.feature_name).toBeNull();
+  });
+
+  it('declares only Glue types the JSON SerDe reads, and no column named like the partition', () => {
+    for (const column of EXPORT_INPUT_COLUMNS) expect(['string', 'int']).toContain(column.type);
+    expect(EXPORT_INPUT_COLUMNS.map((c) => c.name)).not.toContain('job_id');
+  });
+
+  it('keys a job’s file under its hive partition', () => {
+    expect(exportInputsKey('job-1')).toBe('export_inputs/job_id=job-1/inputs.json');
+  });
+});
+
+describe('companyRollupParams', () => {
+  it('binds the job, then per lake read the app, the dt range from LAKE_FIRST_DATE to the last E, and the last D', () => {
+    const params = companyRollupParams({ appId: 'app-1', jobId: 'job-1', windows });
+    expect(params).toHaveLength(COMPANY_ROLLUP_PARAM_NAMES.length);
+    expect(params).toEqual([
+      'job-1',
+      ...Array(2).fill(['app-1', '2020-01-01', '2025-06-08', '2025-06-09 00:00:00.000']).flat(),
+    ]);
+  });
+
+  it('for today binds the instant itself, to the millisecond', () => {
+    const today = aggregationWindows('today', new Date('2025-06-11T14:05:06.789Z'));
+    expect(companyRollupParams({ appId: 'a', jobId: 'j', windows: today }).slice(1)).toEqual([
+      'a',
+      '2020-01-01',
+      '2025-06-11',
+      '2025-06-11 14:05:06.789',
+      'a',
+      '2020-01-01',
+      '2025-06-11',
+      '2025-06-11 14:05:06.789',
+    ]);
+  });
+
+  it('prepareCompanyRollup gives a workflow everything in JSON-friendly form', () => {
+    const prepared = prepareCompanyRollup({
+      jobId: 'job-2',
+      appId: 'app-1',
+      aggregation: 'today',
+      asOf: new Date('2025-06-11T14:00:00Z'),
+      ...catalog,
+    });
+    expect(prepared.dates).toEqual([{ date: '2025-06-11', d: '2025-06-11T14:00:00.000Z' }]);
+    expect(JSON.parse(JSON.stringify(prepared.params))).toEqual(prepared.params);
+    expect(prepared.inputRows.filter((r) => r.kind === 'feature')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,162 @@
+import { TrinoSQL } from 'dt-sql-parser';
+import { describe, expect, it, vi } from 'vitest';
+import { DUCKDB, type SqlDialect, type SqlDialectName, TRINO } from '../../lambdas/core/rollup/dialect.ts';
+import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/core/rollup/inputs.ts';
+import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams, companyRollupSql } from '../../lambdas/core/rollup/sql.ts';
+import { aggregationWindows } from '../../lambdas/core/rollup/windows.ts';
+
+/** Every SQL text the rollup can send to Athena. */
+const ATHENA_TEXTS = { 'company rollup': companyRollupSql('trino') };
+const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
+
+/** The text without comments and with every quoted literal and identifier emptied. */
+function stripped(sql: string): string {
+  return sql
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .replace(/"(?:[^"]|"")*"/g, '""');
+}
+
+const CLAUSES = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'ON',
+  'JOIN',
+  'VALUES',
+  'WINDOW',
+  'LIMIT',
+]);
+
+/** For each `?`, the clause it sits in (the innermost clause keyword in force at its depth or around it). */
+function placeholderClauses(sql: string): string[] {
+  const tokens = stripped(sql).match(/\?|\(|\)|[A-Za-z_]+/g) ?? [];
+  const clauseAt: (string | undefined)[] = [undefined];
+  const found: string[] = [];
+  for (const token of tokens) {
+    if (token === '(') clauseAt.push(undefined);
+    else if (token === ')') clauseAt.pop();
+    else if (token === '?') found.push(clauseAt.findLast((c) => c !== undefined) ?? 'none');
+    else if (CLAUSES.has(token.toUpperCase())) clauseAt[clauseAt.length - 1] = token.toUpperCase();
+  }
+  return found;
+}
+
+/**
+ * How often each table is read once Trino has inlined every WITH query where it is
+ * referenced (Trino evaluates a WITH query once per reference: trinodb/trino#10).
+ */
+function readsAfterInlining(sql: string): Map<string, number> {
+  const text = stripped(sql);
+  const names = [...text.matchAll(/(?:WITH|,)\s*([a-z_]+) AS (?:MATERIALIZED )?\(/g)].map((m) => m[1] as string);
+  const bodies = new Map<string, string>();
+  names.forEach((name, i) => {
+    const start = text.search(new RegExp(`\\b${name} AS (?:MATERIALIZED )?\\(`));
+    const next = names[i + 1];
+    const end = next ? text.search(new RegExp(`\\b${next} AS (?:MATERIALIZED )?\\(`)) : text.lastIndexOf('\nSELECT');
+    bodies.set(name, text.slice(start, end).replace(/^[a-z_]+ AS (?:MATERIALIZED )?\(/, ''));
+  });
+  const refs = (body: string) => [...body.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/g)].map((m) => m[1] as string);
+  const memo = new Map<string, Map<string, number>>();
+  const expand = (name: string): Map<string, number> => {
+    const known = memo.get(name);
+    if (known) return known;
+    const total = new Map<string, number>();
+    const body = bodies.get(name);
+    if (body === undefined) total.set(name, 1);
+    else
+      for (const ref of refs(body)) for (const [table, n] of expand(ref)) total.set(table, (total.get(table) ?? 0) + n);
+    memo.set(name, total);
+    return total;
+  };
+  const total = new Map<string, number>();
+  for (const ref of refs(text.slice(text.lastIndexOf('\nSELECT')))) {
+    for (const [table, n] of expand(ref)) total.set(table, (total.get(table) ?? 0) + n);
+  }
+  return total;
+}
+
+describe('SQL sent to Athena', () => {
+  for (const [name, sql] of Object.entries(ATHENA_TEXTS)) {
+    it(`${name}: parses as Trino SQL`, () => {
+      expect(new TrinoSQL().validate(sql)).toEqual([]);
+    });
+  }
+
+  it('the Trino check can fail: the DuckDB spellings in the dialect table are refused, the Trino ones parse', () => {
+    // Small texts: ANTLR's error recovery on the whole query takes half a minute.
+    const snippets = (D: SqlDialect) => [
+      `SELECT ${D.intDiv('a', 'b')} FROM t`,
+      `SELECT ${D.arrayElementKeys('j', (e) => `upper(${e})`)} FROM t`,
+      `SELECT ${D.lastNonNull('v')} OVER (PARTITION BY k ORDER BY o) FROM t`,
+      `WITH x AS ${D.materialized}(SELECT 1 AS a) SELECT a FROM x`,
+    ];
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      for (const sql of snippets(TRINO)) expect(new TrinoSQL().validate(sql), sql).toEqual([]);
+      for (const sql of snippets(DUCKDB)) expect(new TrinoSQL().validate(sql).length, sql).toBeGreaterThan(0);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+
+  it('reads the lake 4 times (1 full read, 3 of the company calls and userless records) and the inputs file a bounded number of times, once Trino inlines the WITH queries', () => {
+    const reads = readsAfterInlining(companyRollupSql('trino'));
+    expect(reads.get('events')).toBe(4);
+    expect(reads.get(EXPORT_INPUTS_TABLE_NAME)).toBeLessThanOrEqual(30);
+    expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'events'].sort());
+  });
+});
+
+describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
+  const sql = companyRollupSql(dialect);
+
+  it('puts every ? in a WHERE clause, the only place Athena accepts one', () => {
+    const clauses = placeholderClauses(sql);
+    expect(clauses.length).toBeGreaterThan(0);
+    expect(new Set(clauses)).toEqual(new Set(['WHERE']));
+  });
+
+  it('has exactly as many ? as companyRollupParams binds', () => {
+    const windows = aggregationWindows('30d_daily', new Date('2025-06-11T00:00:00Z'));
+    expect(placeholderClauses(sql)).toHaveLength(companyRollupParams({ appId: 'a', jobId: 'j', windows }).length);
+    expect(COMPANY_ROLLUP_PARAM_NAMES).toHaveLength(placeholderClauses(sql).length);
+  });
+
+  it('holds no value: its only literals are the query’s own constants', () => {
+    const literals = new Set([...sql.replace(/--[^\n]*/g, ' ').matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]));
+    const own = new Set([
+      ...['date', 'feature', 'feature_event', 'segment', 'filter', 'filter_value'],
+      ...[
+        'identify_company',
+        'track',
+        'feedback',
+        'name',
+        'any',
+        'keep',
+        'copy',
+        'grid',
+        'day',
+        '1970-01-01',
+        '$',
+        ',',
+        ' ',
+        'T',
+        'Z',
+        '%Y-%m-%dT%H:%M:%S.%gZ',
+      ],
+      ...['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'in', 'is_set', 'is_not_set'],
+      ...['string', 'number', 'boolean', 'null', 'array', 'object', '"', '[', '{', 't', 'f', 'n', 's:', 'j:', 'n:'],
+      ...['never', 'tried', 'retained', 'churned', 'Inactive', 'Monthly', 'Weekly', 'Daily'],
+      ...['Very dissatisfied', 'Dissatisfied', 'Neutral', 'Satisfied', 'Very satisfied', ''],
+    ]);
+    expect([...literals].filter((l) => !own.has(l as string))).toEqual([]);
+  });
+
+  it('is built once and is the same text every time (one text per dialect)', () => {
+    expect(companyRollupSql(dialect)).toBe(sql);
+  });
+});
