@@ -17,6 +17,7 @@ import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-a
 import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
+import { DynamoDbEventsExportJobs } from '../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3CustomerBuckets } from '../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../lambdas/adapters/aws/s3-object-store.ts';
 import { ApiGatewayServer, localLambdaContext } from '../lambdas/adapters/local/api-gateway-server.ts';
@@ -26,12 +27,16 @@ import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
 import { FileKeySecretBox } from '../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import { FolderObjectStore } from '../lambdas/adapters/local/folder-object-store.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
 import { type LocalTaskHandler, LocalWorkflowRunner } from '../lambdas/adapters/local/local-workflow-runner.ts';
+import { OutboxMailer } from '../lambdas/adapters/local/outbox-mailer.ts';
+import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runner.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
 import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
+import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
 import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
 import {
   COMPANY_EXPORT_STATES,
@@ -39,14 +44,25 @@ import {
   companyExportDefinition,
   substitute,
 } from '../lambdas/core/workflows/company-export.ts';
+import {
+  EVENTS_EXPORT_STATES,
+  type EventsExportSubstitutions,
+  eventsExportDefinition,
+} from '../lambdas/core/workflows/events-export.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
+import {
+  type EventsExportStepInput,
+  makeHandler as makeEventsExportStepsHandler,
+} from '../lambdas/handlers/events-export-steps.ts';
+import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { type ExportStepInput, makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { type Clock, systemClock } from '../lambdas/ports/clock.ts';
+import type { WorkflowStarter } from '../lambdas/ports/workflow-starter.ts';
 
 export const LOCAL_STATE_TABLE = 'featurelake-state';
 export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
@@ -194,6 +210,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (await exportSteps(input as ExportStepInput, localLambdaContext('export-steps'))) as Awaited<
         ReturnType<LocalTaskHandler>
       >;
+    const eventsExport = localEventsExport({
+      home,
+      lakeDir,
+      documents,
+      catalog,
+      environments,
+      files,
+      queryEngine,
+      scratchDir,
+      clock: options.clock,
+    });
     const trinoRollup = companyRollupSql('trino');
     const workflows = new LocalWorkflowRunner(
       {
@@ -212,6 +239,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             [COMPANY_EXPORT_STATES.deliver]: invokeExportSteps,
           },
         },
+        'events-export': eventsExport.workflow,
       },
       (workflow, name, error) =>
         console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
@@ -243,6 +271,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api = new ApiGatewayServer(ROUTES, {
       health: makeHealthHandler(),
+      'events-exports': eventsExport.api(workflows),
       tracking: makeTrackingHandler({ sink, environments, clock: options.clock }),
       admin: makeAdminHandler({ environments, queryEngine, adminToken, clock: options.clock, dispatch }),
       catalog: makeCatalogHandler({ environments, catalog, clock: options.clock }),
@@ -267,6 +296,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     const url = await api.listen(port, options.host ?? '127.0.0.1');
     closers.push(() => api.close());
+    eventsExport.setApiUrl(url);
     await scheduler.start();
     closers.push(() => scheduler.close());
 
@@ -309,6 +339,87 @@ async function ensureDemoEnvironment(
   const { api_key, ...demo } = created satisfies CreatedEnvironment;
   await writeFile(file, `${JSON.stringify(demo, null, 2)}\n`);
   return { demo, apiKey: api_key };
+}
+
+/**
+ * The bulk raw-event export (seed 002) in the local stack: the events-export-steps
+ * Lambda, its state machine (the deployed ASL document, the DuckDB stand-in for
+ * the Athena task) and the API handler, over the stack's dynalite, s3rver and DuckDB.
+ * Emails land as `.eml` files in `$FEATURELAKE_HOME/outbox/`.
+ */
+function localEventsExport(parts: {
+  readonly home: string;
+  readonly lakeDir: string;
+  readonly documents: DynamoDBDocumentClient;
+  readonly catalog: DynamoDbCatalogStore;
+  readonly environments: DynamoDbEnvironmentStore;
+  readonly files: S3ObjectStore;
+  readonly queryEngine: DuckDbQueryEngine;
+  readonly scratchDir: string;
+  readonly clock: Clock | undefined;
+}) {
+  const jobs = new DynamoDbEventsExportJobs({ client: parts.documents, tableName: LOCAL_STATE_TABLE });
+  // Query results stay on disk rather than pass through the in-process s3rver (see FolderObjectStore).
+  const results = new FolderObjectStore({ root: join(parts.home, 'query-results'), removeAfterRead: true });
+  let apiUrl = 'http://127.0.0.1';
+  const steps = makeEventsExportStepsHandler({
+    jobs,
+    catalog: parts.catalog,
+    inputs: new FileLakeInputsWriter({ lakeDir: parts.lakeDir }),
+    results,
+    files: parts.files,
+    mailer: new OutboxMailer({
+      dir: join(parts.home, 'outbox'),
+      from: 'featurelake <exports@featurelake.local>',
+      clock: parts.clock,
+    }),
+    exportsBucket: LOCAL_EXPORTS_BUCKET,
+    apiBaseUrl: () => apiUrl,
+    clock: parts.clock,
+  });
+  // The events-export-steps Lambda, invoked the way Step Functions invokes it.
+  const invokeSteps: LocalTaskHandler = async (input) =>
+    (await steps(input as EventsExportStepInput, localLambdaContext('events-export-steps'))) as Awaited<
+      ReturnType<LocalTaskHandler>
+    >;
+  const trino = eventsExportSql('trino');
+  const substitutions: EventsExportSubstitutions = {
+    EventsExportStepsFunctionArn:
+      'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-events-export-steps',
+    GlueDatabase: LOCAL_SUBSTITUTIONS.GlueDatabase,
+    AthenaWorkGroup: LOCAL_SUBSTITUTIONS.AthenaWorkGroup,
+    ResultsBucket: LOCAL_RESULTS_BUCKET,
+  };
+  return {
+    workflow: {
+      definition: substitute(eventsExportDefinition(trino), substitutions),
+      tasks: {
+        [EVENTS_EXPORT_STATES.plan]: invokeSteps,
+        [EVENTS_EXPORT_STATES.query]: duckDbAthenaTask({
+          engine: oneQueryAtATime(parts.queryEngine),
+          files: results,
+          dialects: new Map([[trino, eventsExportSql('duckdb')]]),
+          scratchDir: parts.scratchDir,
+        }),
+        [EVENTS_EXPORT_STATES.write]: invokeSteps,
+        [EVENTS_EXPORT_STATES.complete]: invokeSteps,
+        [EVENTS_EXPORT_STATES.fail]: invokeSteps,
+      },
+    },
+    api: (workflows: WorkflowStarter) =>
+      makeEventsExportsHandler({
+        environments: parts.environments,
+        jobs,
+        catalog: parts.catalog,
+        workflows,
+        files: parts.files,
+        exportsBucket: LOCAL_EXPORTS_BUCKET,
+        clock: parts.clock,
+      }),
+    setApiUrl: (url: string) => {
+      apiUrl = url;
+    },
+  };
 }
 
 async function main(): Promise<void> {

@@ -13,6 +13,11 @@ export const ENV = {
   lakeBucket: 'FEATURELAKE_LAKE_BUCKET',
   exportsBucket: 'FEATURELAKE_EXPORTS_BUCKET',
   companyExportStateMachineArn: 'FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN',
+  eventsExportStateMachineArn: 'FEATURELAKE_EVENTS_EXPORT_STATE_MACHINE_ARN',
+  /** The verified SES identity export notifications are sent from. */
+  emailFrom: 'FEATURELAKE_EMAIL_FROM',
+  /** The HTTP API's public base URL, for links in export notifications. */
+  publicApiUrl: 'FEATURELAKE_PUBLIC_API_URL',
   /** The KMS key that seals automatic-export bucket secrets. */
   exportSecretsKeyArn: 'FEATURELAKE_EXPORT_SECRETS_KEY_ARN',
 } as const;
@@ -31,10 +36,17 @@ export const STATE_TABLE = {
 } as const;
 
 /** Which Lambda serves a route; the HTTP API and the local server both read ROUTES. */
-export type HandlerName = 'tracking' | 'admin' | 'health' | 'catalog' | 'company-exports' | 'automatic-exports';
+export type HandlerName =
+  | 'tracking'
+  | 'admin'
+  | 'health'
+  | 'catalog'
+  | 'company-exports'
+  | 'automatic-exports'
+  | 'events-exports';
 
 /** Every Lambda: the route handlers, and the one behind the export workflows' Task states. */
-export type LambdaName = HandlerName | 'export-steps' | 'export-dispatcher';
+export type LambdaName = HandlerName | 'export-steps' | 'export-dispatcher' | 'events-export-steps';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -62,6 +74,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'PUT', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'GET', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'POST', path: '/admin/v1/scheduler/tick', handler: 'admin' },
+  { method: 'POST', path: '/api/v1/analytics/exports', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs/{job_id}', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs/{job_id}/files/{filename}', handler: 'events-exports' },
   // One route for every tracking method, so that an unknown method reaches the
   // handler and gets a 400 naming it, rather than API Gateway's bare 404.
   { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
@@ -77,6 +93,8 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   'export-steps': 'lambdas/handlers/export-steps.ts',
   'automatic-exports': 'lambdas/handlers/automatic-exports.ts',
   'export-dispatcher': 'lambdas/handlers/export-dispatcher.ts',
+  'events-exports': 'lambdas/handlers/events-exports.ts',
+  'events-export-steps': 'lambdas/handlers/events-export-steps.ts',
 };
 
 /** Largest request body the tracking API accepts (bytes). */

@@ -1,6 +1,5 @@
 import type { Exclusions } from '../../lambdas/core/catalog.ts';
 import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
-import type { EventsExportRequest } from '../../lambdas/core/events-export/request.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
 import { type Filter, matchesAll } from '../../lambdas/core/filters.ts';
 
@@ -52,7 +51,12 @@ export function expectedExport(input: {
   readonly events: readonly LakeEvent[];
   readonly appId: string;
   readonly appToken: string;
-  readonly request: Pick<EventsExportRequest, 'event_type' | 'user_id' | 'company_id' | 'to'>;
+  readonly request: {
+    readonly event_type: readonly string[];
+    readonly user_id: readonly string[];
+    readonly company_id: readonly string[];
+    readonly to: string;
+  };
   /** The partition's days. */
   readonly from: string;
   readonly to: string;
@@ -64,7 +68,7 @@ export function expectedExport(input: {
   const attributes = input.segment ? companyAttributes(app, request.to) : undefined;
   const selected = app.filter((e) => {
     if (e.dt < input.from || e.dt > input.to) return false;
-    if (!(request.event_type as readonly string[]).includes(e.event_type)) return false;
+    if (!request.event_type.includes(e.event_type)) return false;
     if (request.user_id.length > 0 && (e.user_id === null || !request.user_id.includes(e.user_id))) return false;
     if (request.company_id.length > 0 && (e.company_id === null || !request.company_id.includes(e.company_id))) {
       return false;

@@ -1,0 +1,66 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectStore } from '../../ports/object-store.ts';
+
+/**
+ * Objects as files under a folder (`<root>/<bucket>/<key>`), for the one local bucket
+ * no person downloads from: the query results the Athena stand-in writes and an
+ * export step reads once. s3rver runs in the stack's own process, so every byte
+ * through it crosses the event loop twice (request and response) and is hashed; a
+ * 10M-event export's results are ~4 GB of CSV, which made s3rver the slowest
+ * stage of the local export. Buckets users download from stay on s3rver.
+ */
+export class FolderObjectStore implements Pick<ObjectStore, 'read' | 'write'> {
+  private readonly root: string;
+
+  constructor(
+    private readonly options: {
+      readonly root: string;
+      /**
+       * Delete an object once it has been read to the end. On AWS a lifecycle rule
+       * expires query results; here each result is read exactly once, by its step.
+       */
+      readonly removeAfterRead?: boolean;
+    },
+  ) {
+    this.root = resolve(options.root);
+  }
+
+  async read(bucket: string, key: string): Promise<Readable> {
+    const path = this.path(bucket, key);
+    const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    await new Promise<void>((opened, failed) => {
+      stream.once('open', () => opened());
+      stream.once('error', failed);
+    });
+    if (this.options.removeAfterRead) stream.once('end', () => void rm(path, { force: true }));
+    return stream;
+  }
+
+  async write(bucket: string, key: string, body: Readable | Buffer | string): Promise<void> {
+    const path = this.path(bucket, key);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = `${path}.partial`;
+    try {
+      await pipeline(
+        typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([body]) : body,
+        createWriteStream(partial),
+      );
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  private path(bucket: string, key: string): string {
+    const path = resolve(join(this.root, bucket, key));
+    if (!path.startsWith(`${this.root}${sep}`) || key.split('/').includes('..')) {
+      throw new Error(`object key outside the store: ${bucket}/${key}`);
+    }
+    return path;
+  }
+}

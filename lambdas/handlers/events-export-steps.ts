@@ -1,0 +1,212 @@
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
+import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
+import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
+import { lazySesV2Client, SesMailer } from '../adapters/aws/ses-mailer.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { toAthenaLiteral } from '../core/athena-literals.ts';
+import { readableWorkflowFailure } from '../core/company-export-job.ts';
+import { asLakeInputRows, eventsExportInputRows } from '../core/events-export/inputs.ts';
+import {
+  downloadableFiles,
+  type EventsExportJob,
+  exportFileKey,
+  exportFileName,
+  presignSeconds,
+} from '../core/events-export/job.ts';
+import { exportReadyEmail } from '../core/events-export/notification.ts';
+import { planWeeklyPartitions } from '../core/events-export/partitions.ts';
+import { EXPORT_FORMATS } from '../core/events-export/request.ts';
+import { ResultLinesDecoder } from '../core/events-export/result-lines.ts';
+import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from '../core/events-export/sql.ts';
+import { EVENTS_EXPORT_STEPS } from '../core/workflows/events-export.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
+import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
+import type { Mailer } from '../ports/mailer.ts';
+import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
+
+export interface EventsExportStepsDeps {
+  readonly jobs: EventsExportJobs;
+  readonly catalog: Pick<CatalogStore, 'getSegment' | 'getExclusions'>;
+  readonly inputs: LakeInputsWriter;
+  /** Where the partition queries' results are read from (Athena's results bucket). */
+  readonly results: Pick<ObjectStore, 'read'>;
+  /** The exports bucket's files: written here, downloaded through presigned URLs. */
+  readonly files: Pick<ObjectStore, 'write' | 'signedGetUrl'>;
+  readonly mailer: Mailer;
+  readonly exportsBucket: string;
+  /** The API's public base URL, for the links in the email (known late locally, hence a function). */
+  readonly apiBaseUrl: () => string;
+  /** How long the presigned links in the email work. @default 1 hour */
+  readonly emailLinkSeconds?: number;
+  readonly clock?: Clock;
+  /** Where errors that must not fail the job (an email that could not be sent) are reported. */
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+const job = z.object({ job_id: z.string().min(1), app_id: z.string().min(1) });
+const partition = z.object({
+  week: z.string(),
+  from: z.string(),
+  to: z.string(),
+  file_name: z.string(),
+  format: z.enum(EXPORT_FORMATS),
+  athena_params: z.array(z.string()),
+});
+
+const stepInput = z.discriminatedUnion('step', [
+  z.object({ step: z.literal(EVENTS_EXPORT_STEPS.plan), job }),
+  z.object({
+    step: z.literal(EVENTS_EXPORT_STEPS.writeWeek),
+    job: job.extend({ partition, query: z.object({ output_location: z.string() }) }),
+  }),
+  z.object({ step: z.literal(EVENTS_EXPORT_STEPS.complete), job }),
+  z.object({
+    step: z.literal(EVENTS_EXPORT_STEPS.fail),
+    job: job.extend({ failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() }),
+  }),
+]);
+export type EventsExportStepInput = z.input<typeof stepInput>;
+export type EventsExportPartitionItem = z.output<typeof partition>;
+type WriteWeekInput = Extract<z.output<typeof stepInput>, { step: typeof EVENTS_EXPORT_STEPS.writeWeek }>['job'];
+
+/** Line ends of the two file formats: JSON lines, and RFC 4180's CRLF (as the company export CSV). */
+const TERMINATOR = { json: '\n', csv: '\r\n' } as const;
+const CSV_HEADER = EXPORTED_EVENT_FIELDS.join(',');
+const CONTENT_TYPE = { json: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;
+
+/**
+ * The Lambda behind the events export workflow's Task states. Step Functions calls
+ * it with `{step, job}`; what it returns lands at the state's ResultPath. What it
+ * throws ends the run through the Catch, which records the job as failed.
+ */
+export function makeHandler(deps: EventsExportStepsDeps) {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
+
+  async function load(input: { job_id: string; app_id: string }): Promise<EventsExportJob> {
+    const found = await deps.jobs.get(input.app_id, input.job_id);
+    if (!found) throw new Error(`export job ${input.job_id} is not in the state table`);
+    return found;
+  }
+
+  async function plan(input: { job_id: string; app_id: string }) {
+    const stored = await load(input);
+    const request = stored.request;
+    const segment = request.segment_id ? await deps.catalog.getSegment(input.app_id, request.segment_id) : undefined;
+    if (request.segment_id && !segment) {
+      throw new Error(`segment ${request.segment_id} was deleted before the export ran`);
+    }
+    const exclusions = request.exclusions ? await deps.catalog.getExclusions(input.app_id) : undefined;
+    const rows = eventsExportInputRows({
+      jobId: stored.job_id,
+      appToken: stored.app_token,
+      request,
+      segment,
+      exclusions: exclusions ?? { user_ids: [], company_ids: [] },
+    });
+    await deps.inputs.writeInputs(stored.job_id, asLakeInputRows(rows));
+    const partitions: EventsExportPartitionItem[] = planWeeklyPartitions(request.from, request.to).map((p) => ({
+      ...p,
+      file_name: exportFileName(p.week, request.format),
+      format: request.format,
+      // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
+      athena_params: eventsExportParams({
+        jobId: stored.job_id,
+        appId: input.app_id,
+        partition: p,
+        segmentAsOf: segment ? request.to : undefined,
+      }).map(toAthenaLiteral),
+    }));
+    return { partitions };
+  }
+
+  async function writeWeek(input: WriteWeekInput) {
+    const { bucket, key } = parseS3Url(input.query.output_location);
+    const format = input.partition.format;
+    const lines = new ResultLinesDecoder({ header: LINE_COLUMN, terminator: TERMINATOR[format] });
+    const gzip = createGzip();
+    const target = exportFileKey(input.app_id, input.job_id, input.partition.file_name);
+    const upload = deps.files.write(deps.exportsBucket, target, gzip, CONTENT_TYPE[format]);
+    // The CSV header is the one line the query cannot send as a row (its text has no values).
+    if (format === 'csv') gzip.write(`${CSV_HEADER}\r\n`);
+    await Promise.all([pipeline(await deps.results.read(bucket, key), lines, gzip), upload]);
+    await deps.jobs.recordChunk(input.app_id, input.job_id, input.partition.week);
+    return { lines: lines.lines };
+  }
+
+  async function complete(input: { job_id: string; app_id: string }) {
+    const now = clock.now();
+    const completed = await deps.jobs.markCompleted(input.app_id, input.job_id, now.toISOString());
+    await deps.jobs.releaseExportLock(input.app_id, input.job_id);
+    const stored = await load(input);
+    if (!completed || stored.request.emails.length === 0) return {};
+    // The files are written and the job is done: an email that cannot be sent is logged, not a failure.
+    try {
+      const linkSeconds = Math.min(deps.emailLinkSeconds ?? 3600, presignSeconds(stored, now));
+      const files = await Promise.all(
+        downloadableFiles(stored, now).map(async (filename) => ({
+          filename,
+          url: await deps.files.signedGetUrl(deps.exportsBucket, exportFileKey(input.app_id, input.job_id, filename), {
+            expiresInSeconds: linkSeconds,
+            fileName: filename,
+          }),
+        })),
+      );
+      await deps.mailer.send(exportReadyEmail({ job: stored, files, apiBaseUrl: deps.apiBaseUrl(), linkSeconds }));
+    } catch (error) {
+      log({ level: 'error', step: 'complete-events-export', job_id: input.job_id, email: (error as Error).message });
+    }
+    return {};
+  }
+
+  async function fail(input: { job_id: string; app_id: string; failure?: { Error?: string; Cause?: string } }) {
+    const message =
+      input.failure?.Error === 'States.Timeout'
+        ? 'A week of the export took longer than its time limit and was stopped. Export a shorter range, or try again later.'
+        : readableWorkflowFailure(input.failure);
+    await deps.jobs.markFailed(input.app_id, input.job_id, { error: message, completed_at: clock.now().toISOString() });
+    await deps.jobs.releaseExportLock(input.app_id, input.job_id);
+    return {};
+  }
+
+  return middy(async (event: unknown) => {
+    const input = stepInput.parse(event);
+    switch (input.step) {
+      case EVENTS_EXPORT_STEPS.plan:
+        return plan(input.job);
+      case EVENTS_EXPORT_STEPS.writeWeek:
+        return writeWeek(input.job);
+      case EVENTS_EXPORT_STEPS.complete:
+        return complete(input.job);
+      case EVENTS_EXPORT_STEPS.fail:
+        return fail(input.job);
+    }
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket', 'emailFrom', 'publicApiUrl']);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const s3 = new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const objects = new S3ObjectStore({ client: s3 });
+  return makeHandler({
+    jobs: new DynamoDbEventsExportJobs({ client: documents, tableName: config.stateTable }),
+    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
+    inputs: new S3LakeInputsWriter({ client: s3, bucket: config.lakeBucket }),
+    results: objects,
+    files: objects,
+    mailer: new SesMailer({ client: lazySesV2Client(), from: config.emailFrom }),
+    exportsBucket: config.exportsBucket,
+    apiBaseUrl: () => config.publicApiUrl,
+  });
+});

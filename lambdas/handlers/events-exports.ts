@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
+import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
+import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
+import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
+import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
+import { lazyHandler, loadConfig } from '../config.ts';
+import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
+import { parseCatalogBody } from '../core/catalog.ts';
+import { ExportInProgressError, NotFoundError, ValidationError } from '../core/errors.ts';
+import {
+  byNewest,
+  detailView,
+  downloadableFiles,
+  type EventsExportJob,
+  type EventsExportWorkflowInput,
+  effectiveJob,
+  exportFileKey,
+  isJobVisible,
+  listedView,
+  lockExpiry,
+  newEventsExportJob,
+  presignSeconds,
+  startedView,
+} from '../core/events-export/job.ts';
+import { eventsExportRequest } from '../core/events-export/request.ts';
+import type { CatalogStore } from '../ports/catalog-store.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { EnvironmentStore } from '../ports/environment-store.ts';
+import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { WorkflowStarter } from '../ports/workflow-starter.ts';
+import { type HttpResult, header, httpHandler, json } from './http.ts';
+
+export interface EventsExportsDeps {
+  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly jobs: EventsExportJobs;
+  readonly catalog: Pick<CatalogStore, 'getSegment'>;
+  readonly workflows: WorkflowStarter;
+  readonly files: Pick<ObjectStore, 'signedGetUrl'>;
+  readonly exportsBucket: string;
+  readonly clock?: Clock;
+  /** How long a found API key is remembered (capped at one minute). @default 30 s */
+  readonly keyCacheMs?: number;
+}
+
+const notFound = (jobId: string) => new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
+
+/**
+ * The bulk raw-event export API (seed 002): start a job, list the token's jobs,
+ * show one with freshly signed download URLs, and redirect to one file.
+ */
+export function makeHandler(deps: EventsExportsDeps) {
+  const clock = deps.clock ?? systemClock;
+  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+
+  /** The job as its environment may see it now, or 404: another environment's job, or one past its 3 days. */
+  async function visibleJob(environmentId: string, jobId: string | undefined, now: Date): Promise<EventsExportJob> {
+    const stored = jobId ? await deps.jobs.get(environmentId, jobId) : undefined;
+    if (!stored || !isJobVisible(stored, now)) throw notFound(jobId ?? '');
+    return effectiveJob(stored, now);
+  }
+
+  return httpHandler(async (event): Promise<HttpResult> => {
+    const environment = await authenticate(header(event, 'authorization'), lookup);
+    requirePlan(environment, 'exports');
+    const env = environment.environment_id;
+    const now = clock.now();
+
+    switch (event.routeKey) {
+      case 'POST /api/v1/analytics/exports': {
+        const request = parseCatalogBody(eventsExportRequest, event.body, event.isBase64Encoded);
+        if (request.segment_id && !(await deps.catalog.getSegment(env, request.segment_id))) {
+          throw new ValidationError([{ field: 'segment_id', problem: `no segment has the id ${request.segment_id}` }]);
+        }
+        const job = newEventsExportJob({
+          jobId: randomUUID(),
+          environmentId: env,
+          appToken: environment.app_token,
+          request,
+          now,
+        });
+        if (!(await deps.jobs.acquireExportLock(env, job.job_id, lockExpiry(job), now))) {
+          throw new ExportInProgressError();
+        }
+        try {
+          await deps.jobs.create(job);
+          const input: EventsExportWorkflowInput = { job_id: job.job_id, app_id: env };
+          await deps.workflows.start('events-export', job.job_id, { ...input });
+        } catch (error) {
+          // Nothing runs: the job (if written) is failed and the lock given back, so a retry can start.
+          await deps.jobs
+            .markFailed(env, job.job_id, {
+              error: 'The export could not be started; try again.',
+              completed_at: clock.now().toISOString(),
+            })
+            .catch(() => false);
+          await deps.jobs.releaseExportLock(env, job.job_id);
+          throw error;
+        }
+        // 201, as Userpilot's API reference answers this call (the seed shows only the body).
+        return json(201, startedView(job, environment.name));
+      }
+
+      case 'GET /api/v1/analytics/exports/jobs': {
+        const jobs = (await deps.jobs.list(env))
+          .filter((job) => isJobVisible(job, now))
+          .map((job) => effectiveJob(job, now))
+          .sort(byNewest);
+        return json(
+          200,
+          jobs.map((job) => listedView(job, now)),
+        );
+      }
+
+      case 'GET /api/v1/analytics/exports/jobs/{job_id}': {
+        const job = await visibleJob(env, event.pathParameters?.job_id, now);
+        const seconds = presignSeconds(job, now);
+        const urls = await Promise.all(
+          downloadableFiles(job, now).map(async (filename) => ({
+            filename,
+            url: await deps.files.signedGetUrl(deps.exportsBucket, exportFileKey(env, job.job_id, filename), {
+              expiresInSeconds: seconds,
+              fileName: filename,
+            }),
+          })),
+        );
+        return json(200, detailView(job, urls));
+      }
+
+      case 'GET /api/v1/analytics/exports/jobs/{job_id}/files/{filename}': {
+        const job = await visibleJob(env, event.pathParameters?.job_id, now);
+        const filename = event.pathParameters?.filename ?? '';
+        if (!downloadableFiles(job, now).includes(filename)) {
+          throw new NotFoundError(
+            job.status === 'completed'
+              ? `Failed to retrieve file ${filename} of job ${job.job_id}: no such file, or its 2 days have passed`
+              : `Failed to retrieve file ${filename} of job ${job.job_id}: the job is ${job.status}`,
+          );
+        }
+        const url = await deps.files.signedGetUrl(deps.exportsBucket, exportFileKey(env, job.job_id, filename), {
+          expiresInSeconds: presignSeconds(job, now),
+          fileName: filename,
+        });
+        return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+      }
+
+      default:
+        throw new NotFoundError(`No route ${event.routeKey}`);
+    }
+  });
+}
+
+export const handler = lazyHandler(() => {
+  const config = loadConfig(['stateTable', 'exportsBucket', 'eventsExportStateMachineArn']);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return makeHandler({
+    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
+    jobs: new DynamoDbEventsExportJobs({ client: documents, tableName: config.stateTable }),
+    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
+    workflows: new SfnWorkflowStarter({
+      client: new SFNClient({}),
+      stateMachineArns: { 'events-export': config.eventsExportStateMachineArn },
+    }),
+    files: new S3ObjectStore({ client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }) }),
+    exportsBucket: config.exportsBucket,
+  });
+});
