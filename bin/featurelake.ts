@@ -100,6 +100,30 @@ interface CompanyExportJobView {
   error: string | null;
 }
 
+interface EventsExportJobView {
+  job_id: string;
+  status: 'running' | 'completed' | 'failed';
+  progress: string;
+  all_chunks: string[];
+  completed_chunks: string[];
+  presigned_urls: Array<{ filename: string; url: string }>;
+  error: string | null;
+}
+
+interface EventsExportOptions {
+  from: string;
+  to: string;
+  format: string;
+  eventType?: string[];
+  userId?: string[];
+  companyId?: string[];
+  segmentId?: string;
+  exclusions?: boolean;
+  email?: string[];
+  out: string;
+  pollMs: string;
+}
+
 export function buildCli(): Command {
   const program = new Command('featurelake')
     .description('featurelake: tracking, company adoption exports and raw-event exports, self-hosted')
@@ -199,6 +223,75 @@ export function buildCli(): Command {
       if (!job.download_url) throw new CliError('the export completed without a download URL');
       const bytes = await download(job.download_url, options.out);
       console.log(JSON.stringify({ job_id: job.job_id, rows: job.rows, file: resolve(options.out), bytes }));
+    });
+
+  exports
+    .command('events')
+    .description(
+      'raw events (seed 002): start the export job, show its partitions as they finish, download every weekly file',
+    )
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
+    .addOption(new Option('--format <format>', 'file format').choices(['json', 'csv']).default('json'))
+    .option('--event-type <types...>', 'event types to export (default: every type)')
+    .option('--user-id <ids...>', 'only these users')
+    .option('--company-id <ids...>', 'only these companies')
+    .option('--segment-id <id>', 'only the companies of this segment')
+    .option('--exclusions', "leave out the environment's excluded users and companies")
+    .option('--email <addresses...>', 'also email the download links to these addresses')
+    .requiredOption('--out <dir>', 'folder to download the files into')
+    .option('--poll-ms <ms>', 'how often to ask for the job status', '1000')
+    .action(async (options: EventsExportOptions) => {
+      const global = program.opts<GlobalOptions>();
+      const body = {
+        from: options.from,
+        to: options.to,
+        format: options.format,
+        ...(options.eventType ? { event_type: options.eventType } : {}),
+        ...(options.userId ? { user_id: options.userId } : {}),
+        ...(options.companyId ? { company_id: options.companyId } : {}),
+        ...(options.segmentId ? { segment_id: options.segmentId } : {}),
+        ...(options.exclusions ? { exclusions: true } : {}),
+        ...(options.email ? { emails: options.email } : {}),
+      };
+      const started = (await callApi(global, '/api/v1/analytics/exports', {
+        auth: { kind: 'token' },
+        body,
+      })) as { job_id: string; links: string };
+      const bar = new SingleBar(
+        {
+          format: 'events export {job} | {bar} | {value}/{total} partitions | {status} | {duration}s',
+          hideCursor: true,
+          stream: process.stderr,
+          // Also when stderr is a file or a pipe (CI logs), a line now and then.
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+        },
+        Presets.shades_classic,
+      );
+      let job: EventsExportJobView;
+      let barStarted = false;
+      try {
+        for (;;) {
+          job = (await callApi(global, started.links, { auth: { kind: 'token' } })) as EventsExportJobView;
+          if (!barStarted) {
+            bar.start(job.all_chunks.length, 0, { job: started.job_id, status: job.status });
+            barStarted = true;
+          }
+          bar.update(job.completed_chunks.length, { status: job.status });
+          if (job.status !== 'running') break;
+          await sleep(Number(options.pollMs));
+        }
+      } finally {
+        bar.stop();
+      }
+      if (job.status === 'failed') throw new CliError(`the export failed: ${job.error ?? 'no reason given'}`);
+      const files = [];
+      for (const file of job.presigned_urls) {
+        const path = join(resolve(options.out), file.filename);
+        files.push({ filename: file.filename, path, bytes: await download(file.url, path) });
+      }
+      console.log(JSON.stringify({ job_id: job.job_id, status: job.status, progress: job.progress, files }));
     });
 
   return program;
