@@ -1,0 +1,42 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'featurelake-folder-store-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('FolderObjectStore (the local query results bucket)', () => {
+  it('reads back what was written, from a stream, a buffer or a string', async () => {
+    const store = new FolderObjectStore({ root });
+    await store.write('results', 'events-exports/a.csv', Readable.from(['"line"\n', '"x"\n']));
+    await store.write('results', 'events-exports/b.csv', Buffer.from('b'));
+    await store.write('results', 'c.csv', 'c');
+    expect(await text(await store.read('results', 'events-exports/a.csv'))).toBe('"line"\n"x"\n');
+    expect(await text(await store.read('results', 'events-exports/b.csv'))).toBe('b');
+    expect(await text(await store.read('results', 'c.csv'))).toBe('c');
+    await expect(store.read('results', 'missing.csv')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('deletes a result once it has been read to its end, when asked to', async () => {
+    const store = new FolderObjectStore({ root, removeAfterRead: true });
+    await store.write('results', 'once.csv', 'once');
+    expect(await text(await store.read('results', 'once.csv'))).toBe('once');
+    await new Promise((done) => setTimeout(done, 50));
+    await expect(access(join(root, 'results', 'once.csv'))).rejects.toThrow();
+  });
+
+  it('keeps every key inside its folder', async () => {
+    const store = new FolderObjectStore({ root });
+    await expect(store.write('results', '../../escape.csv', 'x')).rejects.toThrow(/outside the store/);
+    await expect(store.read('..', 'escape.csv')).rejects.toThrow(/outside the store/);
+  });
+});
