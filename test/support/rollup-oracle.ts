@@ -3,6 +3,7 @@
  * rollup": loops over events held in memory, one output date at a time, written
  * from the definitions' words without looking at the SQL. Only tests use it.
  */
+import { parse } from 'csv-parse/sync';
 import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { matches, matchesAll } from '../../lambdas/core/filters.ts';
 import {
@@ -238,8 +239,7 @@ export function oracleRollup(
   return rows;
 }
 
-/** RFC 4180, quoting only where a cell needs it: the shape DuckDB's COPY writes. */
-export function toCsv(rows: readonly (readonly string[])[]): string {
-  const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-  return rows.map((row) => `${row.map(cell).join(',')}\n`).join('');
+/** A CSV's cells, parsed strictly by RFC 4180 (every row as long as the header). */
+export function parseCsv(text: string): string[][] {
+  return parse(text, { relax_quotes: false, relax_column_count: false }) as string[][];
 }

@@ -1,0 +1,95 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3LakeInputsWriter } from '../../lambdas/adapters/aws/s3-lake-inputs-writer.ts';
+import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import { exportInputRows, exportInputsJsonLines } from '../../lambdas/core/rollup/inputs.ts';
+import { aggregationWindows } from '../../lambdas/core/rollup/windows.ts';
+import type { LakeInputsWriter } from '../../lambdas/ports/lake-inputs.ts';
+import { startCustomerS3 } from '../support/customer-s3.ts';
+import { tempHome } from '../support/local-stack.ts';
+
+/** One contract, every adapter: the bytes of the inputs file, where the lake table reads them. */
+const windows = aggregationWindows('today', new Date('2025-01-01T10:00:00Z'));
+const rowsNamed = (name: string) =>
+  exportInputRows(
+    'job-1',
+    { features: [{ id: 'f', name, type: 'event', event_names: ['é "quoted"\n'] }], segments: [] },
+    windows,
+  );
+
+interface Subject {
+  writer: LakeInputsWriter;
+  read(key: string): Promise<string>;
+  keys(): Promise<string[]>;
+}
+
+let s3: Awaited<ReturnType<typeof startCustomerS3>>;
+let home: string;
+const subjects: Record<string, () => Subject> = {
+  'file (local lake)': () => ({
+    writer: new FileLakeInputsWriter({ lakeDir: join(home, 'lake') }),
+    read: (key) => readFile(join(home, 'lake', key), 'utf8'),
+    keys: async () => {
+      const { readdir } = await import('node:fs/promises');
+      const entries = await readdir(join(home, 'lake'), { recursive: true, withFileTypes: true }).catch(() => []);
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(join(home, 'lake').length + 1))
+        .sort();
+    },
+  }),
+  'S3 (s3rver)': () => ({
+    writer: new S3LakeInputsWriter({ client: s3.client, bucket: 'lake' }),
+    read: (key) => s3.text('lake', key),
+    keys: () => s3.keys('lake'),
+  }),
+};
+
+beforeAll(async () => {
+  s3 = await startCustomerS3(['lake']);
+  home = await tempHome('featurelake-rollup-inputs-');
+});
+afterAll(async () => {
+  await s3.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe.each(Object.keys(subjects))('LakeInputsWriter: %s', (name) => {
+  it('writes the JSON lines, byte for byte, at export_inputs/job_id=<id>/inputs.json', async () => {
+    const subject = (subjects[name] as () => Subject)();
+    const rows = rowsNamed('First');
+    await subject.writer.writeInputs('job-1', rows);
+    expect(await subject.read('export_inputs/job_id=job-1/inputs.json')).toBe(exportInputsJsonLines(rows));
+  });
+
+  it('replaces the file when a step is retried, and leaves nothing else behind', async () => {
+    const subject = (subjects[name] as () => Subject)();
+    const rows = rowsNamed('Second');
+    await subject.writer.writeInputs('job-1', rows);
+    expect(await subject.read('export_inputs/job_id=job-1/inputs.json')).toBe(exportInputsJsonLines(rows));
+    expect(await subject.keys()).toEqual(['export_inputs/job_id=job-1/inputs.json']);
+  });
+
+  it('refuses a job id that could leave its partition', async () => {
+    const subject = (subjects[name] as () => Subject)();
+    await expect(subject.writer.writeInputs('../events', rowsNamed('x'))).rejects.toThrow(/job id/);
+    await expect(subject.writer.writeInputs('a/b', rowsNamed('x'))).rejects.toThrow(/job id/);
+    expect(await subject.keys()).toEqual(['export_inputs/job_id=job-1/inputs.json']);
+  });
+});
+
+describe('S3LakeInputsWriter options', () => {
+  it('puts the table under a prefix when the lake does not sit at the bucket root', async () => {
+    await new S3LakeInputsWriter({ client: s3.client, bucket: 'lake', prefix: 'lake-root/' }).writeInputs(
+      'job-2',
+      rowsNamed('P'),
+    );
+    expect(await s3.keys('lake')).toContain('lake-root/export_inputs/job_id=job-2/inputs.json');
+  });
+
+  it('says what is wrong with its options', () => {
+    expect(() => new S3LakeInputsWriter({ client: s3.client, bucket: '' })).toThrow(/bucket/);
+    expect(() => new S3LakeInputsWriter({ client: s3.client, bucket: 'b', prefix: 'no-slash' })).toThrow(/prefix/);
+  });
+});
