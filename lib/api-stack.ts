@@ -1,4 +1,4 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CrossStackReferences, Lazy, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApiHandler } from './admin-api.ts';
 import { AutomaticExportsApiHandler } from './automatic-exports-api.ts';
@@ -6,6 +6,9 @@ import { CatalogApiHandler } from './catalog-api.ts';
 import { CompanyExportWorkflow } from './company-export-workflow.ts';
 import { CompanyExportsApiHandler } from './company-exports-api.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
+import { EventsExportStepsFunction } from './events-export-steps.ts';
+import { EventsExportWorkflow } from './events-export-workflow.ts';
+import { EventsExportsApiHandler } from './events-exports-api.ts';
 import { ExportSchedule } from './export-schedule.ts';
 import { ExportStepsFunction } from './export-steps.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -15,16 +18,29 @@ import { TrackingApiHandler } from './tracking-api.ts';
 export interface FeaturelakeApiStackProps extends StackProps {
   /** The stateful stack whose resources the handlers use. */
   readonly data: FeaturelakeDataStack;
+  /**
+   * The address events export notifications are sent from, verified in SES.
+   *
+   * @default none: no email is sent
+   */
+  readonly emailFrom?: string;
+  /**
+   * The SES identity covering `emailFrom` when it is neither the address nor
+   * its domain.
+   *
+   * @default the address and its domain
+   */
+  readonly emailIdentity?: string;
 }
 
 /**
  * The stateless part: Lambdas, the HTTP API and the export workflows. It can be
  * destroyed and redeployed at will; nothing here holds data.
  *
- * The company export state machine lives here, not with the data: it holds no
- * data of its own (a job's state is in the state table, its files in buckets),
- * and its definition changes with the Lambda and the rollup SQL it runs, which
- * deploy with this stack. Replacing it only forgets the execution history.
+ * The export state machines live here, not with the data: they hold no data
+ * of their own (a job's state is in the state table, its files in buckets),
+ * and their definitions change with the Lambdas and the SQL they run, which
+ * deploy with this stack. Replacing one only forgets its execution history.
  */
 export class FeaturelakeApiStack extends Stack {
   readonly tracking: TrackingApiHandler;
@@ -36,6 +52,9 @@ export class FeaturelakeApiStack extends Stack {
   readonly companyExports: CompanyExportsApiHandler;
   readonly automaticExports: AutomaticExportsApiHandler;
   readonly exportSchedule: ExportSchedule;
+  readonly eventsExportSteps: EventsExportStepsFunction;
+  readonly eventsExportWorkflow: EventsExportWorkflow;
+  readonly eventsExports: EventsExportsApiHandler;
   readonly api: FeaturelakeHttpApi;
 
   constructor(scope: Construct, id: string, props: FeaturelakeApiStackProps) {
@@ -86,6 +105,31 @@ export class FeaturelakeApiStack extends Stack {
     });
     this.admin.allowSchedulerTick(this.companyExportWorkflow);
 
+    this.eventsExportSteps = new EventsExportStepsFunction(this, 'EventsExportSteps', {
+      stateTable: data.stateTable,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      eventsExportWorkgroup: data.eventsExportWorkgroup,
+      exports: data.exports,
+      // The API is built below, from handlers that (through the workflow)
+      // depend on this Lambda; its URL refers to the API resource alone, so
+      // resolving it late makes no cycle.
+      publicApiUrl: Lazy.string({ produce: () => this.api.url }),
+      emailFrom: props.emailFrom,
+      emailIdentity: props.emailIdentity,
+    });
+    this.eventsExportWorkflow = new EventsExportWorkflow(this, 'EventsExportWorkflow', {
+      eventsExportSteps: this.eventsExportSteps.handler.function,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      workgroup: data.eventsExportWorkgroup,
+    });
+    this.eventsExports = new EventsExportsApiHandler(this, 'EventsExports', {
+      stateTable: data.stateTable,
+      workflow: this.eventsExportWorkflow,
+      exports: data.exports,
+    });
+
     this.api = new FeaturelakeHttpApi(this, 'HttpApi', {
       handlers: {
         tracking: this.tracking.handler.function,
@@ -94,6 +138,7 @@ export class FeaturelakeApiStack extends Stack {
         catalog: this.catalog.handler.function,
         'company-exports': this.companyExports.handler.function,
         'automatic-exports': this.automaticExports.handler.function,
+        'events-exports': this.eventsExports.handler.function,
       },
     });
 
@@ -104,6 +149,10 @@ export class FeaturelakeApiStack extends Stack {
     new CfnOutput(this, 'CompanyExportStateMachineArn', {
       description: 'The company export workflow (one execution per job, named by its job_id)',
       value: this.companyExportWorkflow.stateMachineArn,
+    });
+    new CfnOutput(this, 'EventsExportStateMachineArn', {
+      description: 'The bulk raw-event export workflow (one execution per job, named by its job_id)',
+      value: this.eventsExportWorkflow.stateMachineArn,
     });
   }
 }

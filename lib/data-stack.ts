@@ -1,15 +1,16 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export-job.ts';
 import { COMPANY_EXPORT_RESULTS_PREFIX } from '../lambdas/core/workflows/company-export.ts';
+import { EVENTS_EXPORT_RESULTS_PREFIX } from '../lambdas/core/workflows/events-export.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';
 import { EventStream } from './event-stream.ts';
 import { ExportInputsTable } from './export-inputs-table.ts';
 import { ExportSecretsKey } from './export-secrets-key.ts';
-import { ExportsBucket } from './exports-bucket.ts';
+import { EVENTS_EXPORT_FILE_RETENTION_DAYS, ExportsBucket } from './exports-bucket.ts';
 import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
 
@@ -24,6 +25,15 @@ export interface FeaturelakeDataStackProps extends StackProps {
 
 /** Name of the Athena workgroup the company export workflow queries in. */
 export const COMPANY_EXPORT_WORKGROUP_NAME = 'featurelake-company-exports';
+/** Name of the Athena workgroup the events export workflow's weekly queries run in. */
+export const EVENTS_EXPORT_WORKGROUP_NAME = 'featurelake-events-exports';
+/**
+ * How long a weekly events query's result stays in the results bucket. The
+ * write step reads it right after the query, within the run's 6 hours; a week
+ * of a large environment's raw events is big, so it is not kept the 7 days
+ * other results are.
+ */
+export const EVENTS_EXPORT_RESULTS_RETENTION_DAYS = 1;
 
 /**
  * Everything that holds data: buckets, the Glue catalog, the state table, the
@@ -43,6 +53,8 @@ export class FeaturelakeDataStack extends Stack {
   readonly workgroup: QueryWorkgroup;
   /** Where the company export workflow's rollup queries run (results under `company-exports/`). */
   readonly companyExportWorkgroup: QueryWorkgroup;
+  /** Where the events export workflow's weekly queries run (results under `events-exports/`). */
+  readonly eventsExportWorkgroup: QueryWorkgroup;
   readonly exportInputs: ExportInputsTable;
   readonly exports: ExportsBucket;
   readonly stateTable: StateTable;
@@ -76,6 +88,16 @@ export class FeaturelakeDataStack extends Stack {
       resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
       ...scanLimit,
     });
+    // Likewise for the events export: the Athena task names
+    // s3://<results>/events-exports/, so that must be its workgroup's enforced location.
+    this.eventsExportWorkgroup = new QueryWorkgroup(this, 'EventsExportWorkgroup', {
+      workgroupName: EVENTS_EXPORT_WORKGROUP_NAME,
+      description: 'featurelake bulk raw-event exports, one query per week (Step Functions)',
+      resultsBucket: this.workgroup.resultsBucket,
+      resultsPrefix: EVENTS_EXPORT_RESULTS_PREFIX,
+      resultsPrefixRetention: Duration.days(EVENTS_EXPORT_RESULTS_RETENTION_DAYS),
+      ...scanLimit,
+    });
     this.exportInputs = new ExportInputsTable(this, 'ExportInputs', { lake: this.lake });
     this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });
     this.stateTable = new StateTable(this, 'StateTable');
@@ -90,8 +112,9 @@ export class FeaturelakeDataStack extends Stack {
     new CfnOutput(this, 'AthenaWorkgroupName', { value: this.workgroup.workgroupName });
     new CfnOutput(this, 'GlueDatabaseName', { value: this.lake.database.databaseName });
     new CfnOutput(this, 'CompanyExportWorkgroupName', { value: this.companyExportWorkgroup.workgroupName });
+    new CfnOutput(this, 'EventsExportWorkgroupName', { value: this.eventsExportWorkgroup.workgroupName });
     new CfnOutput(this, 'ExportsBucketName', {
-      description: `Bucket of the export files users download (company exports expire after ${COMPANY_EXPORT_RETENTION_DAYS} days)`,
+      description: `Bucket of the export files users download (company exports expire after ${COMPANY_EXPORT_RETENTION_DAYS} days, events exports after ${EVENTS_EXPORT_FILE_RETENTION_DAYS})`,
       value: this.exports.bucketName,
     });
   }

@@ -17,7 +17,11 @@ export interface FeaturelakeStacks {
  *
  * - `region`: deployment region (else CDK_DEFAULT_REGION, else us-east-1);
  * - `account`: deployment account (else CDK_DEFAULT_ACCOUNT, else unset);
- * - `athenaScanLimitBytes`: the workgroup's per-query scan limit (else 10 GiB).
+ * - `athenaScanLimitBytes`: the workgroups' per-query scan limit (else 10 GiB);
+ * - `emailFrom`: the SES-verified address events export emails come from
+ *   (else none: no email is sent);
+ * - `emailIdentity`: the SES identity covering `emailFrom`, when it is a parent
+ *   domain (else the address and its domain).
  */
 export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
   const region = contextString(scope, 'region') ?? process.env.CDK_DEFAULT_REGION ?? DEFAULT_REGION;
@@ -26,6 +30,8 @@ export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
   // account may stay unset (synth then needs no credentials).
   const env = account === undefined ? { region } : { account, region };
   const athenaScanLimitBytes = contextInteger(scope, 'athenaScanLimitBytes');
+  const emailFrom = contextString(scope, 'emailFrom');
+  const emailIdentity = contextString(scope, 'emailIdentity');
 
   const data = new FeaturelakeDataStack(scope, 'FeaturelakeData', {
     env,
@@ -36,6 +42,8 @@ export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
     env,
     description: 'featurelake: HTTP API and Lambda handlers (stateless)',
     data,
+    emailFrom,
+    emailIdentity,
   });
   acknowledgeNagFindings({ data, api });
   return { data, api };

@@ -1,5 +1,6 @@
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { EVENTS_EXPORTS_PREFIX } from '../lambdas/core/events-export/job.ts';
 import type { FeaturelakeApiStack } from './api-stack.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
 import { EXPORT_INPUTS_PREFIX } from './export-inputs-table.ts';
@@ -74,17 +75,35 @@ export function acknowledgeNagFindings(stacks: {
     'Company export files are written (export step) and presigned for download (API) at company-exports/<environment>/<job id>.csv, a key made per job. Nothing else in the exports bucket.',
   );
 
-  const workflow = api.companyExportWorkflow;
+  // The bulk raw-event export (seed 002): likewise one prefix per bucket.
+  const eventsExportResults = `${resultsBucketArn}/${data.eventsExportWorkgroup.resultsPrefix}*`;
   acknowledge(
-    workflow.stateMachine,
-    `AwsSolutions-IAM5[Resource::${arnToken(api.exportSteps.handler.function)}:*]`,
-    'lambda:InvokeFunction on the export-steps function and its qualified ARNs (versions, aliases) only: the Task states invoke it by ARN, and Step Functions may call a qualified one.',
+    data.eventsExportWorkgroup,
+    `AwsSolutions-IAM5[Resource::${eventsExportResults}]`,
+    "Athena writes each week's events export result under events-exports/ with the caller's (the state machine's) credentials, named per query execution; the events export step reads them back. Only this workgroup's prefix of the results bucket.",
   );
   acknowledge(
-    workflow.stateMachine,
-    'AwsSolutions-IAM5[Resource::*]',
-    'Added by the StateMachine L2 for its logging and tracing: CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, PutResourcePolicy, …) and X-Ray (PutTraceSegments, GetSamplingRules, …) accept no resource-level permissions.',
+    data.exports,
+    `AwsSolutions-IAM5[Resource::${arnToken(data.exports.bucket)}/${EVENTS_EXPORTS_PREFIX}*]`,
+    'Events export files are written (events export step) and presigned for download (API, and the completion email) at events-exports/<environment>/<job id>/<monday>.<format>.gz, keys made per job and week. Nothing else in the exports bucket.',
   );
+
+  const workflows = [
+    { workflow: api.companyExportWorkflow, steps: api.exportSteps.handler, name: 'export-steps' },
+    { workflow: api.eventsExportWorkflow, steps: api.eventsExportSteps.handler, name: 'events-export-steps' },
+  ];
+  for (const { workflow, steps, name } of workflows) {
+    acknowledge(
+      workflow.stateMachine,
+      `AwsSolutions-IAM5[Resource::${arnToken(steps.function)}:*]`,
+      `lambda:InvokeFunction on the ${name} function and its qualified ARNs (versions, aliases) only: the Task states invoke it by ARN, and Step Functions may call a qualified one.`,
+    );
+    acknowledge(
+      workflow.stateMachine,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Added by the StateMachine L2 for its logging and tracing: CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, PutResourcePolicy, …) and X-Ray (PutTraceSegments, GetSamplingRules, …) accept no resource-level permissions.',
+    );
+  }
 
   acknowledge(
     api.exportSchedule.schedulerRole,

@@ -62,6 +62,15 @@ export interface QueryWorkgroupProps {
    * @default Duration.days(7)
    */
   readonly resultsRetention?: Duration;
+  /**
+   * Expire this workgroup's results (its `resultsPrefix` only) after this
+   * long, also in a shared results bucket: for a workload whose results are
+   * read once within minutes or hours and can be large. Where the bucket's own
+   * rule is shorter, S3 applies the shorter one.
+   *
+   * @default none: the results bucket's own rule applies
+   */
+  readonly resultsPrefixRetention?: Duration;
 }
 
 /**
@@ -129,6 +138,21 @@ export class QueryWorkgroup extends Construct {
         serverAccessLogsBucket: props.accessLogsBucket,
         serverAccessLogsPrefix: 'athena-results/',
         removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+
+    if (props.resultsPrefixRetention) {
+      const retention = props.resultsPrefixRetention;
+      const days = retention.isUnresolved() ? undefined : retention.toDays({ integral: false });
+      if (days !== undefined && (days < 1 || !Number.isInteger(days))) {
+        throw new Error(
+          `QueryWorkgroup: resultsPrefixRetention must be a whole number of days, at least one (S3 lifecycle counts days), got ${retention.toHumanString()}`,
+        );
+      }
+      this.resultsBucket.addLifecycleRule({
+        id: `expire-${this.resultsPrefix.replace(/\/$/, '').replaceAll('/', '-')}-results`,
+        prefix: this.resultsPrefix,
+        expiration: retention,
       });
     }
 

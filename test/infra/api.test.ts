@@ -32,15 +32,17 @@ function handlers(): Record<HandlerName, HandlerFunction> {
     catalog: stacks.api.catalog.handler,
     'company-exports': stacks.api.companyExports.handler,
     'automatic-exports': stacks.api.automaticExports.handler,
+    'events-exports': stacks.api.eventsExports.handler,
   };
 }
 
-/** Every Lambda: the route handlers, and the workflows' step Lambda no route reaches. */
+/** Every Lambda: the route handlers, the workflows' step Lambdas and the dispatcher, which no route reaches. */
 function lambdas(): Record<LambdaName, HandlerFunction> {
   return {
     ...handlers(),
     'export-steps': featurelake().stacks.api.exportSteps.handler,
     'export-dispatcher': featurelake().stacks.api.exportSchedule.dispatcher,
+    'events-export-steps': featurelake().stacks.api.eventsExportSteps.handler,
   };
 }
 
@@ -115,7 +117,7 @@ describe('the HTTP API', () => {
 });
 
 describe('the handler Lambdas', () => {
-  it('are one per handler of ROUTES, plus export-steps', () => {
+  it('are one per handler of ROUTES, plus the step Lambdas and the dispatcher', () => {
     expect(Object.keys(handlers()).sort()).toEqual([...ROUTED].sort());
   });
 

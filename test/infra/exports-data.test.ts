@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import {
   exportInputsKey,
 } from '../../lambdas/core/rollup/index.ts';
 import { CompanyExportWorkflow } from '../../lib/company-export-workflow.ts';
+import { EVENTS_EXPORT_RESULTS_RETENTION_DAYS } from '../../lib/data-stack.ts';
+import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
 import { QueryWorkgroup } from '../../lib/query-workgroup.ts';
 import { buildFeaturelake, featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
@@ -45,9 +47,13 @@ function lakeUrl(suffix: string): unknown {
   return { 'Fn::Join': ['', ['s3://', { Ref: bucket }, suffix]] };
 }
 
-function lifecycleRules(bucket: 'lake' | 'exports'): LifecycleRule[] {
+function lifecycleRules(bucket: 'lake' | 'exports' | 'results'): LifecycleRule[] {
   const { data, stacks } = featurelake();
-  const construct = bucket === 'lake' ? stacks.data.lake.bucket : stacks.data.exports.bucket;
+  const construct = {
+    lake: stacks.data.lake.bucket,
+    exports: stacks.data.exports.bucket,
+    results: stacks.data.workgroup.resultsBucket,
+  }[bucket];
   return (resourceOf(data, construct).Properties.LifecycleConfiguration as { Rules: LifecycleRule[] }).Rules;
 }
 
@@ -131,6 +137,56 @@ describe('the company export Athena workgroup', () => {
   });
 });
 
+describe('the events export Athena workgroup', () => {
+  it('runs engine v3, enforced, with the same scan limit as the admin workgroup, results under events-exports/ of the shared results bucket', () => {
+    const { data, stacks } = featurelake();
+    const eventsWorkgroup = resourceOf(data, stacks.data.eventsExportWorkgroup.workgroup).Properties;
+    const adminWorkgroup = resourceOf(data, stacks.data.workgroup.workgroup).Properties;
+    const config = (properties: Record<string, unknown>) =>
+      properties.WorkGroupConfiguration as { BytesScannedCutoffPerQuery: number };
+
+    expect(eventsWorkgroup.Name).toBe('featurelake-events-exports');
+    expect(eventsWorkgroup.WorkGroupConfiguration).toMatchObject({
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      EnforceWorkGroupConfiguration: true,
+      ResultConfiguration: {
+        OutputLocation: {
+          'Fn::Join': ['', ['s3://', { Ref: logicalId(stacks.data.workgroup.resultsBucket) }, '/events-exports/']],
+        },
+        EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+      },
+    });
+    expect(config(eventsWorkgroup).BytesScannedCutoffPerQuery).toBe(config(adminWorkgroup).BytesScannedCutoffPerQuery);
+    expect(stacks.data.eventsExportWorkgroup.resultsBucket).toBe(stacks.data.workgroup.resultsBucket);
+    expect(data.toJSON().Outputs.EventsExportWorkgroupName.Value).toBe('featurelake-events-exports');
+  });
+
+  it('applies athenaScanLimitBytes to every workgroup', () => {
+    const { data, stacks } = buildFeaturelake({ athenaScanLimitBytes: 5 * 1024 ** 3 });
+    const workgroups = [stacks.data.workgroup, stacks.data.companyExportWorkgroup, stacks.data.eventsExportWorkgroup];
+
+    for (const workgroup of workgroups) {
+      expect(resourceOf(data, workgroup.workgroup).Properties.WorkGroupConfiguration).toMatchObject({
+        BytesScannedCutoffPerQuery: 5 * 1024 ** 3,
+      });
+    }
+  });
+
+  it("expires the weekly results a day after Athena writes them (the write step reads them within the run), and keeps the others' 7 days", () => {
+    expect(EVENTS_EXPORT_RESULTS_RETENTION_DAYS).toBe(1);
+    expect(lifecycleRules('results')).toEqual([
+      { Id: 'expire-results', ExpirationInDays: 7, Status: 'Enabled' },
+      { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+      {
+        Id: 'expire-events-exports-results',
+        Prefix: 'events-exports/',
+        ExpirationInDays: EVENTS_EXPORT_RESULTS_RETENTION_DAYS,
+        Status: 'Enabled',
+      },
+    ]);
+  });
+});
+
 describe('the exports bucket', () => {
   it('is private, encrypted, retained, and logs access to the access-logs bucket', () => {
     const { data, stacks } = featurelake();
@@ -173,12 +229,18 @@ describe('the exports bucket', () => {
     });
   });
 
-  it('expires company export files after COMPANY_EXPORT_RETENTION_DAYS, and abandoned uploads after a day', () => {
+  it('expires company export files after COMPANY_EXPORT_RETENTION_DAYS, events export files after EVENTS_EXPORT_FILE_RETENTION_DAYS, and abandoned uploads after a day', () => {
     expect(lifecycleRules('exports')).toEqual([
       {
         Id: 'expire-company-exports',
         Prefix: 'company-exports/',
         ExpirationInDays: COMPANY_EXPORT_RETENTION_DAYS,
+        Status: 'Enabled',
+      },
+      {
+        Id: 'expire-events-exports',
+        Prefix: 'events-exports/',
+        ExpirationInDays: EVENTS_EXPORT_FILE_RETENTION_DAYS,
         Status: 'Enabled',
       },
       { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
@@ -207,6 +269,14 @@ describe('the workgroup and workflow constructs', () => {
       /resultsPrefix "exports" must be .* ending with "\/"/,
     );
     expect(() => new QueryWorkgroup(stack, 'Nowhere', {})).toThrow(/give accessLogsBucket .* or resultsBucket/);
+  });
+
+  it('refuse a results prefix retention S3 cannot express in whole days', () => {
+    const { stack, accessLogsBucket } = scratch();
+
+    expect(
+      () => new QueryWorkgroup(stack, 'Hours', { accessLogsBucket, resultsPrefixRetention: Duration.hours(12) }),
+    ).toThrow(/resultsPrefixRetention must be a whole number of days, at least one/);
   });
 
   it('refuse to run the company export in a workgroup whose enforced results prefix the definition does not name', () => {

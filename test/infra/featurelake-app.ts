@@ -1,7 +1,9 @@
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { addFeaturelakeStacks, type FeaturelakeStacks } from '../../lib/featurelake.ts';
+import type { QueryWorkgroup } from '../../lib/query-workgroup.ts';
 
 export interface BuiltFeaturelake {
   readonly app: App;
@@ -141,5 +143,91 @@ export function ownLogsStatement(logGroup: IConstruct): Statement {
     Effect: 'Allow',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     Resource: { 'Fn::GetAtt': [logicalId(logGroup), 'Arn'] },
+  };
+}
+
+/** Errors where trying again can help: the service was busy or briefly failing, never a wrong request. */
+export const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Athena.TooManyRequestsException',
+  'Athena.InternalServerException',
+];
+
+/**
+ * What a StateMachine L2 with logging and tracing grants on `*`: CloudWatch
+ * Logs vended-log delivery and X-Ray, which accept no resource-level permission.
+ */
+export const LOG_DELIVERY_AND_XRAY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+/** An ARN in the test app's region and account, as the template writes it. */
+export function regionalArn(service: string, resource: string): Json {
+  return {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, `:${service}:eu-west-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`],
+    ],
+  };
+}
+
+/** athena:GetDataCatalog on the one catalog the export queries use. */
+export const ATHENA_DATA_CATALOG_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: 'athena:GetDataCatalog',
+  Resource: regionalArn('athena', 'datacatalog/AwsDataCatalog'),
+};
+
+/**
+ * A QueryWorkgroup's query execution policy: queries in that workgroup only,
+ * and reads and writes of its results prefix (Athena writes with the caller's
+ * credentials).
+ */
+export function queryExecutionStatements(workgroup: QueryWorkgroup): Statement[] {
+  const resultsBucket = { 'Fn::GetAtt': [logicalId(workgroup.resultsBucket), 'Arn'] };
+  return [
+    {
+      Effect: 'Allow',
+      Action: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      Resource: regionalArn('athena', `workgroup/${workgroup.workgroupName}`),
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      Resource: resultsBucket,
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: { 'Fn::Join': ['', [resultsBucket, `/${workgroup.resultsPrefix}*`]] },
+    },
+  ];
+}
+
+/** The inline and managed grants of a state machine's role. */
+export function stateMachineGrants(built: BuiltFeaturelake, stateMachine: StateMachine) {
+  return {
+    inline: inlineStatementsOf(built.api, logicalId(stateMachine.role)),
+    managed: managedPolicyArnsOf(built.api, stateMachine.role),
   };
 }

@@ -1,0 +1,125 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { EventLake } from './event-lake.ts';
+import type { ExportInputsTable } from './export-inputs-table.ts';
+import type { QueryWorkgroup } from './query-workgroup.ts';
+
+/** What a user of an export workflow construct chooses. */
+export interface AthenaExportWorkflowProps {
+  /** The lake whose `events` table the queries read. */
+  readonly lake: EventLake;
+  /** The per-job inputs table the queries join with the events. */
+  readonly exportInputs: ExportInputsTable;
+  /**
+   * The workgroup the queries run in. Its results prefix must be the
+   * definition's OutputLocation prefix: the workgroup is enforced, so its
+   * location is where results really go.
+   */
+  readonly workgroup: QueryWorkgroup;
+  /**
+   * How long the execution log (state transitions, no payloads) is kept.
+   *
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Trace executions with X-Ray (the Lambda and Athena calls of each run).
+   *
+   * @default true
+   */
+  readonly tracing?: boolean;
+}
+
+/** What a concrete workflow (company export, events export) fixes. */
+export interface AthenaExportWorkflowSpec<S extends Record<string, string>> {
+  /** The construct's class name, for error messages. */
+  readonly name: string;
+  readonly comment: string;
+  /** The shared ASL document (placeholders unfilled), exactly as the local stack runs it. */
+  readonly definition: Record<string, unknown>;
+  /** Values for the document's `${Name}` placeholders. */
+  readonly substitutions: S;
+  /** The prefix the document's Athena task names as OutputLocation. */
+  readonly resultsPrefix: string;
+  /** The Lambda behind the document's step Task states. */
+  readonly steps: IFunction;
+}
+
+/**
+ * A state machine deployed from an Amazon States Language document shared
+ * with the local stack, with definitionSubstitutions for the ARNs and names
+ * only AWS knows, whose Tasks are a step Lambda and Athena queries. Its role
+ * holds what those Tasks need and no more: invoke the step Lambda; run Athena
+ * in one workgroup; read the `events` and `export_inputs` tables (Athena reads
+ * the catalog and the objects with the caller's credentials) and write the
+ * results under the workgroup's prefix.
+ */
+export abstract class AthenaExportWorkflow<S extends Record<string, string>> extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+  /** The ASL document as deployed, placeholders unfilled: what the local stack runs. */
+  readonly definition: Record<string, unknown>;
+  readonly substitutions: S;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    props: AthenaExportWorkflowProps,
+    spec: AthenaExportWorkflowSpec<S>,
+  ) {
+    super(scope, id);
+    if (props.workgroup.resultsPrefix !== spec.resultsPrefix) {
+      throw new Error(
+        `${spec.name}: the workgroup's resultsPrefix must be "${spec.resultsPrefix}" (the definition's OutputLocation; an enforced workgroup writes to its own), got "${props.workgroup.resultsPrefix}"`,
+      );
+    }
+    this.definition = spec.definition;
+    this.substitutions = spec.substitutions;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      comment: spec.comment,
+      definitionBody: DefinitionBody.fromString(JSON.stringify(this.definition)),
+      definitionSubstitutions: { ...this.substitutions },
+      // Every state transition, but no input or output: those carry catalog
+      // names, filter values, email addresses and Athena's error texts.
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: props.tracing ?? true,
+    });
+
+    const role = this.stateMachine.role;
+    // The function and its versions/aliases (`<arn>:*`), as Step Functions may
+    // invoke a qualified ARN.
+    spec.steps.grantInvoke(role);
+    props.workgroup.grantQueryExecution(role);
+    // Step Functions' own generated policy for startQueryExecution.sync asks for
+    // it; scoped here to the one catalog the queries use.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['athena:GetDataCatalog'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
+        ],
+      }),
+    );
+    props.lake.grantQuery(role);
+    props.exportInputs.grantQuery(role);
+  }
+
+  get stateMachineArn(): string {
+    return this.stateMachine.stateMachineArn;
+  }
+
+  /** states:StartExecution on this state machine only. */
+  grantStartExecution(grantee: IGrantable): void {
+    this.stateMachine.grantStartExecution(grantee);
+  }
+}

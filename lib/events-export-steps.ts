@@ -1,0 +1,140 @@
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/core/contract.ts';
+import type { EventLake } from './event-lake.ts';
+import type { ExportInputsTable } from './export-inputs-table.ts';
+import type { ExportsBucket } from './exports-bucket.ts';
+import { HandlerFunction } from './handler-function.ts';
+import type { QueryWorkgroup } from './query-workgroup.ts';
+import type { StateTable } from './state-table.ts';
+
+/**
+ * The sender the Lambda is given when no `emailFrom` is configured: the
+ * handler requires the variable, and a reserved `.invalid` domain makes SES
+ * refuse the message (the completion step logs that; the job stays completed).
+ */
+export const UNCONFIGURED_EMAIL_FROM = 'not-configured@featurelake.invalid';
+
+/** A plain address (no display name): SES identities are addresses or domains. */
+const PLAIN_ADDRESS = /^[^\s@<>"]+@([a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
+const IDENTITY = /^([^\s@<>"]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
+
+export interface EventsExportStepsFunctionProps {
+  /** Where jobs, locks, segments and exclusions are read, and jobs completed or failed. */
+  readonly stateTable: StateTable;
+  /** The lake whose `export_inputs/` prefix receives each job's inputs file. */
+  readonly lake: EventLake;
+  readonly exportInputs: ExportInputsTable;
+  /** The workgroup whose weekly query results the write step reads. */
+  readonly eventsExportWorkgroup: QueryWorkgroup;
+  /** Where the weekly gzip files go (and what the email links point at). */
+  readonly exports: ExportsBucket;
+  /**
+   * The HTTP API's public base URL, for the job and file links in the email.
+   * May be a lazy value: the API is built after this Lambda.
+   */
+  readonly publicApiUrl: string;
+  /**
+   * The address completion emails are sent from (a plain address, no display
+   * name), verified in SES in the stack's account and region, directly or
+   * through its domain. The role may send from this address only.
+   *
+   * @default none: no SES permission, and emails are not sent (logged instead)
+   */
+  readonly emailFrom?: string;
+  /**
+   * The SES identity that covers `emailFrom`, when it is neither the address
+   * itself nor its domain (a parent domain).
+   *
+   * @default the address and its domain
+   */
+  readonly emailIdentity?: string;
+  /**
+   * Memory in MiB. The write step gzips a whole week of raw events as a
+   * stream: CPU-bound, and Lambda gives a full vCPU from 1,769 MiB.
+   *
+   * @default 1769
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * The Lambda behind the events export workflow's Task states (no route reaches
+ * it): it snapshots the filters, segment and exclusions into `export_inputs`
+ * and plans the weeks, turns each week's Athena result into
+ * `<monday>.json.gz` / `.csv.gz`, completes the job (releasing the lock and
+ * emailing the links) or records its failure. Each S3 grant is one prefix of
+ * one bucket: write `<lake>/export_inputs/*`, read `<results>/events-exports/*`,
+ * write and read `<exports>/events-exports/*` (read so that the email's
+ * presigned links work); the state table; ses:SendEmail from `emailFrom` only.
+ */
+export class EventsExportStepsFunction extends Construct {
+  readonly handler: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: EventsExportStepsFunctionProps) {
+    super(scope, id);
+    const memorySize = props.memorySize ?? 1769;
+    if (!Number.isInteger(memorySize) || memorySize < 1024 || memorySize > 10240) {
+      throw new Error(
+        `EventsExportStepsFunction: memorySize must be a whole number of MiB from 1024 to 10240 (streaming a week of raw events through gzip), got ${memorySize}`,
+      );
+    }
+    const domain = props.emailFrom === undefined ? undefined : PLAIN_ADDRESS.exec(props.emailFrom)?.[1];
+    if (props.emailFrom !== undefined && domain === undefined) {
+      throw new Error(
+        `EventsExportStepsFunction: emailFrom must be a plain address like exports@example.com (no display name), got ${JSON.stringify(props.emailFrom)}`,
+      );
+    }
+    if (props.emailIdentity !== undefined && (props.emailFrom === undefined || !IDENTITY.test(props.emailIdentity))) {
+      throw new Error(
+        `EventsExportStepsFunction: emailIdentity must be an SES identity (an address or a domain) and needs emailFrom, got ${JSON.stringify(props.emailIdentity)}`,
+      );
+    }
+
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'events-export-steps',
+      memorySize,
+      // Lambda's maximum, and WriteEventsWeekFile's TimeoutSeconds: a week of
+      // a large environment's events is streamed through gzip in one call.
+      timeout: Duration.minutes(15),
+      environment: {
+        [ENV.stateTable]: props.stateTable.tableName,
+        [ENV.exportsBucket]: props.exports.bucketName,
+        [ENV.lakeBucket]: props.lake.bucket.bucketName,
+        [ENV.emailFrom]: props.emailFrom ?? UNCONFIGURED_EMAIL_FROM,
+        [ENV.publicApiUrl]: props.publicApiUrl,
+      },
+    });
+    const role = this.handler.role;
+    props.stateTable.grantReadWrite(role);
+    props.exportInputs.grantWriteInputs(role);
+    props.eventsExportWorkgroup.grantReadResults(role);
+    props.exports.grantWriteEventsExports(role);
+    props.exports.grantReadEventsExports(role);
+
+    if (props.emailFrom === undefined || domain === undefined) {
+      Annotations.of(this).addWarningV2(
+        'featurelake:emailFromUnset',
+        'No emailFrom context: events export jobs will not email their links (set -c emailFrom=<address verified in SES>; see docs/deploy.md).',
+      );
+      return;
+    }
+    // SES authorizes a send against the identity that covers the From
+    // address: the address if it is itself verified, else its domain. Both
+    // are allowed, and the condition pins the From address, so the role can
+    // send as nobody else even where the domain identity covers more.
+    // ses:SendEmail only: the SESv2 adapter sends Simple content, never Raw.
+    const identities = props.emailIdentity === undefined ? [props.emailFrom, domain] : [props.emailIdentity];
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: identities.map((identity) =>
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+        ),
+        conditions: { StringEquals: { 'ses:FromAddress': props.emailFrom } },
+      }),
+    );
+  }
+}
