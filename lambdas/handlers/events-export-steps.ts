@@ -134,7 +134,8 @@ export function makeHandler(deps: EventsExportStepsDeps) {
     const { bucket, key } = parseS3Url(input.query.output_location);
     const format = input.partition.format;
     const lines = new ResultLinesDecoder({ header: LINE_COLUMN, terminator: TERMINATOR[format] });
-    const gzip = createGzip();
+    // Larger output chunks than zlib's 16 KiB: fewer callbacks on the event loop, fewer upload writes.
+    const gzip = createGzip({ chunkSize: 256 * 1024 });
     const target = exportFileKey(input.app_id, input.job_id, input.partition.file_name);
     const upload = deps.files.write(deps.exportsBucket, target, gzip, CONTENT_TYPE[format]);
     // The CSV header is the one line the query cannot send as a row (its text has no values).

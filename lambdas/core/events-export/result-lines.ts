@@ -57,9 +57,9 @@ export class ResultLinesDecoder extends Transform {
   }
 
   private decode(chunk: Uint8Array): Buffer {
-    // Each record's output is no longer than its input, but for a terminator one byte
-    // longer than the LF it replaces: twice the input always fits.
-    const out = Buffer.allocUnsafe(chunk.length * 2 + this.terminator.length);
+    // A record's output is never longer than its input but for a CRLF terminator
+    // replacing an LF after an unquoted field: one byte per line at most.
+    const out = Buffer.allocUnsafe(chunk.length * (this.terminator.length === 1 ? 1 : 2) + this.terminator.length);
     let pos = 0;
     let i = 0;
     const n = chunk.length;
