@@ -4,6 +4,7 @@
  * Prints Markdown for BENCHMARKS.md.
  */
 import { cpus } from 'node:os';
+import { eventsExportBenchmark } from './events-export.ts';
 import { trackingBenchmark } from './tracking.ts';
 
 const fmt = (n: number, digits = 0) =>
@@ -38,6 +39,34 @@ async function main(): Promise<void> {
       `- durability check: ${fmt(expectedRows)} events acknowledged with 200, ${fmt(lakeRows)} rows in the lake afterwards: ${lakeRows >= expectedRows ? 'none lost' : 'EVENTS MISSING'}`,
     );
     if (lakeRows < expectedRows) process.exitCode = 1;
+  }
+
+  if (!only || only === 'events-export') {
+    const r = await eventsExportBenchmark();
+    const mb = (bytes: number) => fmt(bytes / 1024 / 1024);
+    console.log(`\n## Bulk raw-event export (${fmt(r.events)} generated events, 52 weekly files)\n`);
+    console.log(`lake generated with DuckDB in ${fmt(r.generateSeconds, 1)} s\n`);
+    console.log('| run | seconds | CPU seconds | events/s | files | MB gzip | lines |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const runs = [r.baseline.json, r.featurelake.json, r.baseline.csv, r.featurelake.csv];
+    for (const run of runs) {
+      console.log(
+        `| ${run.name} | ${fmt(run.seconds, 1)} | ${fmt(run.cpuSeconds, 1)} | ${fmt(r.events / run.seconds)} | ${run.files} | ${mb(run.bytes)} | ${fmt(run.lines)} |`,
+      );
+    }
+    console.log('');
+    for (const format of ['json', 'csv'] as const) {
+      const ratio = r.featurelake[format].seconds / r.baseline[format].seconds;
+      const cpuRatio = r.featurelake[format].cpuSeconds / r.baseline[format].cpuSeconds;
+      const complete = r.featurelake[format].lines === r.events && r.baseline[format].lines === r.events;
+      console.log(
+        `- ${format}: ${fmt(ratio, 2)}× the DuckDB baseline's time (target ≤ 2×): ${ratio <= 2 ? 'met' : 'NOT met'} (${fmt(cpuRatio, 2)}× its CPU time); every event exported: ${complete ? 'yes' : 'NO'}`,
+      );
+      if (!complete) process.exitCode = 1;
+    }
+    console.log(
+      `- peak RSS of the local stack process: ${mb(r.stackPeakRssBytes)} MB (target ≤ 1,024 MB): ${r.stackPeakRssBytes <= 1024 ** 3 ? 'met' : 'NOT met'}; the benchmark process (generator and baseline DuckDB): ${mb(r.baselinePeakRssBytes)} MB`,
+    );
   }
 }
 

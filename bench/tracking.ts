@@ -27,7 +27,7 @@ export interface LoadResult {
   acknowledgedEvents: number;
 }
 
-function startChild(
+export function startChild(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
@@ -55,7 +55,7 @@ function startChild(
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
