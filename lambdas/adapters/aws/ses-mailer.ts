@@ -41,10 +41,12 @@ export class SesMailer implements Mailer {
 }
 
 /**
- * An SESv2 client loaded on first use. `@aws-sdk/client-sesv2` is not a dependency
- * of this package yet; the Lambda Node.js runtime ships every AWS SDK v3 client, so
- * the import resolves there (esbuild leaves a computed import alone). Once the
- * package is added, import `SESv2` statically instead.
+ * A stopgap until `@aws-sdk/client-sesv2` is a dependency: the client is imported
+ * on first use, by a name esbuild does not follow, so the bundle builds without
+ * it. Whether the Lambda runtime's own SDK copy resolves from an ESM bundle is not
+ * something to count on (the functions bundle their pinned SDK), and a failed send
+ * is only logged by the export (the job still completes). Once the package is
+ * added, pass `new SESv2({})` to SesMailer and delete this.
  */
 export function lazySesV2Client(): SesV2Like {
   let client: Promise<SesV2Like> | undefined;
