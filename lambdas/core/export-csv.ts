@@ -35,7 +35,9 @@ export function exportCsvTransform(expectedHeader: readonly string[]): {
   });
   return {
     parser: parse({ bom: true, relax_quotes: false }),
-    stages: [check, stringify({ record_delimiter: 'windows' })],
+    // With CRLF records csv-stringify leaves a bare LF or CR unquoted; most readers
+    // would split the row there, so any line break forces quotes.
+    stages: [check, stringify({ record_delimiter: 'windows', quoted_match: /[\r\n]/ })],
     rows: () => rows,
   };
 }
