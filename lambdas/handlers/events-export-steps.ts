@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2 } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
@@ -9,7 +10,7 @@ import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts'
 import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { lazySesV2Client, SesMailer } from '../adapters/aws/ses-mailer.ts';
+import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { toAthenaLiteral } from '../core/athena-literals.ts';
 import { readableWorkflowFailure } from '../core/company-export-job.ts';
@@ -206,7 +207,7 @@ export const handler = lazyHandler(() => {
     inputs: new S3LakeInputsWriter({ client: s3, bucket: config.lakeBucket }),
     results: objects,
     files: objects,
-    mailer: new SesMailer({ client: lazySesV2Client(), from: config.emailFrom }),
+    mailer: new SesMailer({ client: new SESv2({}), from: config.emailFrom }),
     exportsBucket: config.exportsBucket,
     apiBaseUrl: () => config.publicApiUrl,
   });

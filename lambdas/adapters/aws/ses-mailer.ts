@@ -2,8 +2,7 @@ import type { EmailMessage, Mailer } from '../../ports/mailer.ts';
 
 /**
  * The part of `@aws-sdk/client-sesv2`'s aggregated `SESv2` client this adapter
- * uses, typed here so the adapter compiles without the package: `new SESv2({})`
- * fits it as is.
+ * uses: `new SESv2({})` fits it, and a test double can too.
  */
 export interface SesV2Like {
   sendEmail(input: {
@@ -38,26 +37,4 @@ export class SesMailer implements Mailer {
       },
     });
   }
-}
-
-/**
- * A stopgap until `@aws-sdk/client-sesv2` is a dependency: the client is imported
- * on first use, by a name esbuild does not follow, so the bundle builds without
- * it. Whether the Lambda runtime's own SDK copy resolves from an ESM bundle is not
- * something to count on (the functions bundle their pinned SDK), and a failed send
- * is only logged by the export (the job still completes). Once the package is
- * added, pass `new SESv2({})` to SesMailer and delete this.
- */
-export function lazySesV2Client(): SesV2Like {
-  let client: Promise<SesV2Like> | undefined;
-  return {
-    sendEmail: async (input) => {
-      client ??= (async () => {
-        const moduleName = '@aws-sdk/client-sesv2';
-        const { SESv2 } = (await import(moduleName)) as { SESv2: new (config: object) => SesV2Like };
-        return new SESv2({});
-      })();
-      return (await client).sendEmail(input);
-    },
-  };
 }
