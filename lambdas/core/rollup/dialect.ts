@@ -49,8 +49,20 @@ export interface SqlDialect {
    * `x -> …` in Trino and `lambda x: …` in DuckDB.
    */
   arrayElementKeys(jsonText: string, keyOf: (elementJson: string) => string): string;
+  /** Bits set in a BIGINT: Trino `bit_count(x, 64)`, DuckDB `bit_count(x)`. */
+  bitCount(value: string): string;
+  /** Bitwise AND of two BIGINTs: Trino `bitwise_and`, DuckDB `&`. */
+  bitAnd(a: string, b: string): string;
+  /** A BIGINT shifted left / right (values here stay below 2^62): Trino has functions, DuckDB operators. */
+  shiftLeft(value: string, bits: string): string;
+  shiftRight(value: string, bits: string): string;
   /** Whether an array holds a value: Trino `contains`, DuckDB `list_contains`. */
   arrayContains(array: string, value: string): string;
+  /**
+   * The value `offset` non-NULL rows back (0: this row's), written before its OVER.
+   * Trino puts IGNORE NULLS after the call, DuckDB inside the parentheses.
+   */
+  lagIgnoreNulls(value: string, offset: string): string;
   /**
    * The last non-NULL value of a window frame, written before its OVER. Trino puts
    * IGNORE NULLS after the call, DuckDB inside the parentheses.
@@ -83,7 +95,12 @@ export const TRINO: SqlDialect = {
   jsonStringValue: (json) => `json_extract_scalar(${json}, '$')`,
   arrayElementKeys: (json, keyOf) =>
     `transform(try_cast(json_parse(${json}) AS ARRAY(JSON)), x_element -> ${keyOf("coalesce(json_format(x_element), 'null')")})`,
+  bitCount: (value) => `bit_count(${value}, 64)`,
+  bitAnd: (a, b) => `bitwise_and(${a}, ${b})`,
+  shiftLeft: (value, bits) => `bitwise_left_shift(${value}, ${bits})`,
+  shiftRight: (value, bits) => `bitwise_right_shift(${value}, ${bits})`,
   arrayContains: (array, value) => `contains(${array}, ${value})`,
+  lagIgnoreNulls: (value, offset) => `lag(${value}, ${offset}) IGNORE NULLS`,
   lastNonNull: (value) => `last_value(${value}) IGNORE NULLS`,
   // sequence() holds at most 10,000 elements: 27 years of days, more than the lake spans.
   dayRange: (from, to, alias) => ({
@@ -107,7 +124,12 @@ export const DUCKDB: SqlDialect = {
   jsonStringValue: (json) => `json_extract_string(${json}, '$')`,
   arrayElementKeys: (json, keyOf) =>
     `list_transform(TRY_CAST(CAST(${json} AS JSON) AS JSON[]), lambda x_element: ${keyOf("coalesce(CAST(x_element AS VARCHAR), 'null')")})`,
+  bitCount: (value) => `bit_count(${value})`,
+  bitAnd: (a, b) => `((${a}) & (${b}))`,
+  shiftLeft: (value, bits) => `((${value}) << (${bits}))`,
+  shiftRight: (value, bits) => `((${value}) >> (${bits}))`,
   arrayContains: (array, value) => `list_contains(${array}, ${value})`,
+  lagIgnoreNulls: (value, offset) => `lag(${value}, ${offset} IGNORE NULLS)`,
   lastNonNull: (value) => `last_value(${value} IGNORE NULLS)`,
   dayRange: (from, to, alias) => ({
     from: `CROSS JOIN unnest(generate_series(${from}, ${to})) AS ${alias} (day)`,

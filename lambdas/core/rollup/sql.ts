@@ -184,9 +184,30 @@ function buildRollupSql(D: SqlDialect): string {
   const datesUpTo = (x: string) =>
     `CASE WHEN ${x} < a.first_e THEN 0 ELSE least(a.date_count, ${D.intDiv(`${x} - a.first_e`, 'a.step')} + 1) END`;
   const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
-  const lastDays = (days: number) => `OVER (${timeline} RANGE BETWEEN ${days - 1} PRECEDING AND CURRENT ROW)`;
-  const sinceStart = `OVER (${timeline} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const activeDays = 'PARTITION BY m.company_id, m.fidx, m.ver, m.act ORDER BY m.day';
+  const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const timelineKey = 'PARTITION BY company_id, fidx, ver';
+  /** The first date whose E is on or after the fact's day, and the last before the next fact's day. */
+  const factDate = datesUpTo('c.day - 1');
+  const lastServed = `CASE WHEN c.next_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('c.next_day - 1')} - 1 END`;
+  // The range starts one before the first date served, so that it is never empty
+  // (Trino's sequence counts down when its end is before its start).
+  const spawn = D.dayRange(`${factDate} - 1`, lastServed, 'g');
+  const one = 'CAST(1 AS BIGINT)';
+  const dayBit = `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
+  /**
+   * A day % 42 bit set turned so that bit 41 is the fact's day and bit 41 − j the day
+   * j days earlier (a rotation by (day + 1) % 42, in two halves that never overflow).
+   */
+  const turned = (bits: string, day: string) => {
+    const r = `(${day} + 1) % 42`;
+    return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
+  };
+  /** Active days among the last `t` days up to the fact's day (t ≤ 84), from its turned bit sets. */
+  const activeDaysUpTo = (t: string) =>
+    `CASE WHEN ${t} <= 0 THEN 0 WHEN ${t} <= 42 THEN ${D.bitCount(D.shiftRight('c.near_days', `42 - (${t})`))} ` +
+    `ELSE ${D.bitCount('c.near_days')} + ${D.bitCount(D.shiftRight('c.far_days', `84 - (${t})`))} END`;
+  const timelineOf = (alias: string) =>
+    `PARTITION BY ${alias}.company_id, ${alias}.fidx, ${alias}.ver ORDER BY ${alias}.day`;
   const callOrder = 'ORDER BY ts, received_at, event_id';
   const attrSpan = D.dayRange(
     's.day',
@@ -262,15 +283,11 @@ empty_segments AS (
     SELECT DISTINCT seq AS sidx FROM filters WHERE owner = 'segment' AND operator NOT IN ('neq', 'is_not_set')
   ) x ON x.sidx = s.sidx
 ),
-fan_plan AS (
-  -- How the timeline fans rows out: class 0 keeps a row, 1 copies it into every
-  -- date's version, 2 keeps it and adds the key's grid rows, 3 does both.
-  SELECT c.fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no, CAST(NULL AS BIGINT) AS e_day
-  FROM (VALUES (0), (2)) AS c (fan_class)
+copy_plan AS (
+  -- Class 0 keeps a fact; class 1 copies it into every date's version.
+  SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no
   UNION ALL
-  SELECT c.fan_class, 'copy', d.date_no, d.e_day FROM (VALUES (1), (3)) AS c (fan_class) CROSS JOIN rollup_dates d
-  UNION ALL
-  SELECT c.fan_class, 'grid', d.date_no, d.e_day FROM (VALUES (2), (3)) AS c (fan_class) CROSS JOIN rollup_dates d
+  SELECT 1, 'copy', date_no FROM rollup_dates
 ),
 main_rows AS (${lakeScan('company_id IS NOT NULL')}
 ),
@@ -279,10 +296,28 @@ main_roles AS (
   FROM main_rows r ${roleFanOut('CAST(-1 AS BIGINT)')}
   WHERE r.copy_no = 1 AND role.fidx IS NOT NULL
 ),
-main_facts AS (
-  SELECT company_id, fidx, CAST(-1 AS BIGINT) AS ver, day, ${FACT_AGGREGATES}
+main_days AS (
+  -- Per company × role × day; and, the second grouping set, one row per company.
+  SELECT company_id, fidx, day, ${FACT_AGGREGATES}
   FROM main_roles
-  GROUP BY company_id, fidx, day
+  GROUP BY GROUPING SETS ((company_id, fidx, day), (company_id))
+),
+main_facts AS (
+  -- Each company's own row becomes an empty fact for every feature, so that every
+  -- company × feature has a timeline (and a row in the export) from here on.
+  SELECT m.company_id, coalesce(f.fidx, m.fidx) AS fidx, CAST(-1 AS BIGINT) AS ver, coalesce(m.day, a.first_e) AS day,
+    CASE WHEN f.fidx IS NULL THEN m.act ELSE 0 END AS act,
+    CASE WHEN f.fidx IS NULL THEN m.first_use END AS first_use,
+    CASE WHEN f.fidx IS NULL THEN m.last_use END AS last_use,
+    CASE WHEN f.fidx IS NULL THEN m.feedbacks ELSE 0 END AS feedbacks,
+    CASE WHEN f.fidx IS NULL THEN m.score_sum ELSE 0 END AS score_sum,
+    CASE WHEN f.fidx IS NULL THEN m.scores ELSE 0 END AS scores,
+    CASE WHEN f.fidx IS NULL THEN m.first_seen END AS first_seen,
+    CASE WHEN f.fidx IS NULL THEN m.last_seen END AS last_seen
+  FROM main_days m
+  CROSS JOIN date_axis a
+  LEFT JOIN features f ON f.fan_one = CASE WHEN m.day IS NULL THEN 1 END
+  WHERE m.day IS NOT NULL OR f.fidx IS NOT NULL
 ),
 side_rows AS ${D.materialized}(${lakeScan(`(event_type = 'identify_company' AND company_id IS NOT NULL)
       OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback'))`)}
@@ -436,99 +471,84 @@ all_facts AS (
 ),
 keyed AS (
   -- A key (company × feature, or × -1 for the company itself) is versioned when some
-  -- of its facts hold for one date only; its other facts are then copied into every
-  -- date's version. One row per key also spawns the key's grid rows.
-  SELECT ${FACT_COLUMNS},
-    max(ver) OVER (PARTITION BY company_id, fidx) AS key_ver,
-    row_number() OVER (PARTITION BY company_id, fidx ORDER BY ver, day) AS key_row
+  -- of its facts hold for one date only.
+  SELECT ${FACT_COLUMNS}, max(ver) OVER (PARTITION BY company_id, fidx) AS key_ver
   FROM all_facts
 ),
-fanned AS (
-  SELECT k.company_id, k.fidx,
-    CASE p.role WHEN 'grid' THEN CASE WHEN k.key_ver >= 0 THEN p.date_no ELSE CAST(-1 AS BIGINT) END
-      WHEN 'copy' THEN p.date_no ELSE k.ver END AS ver,
-    CASE WHEN p.role = 'grid' THEN p.e_day ELSE k.day END AS day,
-    CASE WHEN p.role = 'grid' THEN p.date_no END AS date_no,
-    CASE WHEN p.role = 'grid' THEN 0 ELSE k.act END AS act,
-    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.first_use END AS first_use,
-    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.last_use END AS last_use,
-    CASE WHEN p.role = 'grid' THEN 0 ELSE k.feedbacks END AS feedbacks,
-    CASE WHEN p.role = 'grid' THEN 0 ELSE k.score_sum END AS score_sum,
-    CASE WHEN p.role = 'grid' THEN 0 ELSE k.scores END AS scores,
-    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.first_seen END AS first_seen,
-    CASE WHEN p.role = 'grid' THEN ${noTime} ELSE k.last_seen END AS last_seen
+copied AS (
+  -- A versioned key's other facts are copied into every date's version.
+  SELECT k.company_id, k.fidx, CASE WHEN p.role = 'copy' THEN p.date_no ELSE k.ver END AS ver, k.day,
+    k.act, k.first_use, k.last_use, k.feedbacks, k.score_sum, k.scores, k.first_seen, k.last_seen
   FROM keyed k
-  JOIN fan_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')} + 2 * ${flag('k.key_row = 1')}
+  JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')}
 ),
 merged AS (
-  SELECT company_id, fidx, ver, day, date_no, max(act) AS act, min(first_use) AS first_use, max(last_use) AS last_use,
+  SELECT company_id, fidx, ver, day, max(act) AS act, min(first_use) AS first_use, max(last_use) AS last_use,
     sum(feedbacks) AS feedbacks, sum(score_sum) AS score_sum, sum(scores) AS scores,
     min(first_seen) AS first_seen, max(last_seen) AS last_seen
-  FROM fanned
-  GROUP BY company_id, fidx, ver, day, date_no
+  FROM copied
+  GROUP BY company_id, fidx, ver, day
 ),
 marked AS (
   -- On active days: adoption reached here (the k-th latest active day lies in the
   -- window ending here), and the day the retention count reaches back to.
-  SELECT m.company_id, m.fidx, m.ver, m.day, m.date_no, m.act, m.first_use, m.last_use, m.feedbacks, m.score_sum,
+  SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_use, m.last_use, m.feedbacks, m.score_sum,
     m.scores, m.first_seen, m.last_seen,
-    CASE WHEN m.act = 1 AND lag(m.day, coalesce(f.adopt_k, 1) - 1) OVER (${activeDays})
-      >= m.day - f.adopt_w + 1 THEN 1 ELSE 0 END AS adopted_here,
-    CASE WHEN m.act = 1 THEN lag(m.day, coalesce(f.retain_k, 1) - 1) OVER (${activeDays}) END AS retention_day
+    CASE WHEN m.act = 1 AND ${D.lagIgnoreNulls('CASE WHEN m.act = 1 THEN m.day END', 'coalesce(f.adopt_k, 1) - 1')}
+      OVER (${timelineOf('m')}) >= m.day - f.adopt_w + 1 THEN 1 ELSE 0 END AS adopted_here,
+    CASE WHEN m.act = 1 THEN ${D.lagIgnoreNulls('CASE WHEN m.act = 1 THEN m.day END', 'coalesce(f.retain_k, 1) - 1')}
+      OVER (${timelineOf('m')}) END AS retention_day
   FROM merged m LEFT JOIN features f ON f.fidx = m.fidx
 ),
-rolled AS (
-  SELECT company_id, fidx, date_no,
-    sum(act) ${lastDays(7)} AS n7,
-    sum(act) ${lastDays(14)} AS n14,
-    sum(act) ${lastDays(21)} AS n21,
-    sum(act) ${lastDays(28)} AS n28,
-    sum(act) ${lastDays(56)} AS n56,
-    sum(act) ${lastDays(84)} AS n84,
-    max(adopted_here) ${sinceStart} AS adopted,
-    max(retention_day) ${sinceStart} AS retention_day,
-    min(first_use) ${sinceStart} AS first_use,
-    max(last_use) ${sinceStart} AS last_use,
-    sum(feedbacks) ${sinceStart} AS feedbacks,
-    sum(score_sum) ${sinceStart} AS score_sum,
-    sum(scores) ${sinceStart} AS scores,
-    min(first_seen) ${sinceStart} AS first_seen,
-    max(last_seen) ${sinceStart} AS last_seen
+carried AS (
+  -- What accumulates, as of each fact's day (a timeline has one fact per day): the
+  -- first use, first record and adoption as the timeline's earliest with their day,
+  -- the rest as running values; the active days of the 84 days up to it as two bit
+  -- sets (bit day % 42 of the 42 days up to it, and of the 42 before: one fact per
+  -- day makes a sum of powers of two exact); the next fact's day.
+  SELECT company_id, fidx, ver, day,
+    min(CASE WHEN adopted_here = 1 THEN day END) OVER (${timelineKey}) AS adoption_day,
+    min(first_use) OVER (${timelineKey}) AS first_use,
+    min(CASE WHEN first_use IS NOT NULL THEN day END) OVER (${timelineKey}) AS first_use_day,
+    min(first_seen) OVER (${timelineKey}) AS first_seen,
+    min(CASE WHEN first_seen IS NOT NULL THEN day END) OVER (${timelineKey}) AS first_seen_day,
+    max(retention_day) ${factsSoFar} AS retention_day,
+    max(last_use) ${factsSoFar} AS last_use,
+    sum(feedbacks) ${factsSoFar} AS feedbacks,
+    sum(score_sum) ${factsSoFar} AS score_sum,
+    sum(scores) ${factsSoFar} AS scores,
+    max(last_seen) ${factsSoFar} AS last_seen,
+    coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 41 PRECEDING AND CURRENT ROW), 0) AS near_days,
+    coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 83 PRECEDING AND 42 PRECEDING), 0) AS far_days,
+    lead(day) OVER (${timeline}) AS next_day
   FROM marked
 ),
-spread AS (
-  -- Each company's own grid row is spread over every feature, so that features the
-  -- company never touched get their row too; feature rows pass as they are.
-  SELECT r.company_id, r.date_no, coalesce(f.fidx, r.fidx) AS fidx,
-    CASE WHEN f.fidx IS NOT NULL THEN r.first_seen END AS first_seen,
-    CASE WHEN f.fidx IS NOT NULL THEN r.last_seen END AS last_seen,
-    CASE WHEN f.fidx IS NULL THEN r.n7 END AS n7,
-    CASE WHEN f.fidx IS NULL THEN r.n14 END AS n14,
-    CASE WHEN f.fidx IS NULL THEN r.n21 END AS n21,
-    CASE WHEN f.fidx IS NULL THEN r.n28 END AS n28,
-    CASE WHEN f.fidx IS NULL THEN r.n56 END AS n56,
-    CASE WHEN f.fidx IS NULL THEN r.n84 END AS n84,
-    CASE WHEN f.fidx IS NULL THEN r.adopted END AS adopted,
-    CASE WHEN f.fidx IS NULL THEN r.retention_day END AS retention_day,
-    CASE WHEN f.fidx IS NULL THEN r.first_use END AS first_use,
-    CASE WHEN f.fidx IS NULL THEN r.last_use END AS last_use,
-    CASE WHEN f.fidx IS NULL THEN r.feedbacks END AS feedbacks,
-    CASE WHEN f.fidx IS NULL THEN r.score_sum END AS score_sum,
-    CASE WHEN f.fidx IS NULL THEN r.scores END AS scores
-  FROM rolled r
-  LEFT JOIN features f ON f.fan_one = CASE WHEN r.fidx = -1 THEN 1 END
-  WHERE r.date_no IS NOT NULL
+settled AS (
+  SELECT company_id, fidx, ver, day, next_day, retention_day, last_use, feedbacks, score_sum, scores, last_seen,
+    CASE WHEN adoption_day <= day THEN 1 ELSE 0 END AS adopted,
+    CASE WHEN first_use_day <= day THEN first_use END AS first_use,
+    CASE WHEN first_seen_day <= day THEN first_seen END AS first_seen,
+    ${turned('near_days', 'day')} AS near_days,
+    ${turned('far_days', 'day - 42')} AS far_days
+  FROM carried
 ),
-combined AS (
-  -- A company is in the export at a date once a record before D carries its id.
-  SELECT company_id, date_no, fidx, max(first_seen) AS first_seen, max(last_seen) AS last_seen,
-    max(n7) AS n7, max(n14) AS n14, max(n21) AS n21, max(n28) AS n28, max(n56) AS n56, max(n84) AS n84,
-    max(adopted) AS adopted, max(retention_day) AS retention_day, min(first_use) AS first_use,
-    max(last_use) AS last_use, max(feedbacks) AS feedbacks, max(score_sum) AS score_sum, max(scores) AS scores
-  FROM spread
-  WHERE fidx >= 0
-  GROUP BY company_id, date_no, fidx
-  HAVING max(first_seen) IS NOT NULL
+spawned AS (
+  -- Each fact serves the dates whose E falls between its day and the timeline's
+  -- next fact's: their grid rows carry its accumulated values, and count the active
+  -- days of the 7 … 84 days up to E from its bit sets. A version serves only its own date.
+  SELECT c.company_id, c.fidx, ${spawn.column} AS date_no, c.adopted, c.retention_day, c.first_use, c.last_use,
+    c.feedbacks, c.score_sum, c.scores, c.first_seen, c.last_seen,
+    ${[7, 14, 21, 28, 56, 84].map((days) => `${activeDaysUpTo(`${days} - (a.first_e + a.step * ${spawn.column} - c.day)`)} AS n${days}`).join(',\n    ')}
+  FROM settled c CROSS JOIN date_axis a ${spawn.from}
+  WHERE ${spawn.column} >= ${factDate} AND (c.ver = -1 OR ${spawn.column} = c.ver)
+),
+dated AS (
+  -- The company's own grid row lends First and Last Seen to its features' rows.
+  SELECT company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day, first_use, last_use,
+    feedbacks, score_sum, scores,
+    max(CASE WHEN fidx = -1 THEN first_seen END) OVER (PARTITION BY company_id, date_no) AS first_seen,
+    max(CASE WHEN fidx = -1 THEN last_seen END) OVER (PARTITION BY company_id, date_no) AS last_seen
+  FROM spawned
 ),
 scored AS (
   SELECT c.company_id, c.date_no, d.rollup_date, c.fidx, f.feature_id, f.feature_name,
@@ -551,11 +571,13 @@ scored AS (
     i.name_json,
     CASE WHEN i.company_id IS NULL THEN e.segment_names ELSE i.segment_names END AS segment_names,
     CASE WHEN i.company_id IS NULL THEN e.segment_ids ELSE i.segment_ids END AS segment_ids
-  FROM combined c
+  FROM dated c
   JOIN rollup_dates d ON d.date_no = c.date_no
   JOIN features f ON f.fidx = c.fidx
   LEFT JOIN info_out i ON i.company_id = c.company_id AND i.date_no = c.date_no
   CROSS JOIN empty_segments e
+  -- A company is in the export at a date once a record before D carries its id.
+  WHERE c.fidx >= 0 AND c.first_seen IS NOT NULL
 )
 SELECT
   company_id AS ${column(0)},
