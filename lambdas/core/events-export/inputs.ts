@@ -1,5 +1,5 @@
 import type { Exclusions } from '../catalog.ts';
-import { type ExportInputRow, exportInputRows } from '../rollup/inputs.ts';
+import { EMPTY_INPUT_ROW, type ExportInputRow, exportInputRows } from '../rollup/inputs.ts';
 import type { RollupSegment } from '../rollup/types.ts';
 import type { EventsExportRequest } from './request.ts';
 
@@ -45,7 +45,7 @@ export interface EventsExportInputsSource {
 export function eventsExportInputRows(source: EventsExportInputsSource): EventsExportInputRow[] {
   const rows: EventsExportInputRow[] = [];
   const valueRow = (kind: EventsExportInputKind, seq: number, text: string): EventsExportInputRow => ({
-    ...EMPTY_ROW,
+    ...EMPTY_INPUT_ROW,
     kind,
     seq,
     value_type: 'string',
@@ -84,26 +84,3 @@ export function eventsExportInputRows(source: EventsExportInputsSource): EventsE
 export function asLakeInputRows(rows: readonly EventsExportInputRow[]): readonly ExportInputRow[] {
   return rows as readonly ExportInputRow[];
 }
-
-const EMPTY_ROW: Omit<ExportInputRow, 'kind' | 'seq'> = {
-  rollup_date: null,
-  d_instant: null,
-  e_day: null,
-  feature_id: null,
-  feature_name: null,
-  feature_type: null,
-  event_name: null,
-  adoption_min_days: null,
-  adoption_window_days: null,
-  retention_min_days: null,
-  retention_window_days: null,
-  segment_id: null,
-  segment_name: null,
-  owner: null,
-  filter_no: null,
-  attribute: null,
-  operator: null,
-  value_type: null,
-  value_text: null,
-  value_json: null,
-};

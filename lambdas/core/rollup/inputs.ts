@@ -123,7 +123,8 @@ export function assertJobId(jobId: string): void {
   }
 }
 
-const EMPTY: Omit<ExportInputRow, 'kind' | 'seq'> = {
+/** A row with every column null but `kind` and `seq`: other jobs' inputs (events exports) start from it too. */
+export const EMPTY_INPUT_ROW: Omit<ExportInputRow, 'kind' | 'seq'> = {
   rollup_date: null,
   d_instant: null,
   e_day: null,
@@ -147,7 +148,7 @@ const EMPTY: Omit<ExportInputRow, 'kind' | 'seq'> = {
 };
 
 const row = (kind: ExportInputKind, seq: number, fields: Partial<ExportInputRow>): ExportInputRow => ({
-  ...EMPTY,
+  ...EMPTY_INPUT_ROW,
   kind,
   seq,
   ...fields,
