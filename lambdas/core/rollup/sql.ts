@@ -215,6 +215,9 @@ function buildRollupSql(D: SqlDialect): string {
     'r',
   );
   const noTime = 'CAST(NULL AS TIMESTAMP)';
+  const memberFrom = datesUpTo('s.day - 1');
+  const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END`;
+  const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
   const names = COMPANY_EXPORT_HEADER.map(quoteIdent);
   const column = (i: number) => names[i] as string;
 
@@ -344,36 +347,35 @@ user_spans AS (
       PARTITION BY user_id ORDER BY day, member_ts, member_received, member_event
       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
     ) AS next_member_day,
-    min(CASE WHEN fidx = -2 THEN day END) OVER (PARTITION BY user_id) AS first_member_day
+    min(CASE WHEN fidx = -2 THEN day END) OVER (PARTITION BY user_id) AS first_member_day,
+    min(CASE WHEN fidx <> -2 THEN day END) OVER (PARTITION BY user_id) AS first_fact_day
   FROM user_facts
 ),
 user_cover AS (
-  -- The dates (lo..hi) at which each call is the user's latest; a user is steady when
-  -- the first date is covered and every covering call names the same company.
+  -- The dates (lo..hi) at which each call is the user's latest. A user is steady when
+  -- one company is theirs at every date from the first that can see any of their
+  -- records (the first whose E is on or after their first record's day): their
+  -- records then count once, for that company, at every date.
   SELECT s.user_id, s.fidx, s.day, s.member_company, s.act, s.first_use, s.last_use, s.feedbacks, s.score_sum,
-    s.scores, s.first_seen, s.last_seen, s.first_member_day, a.first_e, a.date_count,
-    ${datesUpTo('s.day - 1')} AS cover_lo,
-    CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END
-      AS cover_hi,
-    min(CASE WHEN s.fidx = -2 AND ${datesUpTo('s.day - 1')} <= CASE WHEN s.next_member_day IS NULL
-      THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END THEN s.member_company END)
-      OVER (PARTITION BY s.user_id) AS cover_min,
-    max(CASE WHEN s.fidx = -2 AND ${datesUpTo('s.day - 1')} <= CASE WHEN s.next_member_day IS NULL
-      THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END THEN s.member_company END)
-      OVER (PARTITION BY s.user_id) AS cover_max
+    s.scores, s.first_seen, s.last_seen, s.first_member_day, a.date_count,
+    ${datesUpTo('s.first_member_day - 1')} AS member_from,
+    ${datesUpTo('s.first_fact_day - 1')} AS needed_from,
+    ${memberFrom} AS cover_lo,
+    ${memberUntil} AS cover_hi,
+    min(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo('s.first_fact_day - 1')}
+      THEN s.member_company END) OVER (PARTITION BY s.user_id) AS cover_min,
+    max(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo('s.first_fact_day - 1')}
+      THEN s.member_company END) OVER (PARTITION BY s.user_id) AS cover_max
   FROM user_spans s CROSS JOIN date_axis a
 ),
 user_fanned AS (
-  -- Steady users keep one row; the others' facts get a copy per date, and their
+  -- Steady users keep one row; the others' records get a copy per date, and their
   -- calls a copy per date they cover.
   SELECT c.user_id, c.fidx, c.day, c.member_company, c.act, c.first_use, c.last_use, c.feedbacks, c.score_sum,
     c.scores, c.first_seen, c.last_seen, c.cover_min, d.date_no AS fan_date,
-    coalesce(c.first_member_day <= c.first_e AND c.cover_min = c.cover_max, false) AS steady
+    ${steady} AS steady
   FROM user_cover c
-  LEFT JOIN rollup_dates d ON d.fan_one = CASE
-      WHEN c.first_member_day IS NULL OR coalesce(c.first_member_day <= c.first_e AND c.cover_min = c.cover_max, false)
-        THEN NULL
-      ELSE 1 END
+  LEFT JOIN rollup_dates d ON d.fan_one = CASE WHEN c.first_member_day IS NULL OR ${steady} THEN NULL ELSE 1 END
     AND d.date_no BETWEEN CASE WHEN c.fidx = -2 THEN c.cover_lo ELSE 0 END
       AND CASE WHEN c.fidx = -2 THEN c.cover_hi ELSE c.date_count - 1 END
 ),
