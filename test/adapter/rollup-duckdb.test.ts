@@ -56,6 +56,20 @@ describe('DuckDbQueryEngine.runToCsv', () => {
     }
   });
 
+  it('runs in bounded memory when told to, spilling inside its own folder', async () => {
+    const spillDir = join(home, 'spill');
+    const bounded = await DuckDbQueryEngine.open({ lakeDir, csvOutputDir: outDir, memoryLimit: '150MB', spillDir });
+    try {
+      const [settings] = await bounded.readRows(
+        "SELECT current_setting('memory_limit') AS memory, current_setting('temp_directory') AS spill",
+      );
+      expect(settings).toEqual({ memory: expect.stringMatching(/^1(43|50)\.\d+ MiB$/), spill: spillDir });
+    } finally {
+      bounded.close();
+    }
+    await expect(DuckDbQueryEngine.open({ lakeDir, memoryLimit: "1GB'; SET x = '1" })).rejects.toThrow(/memoryLimit/);
+  });
+
   it('leaves no file behind when the query fails', async () => {
     await mkdir(outDir, { recursive: true });
     const before = await readdir(outDir);

@@ -118,7 +118,17 @@ export interface DuckDbQueryEngineOptions {
    * set once at open and can never be widened, so the folder is fixed here.
    */
   readonly csvOutputDir?: string;
+  /**
+   * DuckDB's `memory_limit`, e.g. `1GB`. Past it, sorts, joins, aggregates and
+   * windows spill to `spillDir`, so a large export runs in bounded memory.
+   * @default DuckDB's own: 80% of the machine's memory
+   */
+  readonly memoryLimit?: string;
+  /** Where DuckDB spills past `memoryLimit` (inside the allowed directories). @default none: no spilling */
+  readonly spillDir?: string;
 }
+
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
  * The local Athena: DuckDB over the lake's Parquet files, as the view `events`
@@ -146,11 +156,17 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     const eventsDir = resolve(options.lakeDir, EVENTS_TABLE_NAME);
     const inputsDir = resolve(options.lakeDir, EXPORT_INPUTS_TABLE_NAME);
     const csvOutputDir = options.csvOutputDir === undefined ? undefined : resolve(options.csvOutputDir);
-    const allowed = [eventsDir, inputsDir, ...(csvOutputDir ? [csvOutputDir] : [])];
+    const spillDir = options.spillDir === undefined ? undefined : resolve(options.spillDir);
+    if (options.memoryLimit !== undefined && !MEMORY_LIMIT.test(options.memoryLimit)) {
+      throw new Error(`DuckDbQueryEngine: memoryLimit must be a size such as 1GB or 512MB, not ${options.memoryLimit}`);
+    }
+    const allowed = [eventsDir, inputsDir, ...(csvOutputDir ? [csvOutputDir] : []), ...(spillDir ? [spillDir] : [])];
     for (const dir of allowed) await mkdir(dir, { recursive: true });
     const instance = await openDuckDb();
     const connection = await instance.connect();
     try {
+      if (options.memoryLimit) await connection.run(`SET memory_limit = '${options.memoryLimit}'`);
+      if (spillDir) await connection.run(`SET temp_directory = ${pathLiteral(spillDir)}`);
       await connection.run(`SET allowed_directories = [${allowed.map((dir) => pathLiteral(`${dir}/`)).join(', ')}]`);
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
