@@ -113,6 +113,16 @@ describe('company export over the local stack (seed 000, manual export)', () => 
     });
   }
 
+  it('runs exports in bounded memory (1 GB by default), spilling under the stack home', async () => {
+    const [settings] = await admin(stack).sql<{ memory: string; spill: string }>(
+      "SELECT current_setting('memory_limit') AS memory, current_setting('temp_directory') AS spill",
+      [],
+    );
+    // DuckDB reports 1GB (10^9 bytes) in MiB.
+    expect(settings?.memory).toMatch(/^953\.\d+ MiB$/);
+    expect(settings?.spill).toBe(join(stack.home, 'tmp', 'spill'));
+  });
+
   it('the CLI starts the job, follows it and downloads the same file', async () => {
     const out = join(stack.home, 'cli-export.csv');
     const { stdout } = await promisify(execFile)(
