@@ -34,7 +34,7 @@ import { OutboxMailer } from '../lambdas/adapters/local/outbox-mailer.ts';
 import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runner.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
-import { ROUTES } from '../lambdas/core/contract.ts';
+import { ROUTES, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
 import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
@@ -215,9 +215,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     // The export-steps Lambda, invoked the way Step Functions invokes it.
     const invokeExportSteps: LocalTaskHandler = async (input) =>
-      (await exportSteps(input as ExportStepInput, localLambdaContext('export-steps'))) as Awaited<
-        ReturnType<LocalTaskHandler>
-      >;
+      (await exportSteps(
+        input as ExportStepInput,
+        localLambdaContext('export-steps', WORKFLOW_STEPS_TIMEOUT_SECONDS * 1000),
+      )) as Awaited<ReturnType<LocalTaskHandler>>;
     const eventsExport = localEventsExport({
       home,
       lakeDir,
@@ -387,9 +388,10 @@ function localEventsExport(parts: {
   });
   // The events-export-steps Lambda, invoked the way Step Functions invokes it.
   const invokeSteps: LocalTaskHandler = async (input) =>
-    (await steps(input as EventsExportStepInput, localLambdaContext('events-export-steps'))) as Awaited<
-      ReturnType<LocalTaskHandler>
-    >;
+    (await steps(
+      input as EventsExportStepInput,
+      localLambdaContext('events-export-steps', WORKFLOW_STEPS_TIMEOUT_SECONDS * 1000),
+    )) as Awaited<ReturnType<LocalTaskHandler>>;
   const trino = eventsExportSql('trino');
   const substitutions: EventsExportSubstitutions = {
     EventsExportStepsFunctionArn:

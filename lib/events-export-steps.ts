@@ -1,7 +1,7 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/core/contract.ts';
+import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/core/contract.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
@@ -97,7 +97,7 @@ export class EventsExportStepsFunction extends Construct {
       memorySize,
       // Lambda's maximum, and WriteEventsWeekFile's TimeoutSeconds: a week of
       // a large environment's events is streamed through gzip in one call.
-      timeout: Duration.minutes(15),
+      timeout: Duration.seconds(WORKFLOW_STEPS_TIMEOUT_SECONDS),
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.exportsBucket]: props.exports.bucketName,

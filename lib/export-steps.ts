@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/core/contract.ts';
+import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/core/contract.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
@@ -56,7 +56,7 @@ export class ExportStepsFunction extends Construct {
       memorySize,
       // Lambda's maximum: the publish step streams the whole CSV; the
       // workflow's own TimeoutSeconds per state stops it sooner where it should.
-      timeout: Duration.minutes(15),
+      timeout: Duration.seconds(WORKFLOW_STEPS_TIMEOUT_SECONDS),
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.exportsBucket]: props.exports.bucketName,

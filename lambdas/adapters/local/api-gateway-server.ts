@@ -43,8 +43,14 @@ function compile(spec: RouteSpec): CompiledRoute {
 const TEXTUAL = /^(?:text\/|application\/(?:json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|$)/i;
 
 /** The Lambda context a local invocation gets (names are local; time left is generous). */
-export function localLambdaContext(name: string): Context {
+/**
+ * A Lambda context for a local invocation, with `timeoutMs` of budget from now (what
+ * the deployed function's timeout gives it; middy's timeout reads the remaining time).
+ * @param timeoutMs @default 30 s: API Gateway's own limit for the HTTP handlers
+ */
+export function localLambdaContext(name: string, timeoutMs = 30_000): Context {
   const requestId = randomUUID();
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `featurelake-local-${name}`,
@@ -54,7 +60,7 @@ export function localLambdaContext(name: string): Context {
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/featurelake-local-${name}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
