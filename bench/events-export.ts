@@ -55,7 +55,7 @@ const ownCpuSeconds = () => {
 };
 
 /** Kernel's high-water mark of a process's resident set (Linux). */
-async function peakRss(pid: number): Promise<number> {
+export async function peakRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1];
   if (!kb) throw new Error('no VmHWM in /proc status');
@@ -116,7 +116,7 @@ async function baseline(lakeDir: string, appId: string, appToken: string, out: s
   return { runs, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-async function api<T>(url: string, init: RequestInit & { token: string }): Promise<{ status: number; body: T }> {
+export async function api<T>(url: string, init: RequestInit & { token: string }): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     ...init,
     headers: { authorization: init.token, 'content-type': 'application/json', ...init.headers },

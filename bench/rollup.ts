@@ -1,28 +1,29 @@
 /**
  * The company rollup benchmark: a lake of 10M events (10,000 companies, 20 features,
- * 180 days) generated with DuckDB straight into the lake layout, then the
- * `6m_weekly` and `30d_daily` exports end to end (inputs file + runToCsv of the
- * rollup SQL), side by side with a bare DuckDB aggregate over the same files
- * (`company_id, event_name, dt, count(*)`), each in a child process of its own so
- * that its peak RSS is its own.
+ * 180 days) generated with DuckDB straight into the local stack's lake layout, then
+ * the `6m_weekly` and `30d_daily` exports end to end through the local stack, driven
+ * over HTTP as a client would (POST the job, poll it until `completed`, download the
+ * CSV from its presigned link), each export in a fresh stack process so that its peak
+ * RSS (VmHWM) is its own. Side by side, in the same run and each in a child process
+ * of its own: a bare DuckDB aggregate over the same files (`company_id, event_name,
+ * dt, count(*)`), counted and written to CSV, and the output floor (the export's own
+ * rows, made without a lake, written to CSV).
  *
  * `npx tsx bench/run.ts rollup` runs it alone; `BENCH_ROLLUP_EVENTS` scales it.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
-import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
-import { prepareCompanyRollup } from '../lambdas/core/rollup/prepare.ts';
-import { companyRollupSql } from '../lambdas/core/rollup/sql.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/rollup/types.ts';
+import { api, peakRss } from './events-export.ts';
+import { startChild, stop } from './tracking.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const APP_ID = 'bench';
 const COMPANIES = 10_000;
 const USERS_PER_COMPANY = 5;
 const DAYS = 180;
@@ -69,7 +70,7 @@ export const BENCH_CATALOG: RollupCatalog = {
  * tracks for the rest: companies' activity skewed (a few busy, many quiet), 1 in 10
  * tracks without companyId (counted through the user), 1 in 333 sent twice.
  */
-async function generateLake(lakeDir: string, events: number): Promise<number> {
+async function generateLake(lakeDir: string, appId: string, events: number): Promise<number> {
   const eventsDir = join(lakeDir, EVENTS_TABLE_NAME);
   await rm(eventsDir, { recursive: true, force: true });
   await mkdir(lakeDir, { recursive: true });
@@ -168,7 +169,7 @@ async function generateLake(lakeDir: string, events: number): Promise<number> {
           CROSS JOIN range(2) r(copy)
           WHERE copy = 0 OR hash(i) % 333 = 0
         )
-        SELECT *, '${APP_ID}' AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt FROM rows
+        SELECT *, '${appId.replaceAll("'", "''")}' AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt FROM rows
       ) TO '${eventsDir.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (app_id, dt))`;
     await connection.run(sql);
     const counted = await connection.runAndReadAll(
@@ -181,13 +182,9 @@ async function generateLake(lakeDir: string, events: number): Promise<number> {
   }
 }
 
-/** For profiling sessions: the same lake, without the measured runs. */
-export const generateLakeForProfile = generateLake;
-
 /** What one measured run does, in its own process. */
 type ChildTask =
-  | { readonly kind: 'export'; readonly aggregation: RollupAggregation }
-  | { readonly kind: 'bare'; readonly toCsv: boolean }
+  | { readonly kind: 'bare'; readonly appId: string; readonly toCsv: boolean }
   | { readonly kind: 'floor' };
 
 export interface RollupRun {
@@ -230,35 +227,23 @@ const FLOOR_SQL = `SELECT 'company-' || lpad(CAST(c AS VARCHAR), 5, '0') AS "Com
 /** The child side: open the engine, run one task, print one JSON line. */
 async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   const outDir = join(lakeDir, '..', 'out');
-  // Bounded memory: 1 GB keeps the process well within the 2 GB target (Node and
-  // DuckDB's own overhead come on top; 1.25 GB measured 2.3 GB peak); DuckDB spills past it.
+  // The local stack's own limit (bin/local.ts), so that baselines and exports run alike.
   const engine = await DuckDbQueryEngine.open({
     lakeDir,
     csvOutputDir: outDir,
-    memoryLimit: process.env.BENCH_ROLLUP_MEMORY ?? '1GB',
+    memoryLimit: process.env.FEATURELAKE_QUERY_MEMORY ?? '1GB',
     spillDir: join(lakeDir, '..', 'spill'),
   });
   const file = join(outDir, `${task.kind}-${Date.now()}.csv`);
   const started = performance.now();
   let rows: number;
-  if (task.kind === 'export') {
-    const jobId = `bench-${task.aggregation.replace('_', '-')}-${Date.now()}`;
-    const prepared = prepareCompanyRollup({
-      jobId,
-      appId: APP_ID,
-      aggregation: task.aggregation,
-      asOf: AS_OF,
-      ...BENCH_CATALOG,
-    });
-    await new FileLakeInputsWriter({ lakeDir }).writeInputs(jobId, prepared.inputRows);
-    ({ rows } = await engine.runToCsv(companyRollupSql('duckdb'), prepared.params, file));
-  } else if (task.kind === 'floor') {
+  if (task.kind === 'floor') {
     ({ rows } = await engine.runToCsv(FLOOR_SQL, [], file));
   } else if (task.toCsv) {
-    ({ rows } = await engine.runToCsv(BARE_SQL, [APP_ID, '2020-01-01', '2030-01-01'], file));
+    ({ rows } = await engine.runToCsv(BARE_SQL, [task.appId, '2020-01-01', '2030-01-01'], file));
   } else {
     const [counted] = await engine.readRows(`SELECT count(*) AS n FROM (${BARE_SQL})`, [
-      APP_ID,
+      task.appId,
       '2020-01-01',
       '2030-01-01',
     ]);
@@ -310,12 +295,109 @@ export interface RollupBenchmarkResult {
   readonly exports: readonly RollupRun[];
 }
 
+const STACK_READY = /local stack on (http:\/\/[\d.:]+)/;
+
+interface CompanyExportJob {
+  status: string;
+  rows: number | null;
+  error: string | null;
+  download_url?: string;
+}
+
+/** Puts the catalog through the API, as a user would. */
+async function putCatalog(url: string, token: string): Promise<void> {
+  for (const [kind, items] of [
+    ['features', BENCH_CATALOG.features],
+    ['segments', BENCH_CATALOG.segments],
+  ] as const) {
+    for (const { id, ...body } of items) {
+      const put = await api(`${url}/api/v1/${kind}/${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        token,
+        body: JSON.stringify(body),
+      });
+      if (put.status >= 300) throw new Error(`PUT ${kind}/${id} answered ${put.status}: ${JSON.stringify(put.body)}`);
+    }
+  }
+}
+
+/** One export through a fresh local stack process: POST, poll until done, download; its own peak RSS. */
+async function exportThroughStack(home: string, token: string, aggregation: RollupAggregation): Promise<RollupRun> {
+  const stack = await startChild(
+    ['--import', 'tsx', 'bin/local.ts'],
+    { FEATURELAKE_HOME: home, PORT: '0' },
+    STACK_READY,
+  );
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
+  stack.child.stdout?.on('data', keep);
+  stack.child.stderr?.on('data', keep);
+  try {
+    const started = performance.now();
+    const post = await api<{ links: string }>(`${stack.url}/api/v1/company-exports`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ aggregation, as_of: AS_OF.toISOString() }),
+    });
+    if (post.status !== 202) throw new Error(`POST answered ${post.status}: ${JSON.stringify(post.body)}`);
+    let job: CompanyExportJob;
+    for (;;) {
+      job = (await api<CompanyExportJob>(`${stack.url}${post.body.links}`, { token })).body;
+      if (job.status !== 'running') break;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+    if (job.status !== 'completed' || !job.download_url) {
+      throw new Error(`the ${aggregation} export ${job.status}: ${job.error}\nthe stack's log:\n${log}`);
+    }
+    const response = await fetch(job.download_url);
+    if (!response.ok || !response.body) throw new Error(`download: ${response.status}`);
+    let csvBytes = 0;
+    for await (const chunk of response.body) csvBytes += (chunk as Uint8Array).byteLength;
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      name: `${aggregation} export`,
+      seconds,
+      rows: job.rows ?? 0,
+      csvBytes,
+      peakRssBytes: await peakRss(stack.child.pid as number),
+    };
+  } finally {
+    await stop(stack.child);
+  }
+}
+
 export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
   const home = await mkdtemp(join(tmpdir(), 'featurelake-bench-rollup-'));
   const lakeDir = join(home, 'lake');
   try {
+    // A first stack process makes the environment and its catalog, then stops.
+    const setup = await startChild(
+      ['--import', 'tsx', 'bin/local.ts'],
+      { FEATURELAKE_HOME: home, PORT: '0' },
+      STACK_READY,
+    );
+    let env: { environment_id: string; api_key: string };
+    try {
+      const adminToken = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
+      env = (
+        await api<{ environment_id: string; api_key: string }>(`${setup.url}/admin/v1/environments`, {
+          method: 'POST',
+          token: `Bearer ${adminToken}`,
+          body: JSON.stringify({ name: 'bench', plan: 'enterprise' }),
+        })
+      ).body;
+      await putCatalog(setup.url, `Token ${env.api_key}`);
+    } finally {
+      await stop(setup.child);
+    }
     const started = performance.now();
-    const events = await generateLake(lakeDir, Number(process.env.BENCH_ROLLUP_EVENTS ?? 10_000_000));
+    const events = await generateLake(
+      lakeDir,
+      env.environment_id,
+      Number(process.env.BENCH_ROLLUP_EVENTS ?? 10_000_000),
+    );
     const generateSeconds = (performance.now() - started) / 1000;
     // The baselines twice, keeping the faster: these machines are shared and noisy,
     // and a slow baseline would flatter the exports.
@@ -324,12 +406,14 @@ export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
       const second = await measure(name, lakeDir, task);
       return first.seconds <= second.seconds ? first : second;
     };
-    const bareCount = await best('bare GROUP BY, counted in DuckDB', { kind: 'bare', toCsv: false });
-    const bareCsv = await best('bare GROUP BY, to CSV', { kind: 'bare', toCsv: true });
+    const appId = env.environment_id;
+    const bareCount = await best('bare GROUP BY, counted in DuckDB', { kind: 'bare', appId, toCsv: false });
+    const bareCsv = await best('bare GROUP BY, to CSV', { kind: 'bare', appId, toCsv: true });
     const floor = await best("output floor: 5.2M rows of the export's shape, no lake", { kind: 'floor' });
+    const token = `Token ${env.api_key}`;
     const exports = [
-      await measure('6m_weekly export', lakeDir, { kind: 'export', aggregation: '6m_weekly' }),
-      await measure('30d_daily export', lakeDir, { kind: 'export', aggregation: '30d_daily' }),
+      await exportThroughStack(home, token, '6m_weekly'),
+      await exportThroughStack(home, token, '30d_daily'),
     ];
     return { events, generateSeconds, bareCount, bareCsv, floor, exports };
   } finally {
