@@ -177,6 +177,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(() => s3Client.destroy());
     const files = new S3ObjectStore({ client: s3Client });
+    // Query results stay on disk rather than pass through the in-process s3rver (see FolderObjectStore).
+    const results = new FolderObjectStore({ root: join(home, 'query-results'), removeAfterRead: true });
 
     const lakeDir = join(home, 'lake');
     const compactor = await DuckDbLakeCompactor.open(lakeDir);
@@ -209,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       inputs: new FileLakeInputsWriter({ lakeDir }),
       jobs: companyJobs,
       files,
+      results,
       exportsBucket: LOCAL_EXPORTS_BUCKET,
       clock: options.clock,
       delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
@@ -226,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       catalog,
       environments,
       files,
+      results,
       queryEngine,
       scratchDir,
       clock: options.clock,
@@ -239,7 +243,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             [COMPANY_EXPORT_STATES.prepare]: invokeExportSteps,
             [COMPANY_EXPORT_STATES.query]: duckDbAthenaTask({
               engine: queryEngine,
-              files,
+              files: results,
               dialects: new Map([[trinoRollup, companyRollupSql('duckdb')]]),
               scratchDir,
             }),
@@ -363,13 +367,13 @@ function localEventsExport(parts: {
   readonly catalog: DynamoDbCatalogStore;
   readonly environments: DynamoDbEnvironmentStore;
   readonly files: S3ObjectStore;
+  readonly results: FolderObjectStore;
   readonly queryEngine: DuckDbQueryEngine;
   readonly scratchDir: string;
   readonly clock: Clock | undefined;
 }) {
   const jobs = new DynamoDbEventsExportJobs({ client: parts.documents, tableName: LOCAL_STATE_TABLE });
-  // Query results stay on disk rather than pass through the in-process s3rver (see FolderObjectStore).
-  const results = new FolderObjectStore({ root: join(parts.home, 'query-results'), removeAfterRead: true });
+  const { results } = parts;
   let apiUrl = 'http://127.0.0.1';
   const steps = makeEventsExportStepsHandler({
     jobs,

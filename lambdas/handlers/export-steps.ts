@@ -22,7 +22,7 @@ import {
   readableWorkflowFailure,
 } from '../core/company-export-job.ts';
 import { bucketTarget, CustomerBucketError, DELIVERY_ERRORS, describeBucketLocation } from '../core/customer-bucket.ts';
-import { exportCsvTransform } from '../core/export-csv.ts';
+import { ExportCsvEncoder } from '../core/export-csv.ts';
 import { COMPANY_EXPORT_HEADER } from '../core/rollup/index.ts';
 import { prepareCompanyRollup } from '../core/rollup/prepare.ts';
 import { automaticExportSecretContext } from '../core/secret-envelope.ts';
@@ -48,6 +48,8 @@ export interface ExportStepsDeps {
   readonly inputs: LakeInputsWriter;
   readonly jobs: CompanyExportJobs;
   readonly files: Pick<ObjectStore, 'read' | 'write'>;
+  /** Where the rollup query's result is read from (Athena's results bucket). @default files */
+  readonly results?: Pick<ObjectStore, 'read'>;
   readonly exportsBucket: string;
   readonly clock?: Clock;
   /** Automatic exports (the DeliverToCustomerBucket state, and their status on failure). */
@@ -112,17 +114,15 @@ export function makeHandler(deps: ExportStepsDeps) {
   async function publish(job: CompanyExportWorkflowInput & { query: { output_location: string } }) {
     const { bucket, key } = parseS3Url(job.query.output_location);
     const csvKey = companyExportCsvKey(job.app_id, job.job_id);
-    const csv = exportCsvTransform(COMPANY_EXPORT_HEADER);
-    const encoded = csv.stages[csv.stages.length - 1];
-    if (!encoded) throw new Error('export CSV has no output stage');
-    const upload = deps.files.write(deps.exportsBucket, csvKey, encoded, 'text/csv; charset=utf-8');
-    await Promise.all([pipeline(await deps.files.read(bucket, key), csv.parser, ...csv.stages), upload]);
+    const csv = new ExportCsvEncoder(COMPANY_EXPORT_HEADER);
+    const upload = deps.files.write(deps.exportsBucket, csvKey, csv, 'text/csv; charset=utf-8');
+    await Promise.all([pipeline(await (deps.results ?? deps.files).read(bucket, key), csv), upload]);
     await deps.jobs.markCompleted(job.app_id, job.job_id, {
-      rows: csv.rows(),
+      rows: csv.rows,
       csv_key: csvKey,
       completed_at: clock.now().toISOString(),
     });
-    return { rows: csv.rows(), csv_key: csvKey };
+    return { rows: csv.rows, csv_key: csvKey };
   }
 
   async function fail(

@@ -1,16 +1,47 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { exportCsvTransform } from '../../lambdas/core/export-csv.ts';
+import { ExportCsvEncoder } from '../../lambdas/core/export-csv.ts';
+import { referenceExportCsv } from '../support/csv-reference.ts';
 
-async function reencode(source: string, header: string[]): Promise<{ text: string; rows: number }> {
-  const csv = exportCsvTransform(header);
-  const chunks: Buffer[] = [];
-  const last = csv.stages[csv.stages.length - 1];
-  last?.on('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
-  await pipeline(Readable.from([source]), csv.parser, ...csv.stages);
-  return { text: Buffer.concat(chunks).toString('utf8'), rows: csv.rows() };
+/** Feeds `source` to the encoder in the given chunks (byte lengths, cycled). */
+async function reencode(
+  source: string | Buffer,
+  header: readonly string[],
+  chunkSizes: readonly number[] = [1 << 16],
+): Promise<{ text: string; rows: number }> {
+  const bytes = Buffer.isBuffer(source) ? source : Buffer.from(source, 'utf8');
+  const pieces: Buffer[] = [];
+  for (let at = 0, k = 0; at < bytes.length; k += 1) {
+    const size = Math.max(1, chunkSizes[k % chunkSizes.length] as number);
+    pieces.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  const encoder = new ExportCsvEncoder(header);
+  const out: Buffer[] = [];
+  encoder.on('data', (chunk: Buffer) => out.push(chunk));
+  await pipeline(Readable.from(pieces), encoder);
+  return { text: Buffer.concat(out).toString('utf8'), rows: encoder.rows };
+}
+
+/** A small deterministic generator, so that a failing case can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const ALPHABET = ['a', 'Z', '0', ' ', ',', '"', '\n', '\r', '\r\n', '#', 'é', '日本', '🚀', "'", ';'];
+
+function randomValue(next: () => number): string {
+  const length = Math.floor(next() * 8);
+  let value = '';
+  for (let i = 0; i < length; i += 1) value += ALPHABET[Math.floor(next() * ALPHABET.length)];
+  return value;
 }
 
 describe('the export CSV encoding', () => {
@@ -34,7 +65,47 @@ describe('the export CSV encoding', () => {
     ]);
   });
 
-  it('refuses a result whose header is not the export’s', async () => {
-    await expect(reencode('A,B\n1,2\n', ['Company ID', 'Company Name'])).rejects.toThrow(/header/);
+  it('writes exactly what csv-parse into csv-stringify wrote, for random values, both quoting styles, any chunking', async () => {
+    const header = ['Company ID', 'Company Name', 'Segment Names'];
+    for (let seed = 1; seed <= 60; seed += 1) {
+      const next = random(seed);
+      const records = [
+        header,
+        ...Array.from({ length: 1 + Math.floor(next() * 30) }, () => header.map(() => randomValue(next))),
+      ];
+      // Athena quotes every field and ends lines with LF; DuckDB quotes where needed.
+      const source =
+        seed % 2 === 0
+          ? `${records.map((record) => record.map((v) => `"${v.replaceAll('"', '""')}"`).join(',')).join('\n')}\n`
+          : stringify(records, { quoted_match: /[\r\n#]/ });
+      const chunkSizes = [1 + Math.floor(next() * 7), 1 + Math.floor(next() * 300), 1];
+      const { text, rows } = await reencode(source, header, chunkSizes);
+      expect(text, `seed ${seed}`).toBe(await referenceExportCsv(source));
+      expect(rows).toBe(records.length - 1);
+    }
+  });
+
+  it('splits no multi-byte character, whatever the chunk bounds', async () => {
+    const source = 'Company ID,Company Name\n"日本","🚀, ""ok"""\nc2,é\n';
+    for (const size of [1, 2, 3, 5]) {
+      const { text } = await reencode(source, ['Company ID', 'Company Name'], [size]);
+      expect(text).toBe('Company ID,Company Name\r\n日本,"🚀, ""ok"""\r\nc2,é\r\n');
+    }
+  });
+
+  it('ends a last line without a line break, and keeps a trailing empty field', async () => {
+    const { text, rows } = await reencode('"Company ID","Company Name"\n"c1",', ['Company ID', 'Company Name']);
+    expect(text).toBe('Company ID,Company Name\r\nc1,\r\n');
+    expect(rows).toBe(1);
+  });
+
+  it('refuses what is not the export’s result: another header, a short row, broken quoting, nothing at all', async () => {
+    const header = ['Company ID', 'Company Name'];
+    await expect(reencode('A,B\n1,2\n', header)).rejects.toThrow(/header \[A, B\]/);
+    await expect(reencode('Company ID,Company Name\nc1\n', header)).rejects.toThrow(/1 fields, not 2/);
+    await expect(reencode('Company ID,Company Name\nc1,"open\n', header)).rejects.toThrow(/inside a quoted field/);
+    await expect(reencode('Company ID,Company Name\nc1,"a"b\n', header)).rejects.toThrow(/after a closing quote/);
+    await expect(reencode('Company ID,Company Name\nc1,a"b\n', header)).rejects.toThrow(/quote inside an unquoted/);
+    await expect(reencode('', header)).rejects.toThrow(/no header/);
   });
 });
