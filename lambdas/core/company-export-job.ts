@@ -42,6 +42,32 @@ export interface CompanyExportWorkflowInput {
 /** How long a finished company export job (and its file) stays readable. */
 export const COMPANY_EXPORT_RETENTION_DAYS = 7;
 
+/**
+ * The state machine's TimeoutSeconds. A run that hits it gets no Catch, and a local
+ * run interrupted by a restart of the stack never ends, so readers see a job still
+ * `running` this long (plus a margin) after it was created as failed.
+ */
+export const COMPANY_EXPORT_TIME_LIMIT_SECONDS = 60 * 60;
+/** Slack between the API starting the execution and the execution's own clock. */
+const DEADLINE_MARGIN_MS = 5 * 60 * 1000;
+
+export const COMPANY_EXPORT_TIMED_OUT_MESSAGE =
+  'The export did not finish within its time limit of 1 hour and was stopped (or the stack running it was restarted). Start it again, or export a shorter aggregation.';
+
+/** The job as a reader sees it now: a run that outlived its time limit has failed, whatever the item says. */
+export function companyExportAsSeen(job: CompanyExportJob, now: Date): CompanyExportJob {
+  const deadline = Date.parse(job.created_at) + COMPANY_EXPORT_TIME_LIMIT_SECONDS * 1000 + DEADLINE_MARGIN_MS;
+  if (job.status === 'running' && now.getTime() > deadline) {
+    return {
+      ...job,
+      status: 'failed',
+      completed_at: new Date(deadline).toISOString(),
+      error: COMPANY_EXPORT_TIMED_OUT_MESSAGE,
+    };
+  }
+  return job;
+}
+
 export function companyExportCsvKey(environmentId: string, jobId: string): string {
   return `company-exports/${environmentId}/${jobId}.csv`;
 }

@@ -9,7 +9,12 @@ import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { parseJsonBody } from '../core/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
-import { companyExportFileName, companyExportRequest, companyExportView } from '../core/company-export-job.ts';
+import {
+  companyExportAsSeen,
+  companyExportFileName,
+  companyExportRequest,
+  companyExportView,
+} from '../core/company-export-job.ts';
 import { startCompanyExport } from '../core/company-export-start.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -53,8 +58,9 @@ export function makeHandler(deps: CompanyExportsDeps) {
     }
 
     const jobId = event.pathParameters?.job_id ?? '';
-    const job = await deps.jobs.get(environment.environment_id, jobId);
-    if (!job) throw new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
+    const stored = await deps.jobs.get(environment.environment_id, jobId);
+    if (!stored) throw new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
+    const job = companyExportAsSeen(stored, clock.now());
     const downloadUrl =
       job.status === 'completed' && job.csv_key
         ? await deps.files.signedGetUrl(deps.exportsBucket, job.csv_key, {

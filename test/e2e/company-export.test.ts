@@ -2,8 +2,13 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
+import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
+import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
 import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { aggregationWindows, COMPANY_EXPORT_HEADER, type RollupAggregation } from '../../lambdas/core/rollup/index.ts';
 import { admin, http, startTestStack } from '../support/local-stack.ts';
@@ -121,6 +126,42 @@ describe('company export over the local stack (seed 000, manual export)', () => 
     // DuckDB reports 1GB (10^9 bytes) in MiB.
     expect(settings?.memory).toMatch(/^953\.\d+ MiB$/);
     expect(settings?.spill).toBe(join(stack.home, 'tmp', 'spill'));
+  });
+
+  it('a run that never reports back (its hour ran out, or the stack restarted) reads as failed, saying what to do', async () => {
+    const client = new DynamoDBClient({
+      endpoint: stack.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const jobs = new DynamoDbCompanyExportJobs({
+      client: DynamoDBDocumentClient.from(client),
+      tableName: LOCAL_STATE_TABLE,
+    });
+    const stuck = (jobId: string, minutesAgo: number): CompanyExportJob => ({
+      job_id: jobId,
+      environment_id: a.environment_id,
+      aggregation: '30d_daily',
+      as_of: '2025-12-01T00:00:00.000Z',
+      status: 'running',
+      created_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+      completed_at: null,
+      rows: null,
+      csv_key: null,
+      error: null,
+    });
+    // Items as a run leaves them when no step records its end.
+    await jobs.create(stuck('stuck-2h', 120));
+    await jobs.create(stuck('running-10m', 10));
+    const old = await http(`${stack.url}/api/v1/company-exports/jobs/stuck-2h`, { headers: token(a) });
+    expect(old.status).toBe(200);
+    expect(old.body).toMatchObject({
+      status: 'failed',
+      download_url: null,
+      error: expect.stringMatching(/1 hour.*Start it again/),
+    });
+    const recent = await http(`${stack.url}/api/v1/company-exports/jobs/running-10m`, { headers: token(a) });
+    expect(recent.body).toMatchObject({ status: 'running', error: null });
   });
 
   it('the CLI starts the job, follows it and downloads the same file', async () => {

@@ -1,3 +1,4 @@
+import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../company-export-job.ts';
 import { DELIVERY_ERRORS } from '../customer-bucket.ts';
 
 /**
@@ -72,7 +73,7 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
   return {
     Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
     StartAt: S.prepare,
-    TimeoutSeconds: 3600,
+    TimeoutSeconds: COMPANY_EXPORT_TIME_LIMIT_SECONDS,
     States: {
       [S.prepare]: {
         Type: 'Task',
