@@ -20,7 +20,7 @@ import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-envir
 import { DynamoDbEventsExportJobs } from '../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3CustomerBuckets } from '../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../lambdas/adapters/aws/s3-object-store.ts';
-import { ApiGatewayServer, localLambdaContext } from '../lambdas/adapters/local/api-gateway-server.ts';
+import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
 import { duckDbAthenaTask } from '../lambdas/adapters/local/duckdb-athena-task.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
@@ -29,12 +29,12 @@ import { FileKeySecretBox } from '../lambdas/adapters/local/file-key-secret-box.
 import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import { FolderObjectStore } from '../lambdas/adapters/local/folder-object-store.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
-import { type LocalTaskHandler, LocalWorkflowRunner } from '../lambdas/adapters/local/local-workflow-runner.ts';
+import { LocalWorkflowRunner, lambdaTask } from '../lambdas/adapters/local/local-workflow-runner.ts';
 import { OutboxMailer } from '../lambdas/adapters/local/outbox-mailer.ts';
 import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runner.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
-import { ROUTES, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/core/contract.ts';
+import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
 import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
@@ -53,12 +53,9 @@ import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
-import {
-  type EventsExportStepInput,
-  makeHandler as makeEventsExportStepsHandler,
-} from '../lambdas/handlers/events-export-steps.ts';
+import { makeHandler as makeEventsExportStepsHandler } from '../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
-import { type ExportStepInput, makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
+import { makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { type Clock, systemClock } from '../lambdas/ports/clock.ts';
@@ -216,12 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock: options.clock,
       delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
     });
-    // The export-steps Lambda, invoked the way Step Functions invokes it.
-    const invokeExportSteps: LocalTaskHandler = async (input) =>
-      (await exportSteps(
-        input as ExportStepInput,
-        localLambdaContext('export-steps', WORKFLOW_STEPS_TIMEOUT_SECONDS * 1000),
-      )) as Awaited<ReturnType<LocalTaskHandler>>;
+    const invokeExportSteps = lambdaTask('export-steps', exportSteps);
     const eventsExport = localEventsExport({
       home,
       lakeDir,
@@ -390,12 +382,7 @@ function localEventsExport(parts: {
     apiBaseUrl: () => apiUrl,
     clock: parts.clock,
   });
-  // The events-export-steps Lambda, invoked the way Step Functions invokes it.
-  const invokeSteps: LocalTaskHandler = async (input) =>
-    (await steps(
-      input as EventsExportStepInput,
-      localLambdaContext('events-export-steps', WORKFLOW_STEPS_TIMEOUT_SECONDS * 1000),
-    )) as Awaited<ReturnType<LocalTaskHandler>>;
+  const invokeSteps = lambdaTask('events-export-steps', steps);
   const trino = eventsExportSql('trino');
   const substitutions: EventsExportSubstitutions = {
     EventsExportStepsFunctionArn:

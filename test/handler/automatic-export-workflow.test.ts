@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { type LocalTaskHandler, LocalWorkflowRunner } from '../../lambdas/adapters/local/local-workflow-runner.ts';
+import { LocalWorkflowRunner, lambdaTask } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { StoredAutomaticExport } from '../../lambdas/core/automatic-exports.ts';
 import { type BucketFailureFacts, bucketTarget, customerBucketError } from '../../lambdas/core/customer-bucket.ts';
 import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
@@ -10,7 +9,7 @@ import {
   companyExportDefinition,
   substitute,
 } from '../../lambdas/core/workflows/company-export.ts';
-import { type ExportStepInput, makeHandler } from '../../lambdas/handlers/export-steps.ts';
+import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
 
 /**
  * The delivery part of the deployed ASL document, run by the local runner with the
@@ -71,10 +70,7 @@ async function run(uploadFailures: BucketFailureFacts[], delivery = true) {
       },
     },
   });
-  const invoke: LocalTaskHandler = async (input) =>
-    (await steps(input as ExportStepInput, localLambdaContext('export-steps'))) as Awaited<
-      ReturnType<LocalTaskHandler>
-    >;
+  const invoke = lambdaTask('export-steps', steps);
   const S = COMPANY_EXPORT_STATES;
   const runner = new LocalWorkflowRunner({
     'company-export': {

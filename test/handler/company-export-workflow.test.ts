@@ -3,9 +3,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
-import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { duckDbAthenaTask } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
-import { type LocalTaskHandler, LocalWorkflowRunner } from '../../lambdas/adapters/local/local-workflow-runner.ts';
+import {
+  type LocalTaskHandler,
+  LocalWorkflowRunner,
+  lambdaTask,
+} from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
 import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
 import {
@@ -13,7 +16,7 @@ import {
   companyExportDefinition,
   substitute,
 } from '../../lambdas/core/workflows/company-export.ts';
-import { type ExportStepInput, makeHandler } from '../../lambdas/handlers/export-steps.ts';
+import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**
@@ -67,10 +70,7 @@ async function runFailing(
     },
     exportsBucket: 'exports',
   });
-  const invoke: LocalTaskHandler = async (input) =>
-    (await steps(input as ExportStepInput, localLambdaContext('export-steps'))) as Awaited<
-      ReturnType<LocalTaskHandler>
-    >;
+  const invoke = lambdaTask('export-steps', steps);
   const runner = new LocalWorkflowRunner({
     'company-export': {
       definition: substitute(definition, {

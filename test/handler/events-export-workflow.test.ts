@@ -12,6 +12,7 @@ import {
   collectTaskStates,
   type LocalTaskHandler,
   LocalWorkflowRunner,
+  lambdaTask,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import { type EventsExportJob, newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
@@ -23,7 +24,7 @@ import {
   EVENTS_EXPORT_SUBSTITUTIONS,
   eventsExportDefinition,
 } from '../../lambdas/core/workflows/events-export.ts';
-import { type EventsExportStepInput, makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
+import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -147,10 +148,7 @@ describe('events export workflow failures', () => {
       apiBaseUrl: () => stack.url,
       log: () => undefined,
     });
-    const invoke: LocalTaskHandler = async (input) =>
-      (await steps(input as EventsExportStepInput, localLambdaContext('events-export-steps'))) as Awaited<
-        ReturnType<LocalTaskHandler>
-      >;
+    const invoke = lambdaTask('events-export-steps', steps);
     return new LocalWorkflowRunner({
       'events-export': {
         definition: substitute(definition, SUBSTITUTIONS),

@@ -42,7 +42,6 @@ function compile(spec: RouteSpec): CompiledRoute {
 
 const TEXTUAL = /^(?:text\/|application\/(?:json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|$)/i;
 
-/** The Lambda context a local invocation gets (names are local; time left is generous). */
 /**
  * A Lambda context for a local invocation, with `timeoutMs` of budget from now (what
  * the deployed function's timeout gives it; middy's timeout reads the remaining time).

@@ -1,5 +1,8 @@
+import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../../core/contract.ts';
 import type { WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
+import { localLambdaContext } from './api-gateway-server.ts';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); without it on Node 20
 // every Task state fails and a Catch hides why.
@@ -21,6 +24,19 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
 
 type JsonValue = Parameters<StateMachine['run']>[0];
 export type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
+
+/**
+ * A workflow-steps Lambda handler as a Task state's local handler: invoked the way
+ * Step Functions invokes it, with the deployed function's time budget
+ * (`WORKFLOW_STEPS_TIMEOUT_SECONDS`, which middy's timeout reads).
+ */
+export function lambdaTask<I>(
+  name: string,
+  handler: (input: I, context: Context) => Promise<unknown>,
+): LocalTaskHandler {
+  return async (input) =>
+    (await handler(input as I, localLambdaContext(name, WORKFLOW_STEPS_TIMEOUT_SECONDS * 1000))) as JsonValue;
+}
 
 export interface LocalWorkflow {
   /** The very ASL document that deploys, with its substitutions filled in. */
