@@ -14,8 +14,7 @@ import {
   LocalWorkflowRunner,
   lambdaTask,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import { type EventsExportJob, newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
-import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
+import type { EventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
 import { companyExportDefinition, substitute } from '../../lambdas/core/workflows/company-export.ts';
 import {
