@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import { STATE_TABLE } from '../../lambdas/core/contract.ts';
 import { newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
+import { dynaliteClient } from '../support/local-stack.ts';
 
 let server: Server;
 let client: DynamoDBClient;
@@ -24,11 +25,7 @@ const TABLE = 'state';
 beforeAll(async () => {
   server = dynalite({ createTableMs: 0 });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  client = dynaliteClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   await ensureStateTable(client, TABLE);
   documents = DynamoDBDocumentClient.from(client);
   jobs = new DynamoDbEventsExportJobs({ client: documents, tableName: TABLE });

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-c
 import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
 import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { aggregationWindows, COMPANY_EXPORT_HEADER, type RollupAggregation } from '../../lambdas/core/rollup/index.ts';
-import { admin, http, startTestStack } from '../support/local-stack.ts';
+import { admin, dynaliteClient, http, startTestStack } from '../support/local-stack.ts';
 import { randomRollupDataset } from '../support/rollup-data.ts';
 import { oracleRollup } from '../support/rollup-oracle.ts';
 
@@ -129,11 +128,7 @@ describe('company export over the local stack (seed 000, manual export)', () => 
   });
 
   it('a run that never reports back (its hour ran out, or the stack restarted) reads as failed, saying what to do', async () => {
-    const client = new DynamoDBClient({
-      endpoint: stack.dynamoEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const client = dynaliteClient(stack.dynamoEndpoint);
     const jobs = new DynamoDbCompanyExportJobs({
       client: DynamoDBDocumentClient.from(client),
       tableName: LOCAL_STATE_TABLE,

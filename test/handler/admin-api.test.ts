@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
-import { admin, http, startTestStack, tempHome } from '../support/local-stack.ts';
+import { admin, dynaliteClient, http, startTestStack, tempHome } from '../support/local-stack.ts';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -34,11 +34,7 @@ describe('POST /admin/v1/environments', () => {
 
   it('stores the API key only as its hash', async () => {
     const { body } = await environments(stack.adminToken, { name: 'hashed', plan: 'enterprise' });
-    const client = new DynamoDBClient({
-      endpoint: stack.dynamoEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const client = dynaliteClient(stack.dynamoEndpoint);
     const { Items = [] } = await client.send(new ScanCommand({ TableName: LOCAL_STATE_TABLE }));
     client.destroy();
     const dump = JSON.stringify(Items);

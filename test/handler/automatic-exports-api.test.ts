@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -17,7 +17,7 @@ import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import { type HandlerName, ROUTES } from '../../lambdas/core/contract.ts';
 import { newEnvironment } from '../../lambdas/core/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/automatic-exports.ts';
-import { http, tempHome } from '../support/local-stack.ts';
+import { dynaliteClient, http, tempHome } from '../support/local-stack.ts';
 
 /**
  * The settings API over dynalite with the real S3 adapter, its S3 client mocked:
@@ -73,11 +73,7 @@ beforeAll(async () => {
   home = await tempHome();
   dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
   await ensureStateTable(client, TABLE);
   const documents = DynamoDBDocumentClient.from(client);
   const environments = new DynamoDbEnvironmentStore({ client: documents, tableName: TABLE });

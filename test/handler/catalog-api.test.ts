@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { MALFORMED_TOKEN, MISSING_TOKEN, UNKNOWN_TOKEN } from '../../lambdas/cor
 import type { HandlerName, RouteSpec } from '../../lambdas/core/contract.ts';
 import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
 import { CATALOG_ROUTES, makeHandler } from '../../lambdas/handlers/catalog.ts';
-import { http } from '../support/local-stack.ts';
+import { dynaliteClient, http } from '../support/local-stack.ts';
 
 const TABLE = 'catalog-test-state';
 const START = new Date('2026-03-10T12:00:00.000Z');
@@ -29,11 +29,7 @@ beforeAll(async () => {
   // In memory: nothing of this test outlives it.
   dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
   await ensureStateTable(client, TABLE);
   const documents = DynamoDBDocumentClient.from(client);
   environments = new DynamoDbEnvironmentStore({ client: documents, tableName: TABLE });

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
@@ -17,7 +16,7 @@ import {
   substitute,
 } from '../../lambdas/core/workflows/company-export.ts';
 import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
-import { startTestStack } from '../support/local-stack.ts';
+import { dynaliteClient, startTestStack } from '../support/local-stack.ts';
 
 /**
  * Failure paths of the company export workflow: the deployed ASL document, run by
@@ -30,11 +29,7 @@ const trino = companyRollupSql('trino');
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const client = new DynamoDBClient({
-    endpoint: stack.dynamoEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const client = dynaliteClient(stack.dynamoEndpoint);
   jobs = new DynamoDbCompanyExportJobs({ client: DynamoDBDocumentClient.from(client), tableName: LOCAL_STATE_TABLE });
 });
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import aslValidator from 'asl-validator';
@@ -25,7 +24,7 @@ import {
 } from '../../lambdas/core/workflows/events-export.ts';
 import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
-import { startTestStack } from '../support/local-stack.ts';
+import { dynaliteClient, startTestStack } from '../support/local-stack.ts';
 
 /**
  * The events export state machine (the deployed ASL document) in the local runner,
@@ -114,11 +113,7 @@ describe('events export workflow failures', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const client = new DynamoDBClient({
-      endpoint: stack.dynamoEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const client = dynaliteClient(stack.dynamoEndpoint);
     jobs = new DynamoDbEventsExportJobs({ client: DynamoDBDocumentClient.from(client), tableName: LOCAL_STATE_TABLE });
     files = new S3ObjectStore({
       client: new S3Client({

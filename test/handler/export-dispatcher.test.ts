@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import type { AutomaticExportSettings } from '../../lambdas/core/automatic-expor
 import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/export-dispatcher.ts';
 import type { WorkflowStarter } from '../../lambdas/ports/workflow-starter.ts';
+import { dynaliteClient } from '../support/local-stack.ts';
 
 /**
  * The dispatcher Lambda over dynalite, with a workflow starter that behaves as
@@ -72,11 +73,7 @@ let downgraded: string;
 beforeAll(async () => {
   dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
   await ensureStateTable(client, TABLE);
   const documents = DynamoDBDocumentClient.from(client);
   settings = new DynamoDbAutomaticExportStore({ client: documents, tableName: TABLE });

@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local.ts';
+
+/** A DynamoDB client for the dynalite at `endpoint` (dynalite only checks that credentials are present). */
+export function dynaliteClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+}
 
 export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
