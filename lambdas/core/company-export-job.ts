@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_DEADLINE_MARGIN_MS } from './contract.ts';
 
 export const AGGREGATIONS = ['today', '30d_daily', '3m_weekly', '6m_weekly'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -48,15 +49,13 @@ export const COMPANY_EXPORT_RETENTION_DAYS = 7;
  * `running` this long (plus a margin) after it was created as failed.
  */
 export const COMPANY_EXPORT_TIME_LIMIT_SECONDS = 60 * 60;
-/** Slack between the API starting the execution and the execution's own clock. */
-const DEADLINE_MARGIN_MS = 5 * 60 * 1000;
 
 export const COMPANY_EXPORT_TIMED_OUT_MESSAGE =
   'The export did not finish within its time limit of 1 hour and was stopped (or the stack running it was restarted). Start it again, or export a shorter aggregation.';
 
 /** The job as a reader sees it now: a run that outlived its time limit has failed, whatever the item says. */
 export function companyExportAsSeen(job: CompanyExportJob, now: Date): CompanyExportJob {
-  const deadline = Date.parse(job.created_at) + COMPANY_EXPORT_TIME_LIMIT_SECONDS * 1000 + DEADLINE_MARGIN_MS;
+  const deadline = Date.parse(job.created_at) + COMPANY_EXPORT_TIME_LIMIT_SECONDS * 1000 + WORKFLOW_DEADLINE_MARGIN_MS;
   if (job.status === 'running' && now.getTime() > deadline) {
     return {
       ...job,

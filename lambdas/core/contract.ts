@@ -109,3 +109,9 @@ export const MAX_BULK_CALLS = 1000;
  * budget (middy stops a handler when the budget runs out).
  */
 export const WORKFLOW_STEPS_TIMEOUT_SECONDS = 900;
+
+/**
+ * Slack between an API starting an execution and the execution's own clock: a job
+ * still `running` this long after its state machine's TimeoutSeconds has failed.
+ */
+export const WORKFLOW_DEADLINE_MARGIN_MS = 5 * 60 * 1000;

@@ -1,3 +1,4 @@
+import { WORKFLOW_DEADLINE_MARGIN_MS } from '../contract.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { EventsExportRequest, ExportFormat } from './request.ts';
 
@@ -45,8 +46,6 @@ export const FILES_VISIBLE_DAYS = 2;
  * and the job's deadline expire a little later on their own.
  */
 export const RUN_TIME_LIMIT_SECONDS = 6 * 60 * 60;
-/** Slack between the API starting the execution and the execution's own clock. */
-const DEADLINE_MARGIN_MS = 5 * 60 * 1000;
 /** SigV4 presigned URLs live at most 7 days; ours never reach it (2 days), but the cap is the service's. */
 const MAX_PRESIGN_SECONDS = 7 * 86_400;
 
@@ -82,7 +81,7 @@ export function newEventsExportJob(input: {
     completed_chunks: [],
     created_at: input.now.toISOString(),
     completed_at: null,
-    deadline: new Date(input.now.getTime() + RUN_TIME_LIMIT_SECONDS * 1000 + DEADLINE_MARGIN_MS).toISOString(),
+    deadline: new Date(input.now.getTime() + RUN_TIME_LIMIT_SECONDS * 1000 + WORKFLOW_DEADLINE_MARGIN_MS).toISOString(),
     error: null,
   };
 }
