@@ -5,7 +5,7 @@ import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/core/contract.ts
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
-import { HandlerFunction } from './handler-function.ts';
+import { HandlerFunction, workflowStepsMemory } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -74,12 +74,11 @@ export class EventsExportStepsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: EventsExportStepsFunctionProps) {
     super(scope, id);
-    const memorySize = props.memorySize ?? 1769;
-    if (!Number.isInteger(memorySize) || memorySize < 1024 || memorySize > 10240) {
-      throw new Error(
-        `EventsExportStepsFunction: memorySize must be a whole number of MiB from 1024 to 10240 (streaming a week of raw events through gzip), got ${memorySize}`,
-      );
-    }
+    const memorySize = workflowStepsMemory(
+      'EventsExportStepsFunction',
+      props.memorySize,
+      'streaming a week of raw events through gzip',
+    );
     const domain = props.emailFrom === undefined ? undefined : PLAIN_ADDRESS.exec(props.emailFrom)?.[1];
     if (props.emailFrom !== undefined && domain === undefined) {
       throw new Error(

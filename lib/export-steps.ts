@@ -5,7 +5,7 @@ import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
-import { HandlerFunction } from './handler-function.ts';
+import { HandlerFunction, workflowStepsMemory } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -45,12 +45,7 @@ export class ExportStepsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportStepsFunctionProps) {
     super(scope, id);
-    const memorySize = props.memorySize ?? 1769;
-    if (!Number.isInteger(memorySize) || memorySize < 1024 || memorySize > 10240) {
-      throw new Error(
-        `ExportStepsFunction: memorySize must be a whole number of MiB from 1024 to 10240 (streaming a ~1 GB CSV), got ${memorySize}`,
-      );
-    }
+    const memorySize = workflowStepsMemory('ExportStepsFunction', props.memorySize, 'streaming a ~1 GB CSV');
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'export-steps',
       memorySize,

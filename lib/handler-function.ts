@@ -6,7 +6,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_ENTRIES, type LambdaName, ROUTES } from '../lambdas/core/contract.ts';
+import { HANDLER_ENTRIES, LAMBDA_MAX_TIMEOUT_SECONDS, type LambdaName, ROUTES } from '../lambdas/core/contract.ts';
 
 /** The repository root: HANDLER_ENTRIES and package-lock.json are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,8 +16,6 @@ export const HANDLER_RUNTIME = Runtime.NODEJS_24_X;
 
 /** API Gateway stops waiting for an integration at 30 s. */
 const MAX_ROUTE_TIMEOUT_SECONDS = 29;
-/** Lambda's own ceiling. */
-const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
 
 /**
  * ESM bundles still contain CommonJS dependencies that call `require`; ESM has
@@ -25,6 +23,19 @@ const MAX_LAMBDA_TIMEOUT_SECONDS = 15 * 60;
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as featurelakeCreateRequire } from 'node:module'; const require = featurelakeCreateRequire(import.meta.url);";
+
+/**
+ * Memory in MiB of a workflow-steps Lambda, which streams up to a GB per call
+ * (`streams` says what, for the error): a whole number from 1,024 to 10,240, by
+ * default 1,769, where Lambda gives a full vCPU.
+ */
+export function workflowStepsMemory(owner: string, memorySize: number | undefined, streams: string): number {
+  const size = memorySize ?? 1769;
+  if (!Number.isInteger(size) || size < 1024 || size > 10240) {
+    throw new Error(`${owner}: memorySize must be a whole number of MiB from 1024 to 10240 (${streams}), got ${size}`);
+  }
+  return size;
+}
 
 export interface HandlerFunctionProps {
   /** Which handler of HANDLER_ENTRIES to bundle. */
@@ -71,7 +82,7 @@ export class HandlerFunction extends Construct {
     const servesRoutes = ROUTES.some((route) => route.handler === props.handler);
     const [maxSeconds, why] = servesRoutes
       ? [MAX_ROUTE_TIMEOUT_SECONDS, 'API Gateway stops waiting at 30']
-      : [MAX_LAMBDA_TIMEOUT_SECONDS, "Lambda's maximum"];
+      : [LAMBDA_MAX_TIMEOUT_SECONDS, "Lambda's maximum"];
     if (!timeout.isUnresolved() && timeout.toSeconds() > maxSeconds) {
       throw new Error(
         `HandlerFunction(${props.handler}): timeout must be at most ${maxSeconds} seconds (${why}), got ${timeout.toSeconds()}`,

@@ -102,13 +102,16 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Most calls in one `bulk` request. */
 export const MAX_BULK_CALLS = 1000;
 
+/** Lambda's own ceiling for a function's timeout. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 15 * 60;
+
 /**
  * Timeout of the two workflow-steps Lambdas (export-steps, events-export-steps):
  * Lambda's maximum, since a publish or a week file streams up to a GB in one call.
  * The CDK deploys it and the local stack gives their local invocations the same
  * budget (middy stops a handler when the budget runs out).
  */
-export const WORKFLOW_STEPS_TIMEOUT_SECONDS = 900;
+export const WORKFLOW_STEPS_TIMEOUT_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS;
 
 /**
  * Slack between an API starting an execution and the execution's own clock: a job
