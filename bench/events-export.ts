@@ -15,7 +15,7 @@ import { createGunzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
 import { generateEventLake } from './event-lake.ts';
-import { startChild, stop } from './tracking.ts';
+import { startStack, stop } from './tracking.ts';
 
 const EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 10_000_000);
 const FROM = '2025-01-06';
@@ -124,6 +124,20 @@ export async function api<T>(url: string, init: RequestInit & { token: string })
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** An enterprise environment named `bench`, made through the admin API with the stack's admin token. */
+export async function createBenchEnvironment(
+  url: string,
+  home: string,
+): Promise<{ environment_id: string; app_token: string; api_key: string }> {
+  const adminToken = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
+  const created = await api<{ environment_id: string; app_token: string; api_key: string }>(
+    `${url}/admin/v1/environments`,
+    { method: 'POST', token: `Bearer ${adminToken}`, body: JSON.stringify({ name: 'bench', plan: 'enterprise' }) },
+  );
+  if (created.status !== 201) throw new Error(`creating the environment answered ${created.status}`);
+  return created.body;
+}
+
 interface JobDetail {
   status: string;
   progress: string;
@@ -168,18 +182,9 @@ async function exportThroughStack(
 
 export async function eventsExportBenchmark(): Promise<EventsExportBenchmark> {
   const home = await mkdtemp(join(tmpdir(), 'featurelake-bench-export-'));
-  const stack = await startChild(
-    ['--import', 'tsx', 'bin/local.ts'],
-    { FEATURELAKE_HOME: home, PORT: '0' },
-    /local stack on (http:\/\/[\d.:]+)/,
-  );
+  const stack = await startStack(home);
   try {
-    const adminToken = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
-    const created = await api<{ environment_id: string; app_token: string; api_key: string }>(
-      `${stack.url}/admin/v1/environments`,
-      { method: 'POST', token: `Bearer ${adminToken}`, body: JSON.stringify({ name: 'bench', plan: 'enterprise' }) },
-    );
-    const env = created.body;
+    const env = await createBenchEnvironment(stack.url, home);
     const generateStarted = performance.now();
     const lake = await generateEventLake({
       lakeDir: join(home, 'lake'),

@@ -12,7 +12,7 @@
  * `npx tsx bench/run.ts rollup` runs it alone; `BENCH_ROLLUP_EVENTS` scales it.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,8 +20,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/rollup/types.ts';
-import { api, peakRss } from './events-export.ts';
-import { startChild, stop } from './tracking.ts';
+import { api, createBenchEnvironment, peakRss } from './events-export.ts';
+import { startStack, stop } from './tracking.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const COMPANIES = 10_000;
@@ -295,8 +295,6 @@ export interface RollupBenchmarkResult {
   readonly exports: readonly RollupRun[];
 }
 
-const STACK_READY = /local stack on (http:\/\/[\d.:]+)/;
-
 interface CompanyExportJob {
   status: string;
   rows: number | null;
@@ -323,11 +321,7 @@ async function putCatalog(url: string, token: string): Promise<void> {
 
 /** One export through a fresh local stack process: POST, poll until done, download; its own peak RSS. */
 async function exportThroughStack(home: string, token: string, aggregation: RollupAggregation): Promise<RollupRun> {
-  const stack = await startChild(
-    ['--import', 'tsx', 'bin/local.ts'],
-    { FEATURELAKE_HOME: home, PORT: '0' },
-    STACK_READY,
-  );
+  const stack = await startStack(home);
   let log = '';
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
@@ -373,21 +367,10 @@ export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
   const lakeDir = join(home, 'lake');
   try {
     // A first stack process makes the environment and its catalog, then stops.
-    const setup = await startChild(
-      ['--import', 'tsx', 'bin/local.ts'],
-      { FEATURELAKE_HOME: home, PORT: '0' },
-      STACK_READY,
-    );
+    const setup = await startStack(home);
     let env: { environment_id: string; api_key: string };
     try {
-      const adminToken = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
-      env = (
-        await api<{ environment_id: string; api_key: string }>(`${setup.url}/admin/v1/environments`, {
-          method: 'POST',
-          token: `Bearer ${adminToken}`,
-          body: JSON.stringify({ name: 'bench', plan: 'enterprise' }),
-        })
-      ).body;
+      env = await createBenchEnvironment(setup.url, home);
       await putCatalog(setup.url, `Token ${env.api_key}`);
     } finally {
       await stop(setup.child);

@@ -55,6 +55,15 @@ export function startChild(
   });
 }
 
+/** The local stack (`bin/local.ts`) in its own process, its state in `home`, on a free port. */
+export function startStack(home: string): Promise<{ child: ChildProcess; url: string }> {
+  return startChild(
+    ['--import', 'tsx', 'bin/local.ts'],
+    { FEATURELAKE_HOME: home, PORT: '0' },
+    /local stack on (http:\/\/[\d.:]+)/,
+  );
+}
+
 export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -123,11 +132,7 @@ export async function trackingBenchmark(): Promise<{ results: LoadResult[]; lake
   }
 
   const home = await mkdtemp(join(tmpdir(), 'featurelake-bench-'));
-  const stack = await startChild(
-    ['--import', 'tsx', 'bin/local.ts'],
-    { FEATURELAKE_HOME: home, PORT: '0' },
-    /local stack on (http:\/\/[\d.:]+)/,
-  );
+  const stack = await startStack(home);
   try {
     const demo = JSON.parse(await readFile(join(home, 'demo-environment.json'), 'utf8'));
     results.push(
