@@ -6,13 +6,31 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
 
 export interface GeneratedLake {
   readonly rows: number;
   readonly from: string;
   readonly to: string;
+}
+
+/**
+ * Runs `work` on an in-memory DuckDB set up for writing a generated lake: UTC,
+ * enough open files for one Parquet file per day, insertion order not kept.
+ */
+export async function withGeneratorDuckDb<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run('SET partitioned_write_max_open_files = 2000');
+    await connection.run('SET preserve_insertion_order = false');
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }
 
 export async function generateEventLake(options: {
@@ -28,12 +46,7 @@ export async function generateEventLake(options: {
   await rm(staging, { recursive: true, force: true });
   await mkdir(eventsDir, { recursive: true });
   const spanMs = options.days * 86_400_000;
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
-  const connection = await instance.connect();
-  try {
-    await connection.run("SET TimeZone = 'UTC'");
-    await connection.run('SET partitioned_write_max_open_files = 2000');
-    await connection.run('SET preserve_insertion_order = false');
+  await withGeneratorDuckDb(async (connection) => {
     const prepared = await connection.prepare(`
       COPY (
         WITH base AS (SELECT i, hash(i) AS h FROM range(CAST($events AS BIGINT)) r(i))
@@ -65,10 +78,7 @@ export async function generateEventLake(options: {
       app: options.appId,
     } as never);
     await prepared.run();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
   // Moved into the lake folder whole, as the compactor does, so a query never sees a partial day.
   const { readdir, rename } = await import('node:fs/promises');
   for (const app of await readdir(staging)) {

@@ -16,10 +16,10 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/rollup/types.ts';
+import { withGeneratorDuckDb } from './event-lake.ts';
 import { api, createBenchEnvironment, peakRss } from './events-export.ts';
 import { startStack, stop } from './tracking.ts';
 
@@ -81,12 +81,7 @@ async function generateLake(lakeDir: string, appId: string, events: number): Pro
   const tracks = Math.round((events - companyCalls - users - moves - feedback) / (1 + 1 / 333));
   const start = `TIMESTAMP '${new Date(AS_OF.getTime() - DAYS * 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
   const spanMs = DAYS * 86_400_000;
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
-  const connection = await instance.connect();
-  try {
-    await connection.run("SET TimeZone = 'UTC'");
-    await connection.run('SET partitioned_write_max_open_files = 2000');
-    await connection.run('SET preserve_insertion_order = false');
+  return withGeneratorDuckDb(async (connection) => {
     const row = (fields: Record<string, string>) =>
       [
         `${fields.event_id} AS event_id`,
@@ -169,17 +164,16 @@ async function generateLake(lakeDir: string, appId: string, events: number): Pro
           CROSS JOIN range(2) r(copy)
           WHERE copy = 0 OR hash(i) % 333 = 0
         )
-        SELECT *, '${appId.replaceAll("'", "''")}' AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt FROM rows
+        SELECT *, CAST($app AS VARCHAR) AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt FROM rows
       ) TO '${eventsDir.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (app_id, dt))`;
-    await connection.run(sql);
+    const copy = await connection.prepare(sql);
+    copy.bind({ app: appId } as never);
+    await copy.run();
     const counted = await connection.runAndReadAll(
       `SELECT count(*) FROM read_parquet('${eventsDir.replaceAll("'", "''")}/**/*.parquet')`,
     );
     return Number(counted.getRows()[0]?.[0]);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 /** What one measured run does, in its own process. */
