@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { ByteLoopTransform } from './byte-loop-transform.ts';
 
 /**
  * Re-encodes a query result CSV (Athena quotes every field; DuckDB only where
@@ -16,7 +16,7 @@ import { Transform, type TransformCallback } from 'node:stream';
  * inside a multi-byte character), and looks into a quoted field only to decide
  * whether it still needs its quotes.
  */
-export class ExportCsvEncoder extends Transform {
+export class ExportCsvEncoder extends ByteLoopTransform {
   private readonly header: readonly string[];
   private state: State = State.RecordStart;
   /** Fields completed in the current record. */
@@ -41,35 +41,21 @@ export class ExportCsvEncoder extends Transform {
     return this.count;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.encode(chunk);
-      callback();
-    } catch (error) {
-      callback(error as Error);
+  protected override flushBytes(): Buffer {
+    if (this.state === State.Quoted) throw new Error('the query result ends inside a quoted field');
+    if (this.state === State.AfterCr) throw new Error('the query result has a CR that ends no line');
+    this.outLength = 0;
+    if (this.state !== State.RecordStart) {
+      if (this.state === State.Unquoted) this.endUnquotedField();
+      else if (this.state === State.QuoteInQuoted) this.endQuotedField();
+      else this.fields += 1; // a record ending in a comma: its last field is empty
+      this.endRecord();
     }
+    if (this.headerFields !== undefined) throw new Error('the query result is empty: it has no header');
+    return Buffer.from(this.out.subarray(0, this.outLength));
   }
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      if (this.state === State.Quoted) throw new Error('the query result ends inside a quoted field');
-      if (this.state === State.AfterCr) throw new Error('the query result has a CR that ends no line');
-      this.outLength = 0;
-      if (this.state !== State.RecordStart) {
-        if (this.state === State.Unquoted) this.endUnquotedField();
-        else if (this.state === State.QuoteInQuoted) this.endQuotedField();
-        else this.fields += 1; // a record ending in a comma: its last field is empty
-        this.endRecord();
-      }
-      if (this.headerFields !== undefined) throw new Error('the query result is empty: it has no header');
-      if (this.outLength > 0) this.push(Buffer.from(this.out.subarray(0, this.outLength)));
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  private encode(chunk: Buffer): void {
+  protected override transformBytes(chunk: Buffer): Buffer {
     // Unquoted bytes are copied once; a quoted field is emitted once it ends, with its
     // quotes or without; each line gains at most one byte (CRLF for LF).
     this.reserve(2 * chunk.length + 2 * this.fieldLength + 16);
@@ -147,7 +133,8 @@ export class ExportCsvEncoder extends Transform {
         }
       }
     }
-    if (this.outLength > 0) this.push(Buffer.from(this.out.subarray(0, this.outLength)));
+    // A copy: `out` is reused for the next chunk.
+    return Buffer.from(this.out.subarray(0, this.outLength));
   }
 
   /** At the byte after a completed field: a comma, CR, LF (or else the result is not CSV). Returns the next position. */

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { ByteLoopTransform } from '../byte-loop-transform.ts';
 
 /**
  * Turns a one-column query result CSV (Athena quotes every field, DuckDB only where
@@ -13,7 +13,7 @@ import { Transform, type TransformCallback } from 'node:stream';
  * (a quote, comma, CR or LF byte never occurs inside a multi-byte character). Its
  * tests compare it with csv-parse over random values cut at random chunk bounds.
  */
-export class ResultLinesDecoder extends Transform {
+export class ResultLinesDecoder extends ByteLoopTransform {
   private readonly terminator: Buffer;
   private readonly header: Buffer;
   private state: State = State.Start;
@@ -32,31 +32,16 @@ export class ResultLinesDecoder extends Transform {
     return this.count;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      const out = this.decode(chunk);
-      if (out.length > 0) this.push(out);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  protected override flushBytes(): Buffer {
+    if (this.state === State.Quoted) throw new Error('the query result ends inside a quoted field');
+    const out = Buffer.allocUnsafe(this.terminator.length);
+    let written = 0;
+    if (this.state !== State.Start) written = this.endField(out, 0);
+    if (this.headerBytes !== undefined) throw new Error('the query result is empty: it has no header');
+    return out.subarray(0, written);
   }
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      if (this.state === State.Quoted) throw new Error('the query result ends inside a quoted field');
-      const out = Buffer.allocUnsafe(this.terminator.length);
-      let written = 0;
-      if (this.state !== State.Start) written = this.endField(out, 0);
-      if (this.headerBytes !== undefined) throw new Error('the query result is empty: it has no header');
-      if (written > 0) this.push(out.subarray(0, written));
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  private decode(chunk: Uint8Array): Buffer {
+  protected override transformBytes(chunk: Buffer): Buffer {
     // A record's output is never longer than its input but for a CRLF terminator
     // replacing an LF after an unquoted field: one byte per line at most.
     const out = Buffer.allocUnsafe(chunk.length * (this.terminator.length === 1 ? 1 : 2) + this.terminator.length);
