@@ -1,38 +1,28 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { SesMailer, type SesV2Like } from '../../lambdas/adapters/aws/ses-mailer.ts';
 import { OutboxMailer } from '../../lambdas/adapters/local/outbox-mailer.ts';
-import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import { STATE_TABLE } from '../../lambdas/core/contract.ts';
 import { newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
-import { dynaliteClient } from '../support/local-stack.ts';
+import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 
-let server: Server;
-let client: DynamoDBClient;
+let state: InMemoryStateTable;
 let jobs: DynamoDbEventsExportJobs;
 let documents: DynamoDBDocumentClient;
 const TABLE = 'state';
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  client = dynaliteClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  await ensureStateTable(client, TABLE);
-  documents = DynamoDBDocumentClient.from(client);
+  state = await inMemoryStateTable(TABLE);
+  documents = state.documents;
   jobs = new DynamoDbEventsExportJobs({ client: documents, tableName: TABLE });
 });
 afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((done) => server.close(() => done()));
+  await state?.close();
 });
 
 const at = (iso: string) => new Date(iso);

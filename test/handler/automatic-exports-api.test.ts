@@ -1,23 +1,17 @@
 import { rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
-import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import { type HandlerName, ROUTES } from '../../lambdas/core/contract.ts';
 import { newEnvironment } from '../../lambdas/core/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/automatic-exports.ts';
-import { dynaliteClient, http, tempHome } from '../support/local-stack.ts';
+import { http, type InMemoryStateTable, inMemoryStateTable, tempHome } from '../support/local-stack.ts';
 
 /**
  * The settings API over dynalite with the real S3 adapter, its S3 client mocked:
@@ -28,8 +22,7 @@ const TABLE = 'automatic-exports-test';
 const SECRET = 'aws-SECRET-a81f-never-echoed';
 const now = new Date('2025-11-30T10:00:00.000Z');
 
-let dynamo: Server;
-let client: DynamoDBClient;
+let state: InMemoryStateTable;
 let api: ApiGatewayServer;
 let url: string;
 let home: string;
@@ -71,11 +64,8 @@ async function lastCredentials() {
 
 beforeAll(async () => {
   home = await tempHome();
-  dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
-  await ensureStateTable(client, TABLE);
-  const documents = DynamoDBDocumentClient.from(client);
+  state = await inMemoryStateTable(TABLE);
+  const documents = state.documents;
   const environments = new DynamoDbEnvironmentStore({ client: documents, tableName: TABLE });
   const { stored, created } = newEnvironment({ name: 'acme', plan: 'enterprise' }, now);
   await environments.create(stored);
@@ -100,8 +90,7 @@ afterEach(() => s3.reset());
 afterAll(async () => {
   s3?.restore();
   await api?.close();
-  client?.destroy();
-  await new Promise<void>((resolve) => (dynamo ? dynamo.close(() => resolve()) : resolve()));
+  await state?.close();
   await rm(home, { recursive: true, force: true });
 });
 

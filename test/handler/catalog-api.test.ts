@@ -1,24 +1,18 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import { MALFORMED_TOKEN, MISSING_TOKEN, UNKNOWN_TOKEN } from '../../lambdas/core/api-auth.ts';
 import type { HandlerName, RouteSpec } from '../../lambdas/core/contract.ts';
 import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
 import { CATALOG_ROUTES, makeHandler } from '../../lambdas/handlers/catalog.ts';
-import { dynaliteClient, http } from '../support/local-stack.ts';
+import { http, type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 
 const TABLE = 'catalog-test-state';
 const START = new Date('2026-03-10T12:00:00.000Z');
 
-let dynamo: Server;
-let client: DynamoDBClient;
+let state: InMemoryStateTable;
 let api: ApiGatewayServer;
 let url: string;
 let now = START;
@@ -27,11 +21,8 @@ let environments: DynamoDbEnvironmentStore;
 
 beforeAll(async () => {
   // In memory: nothing of this test outlives it.
-  dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
-  await ensureStateTable(client, TABLE);
-  const documents = DynamoDBDocumentClient.from(client);
+  state = await inMemoryStateTable(TABLE);
+  const documents = state.documents;
   environments = new DynamoDbEnvironmentStore({ client: documents, tableName: TABLE });
   const handler = makeHandler({
     environments,
@@ -48,8 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  client?.destroy();
-  await new Promise<void>((resolve) => (dynamo ? dynamo.close(() => resolve()) : resolve()));
+  await state?.close();
 });
 
 async function environment(plan: Plan = 'pro') {
@@ -341,7 +331,7 @@ describe('segments', () => {
       expect(put.status).toBe(201);
     }
     // The store must follow LastEvaluatedKey: one Query page does not hold them all.
-    const firstPage = await DynamoDBDocumentClient.from(client).send(
+    const firstPage = await state.documents.send(
       new QueryCommand({
         TableName: TABLE,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',

@@ -1,19 +1,13 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 import type { AutomaticExportSettings } from '../../lambdas/core/automatic-exports.ts';
 import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/export-dispatcher.ts';
 import type { WorkflowStarter } from '../../lambdas/ports/workflow-starter.ts';
-import { dynaliteClient } from '../support/local-stack.ts';
+import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 
 /**
  * The dispatcher Lambda over dynalite, with a workflow starter that behaves as
@@ -21,8 +15,7 @@ import { dynaliteClient } from '../support/local-stack.ts';
  * made to fail: what it starts, skips, and puts back.
  */
 const TABLE = 'dispatcher-test';
-let dynamo: Server;
-let client: DynamoDBClient;
+let state: InMemoryStateTable;
 let settings: DynamoDbAutomaticExportStore;
 let environments: DynamoDbEnvironmentStore;
 let jobs: DynamoDbCompanyExportJobs;
@@ -71,11 +64,8 @@ let weekly: string;
 let downgraded: string;
 
 beforeAll(async () => {
-  dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  client = dynaliteClient(`http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`);
-  await ensureStateTable(client, TABLE);
-  const documents = DynamoDBDocumentClient.from(client);
+  state = await inMemoryStateTable(TABLE);
+  const documents = state.documents;
   settings = new DynamoDbAutomaticExportStore({ client: documents, tableName: TABLE });
   environments = new DynamoDbEnvironmentStore({ client: documents, tableName: TABLE });
   jobs = new DynamoDbCompanyExportJobs({ client: documents, tableName: TABLE });
@@ -88,8 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  client?.destroy();
-  await new Promise<void>((resolve) => (dynamo ? dynamo.close(() => resolve()) : resolve()));
+  await state?.close();
 });
 
 describe('the export dispatcher Lambda', () => {

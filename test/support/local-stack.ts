@@ -1,13 +1,40 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local.ts';
+import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
 
 /** A DynamoDB client for the dynalite at `endpoint` (dynalite only checks that credentials are present). */
 export function dynaliteClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+}
+
+export interface InMemoryStateTable {
+  readonly client: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  /** Stops the client and the dynalite. */
+  close(): Promise<void>;
+}
+
+/** A dynalite in memory, on a free port, holding the state table `table` as the stack lays it out. */
+export async function inMemoryStateTable(table: string): Promise<InMemoryStateTable> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = dynaliteClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await ensureStateTable(client, table);
+  return {
+    client,
+    documents: DynamoDBDocumentClient.from(client),
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
