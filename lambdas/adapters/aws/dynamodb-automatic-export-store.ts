@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AutomaticExportSettings,
   type AutomaticExportStatus,
@@ -91,22 +85,18 @@ export class DynamoDbAutomaticExportStore implements AutomaticExportStore {
 
   async listEnabled(): Promise<StoredAutomaticExport[]> {
     const found: StoredAutomaticExport[] = [];
-    let startKey: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const page: QueryCommandOutput = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          FilterExpression: '#enabled = :true',
-          ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey, '#enabled': 'enabled' },
-          ExpressionAttributeValues: { ':pk': PARTITION, ':true': true },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push(toStored(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.options.client },
+      {
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        FilterExpression: '#enabled = :true',
+        ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey, '#enabled': 'enabled' },
+        ExpressionAttributeValues: { ':pk': PARTITION, ':true': true },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) found.push(toStored(item));
     return found;
   }
 

@@ -4,7 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../core/contract.ts';
@@ -95,21 +95,17 @@ export class DynamoDbEventsExportJobs implements EventsExportJobs {
 
   async list(environmentId: string): Promise<EventsExportJob[]> {
     const jobs: EventsExportJob[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': partition(environmentId), ':prefix': JOB_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) jobs.push(toJob(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.options.client },
+      {
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': partition(environmentId), ':prefix': JOB_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) jobs.push(toJob(item));
     return jobs;
   }
 
