@@ -12,22 +12,17 @@ import {
   substitute,
 } from '../../lambdas/core/workflows/company-export.ts';
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
+import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
-  ATHENA_DATA_CATALOG_STATEMENT,
-  actionsOf,
   featurelake,
   importOf,
   inlineStatementsOf,
-  LOG_DELIVERY_AND_XRAY_ACTIONS,
   logicalId,
   managedPolicyArnsOf,
   managedStatementsOf,
   ownLogsStatement,
-  queryExecutionStatements,
   resourceOf,
   resourcesOf,
-  type Statement,
-  stateMachineGrants,
   stateTableReadWriteStatements,
   TRANSIENT_ERRORS,
 } from './featurelake-app.ts';
@@ -237,39 +232,15 @@ describe('the company export state machine', () => {
 });
 
 describe('the company export state machine role', () => {
-  function role() {
-    const built = workflow();
-    return { ...built, ...stateMachineGrants(built, built.workflow.stateMachine) };
-  }
-
-  it('invokes the export-steps Lambda (and its versions) and nothing else', () => {
-    const { inline, stacks } = role();
-    const fn = { 'Fn::GetAtt': [logicalId(stacks.api.exportSteps.handler.function), 'Arn'] };
-    const invokes = inline.filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')));
-
-    expect(invokes).toEqual([
-      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [fn, { 'Fn::Join': ['', [fn, ':*']] }] },
-    ]);
-  });
-
-  it('runs Athena in the company export workgroup and reads the events and export_inputs tables, through their policies', () => {
-    const { data, stacks, managed } = role();
-
-    expect(managed).toEqual([
-      importOf(data, { Ref: logicalId(stacks.data.companyExportWorkgroup.queryExecutionPolicy) }),
-      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
-      importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
-    ]);
-  });
-
-  it("writes and reads query results under company-exports/ of the results bucket only (Athena uses the caller's credentials)", () => {
-    const { data, stacks } = role();
-    const workgroup = stacks.data.companyExportWorkgroup;
-    const statements = managedStatementsOf(data, workgroup.queryExecutionPolicy);
-
-    expect(statements).toEqual(queryExecutionStatements(workgroup));
-    expect(JSON.stringify(statements)).toContain(':workgroup/featurelake-company-exports"');
-    expect(JSON.stringify(statements)).toContain('"/company-exports/*"');
+  const role = itGrantsTheExportWorkflowRoleOnlyItsOwn({
+    name: 'company export',
+    build: workflow,
+    steps: { name: 'export-steps', of: (stacks) => stacks.api.exportSteps.handler },
+    workgroup: {
+      name: 'featurelake-company-exports',
+      prefix: 'company-exports',
+      of: (stacks) => stacks.data.companyExportWorkgroup,
+    },
   });
 
   it('reads the export_inputs table: its Glue entries and the objects under export_inputs/ of the lake', () => {
@@ -291,22 +262,6 @@ describe('the company export state machine role', () => {
       { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: lake },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
     ]);
-  });
-
-  it('holds * only for what accepts no resource: log delivery and X-Ray', () => {
-    const { data, stacks, inline } = role();
-    const policies = [
-      stacks.data.companyExportWorkgroup.queryExecutionPolicy,
-      stacks.data.lake.queryPolicy,
-      stacks.data.exportInputs.queryPolicy,
-    ];
-    const all: Statement[] = [...inline, ...policies.flatMap((policy) => managedStatementsOf(data, policy))];
-    const onStar = all.filter((statement) => [statement.Resource].flat().includes('*')).flatMap(actionsOf);
-
-    expect(onStar.sort()).toEqual([...LOG_DELIVERY_AND_XRAY_ACTIONS].sort());
-    expect(inline).toContainEqual(ATHENA_DATA_CATALOG_STATEMENT);
-    // No DynamoDB, no exports bucket: recording the job is the Lambda's work.
-    expect(all.flatMap(actionsOf).filter((action) => /^(dynamodb|kms|states):/.test(action))).toEqual([]);
   });
 });
 

@@ -21,25 +21,21 @@ import {
 import { UNCONFIGURED_EMAIL_FROM } from '../../lib/events-export-steps.ts';
 import { EventsExportWorkflow } from '../../lib/events-export-workflow.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
+import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
-  ATHENA_DATA_CATALOG_STATEMENT,
   actionsOf,
   type BuiltFeaturelake,
   buildFeaturelake,
   featurelake,
   importOf,
   inlineStatementsOf,
-  LOG_DELIVERY_AND_XRAY_ACTIONS,
   logicalId,
   managedPolicyArnsOf,
   managedStatementsOf,
   ownLogsStatement,
-  queryExecutionStatements,
   regionalArn,
   resourceOf,
   resourcesOf,
-  type Statement,
-  stateMachineGrants,
   stateTableReadWriteStatements,
   TRANSIENT_ERRORS,
 } from './featurelake-app.ts';
@@ -282,56 +278,15 @@ describe('the events export state machine', () => {
 });
 
 describe('the events export state machine role', () => {
-  function role() {
-    const built = workflow();
-    return { ...built, ...stateMachineGrants(built, built.workflow.stateMachine) };
-  }
-
-  it('invokes the events-export-steps Lambda (and its versions) and nothing else', () => {
-    const { inline, stacks } = role();
-    const fn = { 'Fn::GetAtt': [logicalId(stacks.api.eventsExportSteps.handler.function), 'Arn'] };
-    const invokes = inline.filter((statement) => actionsOf(statement).some((action) => action.startsWith('lambda:')));
-
-    expect(invokes).toEqual([
-      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [fn, { 'Fn::Join': ['', [fn, ':*']] }] },
-    ]);
-  });
-
-  it('runs Athena in the events export workgroup and reads the events and export_inputs tables, through their policies', () => {
-    const { data, stacks, managed } = role();
-
-    expect(managed).toEqual([
-      importOf(data, { Ref: logicalId(stacks.data.eventsExportWorkgroup.queryExecutionPolicy) }),
-      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
-      importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
-    ]);
-  });
-
-  it("writes and reads query results under events-exports/ of the results bucket only (Athena uses the caller's credentials)", () => {
-    const { data, stacks } = role();
-    const workgroup = stacks.data.eventsExportWorkgroup;
-    const statements = managedStatementsOf(data, workgroup.queryExecutionPolicy);
-
-    expect(statements).toEqual(queryExecutionStatements(workgroup));
-    expect(JSON.stringify(statements)).toContain(':workgroup/featurelake-events-exports"');
-    expect(JSON.stringify(statements)).toContain('"/events-exports/*"');
-  });
-
-  it('holds * only for what accepts no resource (log delivery and X-Ray), and no DynamoDB, KMS, SES or exports bucket', () => {
-    const { data, stacks, inline } = role();
-    const policies = [
-      stacks.data.eventsExportWorkgroup.queryExecutionPolicy,
-      stacks.data.lake.queryPolicy,
-      stacks.data.exportInputs.queryPolicy,
-    ];
-    const all: Statement[] = [...inline, ...policies.flatMap((policy) => managedStatementsOf(data, policy))];
-    const onStar = all.filter((statement) => [statement.Resource].flat().includes('*')).flatMap(actionsOf);
-
-    expect(onStar.sort()).toEqual([...LOG_DELIVERY_AND_XRAY_ACTIONS].sort());
-    expect(inline).toContainEqual(ATHENA_DATA_CATALOG_STATEMENT);
-    // Recording the job, writing the files and emailing are the Lambda's work.
-    expect(all.flatMap(actionsOf).filter((action) => /^(dynamodb|kms|states|ses):/.test(action))).toEqual([]);
-    expect(JSON.stringify(all)).not.toContain(logicalId(stacks.data.exports.bucket));
+  itGrantsTheExportWorkflowRoleOnlyItsOwn({
+    name: 'events export',
+    build: () => workflow(),
+    steps: { name: 'events-export-steps', of: (stacks) => stacks.api.eventsExportSteps.handler },
+    workgroup: {
+      name: 'featurelake-events-exports',
+      prefix: 'events-exports',
+      of: (stacks) => stacks.data.eventsExportWorkgroup,
+    },
   });
 });
 
