@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sameSecret } from './environments.ts';
 import { type FieldProblem, UnauthorizedError, ValidationError } from './errors.ts';
+import { parseRequestJson } from './request-json.ts';
 
 /** `Authorization: Bearer <admin token>`, compared in constant time. */
 export function assertAdmin(authorization: string | undefined, adminToken: string): void {
@@ -29,15 +30,26 @@ export const sqlRequest = z.object({
 /** Most rows one admin query returns (it is a look into the lake, not an export). */
 export const MAX_SQL_ROWS = 10_000;
 
-/** Parses a JSON request body with a schema, naming each failing field. */
+/**
+ * Largest body parseJsonBody takes (admin calls, export requests, export settings:
+ * all a few hundred bytes). API Gateway alone would let 10 MB through, and JSON.parse
+ * takes seconds on 10 MB of deeply nested brackets; 256 KB of them parse in milliseconds.
+ */
+export const MAX_JSON_BODY_BYTES = 256 * 1024;
+
+/**
+ * Parses a JSON request body with a schema, naming each failing field (the input
+ * rules of parseRequestJson apply first: lone surrogates repaired, nesting bounded).
+ */
 export function parseJsonBody<T extends z.ZodType>(schema: T, body: string | undefined, isBase64 = false): z.infer<T> {
   const text = isBase64 ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? '');
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    throw new ValidationError([{ field: 'body', problem: 'must be a JSON object' }]);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_JSON_BODY_BYTES) {
+    throw new ValidationError([
+      { field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_JSON_BODY_BYTES} bytes` },
+    ]);
   }
+  const payload = parseRequestJson(text);
   const result = schema.safeParse(payload);
   if (!result.success) {
     const problems: FieldProblem[] = result.error.issues.map((issue) => ({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type FieldProblem, ValidationError } from './errors.ts';
 import { type Filter, filterSchema, filterShape, toFilter, withValueCheck } from './filters.ts';
+import { parseRequestJson } from './request-json.ts';
 
 /**
  * The feature and segment catalog of an environment, and its exclusions
@@ -271,7 +272,10 @@ export function parseCatalogPayload<T extends z.ZodType>(schema: T, payload: unk
   throw new ValidationError(problems);
 }
 
-/** Decodes a request body (API Gateway may base64 it) and validates it. */
+/**
+ * Decodes a request body (API Gateway may base64 it), applies the input rules of
+ * parseRequestJson (lone surrogates repaired, nesting bounded) and validates it.
+ */
 export function parseCatalogBody<T extends z.ZodType>(
   schema: T,
   body: string | undefined,
@@ -285,13 +289,7 @@ export function parseCatalogBody<T extends z.ZodType>(
     ]);
   }
   if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is required: a JSON object' }]);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError([{ field: 'body', problem: `is not valid JSON (${(error as Error).message})` }]);
-  }
-  return parseCatalogPayload(schema, payload);
+  return parseCatalogPayload(schema, parseRequestJson(text));
 }
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES, MAX_BULK_CALLS } from './contract.ts';
 import { type FieldProblem, ValidationError } from './errors.ts';
 import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from './event-schema.ts';
+import { parseRequestJson } from './request-json.ts';
 
 /**
  * The tracking API of seed 001: `user`, `company`, `event` (also `events`),
@@ -151,7 +152,10 @@ export function isTrackingMethod(method: string): method is TrackingMethod {
   return (TRACKING_METHODS as readonly string[]).includes(method);
 }
 
-/** Decodes and checks the envelope: method, Content-Type, size, JSON. */
+/**
+ * Decodes and checks the envelope: method, Content-Type, size, JSON (with the input
+ * rules every request body gets: lone surrogates repaired, nesting bounded).
+ */
 export function parseTrackingBody(request: TrackingRequest): { method: TrackingMethod; payload: unknown } {
   const { method } = request;
   if (!isTrackingMethod(method)) {
@@ -179,11 +183,7 @@ export function parseTrackingBody(request: TrackingRequest): { method: TrackingM
     ]);
   }
   if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is empty; send a JSON object' }]);
-  try {
-    return { method, payload: JSON.parse(text) };
-  } catch (error) {
-    throw new ValidationError([{ field: 'body', problem: `is not valid JSON (${(error as Error).message})` }]);
-  }
+  return { method, payload: parseRequestJson(text) };
 }
 
 function parseCall(type: CallType, payload: unknown, prefix: string, problems: FieldProblem[]): ParsedCall | undefined {
