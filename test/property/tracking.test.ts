@@ -184,7 +184,9 @@ function callOf(type: CallType) {
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const trimmedLength = (value: string) => wellFormed(value).trim().length;
+/** zod's string limits count characters (code points), as the README says, not UTF-16 units. */
+const characters = (value: string) => [...wellFormed(value)].length;
+const trimmedLength = (value: string) => characters(wellFormed(value).trim());
 const isId = (value: unknown) =>
   (typeof value === 'string' && trimmedLength(value) >= 1 && trimmedLength(value) <= 256) ||
   (typeof value === 'number' && Number.isSafeInteger(value));
@@ -238,7 +240,10 @@ function judge(type: CallType, call: Call, prefix: string): Verdict {
         ? call.comment !== undefined
         : Number.isSafeInteger(call.score) && (call.score as number) >= 1 && (call.score as number) <= 5,
     );
-    check('comment', call.comment === undefined || (typeof call.comment === 'string' && call.comment.length <= 10_000));
+    check(
+      'comment',
+      call.comment === undefined || (typeof call.comment === 'string' && characters(call.comment) <= 10_000),
+    );
   }
   check('attributes', call.attributes === undefined || isObject(call.attributes));
   check(
@@ -248,7 +253,7 @@ function judge(type: CallType, call: Call, prefix: string): Verdict {
   );
   check(
     'messageId',
-    typeof call.messageId === 'string' && wellFormed(call.messageId).length >= 1 && call.messageId.length <= 256,
+    typeof call.messageId === 'string' && characters(call.messageId) >= 1 && characters(call.messageId) <= 256,
   );
   if (call.timestamp !== undefined) {
     if (!isTimestampText(call.timestamp)) invalid.push(field('timestamp'));
