@@ -43,7 +43,13 @@ async function endedHow(
   requestedAt: string,
 ): Promise<'timed-out' | 'interrupted' | undefined> {
   const requested = new Date(requestedAt);
-  const state = await deps.workflows.executionState(workflow, executionName, requested);
+  let state: Awaited<ReturnType<WorkflowMonitor['executionState']>>;
+  try {
+    state = await deps.workflows.executionState(workflow, executionName, requested);
+  } catch {
+    // Throttled or briefly unavailable: the job is shown as stored, and the next read asks again.
+    return undefined;
+  }
   if (state === 'running') return undefined;
   if (state === 'timed-out') return 'timed-out';
   if (state === 'ended') return 'interrupted';

@@ -233,3 +233,16 @@ describe('a company export whose execution ended without recording it', () => {
     });
   });
 });
+
+describe('when Step Functions cannot answer', () => {
+  it('a read shows the job as stored (no 500), and the lock stays with it', async () => {
+    const api = apis('events-throttled');
+    const first = await api.startEvents();
+    executions.set(first.body.job_id, 'ABORTED');
+    sfn.on(DescribeExecutionCommand).rejects(new Error('Rate exceeded'));
+    const read = await api.eventsJob(first.body.job_id);
+    expect(read.status).toBe(200);
+    expect(read.body.status).toBe('running');
+    expect((await api.startEvents()).status).toBe(409);
+  });
+});
