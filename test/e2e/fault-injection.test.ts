@@ -92,12 +92,21 @@ function dataset(): Array<Record<string, unknown>> {
   return calls;
 }
 
+/** Set while the test itself stops the stack: any other exit is a crash, printed with the stack's output. */
+let stopping = false;
+
 async function start(): Promise<void> {
   stack = await spawnLocalStack(home);
+  stopping = false;
+  const child = stack;
+  child.child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`the local stack died by itself (${code ?? signal}):\n${child.output().slice(-4000)}`);
+  });
   adminToken = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
 }
 
 async function kill(): Promise<void> {
+  stopping = true;
   const exited = new Promise((resolve) => stack.child.once('exit', resolve));
   stack.child.kill('SIGKILL');
   await exited;
@@ -259,6 +268,7 @@ async function killDuring(
   await start();
   await checkInvariants();
   // What the kill cut, for the summary: the job it interrupted, or the request it beat.
+  if (what === 'compaction') return;
   const link = answer && answer.status < 300 ? (answer.body?.links as string | undefined) : undefined;
   const outcome = link
     ? `its job ${(await http(`${stack.url}${link}`, { headers: token() })).body.status}`
@@ -289,6 +299,7 @@ beforeAll(async () => {
 afterAll(async () => {
   console.log(`fault injection, ${replay()}; every invariant held after each restart unless a test failed`);
   if (stack) {
+    stopping = true;
     const exited = new Promise((resolve) => stack.child.once('exit', resolve));
     stack.child.kill('SIGTERM');
     await exited;
