@@ -37,6 +37,7 @@ import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/a
 import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
 import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
+import { settleExportsCutByRestart } from '../lambdas/core/export-settlement.ts';
 import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
 import {
   COMPANY_EXPORT_STATES,
@@ -59,7 +60,7 @@ import { makeHandler as makeExportStepsHandler } from '../lambdas/handlers/expor
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { type Clock, systemClock } from '../lambdas/ports/clock.ts';
-import type { WorkflowStarter } from '../lambdas/ports/workflow-starter.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../lambdas/ports/workflow-starter.ts';
 
 export const LOCAL_STATE_TABLE = 'featurelake-state';
 export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
@@ -248,8 +249,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       (workflow, name, error) =>
         console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
+      options.clock,
     );
     closers.push(() => workflows.idle());
+    // Nothing the last process ran runs any more: its exports end as failed, saying to
+    // start them again, and free their locks, before the API answers anyone.
+    const clock = options.clock ?? systemClock;
+    const interrupted = await settleExportsCutByRestart({
+      company: { jobs: companyJobs, workflows, settings: automaticExports, clock },
+      events: { jobs: eventsExport.jobs, workflows, clock },
+    });
+    if (interrupted > 0) {
+      console.log(`${interrupted} export(s) cut by the last stop were marked failed (start them again)`);
+    }
 
     const dispatch = (at: Date): Promise<DispatchReport> =>
       dispatchAutomaticExports(
@@ -283,6 +295,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       'company-exports': makeCompanyExportsHandler({
         environments,
         jobs: companyJobs,
+        settings: automaticExports,
         workflows,
         files,
         exportsBucket: LOCAL_EXPORTS_BUCKET,
@@ -407,7 +420,8 @@ function localEventsExport(parts: {
         [EVENTS_EXPORT_STATES.fail]: invokeSteps,
       },
     },
-    api: (workflows: WorkflowStarter) =>
+    jobs,
+    api: (workflows: WorkflowStarter & WorkflowMonitor) =>
       makeEventsExportsHandler({
         environments: parts.environments,
         jobs,

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -121,5 +121,26 @@ export abstract class AthenaExportWorkflow<S extends Record<string, string>> ext
   /** states:StartExecution on this state machine only. */
   grantStartExecution(grantee: IGrantable): void {
     this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * states:DescribeExecution on this state machine's executions only: an API that
+   * reads a job still marked running asks whether its execution has ended (timed out,
+   * aborted) without recording it, and settles the job and frees its lock if so.
+   */
+  grantDescribeExecutions(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [this.executionsArn] }),
+    );
+  }
+
+  /** Every execution of this state machine: `…:execution:<state machine name>:*` (execution names are made per job). */
+  get executionsArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 }

@@ -38,6 +38,7 @@ export class CompanyExportsApiHandler extends Construct {
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
     props.workflow.grantStartExecution(role);
+    props.workflow.grantDescribeExecutions(role);
     props.exports.grantReadCompanyExports(role);
   }
 }

@@ -39,6 +39,7 @@ export class EventsExportsApiHandler extends Construct {
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
     props.workflow.grantStartExecution(role);
+    props.workflow.grantDescribeExecutions(role);
     props.exports.grantReadEventsExports(role);
   }
 }

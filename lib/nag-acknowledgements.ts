@@ -89,14 +89,31 @@ export function acknowledgeNagFindings(stacks: {
   );
 
   const workflows = [
-    { workflow: api.companyExportWorkflow, steps: api.exportSteps.handler, name: 'export-steps' },
-    { workflow: api.eventsExportWorkflow, steps: api.eventsExportSteps.handler, name: 'events-export-steps' },
+    {
+      workflow: api.companyExportWorkflow,
+      steps: api.exportSteps.handler,
+      name: 'export-steps',
+      kind: 'company',
+      reader: api.companyExports.handler,
+    },
+    {
+      workflow: api.eventsExportWorkflow,
+      steps: api.eventsExportSteps.handler,
+      name: 'events-export-steps',
+      kind: 'events',
+      reader: api.eventsExports.handler,
+    },
   ];
-  for (const { workflow, steps, name } of workflows) {
+  for (const { workflow, steps, name, kind, reader } of workflows) {
     acknowledge(
       workflow.stateMachine,
       `AwsSolutions-IAM5[Resource::${arnToken(steps.function)}:*]`,
       `lambda:InvokeFunction on the ${name} function and its qualified ARNs (versions, aliases) only: the Task states invoke it by ARN, and Step Functions may call a qualified one.`,
+    );
+    acknowledge(
+      reader,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Stack.of(workflow).region}:<AWS::AccountId>:execution:${attributeToken(workflow.stateMachine, 'Name')}:*]`,
+      `states:DescribeExecution on the executions of the ${kind} export state machine only (their names are made per job): the API reads a job still marked running and asks whether its execution has ended without recording it, to settle the job and free its lock.`,
     );
     acknowledge(
       workflow.stateMachine,
@@ -132,7 +149,12 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 
 /** How cdk-nag prints a resource's ARN in a finding id: `<LogicalId.Arn>`. */
 function arnToken(construct: IConstruct): string {
+  return attributeToken(construct, 'Arn');
+}
+
+/** How cdk-nag prints a resource's attribute in a finding id: `<LogicalId.Attribute>`. */
+function attributeToken(construct: IConstruct, attribute: string): string {
   const resource = construct.node.defaultChild as CfnResource;
   const stack = Stack.of(resource);
-  return `<${stack.resolve(stack.getLogicalId(resource))}.Arn>`;
+  return `<${stack.resolve(stack.getLogicalId(resource))}.${attribute}>`;
 }

@@ -17,7 +17,8 @@ import { startCompanyExport } from './company-export-start.ts';
 export interface DispatchDeps {
   readonly settings: Pick<AutomaticExportStore, 'listEnabled' | 'claimRun' | 'releaseRun'>;
   readonly environments: Pick<EnvironmentStore, 'get'>;
-  readonly jobs: CompanyExportJobs;
+  /** No lock: a scheduled run never takes or waits on the one requested export of its environment. */
+  readonly jobs: Pick<CompanyExportJobs, 'create' | 'markFailed'>;
   readonly workflows: WorkflowStarter;
   readonly clock: Clock;
 }

@@ -30,7 +30,16 @@ export interface CompanyExportJob {
   /** Key of the CSV in the exports bucket, once completed. */
   csv_key: string | null;
   error: string | null;
+  /**
+   * The workflow execution that runs it (manual exports: the job id; automatic ones:
+   * named by environment and date). Absent on jobs stored before it was recorded.
+   */
+  execution_name?: string;
 }
+
+/** The name of the execution that runs the job. */
+export const companyExportExecutionName = (job: Pick<CompanyExportJob, 'job_id' | 'execution_name'>): string =>
+  job.execution_name ?? job.job_id;
 
 /** What the job workflow receives as its execution input. */
 export interface CompanyExportWorkflowInput {
@@ -53,9 +62,14 @@ export const COMPANY_EXPORT_TIME_LIMIT_SECONDS = 60 * 60;
 export const COMPANY_EXPORT_TIMED_OUT_MESSAGE =
   'The export did not finish within its time limit of 1 hour and was stopped (or the stack running it was restarted). Start it again, or export a shorter aggregation.';
 
+/** When a run still marked running has outlived its time limit (and the lock of a requested export expires). */
+export function companyExportDeadline(job: Pick<CompanyExportJob, 'created_at'>): Date {
+  return new Date(Date.parse(job.created_at) + COMPANY_EXPORT_TIME_LIMIT_SECONDS * 1000 + WORKFLOW_DEADLINE_MARGIN_MS);
+}
+
 /** The job as a reader sees it now: a run that outlived its time limit has failed, whatever the item says. */
 export function companyExportAsSeen(job: CompanyExportJob, now: Date): CompanyExportJob {
-  const deadline = Date.parse(job.created_at) + COMPANY_EXPORT_TIME_LIMIT_SECONDS * 1000 + WORKFLOW_DEADLINE_MARGIN_MS;
+  const deadline = companyExportDeadline(job).getTime();
   if (job.status === 'running' && now.getTime() > deadline) {
     return {
       ...job,

@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
-import type { WorkflowStarter } from '../ports/workflow-starter.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import type { AutomaticDelivery } from './automatic-exports.ts';
-import type { Aggregation, CompanyExportJob, CompanyExportWorkflowInput } from './company-export-job.ts';
+import {
+  type Aggregation,
+  type CompanyExportJob,
+  type CompanyExportWorkflowInput,
+  companyExportDeadline,
+  companyExportExecutionName,
+} from './company-export-job.ts';
+import { ExportInProgressError } from './errors.ts';
+import { settleCompanyExport, takeExportLock } from './export-settlement.ts';
 
 export interface StartCompanyExportDeps {
-  readonly jobs: CompanyExportJobs;
+  readonly jobs: Pick<CompanyExportJobs, 'create' | 'markFailed'>;
   readonly workflows: WorkflowStarter;
   readonly clock: Clock;
 }
@@ -37,8 +46,9 @@ export async function startCompanyExport(
   request: StartCompanyExportRequest,
 ): Promise<{ job: CompanyExportJob; started: boolean }> {
   const now = deps.clock.now();
+  const jobId = request.jobId ?? randomUUID();
   const job: CompanyExportJob = {
-    job_id: request.jobId ?? randomUUID(),
+    job_id: jobId,
     environment_id: request.environmentId,
     aggregation: request.aggregation,
     as_of: (request.asOf ?? now).toISOString(),
@@ -48,6 +58,7 @@ export async function startCompanyExport(
     rows: null,
     csv_key: null,
     error: null,
+    execution_name: request.executionName ?? jobId,
   };
   await deps.jobs.create(job);
   const input: CompanyExportWorkflowInput & { delivery?: AutomaticDelivery } = {
@@ -58,7 +69,7 @@ export async function startCompanyExport(
     ...(request.delivery ? { delivery: request.delivery } : {}),
   };
   try {
-    const { started } = await deps.workflows.start('company-export', request.executionName ?? job.job_id, {
+    const { started } = await deps.workflows.start('company-export', companyExportExecutionName(job), {
       ...input,
     });
     return { job, started };
@@ -67,6 +78,59 @@ export async function startCompanyExport(
       error: 'The export could not be started; try again.',
       completed_at: deps.clock.now().toISOString(),
     });
+    throw error;
+  }
+}
+
+/** Seed 002's 409 worded for company exports. */
+export const COMPANY_EXPORT_IN_PROGRESS =
+  'There is already a company export in progress, you can only have one company export in progress at a time.';
+
+export interface StartRequestedCompanyExportDeps extends StartCompanyExportDeps {
+  readonly jobs: CompanyExportJobs;
+  readonly workflows: WorkflowStarter & WorkflowMonitor;
+  /** Settles an automatic run's status when a dead holder of the lock turns out to be one. */
+  readonly settings?: Pick<AutomaticExportStore, 'recordRun'>;
+}
+
+/**
+ * A company export someone asked for (`POST /api/v1/company-exports`): at most one
+ * runs per environment (each is minutes of query time), held by a conditional write
+ * that the workflow's success and failure paths release, and that a request meeting a
+ * dead holder takes over. Another request while one runs is an ExportInProgressError.
+ * Scheduled automatic exports start through startCompanyExport and never take or wait
+ * on this lock: a person clicking Download must not cost the customer a delivery.
+ */
+export async function startRequestedCompanyExport(
+  deps: StartRequestedCompanyExportDeps,
+  request: Omit<StartCompanyExportRequest, 'executionName' | 'delivery' | 'jobId'>,
+): Promise<{ job: CompanyExportJob; started: boolean }> {
+  const now = deps.clock.now();
+  const jobId = randomUUID();
+  const taken = await takeExportLock(
+    {
+      lock: deps.jobs,
+      workflows: deps.workflows,
+      clock: deps.clock,
+      workflow: 'company-export',
+      settledHolder: async (holderId) => {
+        const holder = await deps.jobs.get(request.environmentId, holderId);
+        return holder && settleCompanyExport(deps, holder);
+      },
+    },
+    {
+      environmentId: request.environmentId,
+      jobId,
+      until: companyExportDeadline({ created_at: now.toISOString() }),
+      now,
+    },
+  );
+  if (!taken) throw new ExportInProgressError(COMPANY_EXPORT_IN_PROGRESS);
+  try {
+    return await startCompanyExport(deps, { ...request, jobId });
+  } catch (error) {
+    // Nothing runs (startCompanyExport failed the job if it wrote it): give the lock back.
+    await deps.jobs.releaseExportLock(request.environmentId, jobId);
     throw error;
   }
 }

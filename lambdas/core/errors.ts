@@ -98,17 +98,21 @@ export class ConflictError extends DomainError {
   readonly status = 409;
 }
 
-/** Seed 002's 409: an export job of the same API token is still in progress. */
+/**
+ * Seed 002's 409: an export of the same environment is still in progress. Its
+ * `details` say which kind (seed 002's own words for raw-event exports).
+ */
 export class ExportInProgressError extends ConflictError {
-  constructor() {
+  constructor(
+    readonly details = 'There is already an export job in progress, you can only have one export job in progress at a time.',
+  ) {
     super('The request could not be completed due to a conflict with the current state of the target resource.');
   }
   override toBody(): ErrorBody {
     return {
       errors: [
         {
-          details:
-            'There is already an export job in progress, you can only have one export job in progress at a time.',
+          details: this.details,
           error: 'Conflict',
           error_code: '409',
           message: this.message,

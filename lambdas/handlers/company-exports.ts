@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
@@ -15,19 +16,24 @@ import {
   companyExportRequest,
   companyExportView,
 } from '../core/company-export-job.ts';
-import { startCompanyExport } from '../core/company-export-start.ts';
+import { startRequestedCompanyExport } from '../core/company-export-start.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { settleCompanyExport } from '../core/export-settlement.ts';
+import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import type { WorkflowStarter } from '../ports/workflow-starter.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface CompanyExportsDeps {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
   readonly jobs: CompanyExportJobs;
-  readonly workflows: WorkflowStarter;
+  /** Starts runs, and says whether a job's run still runs (a job whose run died is settled when read). */
+  readonly workflows: WorkflowStarter & WorkflowMonitor;
+  /** Where an automatic run's status is settled along with its job. */
+  readonly settings?: Pick<AutomaticExportStore, 'recordRun'>;
   readonly files: Pick<ObjectStore, 'signedGetUrl'>;
   readonly exportsBucket: string;
   readonly clock?: Clock;
@@ -46,8 +52,8 @@ export function makeHandler(deps: CompanyExportsDeps) {
 
     if (event.routeKey === 'POST /api/v1/company-exports') {
       const request = parseJsonBody(companyExportRequest, event.body ?? '{}', event.isBase64Encoded);
-      const { job } = await startCompanyExport(
-        { jobs: deps.jobs, workflows: deps.workflows, clock },
+      const { job } = await startRequestedCompanyExport(
+        { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
         {
           environmentId: environment.environment_id,
           aggregation: request.aggregation,
@@ -60,7 +66,11 @@ export function makeHandler(deps: CompanyExportsDeps) {
     const jobId = event.pathParameters?.job_id ?? '';
     const stored = await deps.jobs.get(environment.environment_id, jobId);
     if (!stored) throw new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
-    const job = companyExportAsSeen(stored, clock.now());
+    const settled = await settleCompanyExport(
+      { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
+      stored,
+    );
+    const job = companyExportAsSeen(settled, clock.now());
     const downloadUrl =
       job.status === 'completed' && job.csv_key
         ? await deps.files.signedGetUrl(deps.exportsBucket, job.csv_key, {
@@ -78,6 +88,7 @@ export const handler = lazyHandler(() => {
   return makeHandler({
     environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
     jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
+    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
     workflows: new SfnWorkflowStarter({
       client: new SFNClient({}),
       stateMachineArns: { 'company-export': config.companyExportStateMachineArn },

@@ -28,19 +28,21 @@ import {
   startedView,
 } from '../core/events-export/job.ts';
 import { eventsExportRequest } from '../core/events-export/request.ts';
+import { settleEventsExport, takeExportLock } from '../core/export-settlement.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import type { WorkflowStarter } from '../ports/workflow-starter.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { type HttpResult, header, httpHandler, json } from './http.ts';
 
 export interface EventsExportsDeps {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
   readonly jobs: EventsExportJobs;
   readonly catalog: Pick<CatalogStore, 'getSegment'>;
-  readonly workflows: WorkflowStarter;
+  /** Starts runs, and says whether a job's run still runs (a job whose run died is settled when read). */
+  readonly workflows: WorkflowStarter & WorkflowMonitor;
   readonly files: Pick<ObjectStore, 'signedGetUrl'>;
   readonly exportsBucket: string;
   readonly clock?: Clock;
@@ -58,11 +60,13 @@ export function makeHandler(deps: EventsExportsDeps) {
   const clock = deps.clock ?? systemClock;
   const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
 
+  const settlement = { jobs: deps.jobs, workflows: deps.workflows, clock };
+
   /** The job as its environment may see it now, or 404: another environment's job, or one past its 3 days. */
   async function visibleJob(environmentId: string, jobId: string | undefined, now: Date): Promise<EventsExportJob> {
     const stored = jobId ? await deps.jobs.get(environmentId, jobId) : undefined;
     if (!stored || !isJobVisible(stored, now)) throw notFound(jobId ?? '');
-    return effectiveJob(stored, now);
+    return effectiveJob(await settleEventsExport(settlement, stored), now);
   }
 
   return httpHandler(async (event): Promise<HttpResult> => {
@@ -84,9 +88,19 @@ export function makeHandler(deps: EventsExportsDeps) {
           request,
           now,
         });
-        if (!(await deps.jobs.acquireExportLock(env, job.job_id, lockExpiry(job), now))) {
-          throw new ExportInProgressError();
-        }
+        const taken = await takeExportLock(
+          {
+            ...settlement,
+            lock: deps.jobs,
+            workflow: 'events-export',
+            settledHolder: async (holderId) => {
+              const holder = await deps.jobs.get(env, holderId);
+              return holder && settleEventsExport(settlement, holder);
+            },
+          },
+          { environmentId: env, jobId: job.job_id, until: lockExpiry(job), now },
+        );
+        if (!taken) throw new ExportInProgressError();
         try {
           await deps.jobs.create(job);
           const input: EventsExportWorkflowInput = { job_id: job.job_id, app_id: env };
@@ -107,8 +121,8 @@ export function makeHandler(deps: EventsExportsDeps) {
       }
 
       case 'GET /api/v1/analytics/exports/jobs': {
-        const jobs = (await deps.jobs.list(env))
-          .filter((job) => isJobVisible(job, now))
+        const visible = (await deps.jobs.list(env)).filter((job) => isJobVisible(job, now));
+        const jobs = (await Promise.all(visible.map((job) => settleEventsExport(settlement, job))))
           .map((job) => effectiveJob(job, now))
           .sort(byNewest);
         return json(

@@ -46,7 +46,7 @@ export interface DeliveryDeps {
 export interface ExportStepsDeps {
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
   readonly inputs: LakeInputsWriter;
-  readonly jobs: CompanyExportJobs;
+  readonly jobs: Pick<CompanyExportJobs, 'markCompleted' | 'markFailed' | 'releaseExportLock'>;
   readonly files: Pick<ObjectStore, 'read' | 'write'>;
   /** Where the rollup query's result is read from (Athena's results bucket). @default files */
   readonly results?: Pick<ObjectStore, 'read'>;
@@ -122,6 +122,8 @@ export function makeHandler(deps: ExportStepsDeps) {
       csv_key: csvKey,
       completed_at: clock.now().toISOString(),
     });
+    // A requested export frees its environment's one slot (a no-op for an automatic run, which holds none).
+    await deps.jobs.releaseExportLock(job.app_id, job.job_id);
     return { rows: csv.rows, csv_key: csvKey };
   }
 
@@ -136,6 +138,7 @@ export function makeHandler(deps: ExportStepsDeps) {
       : readableWorkflowFailure(job.failure);
     const completedAt = clock.now().toISOString();
     await deps.jobs.markFailed(job.app_id, job.job_id, { error, completed_at: completedAt });
+    await deps.jobs.releaseExportLock(job.app_id, job.job_id);
     if (job.delivery) {
       if (!deps.delivery)
         throw new Error('export-steps: an automatic export failed, but no settings store is configured');

@@ -1,4 +1,5 @@
 import type { EventsExportJob } from '../core/events-export/job.ts';
+import type { ExportLock } from './export-lock.ts';
 
 /**
  * Bulk raw-event export jobs and the one-job-at-a-time lock of each environment
@@ -6,21 +7,18 @@ import type { EventsExportJob } from '../core/events-export/job.ts';
  * environment id. State changes are single-item conditional writes: DynamoDB has
  * transactions, but dynalite (the local DynamoDB) does not.
  */
-export interface EventsExportJobs {
-  /**
-   * Takes the environment's export lock for `jobId` until `until`. False when
-   * another job holds it and its time has not run out at `now`.
-   */
-  acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean>;
-  /** Releases the lock if `jobId` holds it; a no-op otherwise (a retried step, an expired lock). */
-  releaseExportLock(environmentId: string, jobId: string): Promise<void>;
-
+export interface EventsExportJobs extends ExportLock {
   /** Writes a new job; fails if its id exists. */
   create(job: EventsExportJob): Promise<void>;
   /** The job as stored, expired or not: expiry is the caller's to judge, with its clock. */
   get(environmentId: string, jobId: string): Promise<EventsExportJob | undefined>;
   /** Every job of the environment still stored, in no particular order. */
   list(environmentId: string): Promise<EventsExportJob[]>;
+  /**
+   * Every job still marked running, in every environment: a Scan, for the local
+   * stack's sweep at start (nothing of the last process runs any more), never a request.
+   */
+  listRunning(): Promise<EventsExportJob[]>;
 
   /** Marks one partition's file written (idempotent: a retried step adds nothing). */
   recordChunk(environmentId: string, jobId: string, week: string): Promise<void>;

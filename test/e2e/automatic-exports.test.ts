@@ -342,6 +342,11 @@ describe('the schedule', () => {
 
   it('Tuesday 00:05: only the daily export runs, with the events of Monday in it', async () => {
     now = new Date(TUESDAY);
+    // Someone clicks Download just before: their export holds the one requested export of
+    // the environment (a second request is refused), and the scheduled run still starts.
+    const clicked = await call('/api/v1/company-exports', daily, { body: { aggregation: '30d_daily' } });
+    expect(clicked.status, clicked.text).toBe(202);
+    expect((await call('/api/v1/company-exports', daily, { body: { aggregation: 'today' } })).status).toBe(409);
     const fired = await tick(TUESDAY);
     expect(fired.body.started.map((s: { environment_id: string }) => s.environment_id)).toEqual([daily.environment_id]);
     expect(fired.body.skipped).toEqual([

@@ -127,7 +127,7 @@ describe('company export over the local stack (seed 000, manual export)', () => 
     expect(settings?.spill).toBe(join(stack.home, 'tmp', 'spill'));
   });
 
-  it('a run that never reports back (its hour ran out, or the stack restarted) reads as failed, saying what to do', async () => {
+  it('a run that never reports back (the stack restarted under it) reads as failed, saying what to do', async () => {
     const client = dynaliteClient(stack.dynamoEndpoint);
     const jobs = new DynamoDbCompanyExportJobs({
       client: DynamoDBDocumentClient.from(client),
@@ -148,15 +148,16 @@ describe('company export over the local stack (seed 000, manual export)', () => 
     // Items as a run leaves them when no step records its end.
     await jobs.create(stuck('stuck-2h', 120));
     await jobs.create(stuck('running-10m', 10));
-    const old = await http(`${stack.url}/api/v1/company-exports/jobs/stuck-2h`, { headers: token(a) });
-    expect(old.status).toBe(200);
-    expect(old.body).toMatchObject({
-      status: 'failed',
-      download_url: null,
-      error: expect.stringMatching(/1 hour.*Start it again/),
-    });
-    const recent = await http(`${stack.url}/api/v1/company-exports/jobs/running-10m`, { headers: token(a) });
-    expect(recent.body).toMatchObject({ status: 'running', error: null });
+    // Neither has an execution in this stack (they were asked for before it started): both ended.
+    for (const id of ['stuck-2h', 'running-10m']) {
+      const read = await http(`${stack.url}/api/v1/company-exports/jobs/${id}`, { headers: token(a) });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({
+        status: 'failed',
+        download_url: null,
+        error: expect.stringMatching(/interrupted.*Start it again/),
+      });
+    }
   });
 
   it('the CLI starts the job, follows it and downloads the same file', async () => {
@@ -216,6 +217,43 @@ describe('company export over the local stack (seed 000, manual export)', () => 
       message: `Failed to retrieve job with id ${started.body.job_id}: job not found`,
     });
     await stack.workflowsIdle();
+  });
+
+  it("runs one requested export per environment at a time: the others get seed 002's 409, worded for company exports", async () => {
+    await stack.workflowsIdle();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        http(`${stack.url}/api/v1/company-exports`, { headers: token(a), body: { aggregation: '30d_daily' } }),
+      ),
+    );
+    const accepted = answers.filter((answer) => answer.status === 202);
+    const refused = answers.filter((answer) => answer.status === 409);
+    expect(accepted).toHaveLength(1);
+    expect(refused).toHaveLength(19);
+    expect(refused[0]?.body).toEqual({
+      errors: [
+        {
+          details:
+            'There is already a company export in progress, you can only have one company export in progress at a time.',
+          error: 'Conflict',
+          error_code: '409',
+          message:
+            'The request could not be completed due to a conflict with the current state of the target resource.',
+        },
+      ],
+    });
+    // Another environment is not held up by it.
+    const other = await http(`${stack.url}/api/v1/company-exports`, {
+      headers: token(b),
+      body: { aggregation: 'today' },
+    });
+    expect(other.status, other.text).toBe(202);
+
+    // Once it ends (completed here; failed would free it the same way), the next one starts.
+    await stack.workflowsIdle();
+    const done = await http(`${stack.url}${accepted[0]?.body.links}`, { headers: token(a) });
+    expect(done.body.status).toBe('completed');
+    await runExport(a, 'today', dataset.asOf.toISOString());
   });
 
   it('names the field of a bad request', async () => {

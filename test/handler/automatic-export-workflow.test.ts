@@ -41,14 +41,15 @@ async function run(uploadFailures: BucketFailureFacts[], delivery = true) {
     catalog: { listFeatures: async () => [], listSegments: async () => [] },
     inputs: { writeInputs: async () => undefined },
     jobs: {
-      create: async () => undefined,
-      get: async () => undefined,
       markCompleted: async (_env, _job, result) => {
         jobs.completed = result;
+        return true;
       },
       markFailed: async (_env, _job, result) => {
         jobs.failed = result.error;
+        return true;
       },
+      releaseExportLock: async () => undefined,
     },
     files: { read: async () => Readable.from(['csv']), write: async () => undefined },
     exportsBucket: 'exports',

@@ -11,6 +11,7 @@ import {
 import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,
+  describeExecutionsStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -355,7 +356,7 @@ describe('the company exports Lambda role', () => {
     };
   }
 
-  it('starts executions of the company export state machine only, and uses the state table', () => {
+  it('starts executions of the company export state machine only, reads only its executions, and uses the state table', () => {
     const built = companyExports();
     const { api, stacks, handler, inline } = built;
 
@@ -367,6 +368,7 @@ describe('the company exports Lambda role', () => {
         Action: 'states:StartExecution',
         Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
       },
+      describeExecutionsStatement(stacks.api.companyExportWorkflow.stateMachine),
     ]);
     expect(resourceOf(api, stacks.api.companyExportWorkflow.stateMachine).Type).toBe(
       'AWS::StepFunctions::StateMachine',

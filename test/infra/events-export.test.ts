@@ -26,6 +26,7 @@ import {
   actionsOf,
   type BuiltFeaturelake,
   buildFeaturelake,
+  describeExecutionsStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -448,7 +449,7 @@ describe('the events exports API Lambda', () => {
     });
   });
 
-  it('starts executions of the events export state machine only, and uses the state table', () => {
+  it('starts executions of the events export state machine only, reads only its executions, and uses the state table', () => {
     const built = eventsExports();
 
     expect(built.inline).toEqual([
@@ -459,6 +460,7 @@ describe('the events exports API Lambda', () => {
         Action: 'states:StartExecution',
         Resource: { Ref: logicalId(built.stacks.api.eventsExportWorkflow.stateMachine) },
       },
+      describeExecutionsStatement(built.stacks.api.eventsExportWorkflow.stateMachine),
     ]);
   });
 

@@ -185,6 +185,31 @@ export function regionalArn(service: string, resource: string): Json {
   };
 }
 
+/**
+ * states:DescribeExecution on one state machine's executions (`execution:<its name>:*`),
+ * as the export APIs hold it to settle jobs whose execution ended without a word.
+ */
+export function describeExecutionsStatement(stateMachine: IConstruct): Statement {
+  return {
+    Effect: 'Allow',
+    Action: 'states:DescribeExecution',
+    Resource: {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:eu-west-1:',
+          { Ref: 'AWS::AccountId' },
+          ':execution:',
+          { 'Fn::GetAtt': [logicalId(stateMachine), 'Name'] },
+          ':*',
+        ],
+      ],
+    },
+  };
+}
+
 /** athena:GetDataCatalog on the one catalog the export queries use. */
 export const ATHENA_DATA_CATALOG_STATEMENT: Statement = {
   Effect: 'Allow',

@@ -1,15 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   paginateQuery,
+  paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../core/contract.ts';
 import { type EventsExportJob, jobExpiry } from '../../core/events-export/job.ts';
 import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
+import type { ExportLockHolder } from '../../ports/export-lock.ts';
+import { DynamoDbExportLock } from './dynamodb-export-lock.ts';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -23,7 +25,6 @@ const jobKey = (environmentId: string, jobId: string) => ({
   [PK]: partition(environmentId),
   [SK]: `${JOB_PREFIX}${jobId}`,
 });
-const lockKey = (environmentId: string) => ({ [PK]: partition(environmentId), [SK]: LOCK_SORT_KEY });
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
@@ -32,41 +33,22 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * the end; since TTL deletes late (and dynalite never), callers judge expiry.
  */
 export class DynamoDbEventsExportJobs implements EventsExportJobs {
-  constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {}
+  private readonly lock: DynamoDbExportLock;
 
-  async acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
-    try {
-      await this.options.client.send(
-        new PutCommand({
-          TableName: this.options.tableName,
-          Item: { ...lockKey(environmentId), job_id: jobId, [TTL]: epochSeconds(until) },
-          // Free, or held by a run whose time is up (it died without releasing).
-          ConditionExpression: 'attribute_not_exists(#pk) OR #ttl <= :now',
-          ExpressionAttributeNames: { '#pk': PK, '#ttl': TTL },
-          ExpressionAttributeValues: { ':now': epochSeconds(now) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {
+    this.lock = new DynamoDbExportLock({ ...options, sortKey: LOCK_SORT_KEY });
   }
 
-  async releaseExportLock(environmentId: string, jobId: string): Promise<void> {
-    try {
-      await this.options.client.send(
-        new DeleteCommand({
-          TableName: this.options.tableName,
-          Key: lockKey(environmentId),
-          ConditionExpression: 'job_id = :job',
-          ExpressionAttributeValues: { ':job': jobId },
-        }),
-      );
-    } catch (error) {
-      // Not ours (any more): a later job took it after ours expired, or it is gone.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
+    return this.lock.acquireExportLock(environmentId, jobId, until, now);
+  }
+
+  releaseExportLock(environmentId: string, jobId: string): Promise<void> {
+    return this.lock.releaseExportLock(environmentId, jobId);
+  }
+
+  exportLockHolder(environmentId: string): Promise<ExportLockHolder | undefined> {
+    return this.lock.exportLockHolder(environmentId);
   }
 
   async create(job: EventsExportJob): Promise<void> {
@@ -102,6 +84,22 @@ export class DynamoDbEventsExportJobs implements EventsExportJobs {
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
         ExpressionAttributeValues: { ':pk': partition(environmentId), ':prefix': JOB_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) jobs.push(toJob(item));
+    return jobs;
+  }
+
+  async listRunning(): Promise<EventsExportJob[]> {
+    const jobs: EventsExportJob[] = [];
+    const pages = paginateScan(
+      { client: this.options.client },
+      {
+        TableName: this.options.tableName,
+        FilterExpression: 'begins_with(#sk, :prefix) AND #status = :running',
+        ExpressionAttributeNames: { '#sk': SK, '#status': 'status' },
+        ExpressionAttributeValues: { ':prefix': JOB_PREFIX, ':running': 'running' },
         ConsistentRead: true,
       },
     );

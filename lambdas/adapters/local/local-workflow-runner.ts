@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../../core/contract.ts';
-import type { WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { ExecutionState, WorkflowMonitor, WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
 import { localLambdaContext } from './api-gateway-server.ts';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); without it on Node 20
@@ -50,20 +51,25 @@ export interface LocalWorkflow {
 /**
  * Runs state machines in process with aws-local-stepfunctions. Executions run in
  * the background like Step Functions'; `idle()` waits for the running ones (tests,
- * shutdown). Names already used are remembered for the life of the process.
+ * shutdown). Names already used are remembered for the life of the process: an
+ * execution asked for before the runner started ran in a process that is gone.
  */
-export class LocalWorkflowRunner implements WorkflowStarter {
+export class LocalWorkflowRunner implements WorkflowStarter, WorkflowMonitor {
   private readonly machines = new Map<
     WorkflowName,
     { machine: StateMachine; tasks: Record<string, LocalTaskHandler>; retryIntervalOverrides?: Record<string, number> }
   >();
   private readonly names = new Set<string>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly running = new Map<string, Promise<unknown>>();
+  /** When this runner started, by the stack's clock (the jobs' times are by it too). */
+  private readonly startedAt: Date;
 
   constructor(
     workflows: Partial<Record<WorkflowName, LocalWorkflow>>,
     private readonly onError: (workflow: WorkflowName, executionName: string, error: unknown) => void = () => undefined,
+    clock: Clock = systemClock,
   ) {
+    this.startedAt = clock.now();
     for (const [name, workflow] of Object.entries(workflows) as Array<[WorkflowName, LocalWorkflow]>) {
       const taskStates = collectTaskStates(workflow.definition);
       const missing = taskStates.filter((state) => !(state in workflow.tasks));
@@ -94,14 +100,22 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       context: { Execution: { Name: executionName, Input: input as JsonValue, StartTime: new Date().toISOString() } },
     });
     const done = execution.result.catch((error: unknown) => this.onError(workflow, executionName, error));
-    this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    this.running.set(key, done);
+    void done.finally(() => this.running.delete(key));
     return { started: true };
+  }
+
+  async executionState(workflow: WorkflowName, executionName: string, requestedAt: Date): Promise<ExecutionState> {
+    const key = `${workflow}/${executionName}`;
+    if (this.running.has(key)) return 'running';
+    if (this.names.has(key)) return 'ended';
+    // Asked for before this process started: it ran (if at all) in one that was stopped or killed.
+    return requestedAt.getTime() < this.startedAt.getTime() ? 'ended' : 'unknown';
   }
 
   /** Resolves once no execution is running. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 }
 
