@@ -181,6 +181,23 @@ function listenOnSocket(
   });
 }
 
+/**
+ * A fresh 0700 folder for the storage sockets. Its path is noted in the home, so
+ * that the start after a `kill -9` removes the folder the killed stack left behind.
+ */
+async function privateSocketFolder(home: string): Promise<string> {
+  const note = join(home, 'sockets-folder');
+  const prefix = join(tmpdir(), 'featurelake-sockets-');
+  const left = (await readFile(note, 'utf8').catch(() => '')).trim();
+  // Only ever a folder this function made (mkdtemp's suffix), never another path.
+  if (left.startsWith(prefix) && /^[A-Za-z0-9]{6}$/.test(left.slice(prefix.length))) {
+    await rm(left, { recursive: true, force: true });
+  }
+  const folder = await mkdtemp(prefix);
+  await writeFile(note, `${folder}\n`, { mode: 0o600 });
+  return folder;
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const home = resolve(options.home ?? process.env.FEATURELAKE_HOME ?? '.featurelake');
   await mkdir(home, { recursive: true });
@@ -194,7 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // dynalite and s3rver listen on Unix sockets in a folder only this user can enter
     // (mkdtemp makes it 0700), never on a TCP port another process could reach. Under
     // the system's temp folder: a socket path must stay under ~107 bytes.
-    const sockets = await mkdtemp(join(tmpdir(), 'featurelake-'));
+    const sockets = await privateSocketFolder(home);
     closers.push(() => rm(sockets, { recursive: true, force: true }));
 
     const dynamo = dynalite({ path: join(home, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

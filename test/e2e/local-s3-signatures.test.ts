@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_EXPORTS_BUCKET } from '../../bin/local.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
-import { http, startTestStack } from '../support/local-stack.ts';
+import { http, startTestStack, tempHome } from '../support/local-stack.ts';
 
 /**
  * The local stack's S3 refuses what AWS would refuse (issue 9, finding 5): every
@@ -203,8 +205,26 @@ describe("the stack's storage is not reachable over TCP from outside the process
     expect(stack.storagePorts).toEqual([s3]);
   });
 
+  it('dynalite and s3rver listen on sockets in a folder only this user enters, removed when the stack stops', async () => {
+    const folder = readFileSync(join(stack.home, 'sockets-folder'), 'utf8').trim();
+    expect((await stat(folder)).mode & 0o777).toBe(0o700);
+    for (const socket of ['dynamodb.sock', 's3.sock']) {
+      expect((await stat(join(folder, socket))).isSocket()).toBe(true);
+    }
+    // A stack killed with -9 leaves its folder behind: the next start in that home removes it.
+    const home = await tempHome();
+    const left = await mkdtemp(join(tmpdir(), 'featurelake-sockets-'));
+    await writeFile(join(home, 'sockets-folder'), `${left}\n`);
+    const next = await startTestStack({ home });
+    const nextFolder = readFileSync(join(home, 'sockets-folder'), 'utf8').trim();
+    expect(existsSync(left)).toBe(false);
+    expect(existsSync(nextFolder)).toBe(true);
+    await next.cleanup();
+    expect(existsSync(nextFolder)).toBe(false);
+  });
+
   it('the local S3 and DynamoDB secret is random per home, in a file only its owner reads', async () => {
-    const file = `${stack.home}/local-storage-credentials.json`;
+    const file = join(stack.home, 'local-storage-credentials.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const { secretAccessKey } = JSON.parse(readFileSync(file, 'utf8')) as { secretAccessKey: string };
     expect(secretAccessKey).not.toBe('S3RVER');
