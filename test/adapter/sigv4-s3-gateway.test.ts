@@ -1,7 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { checkS3Signature, type SignedRequest } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
+import { checkS3Signature, type SignedRequest, SigV4S3Gateway } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
 
 /**
  * The local S3 gateway's signature check on its own (the e2e suite
@@ -166,6 +171,77 @@ describe('checkS3Signature, presigned query form', () => {
         status: 400,
         code: 'AuthorizationQueryParametersError',
       });
+    }
+  });
+});
+
+describe('SigV4S3Gateway over HTTP', () => {
+  const clientOf = (endpoint: string) =>
+    new S3Client({
+      endpoint,
+      region,
+      credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+
+  it('passes a signed request to the socket unchanged (target, headers, body) and streams the answer back', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'featurelake-gateway-'));
+    const seen: Array<{ method?: string; url?: string; headers: IncomingHttpHeaders; body: string }> = [];
+    const upstream = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        seen.push({
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString(),
+        });
+        response.writeHead(200, { etag: '"abc"' });
+        response.end();
+      });
+    });
+    await new Promise<void>((done) => upstream.listen(join(folder, 's3.sock'), done));
+    const gateway = new SigV4S3Gateway({ credentials, region, upstreamSocket: join(folder, 's3.sock') });
+    const client = clientOf(await gateway.listen(0, '127.0.0.1'));
+    try {
+      const put = await client.send(
+        new PutObjectCommand({ Bucket: 'featurelake-exports', Key: 'env=a/ä b+c.csv', Body: 'a,b\n1,2\n' }),
+      );
+      expect(put.ETag).toBe('"abc"');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({
+        method: 'PUT',
+        url: '/featurelake-exports/env%3Da/%C3%A4%20b%2Bc.csv?x-id=PutObject',
+        body: 'a,b\n1,2\n',
+      });
+      expect(seen[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\//);
+    } finally {
+      client.destroy();
+      await gateway.close();
+      await new Promise<void>((done) => upstream.close(() => done()));
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("answers S3's 500 InternalError when nothing listens on the socket, and keeps serving", async () => {
+    const gateway = new SigV4S3Gateway({
+      credentials,
+      region,
+      upstreamSocket: join(tmpdir(), 'featurelake-no-such.sock'),
+    });
+    const client = clientOf(await gateway.listen(0, '127.0.0.1'));
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await client.send(new ListObjectsV2Command({ Bucket: 'featurelake-exports' })).catch((e) => e);
+        expect(error).toMatchObject({ name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      }
+    } finally {
+      client.destroy();
+      await gateway.close();
     }
   });
 });

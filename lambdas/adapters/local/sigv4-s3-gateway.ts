@@ -362,16 +362,27 @@ export class SigV4S3Gateway {
       response.writeHead(answer.statusCode ?? 500, answer.statusMessage, forwardable(answer.headers));
       pipeline(answer, response, () => undefined);
     });
-    // Bodies stream both ways (multipart parts of large exports pass through here).
-    pipeline(request, upstream, (error) => {
-      // A client that went away needs no answer; s3rver gone is S3's 500.
-      if (error && !response.headersSent && !request.destroyed) {
+    // s3rver gone (or the client, which destroys `upstream`): S3's 500 if nothing was answered yet,
+    // else cut the answer short (a client must not take half a file for a whole one).
+    let failedOnce = false;
+    const failed = () => {
+      if (failedOnce) return;
+      failedOnce = true;
+      if (!response.headersSent) {
         sendError(response, {
           status: 500,
           code: 'InternalError',
           message: 'We encountered an internal error. Please try again.',
         });
+      } else {
+        response.destroy();
       }
+    };
+    // Also once the body is sent, when pipeline no longer listens.
+    upstream.on('error', failed);
+    // Bodies stream both ways (multipart parts of large exports pass through here).
+    pipeline(request, upstream, (error) => {
+      if (error) failed();
     });
   }
 
