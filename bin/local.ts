@@ -3,14 +3,14 @@
  * the durable event log with Parquet compaction (Firehose), DuckDB (Athena) and
  * the local API Gateway in front of the very Lambda handlers that deploy.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
@@ -27,12 +27,18 @@ import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
 import { FileKeySecretBox } from '../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import {
+  type LocalStorageCredentials,
+  openLocalStorageCredentials,
+} from '../lambdas/adapters/local/file-storage-credentials.ts';
 import { FolderObjectStore } from '../lambdas/adapters/local/folder-object-store.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
 import { LocalWorkflowRunner, lambdaTask } from '../lambdas/adapters/local/local-workflow-runner.ts';
 import { OutboxMailer } from '../lambdas/adapters/local/outbox-mailer.ts';
 import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runner.ts';
+import { SigV4S3Gateway } from '../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
+import { unixSocketAgent } from '../lambdas/adapters/local/unix-socket-agent.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
 import { ROUTES } from '../lambdas/core/contract.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
@@ -73,9 +79,13 @@ const LOCAL_SUBSTITUTIONS: CompanyExportSubstitutions = {
   AthenaWorkGroup: 'featurelake',
   ResultsBucket: LOCAL_RESULTS_BUCKET,
 };
-/** dynalite and s3rver check nothing but that credentials are present. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const LOCAL_REGION = 'us-east-1';
+/**
+ * The host in the DynamoDB client's endpoint: never resolved (its agent connects to
+ * dynalite's Unix socket), and `.invalid` so that a client built without that agent
+ * fails at once instead of reaching something else.
+ */
+const LOCAL_DYNAMODB_ENDPOINT = 'http://dynamodb.featurelake.invalid';
 
 export interface LocalStackOptions {
   /** Where every byte of state lives. @default $FEATURELAKE_HOME or .featurelake */
@@ -109,8 +119,21 @@ export interface LocalStack {
   readonly demo: DemoEnvironment;
   /** Set only on the start that created the demo environment: its API key is shown once. */
   readonly demoApiKey: string | undefined;
-  readonly dynamoEndpoint: string;
+  /**
+   * The stack's S3 as clients and download links reach it: the signature-checking
+   * gateway in front of s3rver (which listens only on a private Unix socket).
+   */
   readonly s3Endpoint: string;
+  /**
+   * The TCP ports on which this process serves its own storage (today only the S3
+   * gateway's; dynalite and s3rver listen on Unix sockets). A customer's delivery
+   * endpoint must never be one of these.
+   */
+  readonly storagePorts: readonly number[];
+  /** A client of the stack's own S3 (through the gateway, with the home's credentials). Destroy it after use. */
+  s3Client(): S3Client;
+  /** A client of the stack's own DynamoDB (dynalite, over its Unix socket). Destroy it after use. */
+  dynamoClient(): DynamoDBClient;
   /** Resolves once no workflow execution is running (tests). */
   workflowsIdle(): Promise<void>;
   /** Fires the automatic-export schedule now if a midnight (by the stack's clock) has passed since its last fire. */
@@ -118,11 +141,62 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolveUrl, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolveUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+/** How the stack's own storage is reached: dynalite's socket, the S3 gateway, the home's credentials. */
+interface LocalStorage {
+  readonly credentials: LocalStorageCredentials;
+  readonly dynamoSocket: string;
+  readonly s3Endpoint: string;
+}
+
+function localDynamoClient(storage: LocalStorage): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: LOCAL_DYNAMODB_ENDPOINT,
+    region: LOCAL_REGION,
+    credentials: storage.credentials,
+    requestHandler: new NodeHttpHandler({ httpAgent: unixSocketAgent(storage.dynamoSocket) }),
   });
+}
+
+function localS3Client(storage: LocalStorage): S3Client {
+  return new S3Client({
+    endpoint: storage.s3Endpoint,
+    region: LOCAL_REGION,
+    credentials: storage.credentials,
+    forcePathStyle: true,
+    // s3rver stores the SDK's streaming checksum framing inside the object otherwise.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+function listenOnSocket(
+  server: {
+    listen(path: string, done: () => void): unknown;
+    once(event: 'error', listener: (error: Error) => void): unknown;
+  },
+  path: string,
+): Promise<void> {
+  return new Promise((done, reject) => {
+    server.once('error', reject);
+    server.listen(path, done);
+  });
+}
+
+/**
+ * A fresh 0700 folder for the storage sockets. Its path is noted in the home, so
+ * that the start after a `kill -9` removes the folder the killed stack left behind.
+ */
+async function privateSocketFolder(home: string): Promise<string> {
+  const note = join(home, 'sockets-folder');
+  const prefix = join(tmpdir(), 'featurelake-sockets-');
+  const left = (await readFile(note, 'utf8').catch(() => '')).trim();
+  // Only ever a folder this function made (mkdtemp's suffix), never another path.
+  if (left.startsWith(prefix) && /^[A-Za-z0-9]{6}$/.test(left.slice(prefix.length))) {
+    await rm(left, { recursive: true, force: true });
+  }
+  const folder = await mkdtemp(prefix);
+  await writeFile(note, `${folder}\n`, { mode: 0o600 });
+  return folder;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -134,26 +208,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const adminToken = await FileAdminTokenSource.open(join(home, 'admin-token'));
+    const credentials = await openLocalStorageCredentials(join(home, 'local-storage-credentials.json'));
+    // dynalite and s3rver listen on Unix sockets in a folder only this user can enter
+    // (mkdtemp makes it 0700), never on a TCP port another process could reach. Under
+    // the system's temp folder: a socket path must stay under ~107 bytes.
+    const sockets = await privateSocketFolder(home);
+    closers.push(() => rm(sockets, { recursive: true, force: true }));
 
     const dynamo = dynalite({ path: join(home, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    const dynamoEndpoint = await listen(dynamo);
+    const dynamoSocket = join(sockets, 'dynamodb.sock');
+    await listenOnSocket(dynamo, dynamoSocket);
     closers.push(() => new Promise<void>((done) => dynamo.close(() => done())));
-    const dynamoClient = new DynamoDBClient({
-      endpoint: dynamoEndpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    closers.push(() => dynamoClient.destroy());
-    await ensureStateTable(dynamoClient, LOCAL_STATE_TABLE);
-    const environments = new DynamoDbEnvironmentStore({
-      client: DynamoDBDocumentClient.from(dynamoClient),
-      tableName: LOCAL_STATE_TABLE,
-    });
 
     await mkdir(join(home, 's3'), { recursive: true });
+    const s3Socket = join(sockets, 's3.sock');
     const s3 = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
+      // A pipe path in place of a port: s3rver passes it to server.listen as it is.
+      port: s3Socket as unknown as number,
       silent: true,
       directory: join(home, 's3'),
       configureBuckets: [
@@ -161,18 +232,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { name: LOCAL_RESULTS_BUCKET, configs: [] },
       ],
     });
-    const s3Address = await s3.run();
+    await s3.run();
     closers.push(() => s3.close());
-    const s3Endpoint = `http://${s3Address.address}:${s3Address.port}`;
-    const s3Client = new S3Client({
-      endpoint: s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      forcePathStyle: true,
-      // s3rver stores the SDK's streaming checksum framing inside the object otherwise.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
+    // s3rver checks no signature: every S3 request passes the gateway's check first.
+    const gateway = new SigV4S3Gateway({ credentials, region: LOCAL_REGION, upstreamSocket: s3Socket });
+    const s3Endpoint = await gateway.listen(0, '127.0.0.1');
+    closers.push(() => gateway.close());
+    /** The stack's own storage on TCP: never a customer's delivery endpoint. */
+    const storagePorts: readonly number[] = [gateway.port];
+    const storage: LocalStorage = { credentials, dynamoSocket, s3Endpoint };
+
+    const dynamoClient = localDynamoClient(storage);
+    closers.push(() => dynamoClient.destroy());
+    await ensureStateTable(dynamoClient, LOCAL_STATE_TABLE);
+    const environments = new DynamoDbEnvironmentStore({
+      client: DynamoDBDocumentClient.from(dynamoClient),
+      tableName: LOCAL_STATE_TABLE,
     });
+    const s3Client = localS3Client(storage);
     closers.push(() => s3Client.destroy());
     const files = new S3ObjectStore({ client: s3Client });
     // Query results stay on disk rather than pass through the in-process s3rver (see FolderObjectStore).
@@ -324,8 +401,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminToken: await adminToken.token(),
       demo,
       demoApiKey: apiKey,
-      dynamoEndpoint,
       s3Endpoint,
+      storagePorts,
+      s3Client: () => localS3Client(storage),
+      dynamoClient: () => localDynamoClient(storage),
       workflowsIdle: () => workflows.idle(),
       runScheduler: () => scheduler.runDue(),
       close,

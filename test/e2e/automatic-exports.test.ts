@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
 import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/rollup/index.ts';
 import { CUSTOMER_ACCESS_KEY_ID, closedPort, startCustomerS3, startNotS3 } from '../support/customer-s3.ts';
-import { admin, dynaliteClient, type HttpResponse, http, startTestStack } from '../support/local-stack.ts';
+import { admin, type HttpResponse, http, startTestStack } from '../support/local-stack.ts';
 
 /**
  * Seed 000's automatic export, end to end over HTTP: settings saved against a
@@ -462,7 +462,7 @@ describe('the secret', () => {
     // What was captured is real output: the schedule's own line, and the failed run's.
     expect(printed.join('\n')).toMatch(/automatic exports for \d{4}-\d\d-\d\d: 1 started, 0 failed/);
 
-    const client = dynaliteClient(stack.dynamoEndpoint);
+    const client = stack.dynamoClient();
     const { Items = [] } = await client.send(new ScanCommand({ TableName: LOCAL_STATE_TABLE }));
     client.destroy();
     const dump = JSON.stringify(Items);

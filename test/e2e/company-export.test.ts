@@ -10,7 +10,7 @@ import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-c
 import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
 import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
 import { aggregationWindows, COMPANY_EXPORT_HEADER, type RollupAggregation } from '../../lambdas/core/rollup/index.ts';
-import { admin, dynaliteClient, http, startTestStack } from '../support/local-stack.ts';
+import { admin, http, startTestStack } from '../support/local-stack.ts';
 import { randomRollupDataset } from '../support/rollup-data.ts';
 import { oracleRollup } from '../support/rollup-oracle.ts';
 
@@ -128,7 +128,7 @@ describe('company export over the local stack (seed 000, manual export)', () => 
   });
 
   it('a run that never reports back (the stack restarted under it) reads as failed, saying what to do', async () => {
-    const client = dynaliteClient(stack.dynamoEndpoint);
+    const client = stack.dynamoClient();
     const jobs = new DynamoDbCompanyExportJobs({
       client: DynamoDBDocumentClient.from(client),
       tableName: LOCAL_STATE_TABLE,

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
-import { admin, dynaliteClient, http, startTestStack, tempHome } from '../support/local-stack.ts';
+import { admin, http, startTestStack, tempHome } from '../support/local-stack.ts';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
@@ -34,7 +34,7 @@ describe('POST /admin/v1/environments', () => {
 
   it('stores the API key only as its hash', async () => {
     const { body } = await environments(stack.adminToken, { name: 'hashed', plan: 'enterprise' });
-    const client = dynaliteClient(stack.dynamoEndpoint);
+    const client = stack.dynamoClient();
     const { Items = [] } = await client.send(new ScanCommand({ TableName: LOCAL_STATE_TABLE }));
     client.destroy();
     const dump = JSON.stringify(Items);

@@ -16,7 +16,7 @@ import {
   substitute,
 } from '../../lambdas/core/workflows/company-export.ts';
 import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
-import { dynaliteClient, startTestStack } from '../support/local-stack.ts';
+import { startTestStack } from '../support/local-stack.ts';
 
 /**
  * Failure paths of the company export workflow: the deployed ASL document, run by
@@ -29,7 +29,7 @@ const trino = companyRollupSql('trino');
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const client = dynaliteClient(stack.dynamoEndpoint);
+  const client = stack.dynamoClient();
   jobs = new DynamoDbCompanyExportJobs({ client: DynamoDBDocumentClient.from(client), tableName: LOCAL_STATE_TABLE });
 });
 afterAll(async () => {

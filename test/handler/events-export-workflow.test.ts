@@ -1,4 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +23,7 @@ import {
 } from '../../lambdas/core/workflows/events-export.ts';
 import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
-import { dynaliteClient, startTestStack } from '../support/local-stack.ts';
+import { startTestStack } from '../support/local-stack.ts';
 
 /**
  * The events export state machine (the deployed ASL document) in the local runner,
@@ -113,18 +112,9 @@ describe('events export workflow failures', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const client = dynaliteClient(stack.dynamoEndpoint);
+    const client = stack.dynamoClient();
     jobs = new DynamoDbEventsExportJobs({ client: DynamoDBDocumentClient.from(client), tableName: LOCAL_STATE_TABLE });
-    files = new S3ObjectStore({
-      client: new S3Client({
-        endpoint: stack.s3Endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
-    });
+    files = new S3ObjectStore({ client: stack.s3Client() });
   });
   afterAll(async () => {
     await stack?.cleanup();
