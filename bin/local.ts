@@ -13,6 +13,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import {
+  type OwnEndpoint,
+  type PrivateEndpoints,
+  privateEndpointsSetting,
+} from '../lambdas/adapters/aws/customer-endpoint-http.ts';
 import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
@@ -91,6 +96,12 @@ export interface LocalStackOptions {
    * of RSS with 1GB, and near 9 GB without a limit). @default $FEATURELAKE_QUERY_MEMORY or 1GB
    */
   readonly queryMemoryLimit?: string;
+  /**
+   * Whether automatic exports may go to loopback and private-network endpoints (a
+   * developer's local S3 server). The stack's own listeners are refused either way.
+   * @default $FEATURELAKE_PRIVATE_ENDPOINTS or allow
+   */
+  readonly privateEndpoints?: PrivateEndpoints;
 }
 
 export interface DemoEnvironment {
@@ -117,6 +128,11 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+function hostAndPort(url: string): { host: string; port: number } {
+  const { hostname, port, protocol } = new URL(url);
+  return { host: hostname, port: Number(port || (protocol === 'https:' ? 443 : 80)) };
+}
+
 function listen(server: Server): Promise<string> {
   return new Promise((resolveUrl, reject) => {
     server.once('error', reject);
@@ -126,6 +142,8 @@ function listen(server: Server): Promise<string> {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const home = resolve(options.home ?? process.env.FEATURELAKE_HOME ?? '.featurelake');
+  const privateEndpoints =
+    options.privateEndpoints ?? privateEndpointsSetting(process.env.FEATURELAKE_PRIVATE_ENDPOINTS);
   await mkdir(home, { recursive: true });
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
@@ -202,7 +220,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const automaticExports = new DynamoDbAutomaticExportStore({ client: documents, tableName: LOCAL_STATE_TABLE });
     // Stands in for KMS: bucket secrets are sealed with a key that lives only in this file.
     const secretBox = await FileKeySecretBox.open(join(home, 'secret-box.key'));
-    const customerBuckets = new S3CustomerBuckets();
+    // ---- The stack's own listeners, never a customer's automatic-export endpoint -------------
+    // Every TCP listener of this process, as host:port (a listener on a local address is refused
+    // on every local address with its port). Whoever moves or adds a listener (s3rver behind a
+    // proxy, dynalite on a Unix socket) keeps this list whole; the API's port is known after listen.
+    let apiUrl: string | undefined;
+    const ownEndpoints = (): OwnEndpoint[] => [
+      { ...hostAndPort(s3Endpoint), name: 'storage' },
+      { ...hostAndPort(dynamoEndpoint), name: 'state table' },
+      ...(apiUrl ? [{ ...hostAndPort(apiUrl), name: 'API' }] : []),
+    ];
+    // ------------------------------------------------------------------------------------------
+    const customerBuckets = new S3CustomerBuckets({ addresses: { privateAddresses: privateEndpoints, ownEndpoints } });
     const exportSteps = makeExportStepsHandler({
       catalog,
       inputs: new FileLakeInputsWriter({ lakeDir }),
@@ -300,6 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     const url = await api.listen(port, options.host ?? '127.0.0.1');
+    apiUrl = url;
     closers.push(() => api.close());
     eventsExport.setApiUrl(url);
     await scheduler.start();
