@@ -13,6 +13,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import {
+  type OwnEndpoint,
+  type PrivateEndpoints,
+  privateEndpointsSetting,
+} from '../lambdas/adapters/aws/customer-endpoint-http.ts';
 import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
@@ -102,6 +107,12 @@ export interface LocalStackOptions {
    * of RSS with 1GB, and near 9 GB without a limit). @default $FEATURELAKE_QUERY_MEMORY or 1GB
    */
   readonly queryMemoryLimit?: string;
+  /**
+   * Whether automatic exports may go to loopback and private-network endpoints (a
+   * developer's local S3 server). The stack's own listeners are refused either way.
+   * @default $FEATURELAKE_PRIVATE_ENDPOINTS or allow
+   */
+  readonly privateEndpoints?: PrivateEndpoints;
 }
 
 export interface DemoEnvironment {
@@ -139,6 +150,11 @@ export interface LocalStack {
   /** Fires the automatic-export schedule now if a midnight (by the stack's clock) has passed since its last fire. */
   runScheduler(): Promise<void>;
   close(): Promise<void>;
+}
+
+function hostAndPort(url: string): { host: string; port: number } {
+  const { hostname, port, protocol } = new URL(url);
+  return { host: hostname, port: Number(port || (protocol === 'https:' ? 443 : 80)) };
 }
 
 /** How the stack's own storage is reached: dynalite's socket, the S3 gateway, the home's credentials. */
@@ -201,6 +217,8 @@ async function privateSocketFolder(home: string): Promise<string> {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const home = resolve(options.home ?? process.env.FEATURELAKE_HOME ?? '.featurelake');
+  const privateEndpoints =
+    options.privateEndpoints ?? privateEndpointsSetting(process.env.FEATURELAKE_PRIVATE_ENDPOINTS);
   await mkdir(home, { recursive: true });
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
@@ -280,7 +298,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const automaticExports = new DynamoDbAutomaticExportStore({ client: documents, tableName: LOCAL_STATE_TABLE });
     // Stands in for KMS: bucket secrets are sealed with a key that lives only in this file.
     const secretBox = await FileKeySecretBox.open(join(home, 'secret-box.key'));
-    const customerBuckets = new S3CustomerBuckets();
+    // The stack's own TCP listeners, never a customer's automatic-export endpoint (a listener on a
+    // local address is refused on every local address with its port). dynalite and s3rver sit on
+    // Unix sockets, so the S3 gateway and the API are all there is; the API's port is known after listen.
+    let apiUrl: string | undefined;
+    const ownEndpoints = (): OwnEndpoint[] => [
+      ...storagePorts.map((port) => ({ host: '127.0.0.1', port, name: 'storage' })),
+      ...(apiUrl ? [{ ...hostAndPort(apiUrl), name: 'API' }] : []),
+    ];
+    const customerBuckets = new S3CustomerBuckets({ addresses: { privateAddresses: privateEndpoints, ownEndpoints } });
     const exportSteps = makeExportStepsHandler({
       catalog,
       inputs: new FileLakeInputsWriter({ lakeDir }),
@@ -390,6 +416,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     const url = await api.listen(port, options.host ?? '127.0.0.1');
+    apiUrl = url;
     closers.push(() => api.close());
     eventsExport.setApiUrl(url);
     await scheduler.start();

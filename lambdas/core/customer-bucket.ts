@@ -206,6 +206,70 @@ export function parseEndpoint(input: string): { endpoint: string } | { problem: 
 }
 
 // ---------------------------------------------------------------------------
+// Bounds on a customer's endpoint
+// ---------------------------------------------------------------------------
+
+/** How long a request to a customer's endpoint may take: to connect, and from its start to the answer's last byte. */
+export interface EndpointTimeouts {
+  readonly connectMs: number;
+  readonly answerMs: number;
+}
+
+/**
+ * What featurelake reads from a customer's endpoint at most (docs/automatic-exports.md
+ * states these; a test holds the two together). An endpoint is the customer's to
+ * choose, so whatever it answers must not cost this server unbounded memory or time.
+ */
+export const CUSTOMER_ENDPOINT_LIMITS = {
+  /** The save-time listing: one request, and the user is waiting for "Save". */
+  verify: { connectMs: 5_000, answerMs: 10_000 },
+  /** Each request of a delivery (its body is one multipart part of at most 16 MiB). */
+  upload: { connectMs: 10_000, answerMs: 300_000 },
+  /** Any one answer: an S3 listing page or upload answer takes a few kilobytes. */
+  maxAnswerBytes: 1024 * 1024,
+} as const satisfies { verify: EndpointTimeouts; upload: EndpointTimeouts; maxAnswerBytes: number };
+
+/** Why an endpoint's address is not a delivery target. */
+export type AddressRefusal =
+  /** One of this server's own listeners (its storage, its state table, its API). */
+  | { readonly why: 'own'; readonly address: string; readonly port: number; readonly name: string }
+  /** Not a public address (loopback, private network, link-local, …), where those are refused. */
+  | { readonly why: 'private'; readonly address: string; readonly port: number; readonly range: string };
+
+/** What featurelake itself stopped an exchange with an endpoint for. */
+export type EndpointGuardFacts =
+  | { readonly reason: 'too_large'; readonly limitBytes: number }
+  | { readonly reason: 'timeout'; readonly phase: 'connect' | 'answer'; readonly ms: number }
+  | ({ readonly reason: 'forbidden_address' } & AddressRefusal);
+
+/** `1 MiB`, `64 KiB`, `300 B`. */
+export function describeBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+/** `10 s`, `5 minutes`, `300 ms`. */
+export function describeDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return ms === 60_000 ? '1 minute' : `${ms / 60_000} minutes`;
+  if (ms >= 1_000 && ms % 1_000 === 0) return `${ms / 1_000} s`;
+  return `${ms} ms`;
+}
+
+/** ipaddr.js's range names, in words. */
+const RANGE_WORDS: Readonly<Record<string, string>> = {
+  loopback: 'loopback',
+  private: 'private network',
+  linkLocal: 'link-local',
+  uniqueLocal: 'unique local',
+  unspecified: 'unspecified',
+  carrierGradeNat: 'carrier-grade NAT',
+  multicast: 'multicast',
+  broadcast: 'broadcast',
+  reserved: 'reserved',
+};
+
+// ---------------------------------------------------------------------------
 // What a failure means
 // ---------------------------------------------------------------------------
 
@@ -221,6 +285,8 @@ export interface BucketFailureFacts {
   readonly bucketRegion?: string;
   /** The endpoint answered, but nothing like an S3 API answer. */
   readonly notS3?: boolean;
+  /** featurelake stopped the exchange itself: an answer too large or too slow, or an address not allowed. */
+  readonly guard?: EndpointGuardFacts;
 }
 
 export type BucketProblemKind =
@@ -234,10 +300,13 @@ export type BucketProblemKind =
   | 'not_s3'
   | 'throttled'
   | 'server_error'
+  | 'too_large'
+  | 'timeout'
+  | 'forbidden_address'
   | 'rejected';
 
 /** Where retrying can help: the service was busy, briefly failing, or out of reach. */
-const RETRYABLE: ReadonlySet<BucketProblemKind> = new Set(['unreachable', 'throttled', 'server_error']);
+const RETRYABLE: ReadonlySet<BucketProblemKind> = new Set(['unreachable', 'throttled', 'server_error', 'timeout']);
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -272,6 +341,7 @@ const ACCESS_DENIED = new Set([
 
 export function classifyBucketFailure(facts: BucketFailureFacts): BucketProblemKind {
   const code = facts.code ?? '';
+  if (facts.guard) return facts.guard.reason;
   if (facts.networkCode && TLS_CODES.test(facts.networkCode)) return 'tls';
   if (facts.networkCode && NETWORK_CODES.has(facts.networkCode)) return 'unreachable';
   if (code === 'InvalidAccessKeyId' || code === 'InvalidAccessKey') return 'unknown_access_key';
@@ -349,6 +419,24 @@ export function bucketProblemMessage(
       return `${where} is throttling requests (${detail || `HTTP ${facts.httpStatus}`}); try again in a moment.`;
     case 'server_error':
       return `${where} failed with HTTP ${facts.httpStatus ?? '5xx'}${detail ? ` (${detail})` : ''}; try again later.`;
+    case 'too_large':
+      return `The answer of ${target.endpoint ?? where} was too large: more than ${describeBytes(facts.guard?.reason === 'too_large' ? facts.guard.limitBytes : CUSTOMER_ENDPOINT_LIMITS.maxAnswerBytes)}, where an S3 bucket listing takes a few kilobytes. Check the endpoint URL.`;
+    case 'timeout': {
+      const guard = facts.guard?.reason === 'timeout' ? facts.guard : undefined;
+      const within = guard ? ` within ${describeDuration(guard.ms)}` : '';
+      return guard?.phase === 'connect'
+        ? `Could not connect to ${target.endpoint ?? where}${within}. Check the endpoint, and that it accepts connections from here.`
+        : `${target.endpoint ?? where} did not answer${within}. Check the endpoint, and that it is an S3-compatible API reachable from here.`;
+    }
+    case 'forbidden_address': {
+      const guard = facts.guard?.reason === 'forbidden_address' ? facts.guard : undefined;
+      const endpoint = target.endpoint ?? where;
+      if (guard?.why === 'private') {
+        return `${endpoint} resolves to a private address (${guard.address}, ${RANGE_WORDS[guard.range] ?? guard.range}); automatic exports go only to public addresses.`;
+      }
+      const own = guard ? `${guard.address.includes(':') ? `[${guard.address}]` : guard.address}:${guard.port}` : '';
+      return `${endpoint} is this server's own ${guard?.name ?? 'storage'}${own ? ` (${own})` : ''}, which is never a delivery target.`;
+    }
     case 'rejected':
       return `${where} refused the request${facts.httpStatus ? ` with HTTP ${facts.httpStatus}` : ''}${detail ? `: ${detail}` : ''}.`;
   }

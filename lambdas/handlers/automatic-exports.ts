@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
-import { S3CustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
+import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
 import { parseJsonBody } from '../core/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
@@ -135,6 +135,6 @@ export const handler = lazyHandler(() => {
     environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
     settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
     secrets: new KmsSecretBox({ client: new KMSClient({}), keyId: config.exportSecretsKeyArn }),
-    buckets: new S3CustomerBuckets(),
+    buckets: awsCustomerBuckets(),
   });
 });

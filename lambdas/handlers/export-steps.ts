@@ -9,7 +9,7 @@ import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic
 import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
-import { S3CustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
+import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
@@ -220,7 +220,7 @@ export const handler = lazyHandler(() => {
     delivery: {
       settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
       secrets: new KmsSecretBox({ client: new KMSClient({}), keyId: config.exportSecretsKeyArn }),
-      buckets: new S3CustomerBuckets(),
+      buckets: awsCustomerBuckets(),
     },
   });
 });

@@ -21,7 +21,8 @@ import { CUSTOMER_ACCESS_KEY_ID, closedPort, startCustomerS3, startNotS3 } from 
  * signature and no permission).
  */
 let customer: Awaited<ReturnType<typeof startCustomerS3>>;
-const buckets = new S3CustomerBuckets({ partSize: 5 * 1024 * 1024 });
+// Private addresses allowed, as in the local stack: the customer's s3rver listens on 127.0.0.1.
+const buckets = new S3CustomerBuckets({ partSize: 5 * 1024 * 1024, addresses: { privateAddresses: 'allow' } });
 const credentials = { accessKeyId: CUSTOMER_ACCESS_KEY_ID, secretAccessKey: 'customer-secret' };
 
 const custom = (endpoint: string, bucket = 'customer-exports', prefix = 'fl/'): BucketTarget =>

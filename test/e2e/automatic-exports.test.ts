@@ -243,6 +243,29 @@ describe('automatic export settings', () => {
     expect((await settingsOf(daily)).body).toEqual(before);
   });
 
+  it("never takes the stack's own storage or API as an endpoint, whatever the spelling", async () => {
+    const probe = (await admin(stack).createEnvironment('own-probe', 'enterprise')).body as Env;
+    const s3Port = new URL(stack.s3Endpoint).port;
+    const refusals: Array<[string, RegExp]> = [
+      ...[`127.0.0.1`, `127.1`, `2130706433`, `0.0.0.0`, `localhost`, `[::1]`, `[::ffff:127.0.0.1]`].map(
+        (host): [string, RegExp] => [`http://${host}:${s3Port}`, /is this server's own storage/],
+      ),
+      [stack.url, /is this server's own API/],
+    ];
+    for (const [endpoint, message] of refusals) {
+      // The address rule refuses before any request: nothing is sent to the stack's own listeners.
+      expectOneError(
+        await save(
+          probe,
+          customSettings('featurelake-exports', '', { endpoint, access_key_id: 'S3RVER', secret_access_key: 'guess' }),
+        ),
+        'endpoint',
+        message,
+      );
+    }
+    expect((await settingsOf(probe)).body).toMatchObject({ enabled: false, endpoint: null });
+  });
+
   it('names bucket_url when an AWS bucket URL is not one', async () => {
     const probe = (await admin(stack).createEnvironment('aws-probe', 'enterprise')).body as Env;
     for (const url of ['http://acme.s3.eu-west-1.amazonaws.com', 'https://acme.s3.eu-west-1.example.com/x', 'acme']) {

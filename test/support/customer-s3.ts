@@ -102,3 +102,84 @@ export async function startNotS3(): Promise<{ endpoint: string; close(): Promise
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * An endpoint whose bucket listing never ends: a 200 with the start of a real
+ * ListBucketResult, then `<Contents>` entries up to `totalBytes`, written as fast as
+ * the reader takes them (chunked, or with a Content-Length header when asked).
+ * `completed` tells whether the reader took it all; `connections` counts who came.
+ */
+export async function startHugeListing(options: { totalBytes: number; announceLength?: boolean }) {
+  const entry = Buffer.from(`<Contents><Key>fl/${'x'.repeat(200)}.csv</Key><Size>1</Size></Contents>`);
+  const head = Buffer.from(
+    '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>customer-exports</Name>',
+  );
+  const state = { connections: 0, completed: false, written: 0 };
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/xml',
+      ...(options.announceLength ? { 'content-length': String(options.totalBytes) } : {}),
+    });
+    let written = 0;
+    const pump = () => {
+      while (written < options.totalBytes) {
+        const chunk = written === 0 ? head : entry.subarray(0, Math.min(entry.length, options.totalBytes - written));
+        written += chunk.length;
+        state.written = written;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end(() => {
+        state.completed = true;
+      });
+    };
+    res.on('error', () => undefined);
+    pump();
+  });
+  server.on('connection', (socket) => {
+    state.connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * An endpoint that accepts connections and reads requests but never answers.
+ * `connections` counts the connections made to it (a refused endpoint gets none).
+ */
+export async function startSilentEndpoint() {
+  const state = { connections: 0, requests: 0 };
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer(() => {
+    state.requests += 1;
+  });
+  server.on('connection', (socket) => {
+    state.connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
