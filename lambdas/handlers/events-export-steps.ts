@@ -138,10 +138,17 @@ export function makeHandler(deps: EventsExportStepsDeps) {
     // Larger output chunks than zlib's 16 KiB: fewer callbacks on the event loop, fewer upload writes.
     const gzip = createGzip({ chunkSize: 256 * 1024 });
     const target = exportFileKey(input.app_id, input.job_id, input.partition.file_name);
-    const upload = deps.files.write(deps.exportsBucket, target, gzip, CONTENT_TYPE[format]);
+    // The result first: were it missing, an upload already started would wait forever on the gzip.
+    const result = await deps.results.read(bucket, key);
+    // A failed upload stops reading the gzip; destroying it ends the pipeline (and closes the result)
+    // rather than leaving it stalled on a full buffer.
+    const upload = deps.files.write(deps.exportsBucket, target, gzip, CONTENT_TYPE[format]).catch((error: unknown) => {
+      gzip.destroy(error as Error);
+      throw error;
+    });
     // The CSV header is the one line the query cannot send as a row (its text has no values).
     if (format === 'csv') gzip.write(`${CSV_HEADER}\r\n`);
-    await Promise.all([pipeline(await deps.results.read(bucket, key), lines, gzip), upload]);
+    await Promise.all([pipeline(result, lines, gzip), upload]);
     await deps.jobs.recordChunk(input.app_id, input.job_id, input.partition.week);
     return { lines: lines.lines };
   }

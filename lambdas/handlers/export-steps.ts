@@ -115,8 +115,15 @@ export function makeHandler(deps: ExportStepsDeps) {
     const { bucket, key } = parseS3Url(job.query.output_location);
     const csvKey = companyExportCsvKey(job.app_id, job.job_id);
     const csv = new ExportCsvEncoder(COMPANY_EXPORT_HEADER);
-    const upload = deps.files.write(deps.exportsBucket, csvKey, csv, 'text/csv; charset=utf-8');
-    await Promise.all([pipeline(await (deps.results ?? deps.files).read(bucket, key), csv), upload]);
+    // The result first, and a failed upload ends the pipeline: see events-export-steps' writeWeek.
+    const result = await (deps.results ?? deps.files).read(bucket, key);
+    const upload = deps.files
+      .write(deps.exportsBucket, csvKey, csv, 'text/csv; charset=utf-8')
+      .catch((error: unknown) => {
+        csv.destroy(error as Error);
+        throw error;
+      });
+    await Promise.all([pipeline(result, csv), upload]);
     await deps.jobs.markCompleted(job.app_id, job.job_id, {
       rows: csv.rows,
       csv_key: csvKey,

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +23,8 @@ describe('FolderObjectStore (the local query results bucket)', () => {
     expect(await text(await store.read('results', 'events-exports/a.csv'))).toBe('"line"\n"x"\n');
     expect(await text(await store.read('results', 'events-exports/b.csv'))).toBe('b');
     expect(await text(await store.read('results', 'c.csv'))).toBe('c');
-    // A file stream is copied by the kernel, whole.
-    await store.write('results', 'd.csv', createReadStream(join(root, 'results', 'c.csv')));
+    // A finished file is copied by the kernel, whole.
+    await store.writeFile('results', 'd.csv', join(root, 'results', 'c.csv'));
     expect(await text(await store.read('results', 'd.csv'))).toBe('c');
     await expect(store.read('results', 'missing.csv')).rejects.toThrow(/ENOENT/);
   });

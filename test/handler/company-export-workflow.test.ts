@@ -103,7 +103,7 @@ describe('company export workflow failures', () => {
           throw new Error('Binder Error: Referenced column "nope" not found\nLINE 1: ...');
         },
       },
-      files: { write: async () => undefined },
+      files: { writeFile: async () => undefined },
       dialects: new Map([[trino, 'SELECT 1']]),
       scratchDir: `${stack.home}/tmp`,
     });

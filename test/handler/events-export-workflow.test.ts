@@ -5,7 +5,7 @@ import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET, LOCAL_STATE_TABLE } from '.
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { duckDbAthenaTask } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
+import { duckDbAthenaTask, streamedResultFiles } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
 import {
   collectTaskStates,
   type LocalTaskHandler,
@@ -187,7 +187,7 @@ describe('events export workflow failures', () => {
             throw new Error('Binder Error: Referenced column "nope" not found\nLINE 1: ...');
           },
         },
-        files,
+        files: streamedResultFiles(files),
         dialects: new Map([[trino, 'SELECT 1']]),
         scratchDir: `${stack.home}/tmp`,
       }),

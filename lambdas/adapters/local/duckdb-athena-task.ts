@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromAthenaLiteral } from '../../core/athena-literals.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
@@ -12,6 +11,42 @@ export interface CsvQueryRunner {
   runToCsv(sql: string, params: readonly QueryParam[], destinationPath: string): Promise<{ rows: number }>;
 }
 
+/**
+ * Where the task stores each finished result file, as Athena stores it in the
+ * workgroup's bucket. The file at `path` stays the caller's: it is removed by the
+ * caller once this resolves or rejects, so an implementation must be done with it
+ * (every stream on it opened and closed) by then.
+ */
+export interface ResultFiles {
+  writeFile(bucket: string, key: string, path: string, contentType: string): Promise<void>;
+}
+
+/**
+ * ResultFiles over any object store that takes a stream (s3rver in tests). The
+ * file is opened before the store sees it, so no open can happen after the caller
+ * removes it; a read error that the store did not listen for fails the write
+ * instead of being thrown on a stream nobody watches.
+ */
+export function streamedResultFiles(store: Pick<ObjectStore, 'write'>): ResultFiles {
+  return {
+    async writeFile(bucket, key, path, contentType) {
+      const handle = await open(path, 'r');
+      const body = handle.createReadStream();
+      let readError: unknown;
+      body.on('error', (error) => {
+        readError ??= error;
+      });
+      try {
+        await store.write(bucket, key, body, contentType);
+        if (readError) throw readError;
+      } finally {
+        body.destroy();
+        await handle.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
 /** A Task failure shaped as Step Functions reports a failed Athena query, so the same Catch reads it. */
 class AthenaTaskFailure extends Error {
   override readonly name = 'States.TaskFailed';
@@ -21,12 +56,12 @@ class AthenaTaskFailure extends Error {
  * The local stand-in for `arn:aws:states:::athena:startQueryExecution.sync`. It takes
  * the very state input Step Functions would send Athena, runs the DuckDB text of the
  * same query (`dialects` maps each Trino text the workflows send to its DuckDB twin)
- * with the same parameters, writes the CSV where Athena would (the results bucket,
- * here s3rver), and answers with the fields of Athena's answer the workflows read.
+ * with the same parameters, writes the CSV where Athena would (the results bucket),
+ * and answers with the fields of Athena's answer the workflows read.
  */
 export function duckDbAthenaTask(options: {
   readonly engine: CsvQueryRunner;
-  readonly files: Pick<ObjectStore, 'write'>;
+  readonly files: ResultFiles;
   readonly dialects: ReadonlyMap<string, string>;
   readonly scratchDir: string;
 }): LocalTaskHandler {
@@ -46,7 +81,7 @@ export function duckDbAthenaTask(options: {
     const file = join(options.scratchDir, `${queryExecutionId}.csv`);
     try {
       await options.engine.runToCsv(sql, (request.ExecutionParameters ?? []).map(fromAthenaLiteral), file);
-      await options.files.write(bucket, key, createReadStream(file), 'text/csv');
+      await options.files.writeFile(bucket, key, file, 'text/csv');
     } catch (error) {
       throw new AthenaTaskFailure(
         JSON.stringify({

@@ -143,6 +143,8 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
   private inputsViewHasFiles: boolean | undefined;
   /** Concurrent queries would otherwise replace a view at once: a DuckDB write-write conflict. */
   private viewRefresh: Promise<void> = Promise.resolve();
+  /** The texts `runToCsv` has found to be one SELECT (our own few query texts). */
+  private readonly csvQueriesChecked = new Set<string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -230,9 +232,14 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     const partial = `${destination}.partial`;
     try {
       await this.refreshViews(connection);
-      const statements = await connection.extractStatements(sql);
-      if (statements.count !== 1 || (await statements.prepare(0)).statementType !== StatementType.SELECT) {
-        throw new Error('runToCsv takes exactly one SELECT statement');
+      // Planning the text to learn its type costs as much as the COPY's own planning, and an
+      // export sends one text per week (523 for ten years): check each text once.
+      if (!this.csvQueriesChecked.has(sql)) {
+        const statements = await connection.extractStatements(sql);
+        if (statements.count !== 1 || (await statements.prepare(0)).statementType !== StatementType.SELECT) {
+          throw new Error('runToCsv takes exactly one SELECT statement');
+        }
+        this.csvQueriesChecked.add(sql);
       }
       await mkdir(dirname(destination), { recursive: true });
       const prepared = await connection.prepare(

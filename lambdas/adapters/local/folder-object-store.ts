@@ -1,9 +1,10 @@
-import { createReadStream, createWriteStream, ReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ResultFiles } from './duckdb-athena-task.ts';
 
 /**
  * Objects as files under a folder (`<root>/<bucket>/<key>`), for the one local bucket
@@ -13,7 +14,7 @@ import type { ObjectStore } from '../../ports/object-store.ts';
  * 10M-event export's results are ~4 GB of CSV, which made s3rver the slowest
  * stage of the local export. Buckets users download from stay on s3rver.
  */
-export class FolderObjectStore implements Pick<ObjectStore, 'read' | 'write'> {
+export class FolderObjectStore implements Pick<ObjectStore, 'read' | 'write'>, ResultFiles {
   private readonly root: string;
 
   constructor(
@@ -31,31 +32,39 @@ export class FolderObjectStore implements Pick<ObjectStore, 'read' | 'write'> {
 
   async read(bucket: string, key: string): Promise<Readable> {
     const path = this.path(bucket, key);
-    const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    await new Promise<void>((opened, failed) => {
-      stream.once('open', () => opened());
-      stream.once('error', failed);
-    });
+    // Opened here, not lazily by the stream: a missing object rejects this call, and no
+    // open can fail later on a stream whose reader has gone.
+    const handle = await open(path, 'r');
+    const stream = handle.createReadStream({ highWaterMark: 1024 * 1024 });
     if (this.options.removeAfterRead) stream.once('end', () => void rm(path, { force: true }));
     return stream;
   }
 
   async write(bucket: string, key: string, body: Readable | Buffer | string): Promise<void> {
+    await this.replace(bucket, key, (partial) =>
+      pipeline(
+        typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([body]) : body,
+        createWriteStream(partial),
+      ),
+    );
+  }
+
+  /**
+   * A finished file (the Athena stand-in's result) as the object: the kernel copies
+   * it, no byte crosses the event loop, and no stream is left on `source`, which the
+   * caller removes once this settles.
+   */
+  async writeFile(bucket: string, key: string, source: string): Promise<void> {
+    await this.replace(bucket, key, (partial) => copyFile(source, partial));
+  }
+
+  /** Writes beside the object and renames it into place, so a reader never sees half of it. */
+  private async replace(bucket: string, key: string, fill: (partial: string) => Promise<void>): Promise<void> {
     const path = this.path(bucket, key);
     await mkdir(dirname(path), { recursive: true });
     const partial = `${path}.partial`;
     try {
-      if (body instanceof ReadStream && typeof body.path === 'string' && body.bytesRead === 0) {
-        // A whole file (the Athena stand-in's result): the kernel copies it, no byte
-        // crosses the event loop.
-        body.destroy();
-        await copyFile(body.path, partial);
-      } else {
-        await pipeline(
-          typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([body]) : body,
-          createWriteStream(partial),
-        );
-      }
+      await fill(partial);
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });
