@@ -91,6 +91,8 @@ export interface LocalStackOptions {
    * of RSS with 1GB, and near 9 GB without a limit). @default $FEATURELAKE_QUERY_MEMORY or 1GB
    */
   readonly queryMemoryLimit?: string;
+  /** Admin SQL's time limit: past it the query is interrupted and the answer is a 400. @default 25 s */
+  readonly sqlTimeoutMs?: number;
 }
 
 export interface DemoEnvironment {
@@ -193,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       csvOutputDir: scratchDir,
       memoryLimit: options.queryMemoryLimit ?? process.env.FEATURELAKE_QUERY_MEMORY ?? '1GB',
       spillDir: join(home, 'tmp', 'spill'),
+      readTimeoutMs: options.sqlTimeoutMs,
     });
     closers.push(() => queryEngine.close());
 
