@@ -162,9 +162,11 @@ export function buildCli(): Command {
     .action(async (query: string, options: { param?: string[] }) => {
       const result = (await callApi(program.opts<GlobalOptions>(), '/admin/v1/sql', {
         body: { sql: query, params: options.param ?? [] },
-      })) as { rows: unknown[]; truncated: boolean };
+      })) as { rows: unknown[]; truncated: boolean; truncated_reason?: string | null };
       console.log(JSON.stringify(result.rows, null, 2));
-      if (result.truncated) console.error(`(only the first ${result.rows.length} rows are shown)`);
+      if (result.truncated) {
+        console.error(result.truncated_reason ?? `(only the first ${result.rows.length} rows are shown)`);
+      }
     });
 
   program

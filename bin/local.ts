@@ -113,6 +113,8 @@ export interface LocalStackOptions {
    * @default $FEATURELAKE_PRIVATE_ENDPOINTS or allow
    */
   readonly privateEndpoints?: PrivateEndpoints;
+  /** Admin SQL's time limit: past it the query is interrupted and the answer is a 400. @default 25 s */
+  readonly sqlTimeoutMs?: number;
 }
 
 export interface DemoEnvironment {
@@ -289,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       csvOutputDir: scratchDir,
       memoryLimit: options.queryMemoryLimit ?? process.env.FEATURELAKE_QUERY_MEMORY ?? '1GB',
       spillDir: join(home, 'tmp', 'spill'),
+      readTimeoutMs: options.sqlTimeoutMs,
     });
     closers.push(() => queryEngine.close());
 

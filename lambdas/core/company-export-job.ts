@@ -123,8 +123,28 @@ export function readableWorkflowFailure(failure: { Error?: string; Cause?: strin
   } catch {
     // a plain-text cause
   }
+  reason = withoutServerDetails(reason);
   if (/Bytes scanned limit|exceeded the bytes scanned/i.test(reason)) {
     return `The export query would scan more data than the workgroup allows (${reason}). Raise athenaScanLimitBytes or export a shorter range.`;
   }
   return `The export failed: ${reason || error}`;
+}
+
+/**
+ * An engine's or a step's words without what belongs to the machine: absolute file
+ * paths (DuckDB names the lake file it could not read), s3:// and file:// locations,
+ * loopback or private host:port pairs, and stack trace lines. What happened stays.
+ */
+export function withoutServerDetails(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s+at\s/.test(line))
+    .join('\n')
+    .replace(/(?:s3|file):\/\/[^\s'"]+/g, 'a file of the lake')
+    .replace(/(["'`]?)(?:[A-Za-z]:)?(?:\/[^\s/'"`]+){2,}\/?\1/g, 'a file of the lake')
+    .replace(
+      /\b(?:localhost|127(?:\.\d{1,3}){3}|10(?:\.\d{1,3}){3}|192\.168(?:\.\d{1,3}){2}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2})(?::\d+)?\b/g,
+      'an internal service',
+    )
+    .trim();
 }

@@ -136,3 +136,18 @@ export function assertReadOnlyQuery(sql: string): void {
   const write = statement.find((t) => t.kind === 'word' && WRITE_KEYWORDS.has(t.text));
   if (write?.kind === 'word') reject(`must be read-only; it contains ${write.text}`);
 }
+
+/**
+ * Admin SQL answers within API Gateway's 30 seconds, so each engine stops a query
+ * at its time limit (DuckDB interrupts it, Athena is told StopQueryExecution) and
+ * answers this: retrying the same text would only run out of time again.
+ */
+export function queryTimedOut(timeLimitMs: number): ValidationError {
+  const seconds = Number((timeLimitMs / 1000).toFixed(1));
+  return new ValidationError([
+    {
+      field: 'sql',
+      problem: `ran longer than the time limit of ${seconds} ${seconds === 1 ? 'second' : 'seconds'} and was stopped: read less (filter on app_id and dt, select fewer columns, add a LIMIT) and run it again`,
+    },
+  ]);
+}

@@ -10,7 +10,7 @@ import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-s
 import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { assertAdmin, MAX_SQL_ROWS, parseJsonBody, sqlRequest } from '../core/admin.ts';
+import { assertAdmin, MAX_SQL_BYTES, MAX_SQL_ROWS, parseJsonBody, sqlAnswer, sqlRequest } from '../core/admin.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export-dispatch.ts';
 import { schedulerTickRequest } from '../core/automatic-exports.ts';
 import { createEnvironmentRequest, newEnvironment } from '../core/environments.ts';
@@ -44,13 +44,11 @@ export function makeHandler(deps: AdminDeps) {
       }
       case 'POST /admin/v1/sql': {
         const request = parseJsonBody(sqlRequest, event.body, event.isBase64Encoded);
-        const rows = await deps.queryEngine.readRows(request.sql, request.params ?? [], { maxRows: MAX_SQL_ROWS + 1 });
-        const truncated = rows.length > MAX_SQL_ROWS;
-        return json(200, {
-          rows: truncated ? rows.slice(0, MAX_SQL_ROWS) : rows,
-          row_count: Math.min(rows.length, MAX_SQL_ROWS),
-          truncated,
+        const rows = await deps.queryEngine.readRows(request.sql, request.params ?? [], {
+          maxRows: MAX_SQL_ROWS + 1,
+          maxBytes: MAX_SQL_BYTES,
         });
+        return json(200, sqlAnswer(rows));
       }
       case 'POST /admin/v1/scheduler/tick': {
         if (!deps.dispatch) throw new NotFoundError('The export scheduler is not configured here.');

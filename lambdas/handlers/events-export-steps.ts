@@ -179,6 +179,8 @@ export function makeHandler(deps: EventsExportStepsDeps) {
   }
 
   async function fail(input: { job_id: string; app_id: string; failure?: { Error?: string; Cause?: string } }) {
+    // The user reads a message without the machine's paths; the whole failure stays in the log.
+    log({ level: 'error', step: 'fail-events-export', job_id: input.job_id, failure: input.failure });
     const message =
       input.failure?.Error === 'States.Timeout'
         ? 'A week of the export took longer than its time limit and was stopped. Export a shorter range, or try again later.'

@@ -140,6 +140,10 @@ export function makeHandler(deps: ExportStepsDeps) {
       delivery?: { environment_id: string };
     },
   ) {
+    // The user reads a message without the machine's paths; the whole failure stays in the log.
+    console.error(
+      JSON.stringify({ level: 'error', step: 'fail-company-export', job_id: job.job_id, failure: job.failure }),
+    );
     const error = job.delivery
       ? automaticRunFailure(job.failure, readableWorkflowFailure)
       : readableWorkflowFailure(job.failure);

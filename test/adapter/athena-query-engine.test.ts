@@ -140,6 +140,20 @@ describe('AthenaQueryEngine', () => {
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(2);
   });
 
+  it('stops reading pages once the rows pass maxBytes, keeping the row that crossed it', async () => {
+    states('SUCCEEDED');
+    serveResults(
+      [column('filler', 'varchar')],
+      Array.from({ length: 5000 }, () => row('x'.repeat(1000))),
+    );
+
+    const rows = await engine().engine.readRows('SELECT filler FROM events', [], { maxRows: 10_001, maxBytes: 50_000 });
+
+    // Each row is 1,013 bytes of JSON and a comma: the 50th passes 50,000.
+    expect(rows).toHaveLength(50);
+    expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(1);
+  });
+
   it('converts cells to the types their columns declare', async () => {
     states('SUCCEEDED');
     serveResults(

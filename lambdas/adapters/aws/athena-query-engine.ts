@@ -15,7 +15,13 @@ import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
 /** Athena's AthenaError.ErrorCategory for a fault in the query itself. */
 const USER_ERROR = 2;
 
-import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
+import {
+  jsonRowBytes,
+  type QueryEngine,
+  type QueryParam,
+  type QueryRow,
+  type ReadRowsOptions,
+} from '../../ports/query-engine.ts';
 
 /** GetQueryResults returns at most 1,000 rows per page. */
 const MAX_PAGE_SIZE = 1000;
@@ -86,11 +92,7 @@ export class AthenaQueryEngine implements QueryEngine {
     this.#now = options.now ?? Date.now;
   }
 
-  async readRows(
-    sql: string,
-    params: readonly QueryParam[] = [],
-    options: { maxRows?: number } = {},
-  ): Promise<QueryRow[]> {
+  async readRows(sql: string, params: readonly QueryParam[] = [], options: ReadRowsOptions = {}): Promise<QueryRow[]> {
     assertReadOnlyQuery(sql);
     const executionParameters = params.map(toAthenaLiteral);
     const started = await this.#client.send(
@@ -105,7 +107,11 @@ export class AthenaQueryEngine implements QueryEngine {
     const queryExecutionId = started.QueryExecutionId;
     if (!queryExecutionId) throw new Error('Athena StartQueryExecution returned no QueryExecutionId');
     await this.#waitForSuccess(queryExecutionId);
-    return this.#readResults(queryExecutionId, options.maxRows ?? Number.POSITIVE_INFINITY);
+    return this.#readResults(
+      queryExecutionId,
+      options.maxRows ?? Number.POSITIVE_INFINITY,
+      options.maxBytes ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   async #waitForSuccess(queryExecutionId: string): Promise<void> {
@@ -150,12 +156,14 @@ export class AthenaQueryEngine implements QueryEngine {
     }
   }
 
-  async #readResults(queryExecutionId: string, maxRows: number): Promise<QueryRow[]> {
+  async #readResults(queryExecutionId: string, maxRows: number, maxBytes: number): Promise<QueryRow[]> {
     const rows: QueryRow[] = [];
+    // Pages stop once the rows read pass maxBytes (the crossing row kept, see ReadRowsOptions).
+    let bytes = 0;
     let columns: ColumnInfo[] | undefined;
     let nextToken: string | undefined;
     let firstPage = true;
-    while (rows.length < maxRows) {
+    while (rows.length < maxRows && bytes <= maxBytes) {
       // The first page starts with the header row, so ask for one more there.
       const wanted = maxRows - rows.length + (firstPage ? 1 : 0);
       const page: GetQueryResultsOutput = await this.#client.send(
@@ -168,8 +176,10 @@ export class AthenaQueryEngine implements QueryEngine {
       columns ??= page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
       const pageRows = page.ResultSet?.Rows ?? [];
       for (const row of firstPage ? pageRows.slice(1) : pageRows) {
-        if (rows.length >= maxRows) break;
-        rows.push(toQueryRow(columns, row.Data ?? []));
+        if (rows.length >= maxRows || bytes > maxBytes) break;
+        const converted = toQueryRow(columns, row.Data ?? []);
+        if (maxBytes !== Number.POSITIVE_INFINITY) bytes += jsonRowBytes(converted);
+        rows.push(converted);
       }
       firstPage = false;
       nextToken = page.NextToken;

@@ -3,8 +3,10 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
-  type DuckDBResultReader,
+  type DuckDBResult,
   DuckDBTypeId,
+  type Json,
+  JsonDuckDBValueConverter,
   StatementType,
 } from '@duckdb/node-api';
 import { ValidationError } from '../../core/errors.ts';
@@ -20,8 +22,15 @@ import {
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
 } from '../../core/rollup/inputs.ts';
-import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
-import type { CsvQueryEngine, QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
+import { assertReadOnlyQuery, queryTimedOut } from '../../core/sql-guard.ts';
+import {
+  type CsvQueryEngine,
+  jsonRowBytes,
+  type QueryEngine,
+  type QueryParam,
+  type QueryRow,
+  type ReadRowsOptions,
+} from '../../ports/query-engine.ts';
 
 /** DuckDB types for the lake columns; Parquet files written with them read back in Athena with the Glue types. */
 const DUCKDB_TYPE: Record<LakeColumnType, string> = {
@@ -126,7 +135,15 @@ export interface DuckDbQueryEngineOptions {
   readonly memoryLimit?: string;
   /** Where DuckDB spills past `memoryLimit` (inside the allowed directories). @default none: no spilling */
   readonly spillDir?: string;
+  /**
+   * How long `readRows` (admin SQL) may run before its query is interrupted. The default
+   * answers inside API Gateway's 30-second limit, as the Athena engine's does.
+   * @default 25000
+   */
+  readonly readTimeoutMs?: number;
 }
+
+const DEFAULT_READ_TIMEOUT_MS = 25_000;
 
 const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
@@ -152,6 +169,7 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     private readonly inputsDir: string,
     private readonly csvOutputDir: string | undefined,
     private readonly beforeQuery: () => Promise<void>,
+    private readonly readTimeoutMs: number,
   ) {}
 
   static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
@@ -175,41 +193,50 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     } finally {
       connection.closeSync();
     }
-    return new DuckDbQueryEngine(instance, eventsDir, inputsDir, csvOutputDir, options.beforeQuery ?? (async () => {}));
+    return new DuckDbQueryEngine(
+      instance,
+      eventsDir,
+      inputsDir,
+      csvOutputDir,
+      options.beforeQuery ?? (async () => {}),
+      options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+    );
   }
 
-  async readRows(
-    sql: string,
-    params: readonly QueryParam[] = [],
-    options: { maxRows?: number } = {},
-  ): Promise<QueryRow[]> {
+  async readRows(sql: string, params: readonly QueryParam[] = [], options: ReadRowsOptions = {}): Promise<QueryRow[]> {
     // The same text guard as on Athena, so admin SQL is accepted or refused alike on both.
     assertReadOnlyQuery(sql);
     await this.beforeQuery();
     const connection = await this.instance.connect();
+    // Past the time limit the query is interrupted where it runs: abandoning the promise
+    // would leave DuckDB's threads on it for as long as it takes.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      connection.interrupt();
+    }, this.readTimeoutMs);
     try {
       await this.refreshViews(connection);
-      let result: DuckDBResultReader;
-      try {
-        const statements = await connection.extractStatements(sql);
-        if (statements.count !== 1) {
-          throw new ValidationError([
-            { field: 'sql', problem: `must be exactly one statement, got ${statements.count}` },
-          ]);
-        }
-        const prepared = await statements.prepare(0);
-        if (prepared.statementType !== StatementType.SELECT) {
-          throw new ValidationError([{ field: 'sql', problem: 'must be a read-only query (SELECT or WITH)' }]);
-        }
-        prepared.bind(params as Parameters<typeof prepared.bind>[0]);
-        result = await prepared.runAndReadUntil(options.maxRows ?? Number.MAX_SAFE_INTEGER);
-      } catch (error) {
-        if (error instanceof ValidationError) throw error;
-        // The lake was readable (beforeQuery and the view succeeded): what fails now is the query text.
-        throw new ValidationError([{ field: 'sql', problem: (error as Error).message.split('\n')[0] ?? 'is invalid' }]);
+      const statements = await connection.extractStatements(sql);
+      if (statements.count !== 1) {
+        throw new ValidationError([
+          { field: 'sql', problem: `must be exactly one statement, got ${statements.count}` },
+        ]);
       }
-      return toRows(result, options.maxRows);
+      const prepared = await statements.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new ValidationError([{ field: 'sql', problem: 'must be a read-only query (SELECT or WITH)' }]);
+      }
+      prepared.bind(params as Parameters<typeof prepared.bind>[0]);
+      // Streamed, so DuckDB computes only the chunks read; reading stops at the bounds.
+      return await readBounded(await prepared.stream(), options);
+    } catch (error) {
+      if (timedOut) throw queryTimedOut(this.readTimeoutMs);
+      if (error instanceof ValidationError) throw error;
+      // The lake was readable (beforeQuery succeeded): what fails now is the query text.
+      throw new ValidationError([{ field: 'sql', problem: (error as Error).message.split('\n')[0] ?? 'is invalid' }]);
     } finally {
+      clearTimeout(timer);
       connection.closeSync();
     }
   }
@@ -305,37 +332,55 @@ async function hasFiles(connection: DuckDBConnection, glob: string): Promise<boo
   return Number(files.getRows()[0]?.[0] ?? 0) > 0;
 }
 
-/** Rows as JSON-friendly values: instants as ISO-8601 `Z` strings, safe integers as numbers. */
-function toRows(result: DuckDBResultReader, maxRows: number | undefined): QueryRow[] {
+/**
+ * Reads a streamed result a chunk (2,048 rows) at a time until it ends or a bound is
+ * reached, converting row by row, so neither DuckDB nor the heap ever holds the whole
+ * result (a 3M-row result as JS objects took 3.6 GB).
+ */
+async function readBounded(result: DuckDBResult, options: ReadRowsOptions): Promise<QueryRow[]> {
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const names = result.columnNames();
-  const types = result.columnTypes();
-  const rows = result.getRowsJson();
-  const limited = maxRows === undefined ? rows : rows.slice(0, maxRows);
-  return limited.map((row) => {
-    const out: QueryRow = {};
-    names.forEach((name, i) => {
-      const value = row[i];
-      const typeId = types[i]?.typeId;
-      if (value === null || value === undefined) out[name] = null;
-      else if (
-        (typeId === DuckDBTypeId.TIMESTAMP ||
-          typeId === DuckDBTypeId.TIMESTAMP_MS ||
-          typeId === DuckDBTypeId.TIMESTAMP_TZ ||
-          typeId === DuckDBTypeId.TIMESTAMP_S ||
-          typeId === DuckDBTypeId.TIMESTAMP_NS) &&
-        typeof value === 'string'
-      ) {
-        out[name] = isoInstant(value);
-      } else if (
-        (typeId === DuckDBTypeId.BIGINT || typeId === DuckDBTypeId.HUGEINT || typeId === DuckDBTypeId.UBIGINT) &&
-        typeof value === 'string' &&
-        Number.isSafeInteger(Number(value))
-      ) {
-        out[name] = Number(value);
-      } else out[name] = value;
-    });
-    return out;
+  const typeIds = result.columnTypes().map((type) => type.typeId);
+  const rows: QueryRow[] = [];
+  let bytes = 0;
+  while (rows.length < maxRows && bytes <= maxBytes) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (let i = 0; i < chunk.rowCount && rows.length < maxRows && bytes <= maxBytes; i++) {
+      const row = toRow(names, typeIds, chunk.convertRowValues(i, JsonDuckDBValueConverter));
+      if (maxBytes !== Number.POSITIVE_INFINITY) bytes += jsonRowBytes(row);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** A row as JSON-friendly values: instants as ISO-8601 `Z` strings, safe integers as numbers. */
+function toRow(names: readonly string[], typeIds: readonly DuckDBTypeId[], values: readonly Json[]): QueryRow {
+  const out: QueryRow = {};
+  names.forEach((name, i) => {
+    const value = values[i];
+    const typeId = typeIds[i];
+    if (value === null || value === undefined) out[name] = null;
+    else if (
+      (typeId === DuckDBTypeId.TIMESTAMP ||
+        typeId === DuckDBTypeId.TIMESTAMP_MS ||
+        typeId === DuckDBTypeId.TIMESTAMP_TZ ||
+        typeId === DuckDBTypeId.TIMESTAMP_S ||
+        typeId === DuckDBTypeId.TIMESTAMP_NS) &&
+      typeof value === 'string'
+    ) {
+      out[name] = isoInstant(value);
+    } else if (
+      (typeId === DuckDBTypeId.BIGINT || typeId === DuckDBTypeId.HUGEINT || typeId === DuckDBTypeId.UBIGINT) &&
+      typeof value === 'string' &&
+      Number.isSafeInteger(Number(value))
+    ) {
+      out[name] = Number(value);
+    } else out[name] = value;
   });
+  return out;
 }
 
 /** `2026-01-01 12:00:00.123` (or with `+00`) → `2026-01-01T12:00:00.123Z`. */
