@@ -115,7 +115,6 @@ export async function startHugeListing(options: { totalBytes: number; announceLe
     '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>customer-exports</Name>',
   );
   const state = { connections: 0, completed: false, written: 0 };
-  const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer((_req, res) => {
     res.writeHead(200, {
       'content-type': 'application/xml',
@@ -136,23 +135,7 @@ export async function startHugeListing(options: { totalBytes: number; announceLe
     res.on('error', () => undefined);
     pump();
   });
-  server.on('connection', (socket) => {
-    state.connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenCountingConnections(server, state);
 }
 
 /**
@@ -161,10 +144,15 @@ export async function startHugeListing(options: { totalBytes: number; announceLe
  */
 export async function startSilentEndpoint() {
   const state = { connections: 0, requests: 0 };
-  const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer(() => {
     state.requests += 1;
   });
+  return listenCountingConnections(server, state);
+}
+
+/** Listens on a loopback port, counting connections in `state`; close() cuts open connections first. */
+async function listenCountingConnections<T extends { connections: number }>(server: Server, state: T) {
+  const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {
     state.connections += 1;
     sockets.add(socket);
