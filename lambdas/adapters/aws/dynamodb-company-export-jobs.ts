@@ -9,7 +9,6 @@ import {
 import { COMPANY_EXPORT_RETENTION_DAYS, type CompanyExportJob } from '../../core/company-export-job.ts';
 import { STATE_TABLE } from '../../core/contract.ts';
 import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
-import type { ExportLockHolder } from '../../ports/export-lock.ts';
 import { DynamoDbExportLock } from './dynamodb-export-lock.ts';
 
 const JOB_PREFIX = 'COMPANY_EXPORT#';
@@ -22,23 +21,9 @@ const key = (environmentId: string, jobId: string) => ({
 });
 
 /** Jobs in the state table, one item each; state changes are single-item conditional writes (dynalite has no transactions). */
-export class DynamoDbCompanyExportJobs implements CompanyExportJobs {
-  private readonly lock: DynamoDbExportLock;
-
+export class DynamoDbCompanyExportJobs extends DynamoDbExportLock implements CompanyExportJobs {
   constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {
-    this.lock = new DynamoDbExportLock({ ...options, sortKey: LOCK_SORT_KEY });
-  }
-
-  acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
-    return this.lock.acquireExportLock(environmentId, jobId, until, now);
-  }
-
-  releaseExportLock(environmentId: string, jobId: string): Promise<void> {
-    return this.lock.releaseExportLock(environmentId, jobId);
-  }
-
-  exportLockHolder(environmentId: string): Promise<ExportLockHolder | undefined> {
-    return this.lock.exportLockHolder(environmentId);
+    super({ ...options, sortKey: LOCK_SORT_KEY });
   }
 
   async create(job: CompanyExportJob): Promise<void> {

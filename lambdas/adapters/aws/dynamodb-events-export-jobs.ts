@@ -10,7 +10,6 @@ import {
 import { STATE_TABLE } from '../../core/contract.ts';
 import { type EventsExportJob, jobExpiry } from '../../core/events-export/job.ts';
 import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
-import type { ExportLockHolder } from '../../ports/export-lock.ts';
 import { DynamoDbExportLock } from './dynamodb-export-lock.ts';
 
 const PK = STATE_TABLE.partitionKey;
@@ -32,23 +31,9 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * environment. Both carry the table's TTL attribute so DynamoDB deletes them in
  * the end; since TTL deletes late (and dynalite never), callers judge expiry.
  */
-export class DynamoDbEventsExportJobs implements EventsExportJobs {
-  private readonly lock: DynamoDbExportLock;
-
+export class DynamoDbEventsExportJobs extends DynamoDbExportLock implements EventsExportJobs {
   constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {
-    this.lock = new DynamoDbExportLock({ ...options, sortKey: LOCK_SORT_KEY });
-  }
-
-  acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
-    return this.lock.acquireExportLock(environmentId, jobId, until, now);
-  }
-
-  releaseExportLock(environmentId: string, jobId: string): Promise<void> {
-    return this.lock.releaseExportLock(environmentId, jobId);
-  }
-
-  exportLockHolder(environmentId: string): Promise<ExportLockHolder | undefined> {
-    return this.lock.exportLockHolder(environmentId);
+    super({ ...options, sortKey: LOCK_SORT_KEY });
   }
 
   async create(job: EventsExportJob): Promise<void> {

@@ -11,11 +11,12 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 /**
  * An environment's export lock as one item of the state table, `ENV#<id>` / `sortKey`.
  * It carries the table's TTL attribute so DynamoDB deletes it in the end; since TTL
- * deletes late (and dynalite never), taking it checks the time itself.
+ * deletes late (and dynalite never), taking it checks the time itself. The job stores
+ * extend it: each kind of export has its own lock item.
  */
 export class DynamoDbExportLock implements ExportLock {
   constructor(
-    private readonly options: {
+    private readonly lockTable: {
       readonly client: DynamoDBDocumentClient;
       readonly tableName: string;
       /** The lock item's sort key: not under any job prefix, so listing jobs never meets it. */
@@ -24,14 +25,14 @@ export class DynamoDbExportLock implements ExportLock {
   ) {}
 
   private key(environmentId: string) {
-    return { [PK]: `ENV#${environmentId}`, [SK]: this.options.sortKey };
+    return { [PK]: `ENV#${environmentId}`, [SK]: this.lockTable.sortKey };
   }
 
   async acquireExportLock(environmentId: string, jobId: string, until: Date, now: Date): Promise<boolean> {
     try {
-      await this.options.client.send(
+      await this.lockTable.client.send(
         new PutCommand({
-          TableName: this.options.tableName,
+          TableName: this.lockTable.tableName,
           Item: {
             ...this.key(environmentId),
             job_id: jobId,
@@ -53,9 +54,9 @@ export class DynamoDbExportLock implements ExportLock {
 
   async releaseExportLock(environmentId: string, jobId: string): Promise<void> {
     try {
-      await this.options.client.send(
+      await this.lockTable.client.send(
         new DeleteCommand({
-          TableName: this.options.tableName,
+          TableName: this.lockTable.tableName,
           Key: this.key(environmentId),
           ConditionExpression: 'job_id = :job',
           ExpressionAttributeValues: { ':job': jobId },
@@ -68,8 +69,8 @@ export class DynamoDbExportLock implements ExportLock {
   }
 
   async exportLockHolder(environmentId: string): Promise<ExportLockHolder | undefined> {
-    const { Item } = await this.options.client.send(
-      new GetCommand({ TableName: this.options.tableName, Key: this.key(environmentId), ConsistentRead: true }),
+    const { Item } = await this.lockTable.client.send(
+      new GetCommand({ TableName: this.lockTable.tableName, Key: this.key(environmentId), ConsistentRead: true }),
     );
     if (!Item) return undefined;
     return {
