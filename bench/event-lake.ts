@@ -7,7 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
+import { EVENTS_TABLE_NAME } from '../lambdas/contract/lake.ts';
 
 export interface GeneratedLake {
   readonly rows: number;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EVENTS_TABLE_NAME } from '../lambdas/core/event-schema.ts';
+import { EVENTS_TABLE_NAME } from '../lambdas/contract/lake.ts';
 import { generateEventLake } from './event-lake.ts';
 import { startStack, stop } from './tracking.ts';
 

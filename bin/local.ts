@@ -44,30 +44,30 @@ import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runn
 import { SigV4S3Gateway } from '../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { unixSocketAgent } from '../lambdas/adapters/local/unix-socket-agent.ts';
-import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export-dispatch.ts';
-import { ROUTES } from '../lambdas/core/contract.ts';
-import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments.ts';
-import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
-import { settleExportsCutByRestart } from '../lambdas/core/export-settlement.ts';
-import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
+import { ROUTES } from '../lambdas/contract/lambdas.ts';
+import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export/dispatch.ts';
+import { companyRollupSql } from '../lambdas/core/company-export/rollup/index.ts';
 import {
   COMPANY_EXPORT_STATES,
   type CompanyExportSubstitutions,
   companyExportDefinition,
   substitute,
-} from '../lambdas/core/workflows/company-export.ts';
+} from '../lambdas/core/company-export/workflow.ts';
+import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments/environments.ts';
+import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
 import {
   EVENTS_EXPORT_STATES,
   type EventsExportSubstitutions,
   eventsExportDefinition,
-} from '../lambdas/core/workflows/events-export.ts';
+} from '../lambdas/core/events-export/workflow.ts';
+import { settleExportsCutByRestart } from '../lambdas/core/shared/export-settlement.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
+import { makeHandler as makeExportStepsHandler } from '../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
-import { makeHandler as makeExportStepsHandler } from '../lambdas/handlers/export-steps.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { type Clock, systemClock } from '../lambdas/ports/clock.ts';

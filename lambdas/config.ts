@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV } from './core/contract.ts';
+import { ENV } from './contract/lambdas.ts';
 
 type Setting = keyof typeof ENV;
 

@@ -1,11 +1,11 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { companyRollupSql } from '../lambdas/core/rollup/index.ts';
+import { companyRollupSql } from '../lambdas/core/company-export/rollup/index.ts';
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
   type CompanyExportSubstitutions,
   companyExportDefinition,
-} from '../lambdas/core/workflows/company-export.ts';
+} from '../lambdas/core/company-export/workflow.ts';
 import { AthenaExportWorkflow, type AthenaExportWorkflowProps } from './athena-export-workflow.ts';
 
 export interface CompanyExportWorkflowProps extends AthenaExportWorkflowProps {

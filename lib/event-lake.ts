@@ -19,7 +19,7 @@ import {
   EVENTS_TABLE_NAME,
   LAKE_FIRST_DATE,
   type LakeColumnType,
-} from '../lambdas/core/event-schema.ts';
+} from '../lambdas/contract/lake.ts';
 
 /** Where the `events` table's objects live in the lake bucket. */
 export const EVENTS_PREFIX = `${EVENTS_TABLE_NAME}/`;

@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { EVENT_PARTITION_KEYS } from '../lambdas/core/event-schema.ts';
+import { EVENT_PARTITION_KEYS } from '../lambdas/contract/lake.ts';
 import { EVENTS_PREFIX, type EventLake } from './event-lake.ts';
 
 /** Firehose refuses record format conversion with a buffer under 64 MiB. */

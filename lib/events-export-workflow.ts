@@ -5,7 +5,7 @@ import {
   EVENTS_EXPORT_RESULTS_PREFIX,
   type EventsExportSubstitutions,
   eventsExportDefinition,
-} from '../lambdas/core/workflows/events-export.ts';
+} from '../lambdas/core/events-export/workflow.ts';
 import { AthenaExportWorkflow, type AthenaExportWorkflowProps } from './athena-export-workflow.ts';
 
 export interface EventsExportWorkflowProps extends AthenaExportWorkflowProps {

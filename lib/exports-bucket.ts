@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export-job.ts';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export/job.ts';
 import {
   EVENTS_EXPORTS_PREFIX,
   FILES_VISIBLE_DAYS,

@@ -10,11 +10,18 @@ import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-s
 import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { assertAdmin, MAX_SQL_BYTES, MAX_SQL_ROWS, parseJsonBody, sqlAnswer, sqlRequest } from '../core/admin.ts';
-import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export-dispatch.ts';
-import { schedulerTickRequest } from '../core/automatic-exports.ts';
-import { createEnvironmentRequest, newEnvironment } from '../core/environments.ts';
-import { NotFoundError } from '../core/errors.ts';
+import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
+import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
+import {
+  assertAdmin,
+  MAX_SQL_BYTES,
+  MAX_SQL_ROWS,
+  parseJsonBody,
+  sqlAnswer,
+  sqlRequest,
+} from '../core/environments/admin.ts';
+import { createEnvironmentRequest, newEnvironment } from '../core/environments/environments.ts';
+import { NotFoundError } from '../core/shared/errors.ts';
 import type { AdminTokenSource } from '../ports/admin-token-source.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';

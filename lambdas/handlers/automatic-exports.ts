@@ -6,8 +6,6 @@ import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-s
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { parseJsonBody } from '../core/admin.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
 import {
   AUTOMATIC_EXPORT_SCHEDULE,
   type AutomaticExportSettings,
@@ -16,10 +14,12 @@ import {
   BucketCheckError,
   type ReplaceRequest,
   type StoredAutomaticExport,
-} from '../core/automatic-exports.ts';
-import { bucketTarget, CustomerBucketError } from '../core/customer-bucket.ts';
-import { ValidationError } from '../core/errors.ts';
-import { automaticExportSecretContext } from '../core/secret-envelope.ts';
+} from '../core/automatic-export/automatic-export.ts';
+import { bucketTarget, CustomerBucketError } from '../core/automatic-export/customer-bucket.ts';
+import { automaticExportSecretContext } from '../core/automatic-export/secret-envelope.ts';
+import { parseJsonBody } from '../core/environments/admin.ts';
+import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { ValidationError } from '../core/shared/errors.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CustomerBuckets } from '../ports/customer-buckets.ts';

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { authenticate, cachedApiKeyLookup } from '../core/api-auth.ts';
+import { ROUTES, type RouteSpec } from '../contract/lambdas.ts';
 import {
   exclusionsRequest,
   exclusionsView,
@@ -13,9 +13,9 @@ import {
   parseCatalogId,
   parseCatalogPut,
   segmentRequest,
-} from '../core/catalog.ts';
-import { ROUTES, type RouteSpec } from '../core/contract.ts';
-import { NotFoundError } from '../core/errors.ts';
+} from '../core/catalog/catalog.ts';
+import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { NotFoundError } from '../core/shared/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';

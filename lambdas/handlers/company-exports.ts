@@ -8,17 +8,17 @@ import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-s
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { parseJsonBody } from '../core/admin.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
 import {
   companyExportAsSeen,
   companyExportFileName,
   companyExportRequest,
   companyExportView,
-} from '../core/company-export-job.ts';
-import { startRequestedCompanyExport } from '../core/company-export-start.ts';
-import { NotFoundError } from '../core/errors.ts';
-import { settleCompanyExport } from '../core/export-settlement.ts';
+} from '../core/company-export/job.ts';
+import { startRequestedCompanyExport } from '../core/company-export/start.ts';
+import { parseJsonBody } from '../core/environments/admin.ts';
+import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { NotFoundError } from '../core/shared/errors.ts';
+import { settleCompanyExport } from '../core/shared/export-settlement.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';

@@ -12,8 +12,7 @@ import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { toAthenaLiteral } from '../core/athena-literals.ts';
-import { readableWorkflowFailure } from '../core/company-export-job.ts';
+import { readableWorkflowFailure } from '../core/company-export/job.ts';
 import { asLakeInputRows, eventsExportInputRows } from '../core/events-export/inputs.ts';
 import {
   downloadableFiles,
@@ -27,7 +26,8 @@ import { planWeeklyPartitions } from '../core/events-export/partitions.ts';
 import { EXPORT_FORMATS } from '../core/events-export/request.ts';
 import { ResultLinesDecoder } from '../core/events-export/result-lines.ts';
 import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from '../core/events-export/sql.ts';
-import { EVENTS_EXPORT_STEPS } from '../core/workflows/events-export.ts';
+import { EVENTS_EXPORT_STEPS } from '../core/events-export/workflow.ts';
+import { toAthenaLiteral } from '../core/shared/athena-literals.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EventsExportJobs } from '../ports/events-export-jobs.ts';

@@ -9,9 +9,8 @@ import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/api-auth.ts';
-import { parseCatalogBody } from '../core/catalog.ts';
-import { ExportInProgressError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { parseCatalogBody } from '../core/catalog/catalog.ts';
+import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import {
   byNewest,
   detailView,
@@ -28,7 +27,8 @@ import {
   startedView,
 } from '../core/events-export/job.ts';
 import { eventsExportRequest } from '../core/events-export/request.ts';
-import { settleEventsExport, takeExportLock } from '../core/export-settlement.ts';
+import { ExportInProgressError, NotFoundError, ValidationError } from '../core/shared/errors.ts';
+import { settleEventsExport, takeExportLock } from '../core/shared/export-settlement.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';

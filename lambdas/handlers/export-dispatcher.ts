@@ -8,7 +8,7 @@ import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-expo
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { type DispatchDeps, type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export-dispatch.ts';
+import { type DispatchDeps, type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
 import { systemClock } from '../ports/clock.ts';
 
 /** What the schedule sends: the instant it was scheduled for (`<aws.scheduler.scheduled-time>`). */

@@ -2,7 +2,7 @@ import type {
   AutomaticExportSettings,
   AutomaticExportStatus,
   StoredAutomaticExport,
-} from '../core/automatic-exports.ts';
+} from '../core/automatic-export/automatic-export.ts';
 
 /** A run the dispatcher claims for an environment and a snapshot date. */
 export interface AutomaticRunClaim {

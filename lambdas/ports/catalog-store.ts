@@ -5,7 +5,7 @@ import type {
   Segment,
   SegmentDefinition,
   StoredExclusions,
-} from '../core/catalog.ts';
+} from '../core/catalog/catalog.ts';
 
 /** The result of an upsert: the item as stored, and whether the id was new. */
 export interface PutResult<T> {

@@ -1,4 +1,4 @@
-import type { CompanyExportJob } from '../core/company-export-job.ts';
+import type { CompanyExportJob } from '../core/company-export/job.ts';
 import type { ExportLock } from './export-lock.ts';
 
 /**

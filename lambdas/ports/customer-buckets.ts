@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BucketCredentials, BucketTarget } from '../core/customer-bucket.ts';
+import type { BucketCredentials, BucketTarget } from '../core/automatic-export/customer-bucket.ts';
 
 /**
  * The customer's S3-compatible bucket, reached with the customer's credentials.

@@ -1,4 +1,4 @@
-import type { Environment } from '../core/environments.ts';
+import type { Environment } from '../core/environments/environments.ts';
 
 /** Environments and their keys (the secret API key only as a hash). */
 export interface EnvironmentStore {

@@ -1,4 +1,4 @@
-import type { LakeEvent } from '../core/event-schema.ts';
+import type { LakeEvent } from '../contract/lake.ts';
 
 /** Where accepted tracking calls go. */
 export interface EventSink {

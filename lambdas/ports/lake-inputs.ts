@@ -1,4 +1,4 @@
-import type { ExportInputRow } from '../core/rollup/inputs.ts';
+import type { ExportInputRow } from '../core/company-export/rollup/inputs.ts';
 
 /**
  * Writes a job's rows of the lake's `export_inputs` table (the catalog snapshot and

@@ -1,4 +1,4 @@
-import type { SealedSecret, SecretContext } from '../core/secret-envelope.ts';
+import type { SealedSecret, SecretContext } from '../core/automatic-export/secret-envelope.ts';
 
 /**
  * Encrypts secrets for storage (KMS envelope encryption on AWS, a local key file

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AthenaQueryEngine, AthenaQueryError } from '../../lambdas/adapters/aws/athena-query-engine.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 
 const athena = mockClient(AthenaClient);
 const QUERY_ID = 'qe-1234';

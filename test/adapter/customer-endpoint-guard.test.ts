@@ -14,7 +14,7 @@ import {
   bucketTarget,
   CUSTOMER_ENDPOINT_LIMITS,
   CustomerBucketError,
-} from '../../lambdas/core/customer-bucket.ts';
+} from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import {
   CUSTOMER_ACCESS_KEY_ID,
   startCustomerS3,

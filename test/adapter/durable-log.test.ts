@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/core/event-schema.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/contract/lake.ts';
 import { tempHome } from '../support/local-stack.ts';
 
 const homes: string[] = [];

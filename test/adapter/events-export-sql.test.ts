@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
-import type { Exclusions } from '../../lambdas/core/catalog.ts';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import type { Exclusions } from '../../lambdas/core/catalog/catalog.ts';
 import { asLakeInputRows, eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
 import { planWeeklyPartitions } from '../../lambdas/core/events-export/partitions.ts';
 import { type EventsExportRequest, eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
@@ -21,8 +21,8 @@ import {
   eventsExportParams,
   eventsExportSql,
 } from '../../lambdas/core/events-export/sql.ts';
-import type { Filter } from '../../lambdas/core/filters.ts';
-import { trackingEvents } from '../../lambdas/core/tracking.ts';
+import type { Filter } from '../../lambdas/core/shared/filters.ts';
+import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
 import { asCsvCells, type ExportedEvent, expectedExport } from '../support/events-export-oracle.ts';
 
 /**

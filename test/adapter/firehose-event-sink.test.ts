@@ -12,8 +12,8 @@ import {
   MAX_BYTES_PER_BATCH,
   MAX_BYTES_PER_RECORD,
 } from '../../lambdas/adapters/aws/firehose-event-sink.ts';
-import { DurabilityError } from '../../lambdas/core/errors.ts';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import { DurabilityError } from '../../lambdas/core/shared/errors.ts';
 
 const firehose = mockClient(FirehoseClient);
 const decoder = new TextDecoder();

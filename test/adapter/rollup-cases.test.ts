@@ -1,6 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPANY_EXPORT_HEADER, type RollupAggregation, type RollupCatalog } from '../../lambdas/core/rollup/types.ts';
+import {
+  COMPANY_EXPORT_HEADER,
+  type RollupAggregation,
+  type RollupCatalog,
+} from '../../lambdas/core/company-export/rollup/types.ts';
 import { tempHome } from '../support/local-stack.ts';
 import { openRollupLake, type RollupLake, type TrackingCall } from '../support/rollup-data.ts';
 import { oracleRollup, parseCsv } from '../support/rollup-oracle.ts';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLLUP_AGGREGATIONS, type RollupAggregation } from '../../lambdas/core/rollup/types.ts';
+import { ROLLUP_AGGREGATIONS, type RollupAggregation } from '../../lambdas/core/company-export/rollup/types.ts';
 import { tempHome } from '../support/local-stack.ts';
 import { openRollupLake, type RollupDataset, type RollupLake, randomRollupDataset } from '../support/rollup-data.ts';
 import { oracleRollup, parseCsv } from '../support/rollup-oracle.ts';

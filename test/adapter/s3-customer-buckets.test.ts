@@ -12,7 +12,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
-import { type BucketTarget, bucketTarget, CustomerBucketError } from '../../lambdas/core/customer-bucket.ts';
+import {
+  type BucketTarget,
+  bucketTarget,
+  CustomerBucketError,
+} from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { CUSTOMER_ACCESS_KEY_ID, closedPort, startCustomerS3, startNotS3 } from '../support/customer-s3.ts';
 
 /**

@@ -6,7 +6,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KmsSecretBox } from '../../lambdas/adapters/aws/kms-secret-box.ts';
 import { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
-import { automaticExportSecretContext, type SealedSecret } from '../../lambdas/core/secret-envelope.ts';
+import {
+  automaticExportSecretContext,
+  type SealedSecret,
+} from '../../lambdas/core/automatic-export/secret-envelope.ts';
 import type { SecretBox } from '../../lambdas/ports/secret-box.ts';
 import { tempHome } from '../support/local-stack.ts';
 

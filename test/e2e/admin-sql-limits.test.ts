@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_SQL_BYTES, MAX_SQL_ROWS } from '../../lambdas/core/admin.ts';
+import { MAX_SQL_BYTES, MAX_SQL_ROWS } from '../../lambdas/core/environments/admin.ts';
 import { http, startTestStack } from '../support/local-stack.ts';
 
 /**

@@ -6,7 +6,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
-import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/rollup/index.ts';
+import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/index.ts';
 import { CUSTOMER_ACCESS_KEY_ID, closedPort, startCustomerS3, startNotS3 } from '../support/customer-s3.ts';
 import { admin, type HttpResponse, http, startTestStack } from '../support/local-stack.ts';
 

@@ -7,9 +7,13 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
-import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
-import { aggregationWindows, COMPANY_EXPORT_HEADER, type RollupAggregation } from '../../lambdas/core/rollup/index.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
+import {
+  aggregationWindows,
+  COMPANY_EXPORT_HEADER,
+  type RollupAggregation,
+} from '../../lambdas/core/company-export/rollup/index.ts';
 import { admin, http, startTestStack } from '../support/local-stack.ts';
 import { randomRollupDataset } from '../support/rollup-data.ts';
 import { oracleRollup } from '../support/rollup-oracle.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
-import type { Filter } from '../../lambdas/core/filters.ts';
+import type { Filter } from '../../lambdas/core/shared/filters.ts';
 import { asCsvCells, type ExportedEvent, expectedExport } from '../support/events-export-oracle.ts';
 import { admin, http, startTestStack } from '../support/local-stack.ts';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/index.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
-import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/rollup/index.ts';
 import { admin, http, spawnLocalStack, tempHome } from '../support/local-stack.ts';
 
 /**

@@ -8,7 +8,7 @@ import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
 import { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
-import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
+import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
 import { lockExpiry, newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
 import { admin, dynaliteClient, http, startTestStack, tempHome } from '../support/local-stack.ts';

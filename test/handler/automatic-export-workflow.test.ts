@@ -1,15 +1,19 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LocalWorkflowRunner, lambdaTask } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import type { StoredAutomaticExport } from '../../lambdas/core/automatic-exports.ts';
-import { type BucketFailureFacts, bucketTarget, customerBucketError } from '../../lambdas/core/customer-bucket.ts';
-import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
+import type { StoredAutomaticExport } from '../../lambdas/core/automatic-export/automatic-export.ts';
+import {
+  type BucketFailureFacts,
+  bucketTarget,
+  customerBucketError,
+} from '../../lambdas/core/automatic-export/customer-bucket.ts';
+import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
 import {
   COMPANY_EXPORT_STATES,
   companyExportDefinition,
   substitute,
-} from '../../lambdas/core/workflows/company-export.ts';
-import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
+} from '../../lambdas/core/company-export/workflow.ts';
+import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
 
 /**
  * The delivery part of the deployed ASL document, run by the local runner with the

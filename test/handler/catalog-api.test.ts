@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { MALFORMED_TOKEN, MISSING_TOKEN, UNKNOWN_TOKEN } from '../../lambdas/core/api-auth.ts';
-import type { HandlerName, RouteSpec } from '../../lambdas/core/contract.ts';
-import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
+import type { HandlerName, RouteSpec } from '../../lambdas/contract/lambdas.ts';
+import { MALFORMED_TOKEN, MISSING_TOKEN, UNKNOWN_TOKEN } from '../../lambdas/core/environments/api-auth.ts';
+import { newEnvironment, type Plan } from '../../lambdas/core/environments/environments.ts';
 import { CATALOG_ROUTES, makeHandler } from '../../lambdas/handlers/catalog.ts';
 import { http, type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 

@@ -8,14 +8,14 @@ import {
   LocalWorkflowRunner,
   lambdaTask,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import type { CompanyExportJob } from '../../lambdas/core/company-export-job.ts';
-import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
+import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
+import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
 import {
   COMPANY_EXPORT_STATES,
   companyExportDefinition,
   substitute,
-} from '../../lambdas/core/workflows/company-export.ts';
-import { makeHandler } from '../../lambdas/handlers/export-steps.ts';
+} from '../../lambdas/core/company-export/workflow.ts';
+import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**

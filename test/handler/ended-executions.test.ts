@@ -12,9 +12,9 @@ import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-c
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { SfnWorkflowStarter } from '../../lambdas/adapters/aws/sfn-workflow-starter.ts';
 import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { dispatchAutomaticExports } from '../../lambdas/core/automatic-export-dispatch.ts';
-import type { AutomaticExportSettings } from '../../lambdas/core/automatic-exports.ts';
-import type { Environment } from '../../lambdas/core/environments.ts';
+import type { AutomaticExportSettings } from '../../lambdas/core/automatic-export/automatic-export.ts';
+import { dispatchAutomaticExports } from '../../lambdas/core/automatic-export/dispatch.ts';
+import type { Environment } from '../../lambdas/core/environments/environments.ts';
 import { makeHandler as makeCompanyExports } from '../../lambdas/handlers/company-exports.ts';
 import { makeHandler as makeEventsExports } from '../../lambdas/handlers/events-exports.ts';
 import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';

@@ -12,15 +12,15 @@ import {
   LocalWorkflowRunner,
   lambdaTask,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
+import { companyExportDefinition, substitute } from '../../lambdas/core/company-export/workflow.ts';
 import type { EventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
-import { companyExportDefinition, substitute } from '../../lambdas/core/workflows/company-export.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
   EVENTS_EXPORT_STATES,
   EVENTS_EXPORT_SUBSTITUTIONS,
   eventsExportDefinition,
-} from '../../lambdas/core/workflows/events-export.ts';
+} from '../../lambdas/core/events-export/workflow.ts';
 import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
 import { startTestStack } from '../support/local-stack.ts';

@@ -3,8 +3,8 @@ import { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamod
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { localLambdaContext } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import type { AutomaticExportSettings } from '../../lambdas/core/automatic-exports.ts';
-import { newEnvironment, type Plan } from '../../lambdas/core/environments.ts';
+import type { AutomaticExportSettings } from '../../lambdas/core/automatic-export/automatic-export.ts';
+import { newEnvironment, type Plan } from '../../lambdas/core/environments/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/export-dispatcher.ts';
 import type { WorkflowStarter } from '../../lambdas/ports/workflow-starter.ts';
 import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';

@@ -7,7 +7,7 @@ import {
   type LambdaName,
   ROUTES,
   STATE_TABLE,
-} from '../../lambdas/core/contract.ts';
+} from '../../lambdas/contract/lambdas.ts';
 import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AUTOMATIC_EXPORT_SCHEDULE } from '../../lambdas/core/automatic-exports.ts';
-import { ENV } from '../../lambdas/core/contract.ts';
-import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../../lambdas/core/secret-envelope.ts';
+import { ENV } from '../../lambdas/contract/lambdas.ts';
+import { AUTOMATIC_EXPORT_SCHEDULE } from '../../lambdas/core/automatic-export/automatic-export.ts';
+import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../../lambdas/core/automatic-export/secret-envelope.ts';
 import {
   actionsOf,
   featurelake,

@@ -1,16 +1,16 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { companyExportCsvKey } from '../../lambdas/core/company-export-job.ts';
-import { ENV } from '../../lambdas/core/contract.ts';
-import { DELIVERY_ERRORS } from '../../lambdas/core/customer-bucket.ts';
-import { companyRollupSql } from '../../lambdas/core/rollup/index.ts';
+import { ENV } from '../../lambdas/contract/lambdas.ts';
+import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
+import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
+import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
   COMPANY_EXPORT_STATES,
   COMPANY_EXPORT_SUBSTITUTIONS,
   companyExportDefinition,
   substitute,
-} from '../../lambdas/core/workflows/company-export.ts';
+} from '../../lambdas/core/company-export/workflow.ts';
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {

@@ -5,7 +5,7 @@ import {
   EVENT_PARTITION_KEYS,
   EVENTS_TABLE_NAME,
   LAKE_FIRST_DATE,
-} from '../../lambdas/core/event-schema.ts';
+} from '../../lambdas/contract/lake.ts';
 import { featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
 interface TableInput {

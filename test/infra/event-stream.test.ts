@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_PARTITION_KEYS } from '../../lambdas/core/event-schema.ts';
+import { EVENT_PARTITION_KEYS } from '../../lambdas/contract/lake.ts';
 import { featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
 interface ExtendedS3Destination {

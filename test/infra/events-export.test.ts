@@ -1,6 +1,7 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/core/contract.ts';
+import { ENV } from '../../lambdas/contract/lambdas.ts';
+import { substitute } from '../../lambdas/core/company-export/workflow.ts';
 import {
   EVENTS_EXPORTS_PREFIX,
   exportFileKey,
@@ -9,7 +10,6 @@ import {
   RUN_TIME_LIMIT_SECONDS,
 } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
-import { substitute } from '../../lambdas/core/workflows/company-export.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
   EVENTS_EXPORT_RESULTS_PREFIX,
@@ -17,7 +17,7 @@ import {
   EVENTS_EXPORT_STEPS,
   EVENTS_EXPORT_SUBSTITUTIONS,
   eventsExportDefinition,
-} from '../../lambdas/core/workflows/events-export.ts';
+} from '../../lambdas/core/events-export/workflow.ts';
 import { UNCONFIGURED_EMAIL_FROM } from '../../lib/events-export-steps.ts';
 import { EventsExportWorkflow } from '../../lib/events-export-workflow.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';

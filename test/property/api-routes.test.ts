@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
-import { FILTER_OPERATORS } from '../../lambdas/core/filters.ts';
+import { FILTER_OPERATORS } from '../../lambdas/core/shared/filters.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
 import {
   deepValue,

@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
-import { MAX_BODY_BYTES } from '../../lambdas/core/contract.ts';
-import { LAKE_FIRST_DATE } from '../../lambdas/core/event-schema.ts';
-import { MAX_NESTING_DEPTH } from '../../lambdas/core/request-json.ts';
+import { LAKE_FIRST_DATE } from '../../lambdas/contract/lake.ts';
+import { MAX_BODY_BYTES } from '../../lambdas/contract/lambdas.ts';
+import { MAX_NESTING_DEPTH } from '../../lambdas/core/shared/request-body.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
 import {
   deepValue,

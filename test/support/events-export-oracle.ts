@@ -1,7 +1,7 @@
-import type { Exclusions } from '../../lambdas/core/catalog.ts';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import type { Exclusions } from '../../lambdas/core/catalog/catalog.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
-import { type Filter, matchesAll } from '../../lambdas/core/filters.ts';
+import { type Filter, matchesAll } from '../../lambdas/core/shared/filters.ts';
 
 /**
  * What an events export must contain, computed in plain JavaScript from the lake's

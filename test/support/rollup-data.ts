@@ -8,18 +8,18 @@ import { join } from 'node:path';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
-import type { Filter, FilterOperator, JsonValue } from '../../lambdas/core/filters.ts';
-import { prepareCompanyRollup } from '../../lambdas/core/rollup/prepare.ts';
-import { companyRollupSql } from '../../lambdas/core/rollup/sql.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
+import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import type {
   RollupAggregation,
   RollupCatalog,
   RollupDate,
   RollupFeature,
   RollupSegment,
-} from '../../lambdas/core/rollup/types.ts';
-import { trackingEvents } from '../../lambdas/core/tracking.ts';
+} from '../../lambdas/core/company-export/rollup/types.ts';
+import type { Filter, FilterOperator, JsonValue } from '../../lambdas/core/shared/filters.ts';
+import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
 
 const DAY_MS = 86_400_000;
 

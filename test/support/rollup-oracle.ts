@@ -4,8 +4,7 @@
  * from the definitions' words without looking at the SQL. Only tests use it.
  */
 import { parse } from 'csv-parse/sync';
-import type { LakeEvent } from '../../lambdas/core/event-schema.ts';
-import { matches, matchesAll } from '../../lambdas/core/filters.ts';
+import type { LakeEvent } from '../../lambdas/contract/lake.ts';
 import {
   COMPANY_EXPORT_HEADER,
   compareBytes,
@@ -17,7 +16,8 @@ import {
   type RollupFeature,
   SATISFACTION_LABELS,
   STARS_LABELS,
-} from '../../lambdas/core/rollup/types.ts';
+} from '../../lambdas/core/company-export/rollup/types.ts';
+import { matches, matchesAll } from '../../lambdas/core/shared/filters.ts';
 
 const DAY_MS = 86_400_000;
 const ms = (iso: string) => Date.parse(iso);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonBody } from '../../lambdas/core/admin.ts';
 import {
   automaticExportExecutionName,
   automaticExportObjectKey,
@@ -10,7 +9,7 @@ import {
   nextRunAt,
   type StoredAutomaticExport,
   snapshotInstant,
-} from '../../lambdas/core/automatic-exports.ts';
+} from '../../lambdas/core/automatic-export/automatic-export.ts';
 import {
   bucketProblemField,
   bucketTarget,
@@ -20,9 +19,14 @@ import {
   DELIVERY_ERRORS,
   normalisePrefix,
   parseAwsBucketUrl,
-} from '../../lambdas/core/customer-bucket.ts';
-import { errorResponse, ValidationError } from '../../lambdas/core/errors.ts';
-import { automaticExportSecretContext, openWithDataKey, sealWithDataKey } from '../../lambdas/core/secret-envelope.ts';
+} from '../../lambdas/core/automatic-export/customer-bucket.ts';
+import {
+  automaticExportSecretContext,
+  openWithDataKey,
+  sealWithDataKey,
+} from '../../lambdas/core/automatic-export/secret-envelope.ts';
+import { parseJsonBody } from '../../lambdas/core/environments/admin.ts';
+import { errorResponse, ValidationError } from '../../lambdas/core/shared/errors.ts';
 
 const MONDAY = new Date('2025-12-01T00:05:00Z');
 const TUESDAY = new Date('2025-12-02T00:05:00Z');

@@ -6,9 +6,9 @@ import {
   MISSING_TOKEN,
   requirePlan,
   UNKNOWN_TOKEN,
-} from '../../lambdas/core/api-auth.ts';
-import { type Environment, hashApiKey, type Plan } from '../../lambdas/core/environments.ts';
-import { errorResponse, UnauthorizedError } from '../../lambdas/core/errors.ts';
+} from '../../lambdas/core/environments/api-auth.ts';
+import { type Environment, hashApiKey, type Plan } from '../../lambdas/core/environments/environments.ts';
+import { errorResponse, UnauthorizedError } from '../../lambdas/core/shared/errors.ts';
 
 const KEY = 'fl_secret-key';
 const environment = (plan: Plan = 'free'): Environment => ({

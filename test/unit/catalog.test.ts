@@ -9,8 +9,8 @@ import {
   parseCatalogPut,
   segmentRequest,
   toFeature,
-} from '../../lambdas/core/catalog.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
+} from '../../lambdas/core/catalog/catalog.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 
 function problems(fn: () => unknown): Array<{ field: string; problem: string }> {
   try {

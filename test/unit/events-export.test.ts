@@ -3,8 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { parseCatalogBody } from '../../lambdas/core/catalog.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
+import { parseCatalogBody } from '../../lambdas/core/catalog/catalog.ts';
 import { eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
 import {
   currentChunk,
@@ -28,6 +27,7 @@ import {
 } from '../../lambdas/core/events-export/request.ts';
 import { ResultLinesDecoder } from '../../lambdas/core/events-export/result-lines.ts';
 import { eventsExportParams } from '../../lambdas/core/events-export/sql.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 
 const DAY = 86_400_000;
 

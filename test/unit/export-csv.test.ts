@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { ExportCsvEncoder } from '../../lambdas/core/export-csv.ts';
+import { ExportCsvEncoder } from '../../lambdas/core/shared/export-csv.ts';
 import { referenceExportCsv } from '../support/csv-reference.ts';
 
 /** Feeds `source` to the encoder in the given chunks (byte lengths, cycled). */

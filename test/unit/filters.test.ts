@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Filter, filterSchema, jsonEqual, matches, matchesAll } from '../../lambdas/core/filters.ts';
+import { type Filter, filterSchema, jsonEqual, matches, matchesAll } from '../../lambdas/core/shared/filters.ts';
 
 const company = {
   plan: 'pro',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readableWorkflowFailure } from '../../lambdas/core/company-export-job.ts';
+import { readableWorkflowFailure } from '../../lambdas/core/company-export/job.ts';
 
 /** Issue 9, finding 10: job error texts showed the server's file paths. */
 describe('job error texts', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/core/errors.ts';
-import { MAX_NESTING_DEPTH, parseRequestJson } from '../../lambdas/core/request-json.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
+import { MAX_NESTING_DEPTH, parseRequestJson } from '../../lambdas/core/shared/request-body.ts';
 
 const FFFD = '\uFFFD';
 

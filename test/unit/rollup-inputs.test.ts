@@ -5,11 +5,11 @@ import {
   exportInputRows,
   exportInputsJsonLines,
   exportInputsKey,
-} from '../../lambdas/core/rollup/inputs.ts';
-import { prepareCompanyRollup } from '../../lambdas/core/rollup/prepare.ts';
-import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams } from '../../lambdas/core/rollup/sql.ts';
-import type { RollupCatalog } from '../../lambdas/core/rollup/types.ts';
-import { aggregationWindows } from '../../lambdas/core/rollup/windows.ts';
+} from '../../lambdas/core/company-export/rollup/inputs.ts';
+import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
+import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams } from '../../lambdas/core/company-export/rollup/sql.ts';
+import type { RollupCatalog } from '../../lambdas/core/company-export/rollup/types.ts';
+import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
 
 const catalog: RollupCatalog = {
   features: [

@@ -1,9 +1,18 @@
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it, vi } from 'vitest';
-import { DUCKDB, type SqlDialect, type SqlDialectName, TRINO } from '../../lambdas/core/rollup/dialect.ts';
-import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/core/rollup/inputs.ts';
-import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams, companyRollupSql } from '../../lambdas/core/rollup/sql.ts';
-import { aggregationWindows } from '../../lambdas/core/rollup/windows.ts';
+import {
+  DUCKDB,
+  type SqlDialect,
+  type SqlDialectName,
+  TRINO,
+} from '../../lambdas/core/company-export/rollup/dialect.ts';
+import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/core/company-export/rollup/inputs.ts';
+import {
+  COMPANY_ROLLUP_PARAM_NAMES,
+  companyRollupParams,
+  companyRollupSql,
+} from '../../lambdas/core/company-export/rollup/sql.ts';
+import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
 
 /** Every SQL text the rollup can send to Athena. */
 const ATHENA_TEXTS = { 'company rollup': companyRollupSql('trino') };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregationWindows, lastDateBefore } from '../../lambdas/core/rollup/windows.ts';
+import { aggregationWindows, lastDateBefore } from '../../lambdas/core/company-export/rollup/windows.ts';
 
 const dates = (aggregation: Parameters<typeof aggregationWindows>[0], asOf: string) =>
   aggregationWindows(aggregation, new Date(asOf)).map((w) => [w.date, w.d.toISOString()]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/core/errors.ts';
-import { assertReadOnlyQuery } from '../../lambdas/core/sql-guard.ts';
+import { assertReadOnlyQuery } from '../../lambdas/core/environments/sql-guard.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 
 function problemOf(sql: string): string {
   try {

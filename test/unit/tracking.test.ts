@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../lambdas/core/contract.ts';
-import { ValidationError } from '../../lambdas/core/errors.ts';
-import { trackingEvents } from '../../lambdas/core/tracking.ts';
+import { MAX_BODY_BYTES } from '../../lambdas/contract/lambdas.ts';
+import { ValidationError } from '../../lambdas/core/shared/errors.ts';
+import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
 const target = { appId: 'app-1' };

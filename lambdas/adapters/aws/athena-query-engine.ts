@@ -8,9 +8,9 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { toAthenaLiteral } from '../../core/athena-literals.ts';
-import { ValidationError } from '../../core/errors.ts';
-import { assertReadOnlyQuery } from '../../core/sql-guard.ts';
+import { assertReadOnlyQuery } from '../../core/environments/sql-guard.ts';
+import { toAthenaLiteral } from '../../core/shared/athena-literals.ts';
+import { ValidationError } from '../../core/shared/errors.ts';
 
 /** Athena's AthenaError.ErrorCategory for a fault in the query itself. */
 const USER_ERROR = 2;
@@ -68,7 +68,7 @@ export class AthenaQueryError extends Error {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export { toAthenaLiteral } from '../../core/athena-literals.ts';
+export { toAthenaLiteral } from '../../core/shared/athena-literals.ts';
 
 /** Runs read-only SQL over the lake on Athena, with values bound as execution parameters. */
 export class AthenaQueryEngine implements QueryEngine {

@@ -6,7 +6,11 @@ import { networkInterfaces } from 'node:os';
 import { type Duplex, type Readable, Transform } from 'node:stream';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import ipaddr from 'ipaddr.js';
-import type { AddressRefusal, EndpointGuardFacts, EndpointTimeouts } from '../../core/customer-bucket.ts';
+import type {
+  AddressRefusal,
+  EndpointGuardFacts,
+  EndpointTimeouts,
+} from '../../core/automatic-export/customer-bucket.ts';
 
 /**
  * The HTTP layer under the S3 client that talks to a customer's endpoint. The

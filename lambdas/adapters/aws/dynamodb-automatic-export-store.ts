@@ -1,12 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { STATE_TABLE } from '../../contract/lambdas.ts';
 import {
   type AutomaticExportSettings,
   type AutomaticExportStatus,
   NEVER_RAN,
   type StoredAutomaticExport,
-} from '../../core/automatic-exports.ts';
-import { STATE_TABLE } from '../../core/contract.ts';
+} from '../../core/automatic-export/automatic-export.ts';
 import type { AutomaticExportStore, AutomaticRunClaim } from '../../ports/automatic-export-store.ts';
 
 /**

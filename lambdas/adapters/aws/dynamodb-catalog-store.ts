@@ -5,6 +5,7 @@ import {
   paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { STATE_TABLE } from '../../contract/lambdas.ts';
 import {
   type Exclusions,
   type Feature,
@@ -15,9 +16,8 @@ import {
   type StoredExclusions,
   toFeature,
   toSegment,
-} from '../../core/catalog.ts';
-import { STATE_TABLE } from '../../core/contract.ts';
-import type { Filter, JsonValue } from '../../core/filters.ts';
+} from '../../core/catalog/catalog.ts';
+import type { Filter, JsonValue } from '../../core/shared/filters.ts';
 import type { CatalogStore, PutResult } from '../../ports/catalog-store.ts';
 
 const pk = (environmentId: string) => `ENV#${environmentId}`;

@@ -6,8 +6,8 @@ import {
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { COMPANY_EXPORT_RETENTION_DAYS, type CompanyExportJob } from '../../core/company-export-job.ts';
-import { STATE_TABLE } from '../../core/contract.ts';
+import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { COMPANY_EXPORT_RETENTION_DAYS, type CompanyExportJob } from '../../core/company-export/job.ts';
 import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
 import { DynamoDbExportLock } from './dynamodb-export-lock.ts';
 

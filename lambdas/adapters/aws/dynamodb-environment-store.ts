@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../core/contract.ts';
-import type { Environment } from '../../core/environments.ts';
+import { STATE_TABLE } from '../../contract/lambdas.ts';
+import type { Environment } from '../../core/environments/environments.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
 
 const ENV_SK = 'ENVIRONMENT';

@@ -1,6 +1,6 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { DurabilityError } from '../../core/errors.ts';
-import type { LakeEvent } from '../../core/event-schema.ts';
+import type { LakeEvent } from '../../contract/lake.ts';
+import { DurabilityError } from '../../core/shared/errors.ts';
 import type { EventSink } from '../../ports/event-sink.ts';
 
 /** PutRecordBatch accepts at most 500 records per call. */

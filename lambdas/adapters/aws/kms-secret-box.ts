@@ -1,5 +1,10 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { openWithDataKey, type SealedSecret, type SecretContext, sealWithDataKey } from '../../core/secret-envelope.ts';
+import {
+  openWithDataKey,
+  type SealedSecret,
+  type SecretContext,
+  sealWithDataKey,
+} from '../../core/automatic-export/secret-envelope.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 
 /**

@@ -8,7 +8,7 @@ import {
   CustomerBucketError,
   customerBucketError,
   type EndpointTimeouts,
-} from '../../core/customer-bucket.ts';
+} from '../../core/automatic-export/customer-bucket.ts';
 import type { CustomerBuckets } from '../../ports/customer-buckets.ts';
 import {
   CustomerEndpointHttpHandler,

@@ -1,5 +1,9 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type ExportInputRow, exportInputsJsonLines, exportInputsKey } from '../../core/rollup/inputs.ts';
+import {
+  type ExportInputRow,
+  exportInputsJsonLines,
+  exportInputsKey,
+} from '../../core/company-export/rollup/inputs.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 
 export interface S3LakeInputsWriterOptions {

@@ -9,20 +9,15 @@ import {
   JsonDuckDBValueConverter,
   StatementType,
 } from '@duckdb/node-api';
-import { ValidationError } from '../../core/errors.ts';
-import {
-  EVENT_COLUMNS,
-  EVENT_PARTITION_KEYS,
-  EVENTS_TABLE_NAME,
-  type LakeColumnType,
-} from '../../core/event-schema.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
 import {
   EXPORT_INPUT_COLUMNS,
   EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
-} from '../../core/rollup/inputs.ts';
-import { assertReadOnlyQuery, queryTimedOut } from '../../core/sql-guard.ts';
+} from '../../core/company-export/rollup/inputs.ts';
+import { assertReadOnlyQuery, queryTimedOut } from '../../core/environments/sql-guard.ts';
+import { ValidationError } from '../../core/shared/errors.ts';
 import {
   type CsvQueryEngine,
   jsonRowBytes,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DurabilityError } from '../../core/errors.ts';
-import type { LakeEvent } from '../../core/event-schema.ts';
+import type { LakeEvent } from '../../contract/lake.ts';
+import { DurabilityError } from '../../core/shared/errors.ts';
 import type { EventSink } from '../../ports/event-sink.ts';
 
 /** Turns one sealed log segment into lake files; must be safe to run again on the same segment. */

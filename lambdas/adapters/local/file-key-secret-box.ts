@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
-import { openWithDataKey, type SealedSecret, type SecretContext, sealWithDataKey } from '../../core/secret-envelope.ts';
+import {
+  openWithDataKey,
+  type SealedSecret,
+  type SecretContext,
+  sealWithDataKey,
+} from '../../core/automatic-export/secret-envelope.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 
 /**

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type ExportInputRow, exportInputsJsonLines, exportInputsKey } from '../../core/rollup/inputs.ts';
+import {
+  type ExportInputRow,
+  exportInputsJsonLines,
+  exportInputsKey,
+} from '../../core/company-export/rollup/inputs.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 
 /**

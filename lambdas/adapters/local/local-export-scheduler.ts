@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { snapshotInstant } from '../../core/automatic-exports.ts';
+import { snapshotInstant } from '../../core/automatic-export/automatic-export.ts';
 import type { Clock } from '../../ports/clock.ts';
 
 export interface LocalExportSchedulerOptions {

@@ -1,6 +1,6 @@
-import type { Exclusions } from '../catalog.ts';
-import { EMPTY_INPUT_ROW, type ExportInputRow, exportInputRows } from '../rollup/inputs.ts';
-import type { RollupSegment } from '../rollup/types.ts';
+import type { Exclusions } from '../catalog/catalog.ts';
+import { EMPTY_INPUT_ROW, type ExportInputRow, exportInputRows } from '../company-export/rollup/inputs.ts';
+import type { RollupSegment } from '../company-export/rollup/types.ts';
 import type { EventsExportRequest } from './request.ts';
 
 /**

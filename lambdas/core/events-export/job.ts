@@ -1,4 +1,4 @@
-import { WORKFLOW_DEADLINE_MARGIN_MS } from '../contract.ts';
+import { WORKFLOW_DEADLINE_MARGIN_MS } from '../../contract/lambdas.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { EventsExportRequest, ExportFormat } from './request.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_EXCLUDED_ID_LENGTH, MAX_EXCLUDED_IDS } from '../catalog.ts';
+import { MAX_EXCLUDED_ID_LENGTH, MAX_EXCLUDED_IDS } from '../catalog/catalog.ts';
 
 /**
  * `POST /api/v1/analytics/exports` (seed 002): the request, its defaults and its

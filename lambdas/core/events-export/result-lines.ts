@@ -1,4 +1,4 @@
-import { ByteLoopTransform } from '../byte-loop-transform.ts';
+import { ByteLoopTransform } from '../shared/byte-loop-transform.ts';
 
 /**
  * Turns a one-column query result CSV (Athena quotes every field, DuckDB only where

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WORKFLOW_DEADLINE_MARGIN_MS } from './contract.ts';
+import { WORKFLOW_DEADLINE_MARGIN_MS } from '../../contract/lambdas.ts';
 
 export const AGGREGATIONS = ['today', '30d_daily', '3m_weekly', '6m_weekly'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];

@@ -1,4 +1,4 @@
-import type { FilterOperator, JsonValue } from '../filters.ts';
+import type { FilterOperator, JsonValue } from '../../shared/filters.ts';
 import {
   compareBytes,
   DEFAULT_ADOPTION,

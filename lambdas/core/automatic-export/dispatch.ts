@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
-import type { WorkflowStarter } from '../ports/workflow-starter.ts';
-import { planAllows } from './api-auth.ts';
+import type { AutomaticExportStore } from '../../ports/automatic-export-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
+import type { EnvironmentStore } from '../../ports/environment-store.ts';
+import type { WorkflowStarter } from '../../ports/workflow-starter.ts';
+import { startCompanyExport } from '../company-export/start.ts';
+import { planAllows } from '../environments/api-auth.ts';
 import {
   automaticExportExecutionName,
   isDue,
   isoDate,
   type StoredAutomaticExport,
   snapshotInstant,
-} from './automatic-exports.ts';
-import { startCompanyExport } from './company-export-start.ts';
+} from './automatic-export.ts';
 
 export interface DispatchDeps {
   readonly settings: Pick<AutomaticExportStore, 'listEnabled' | 'claimRun' | 'releaseRun'>;

@@ -1,5 +1,5 @@
-import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../company-export-job.ts';
-import { DELIVERY_ERRORS } from '../customer-bucket.ts';
+import { DELIVERY_ERRORS } from '../automatic-export/customer-bucket.ts';
+import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from './job.ts';
 
 /**
  * The company export workflow (seed 000, manual and automatic) as one Amazon States Language

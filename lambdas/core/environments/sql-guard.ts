@@ -9,7 +9,7 @@
  * It is not the only line of defence: the local DuckDB engine also checks the type of
  * the prepared statement, and on AWS the query role may not write to Glue or the lake.
  */
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../shared/errors.ts';
 
 const READ_ONLY_FIRST_KEYWORDS = new Set(['SELECT', 'WITH', 'VALUES']);
 

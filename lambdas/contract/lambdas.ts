@@ -90,7 +90,7 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   health: 'lambdas/handlers/health.ts',
   catalog: 'lambdas/handlers/catalog.ts',
   'company-exports': 'lambdas/handlers/company-exports.ts',
-  'export-steps': 'lambdas/handlers/export-steps.ts',
+  'export-steps': 'lambdas/handlers/company-export-steps.ts',
   'automatic-exports': 'lambdas/handlers/automatic-exports.ts',
   'export-dispatcher': 'lambdas/handlers/export-dispatcher.ts',
   'events-exports': 'lambdas/handlers/events-exports.ts',

@@ -1,15 +1,15 @@
-import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
-import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
-import type { ExportLock, ExportLockHolder } from '../ports/export-lock.ts';
-import type { WorkflowMonitor, WorkflowName } from '../ports/workflow-starter.ts';
+import type { AutomaticExportStore } from '../../ports/automatic-export-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
+import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
+import type { ExportLock, ExportLockHolder } from '../../ports/export-lock.ts';
+import type { WorkflowMonitor, WorkflowName } from '../../ports/workflow-starter.ts';
 import {
   COMPANY_EXPORT_TIMED_OUT_MESSAGE,
   type CompanyExportJob,
   companyExportExecutionName,
-} from './company-export-job.ts';
-import { type EventsExportJob, TIMED_OUT_MESSAGE } from './events-export/job.ts';
+} from '../company-export/job.ts';
+import { type EventsExportJob, TIMED_OUT_MESSAGE } from '../events-export/job.ts';
 
 /**
  * Export jobs whose run died without a word. A workflow records a job's end in its

@@ -1,7 +1,7 @@
-import type { Thresholds } from '../catalog.ts';
-import type { Filter } from '../filters.ts';
+import type { Thresholds } from '../../catalog/catalog.ts';
+import type { Filter } from '../../shared/filters.ts';
 
-export { DEFAULT_ADOPTION, DEFAULT_RETENTION, type Thresholds } from '../catalog.ts';
+export { DEFAULT_ADOPTION, DEFAULT_RETENTION, type Thresholds } from '../../catalog/catalog.ts';
 
 /**
  * The catalog as the rollup reads it. The catalog store's `Feature` and `Segment`

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_BODY_BYTES, MAX_BULK_CALLS } from './contract.ts';
-import { type FieldProblem, ValidationError } from './errors.ts';
-import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from './event-schema.ts';
-import { parseRequestJson } from './request-json.ts';
+import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from '../../contract/lake.ts';
+import { MAX_BODY_BYTES, MAX_BULK_CALLS } from '../../contract/lambdas.ts';
+import { type FieldProblem, ValidationError } from '../shared/errors.ts';
+import { parseRequestJson } from '../shared/request-body.ts';
 
 /**
  * The tracking API of seed 001: `user`, `company`, `event` (also `events`),

@@ -1,6 +1,6 @@
+import { UnauthorizedError } from '../shared/errors.ts';
+import { TtlCache } from '../shared/ttl-cache.ts';
 import { type Environment, hashApiKey, type Plan } from './environments.ts';
-import { UnauthorizedError } from './errors.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 /**
  * `Authorization: Token <api_key>` (seed 002) for every `/api/v1/…` route, and

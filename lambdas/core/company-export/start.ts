@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
-import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
-import type { AutomaticDelivery } from './automatic-exports.ts';
+import type { AutomaticExportStore } from '../../ports/automatic-export-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../../ports/workflow-starter.ts';
+import type { AutomaticDelivery } from '../automatic-export/automatic-export.ts';
+import { ExportInProgressError } from '../shared/errors.ts';
+import { settleCompanyExport, takeExportLock } from '../shared/export-settlement.ts';
 import {
   type Aggregation,
   type CompanyExportJob,
   type CompanyExportWorkflowInput,
   companyExportDeadline,
   companyExportExecutionName,
-} from './company-export-job.ts';
-import { ExportInProgressError } from './errors.ts';
-import { settleCompanyExport, takeExportLock } from './export-settlement.ts';
+} from './job.ts';
 
 export interface StartCompanyExportDeps {
   readonly jobs: Pick<CompanyExportJobs, 'create' | 'markFailed'>;

@@ -13,7 +13,7 @@
  * machine's TimeoutSeconds gets no Catch: the job's deadline and the lock's expiry
  * (job.ts) cover that case.
  */
-import { RUN_TIME_LIMIT_SECONDS } from '../events-export/job.ts';
+import { RUN_TIME_LIMIT_SECONDS } from './job.ts';
 
 /** `${Name}` placeholders the document expects. */
 export const EVENTS_EXPORT_SUBSTITUTIONS = [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type FieldProblem, ValidationError } from './errors.ts';
-import { type Filter, filterSchema, filterShape, toFilter, withValueCheck } from './filters.ts';
-import { parseRequestJson } from './request-json.ts';
+import { type FieldProblem, ValidationError } from '../shared/errors.ts';
+import { type Filter, filterSchema, filterShape, toFilter, withValueCheck } from '../shared/filters.ts';
+import { parseRequestJson } from '../shared/request-body.ts';
 
 /**
  * The feature and segment catalog of an environment, and its exclusions

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError, type ErrorBody } from '../shared/errors.ts';
 import {
   type BucketDestination,
   bucketNameProblem,
@@ -13,7 +14,6 @@ import {
   parseAwsBucketUrl,
   parseEndpoint,
 } from './customer-bucket.ts';
-import { DomainError, type ErrorBody } from './errors.ts';
 import type { SealedSecret } from './secret-envelope.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { jsonRowBytes, type QueryRow } from '../ports/query-engine.ts';
+import { jsonRowBytes, type QueryRow } from '../../ports/query-engine.ts';
+import { type FieldProblem, UnauthorizedError, ValidationError } from '../shared/errors.ts';
+import { parseRequestJson } from '../shared/request-body.ts';
 import { sameSecret } from './environments.ts';
-import { type FieldProblem, UnauthorizedError, ValidationError } from './errors.ts';
-import { parseRequestJson } from './request-json.ts';
 
 /** `Authorization: Bearer <admin token>`, compared in constant time. */
 export function assertAdmin(authorization: string | undefined, adminToken: string): void {

@@ -1,5 +1,5 @@
-import type { QueryParam } from '../../ports/query-engine.ts';
-import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../event-schema.ts';
+import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../../contract/lake.ts';
+import type { QueryParam } from '../../../ports/query-engine.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
 import { assertJobId, assertRollupDates, EXPORT_INPUTS_TABLE_NAME } from './inputs.ts';
 import {
@@ -118,7 +118,7 @@ function jsonExpressions(D: SqlDialect) {
   /**
    * Whether filter `f` (a row with operator, f_type, f_key, f_str, f_num, in_keys)
    * holds for an attribute whose current value is `current` (NULL: missing). The
-   * operators are DESIGN's, as lambdas/core/filters.ts `matches` defines them; `any`
+   * operators are DESIGN's, as lambdas/core/shared/filters.ts `matches` defines them; `any`
    * is internal (it holds always) and never comes from a catalog.
    */
   const holds = (current: string, f: string) => `CASE

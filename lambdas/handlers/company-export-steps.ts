@@ -13,20 +13,29 @@ import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { lazyHandler, loadConfig } from '../config.ts';
-import { toAthenaLiteral } from '../core/athena-literals.ts';
-import { automaticExportFileName, automaticExportObjectKey, automaticRunFailure } from '../core/automatic-exports.ts';
+import {
+  automaticExportFileName,
+  automaticExportObjectKey,
+  automaticRunFailure,
+} from '../core/automatic-export/automatic-export.ts';
+import {
+  bucketTarget,
+  CustomerBucketError,
+  DELIVERY_ERRORS,
+  describeBucketLocation,
+} from '../core/automatic-export/customer-bucket.ts';
+import { automaticExportSecretContext } from '../core/automatic-export/secret-envelope.ts';
 import {
   AGGREGATIONS,
   type CompanyExportWorkflowInput,
   companyExportCsvKey,
   readableWorkflowFailure,
-} from '../core/company-export-job.ts';
-import { bucketTarget, CustomerBucketError, DELIVERY_ERRORS, describeBucketLocation } from '../core/customer-bucket.ts';
-import { ExportCsvEncoder } from '../core/export-csv.ts';
-import { COMPANY_EXPORT_HEADER } from '../core/rollup/index.ts';
-import { prepareCompanyRollup } from '../core/rollup/prepare.ts';
-import { automaticExportSecretContext } from '../core/secret-envelope.ts';
-import { EXPORT_STEPS } from '../core/workflows/company-export.ts';
+} from '../core/company-export/job.ts';
+import { COMPANY_EXPORT_HEADER } from '../core/company-export/rollup/index.ts';
+import { prepareCompanyRollup } from '../core/company-export/rollup/prepare.ts';
+import { EXPORT_STEPS } from '../core/company-export/workflow.ts';
+import { toAthenaLiteral } from '../core/shared/athena-literals.ts';
+import { ExportCsvEncoder } from '../core/shared/export-csv.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
