@@ -1,15 +1,4 @@
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AthenaQueryEngine } from '../adapters/aws/athena-query-engine.ts';
-import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
-import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
-import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
 import {
@@ -26,6 +15,7 @@ import type { AdminTokenSource } from '../ports/admin-token-source.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
+import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
@@ -69,37 +59,19 @@ export function makeHandler(deps: AdminDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig([
-    'stateTable',
-    'adminSecretArn',
-    'athenaWorkgroup',
-    'glueDatabase',
-    'companyExportStateMachineArn',
-  ]);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const environments = new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable });
+  const aws = awsDeps();
   const dispatchDeps = {
-    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
-    environments,
-    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
-    workflows: new SfnWorkflowStarter({
-      client: new SFNClient({}),
-      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
-    }),
+    settings: aws.automaticExports(),
+    environments: aws.environments(),
+    jobs: aws.companyExportJobs(),
+    workflows: aws.workflows('company-export'),
     clock: systemClock,
   };
   return makeHandler({
-    environments,
+    environments: aws.environments(),
     // The same dispatch the daily schedule runs, in this Lambda: a tick is an admin's backfill.
     dispatch: (at) => dispatchAutomaticExports(dispatchDeps, at),
-    queryEngine: new AthenaQueryEngine({
-      client: new AthenaClient({}),
-      workGroup: config.athenaWorkgroup,
-      database: config.glueDatabase,
-    }),
-    adminToken: new SecretsManagerAdminTokenSource({
-      client: new SecretsManagerClient({}),
-      secretArn: config.adminSecretArn,
-    }),
+    queryEngine: aws.queryEngine(),
+    adminToken: aws.adminToken(),
   });
 });

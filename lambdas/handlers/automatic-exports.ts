@@ -1,11 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
-import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import {
   AUTOMATIC_EXPORT_SCHEDULE,
   type AutomaticExportSettings,
@@ -25,6 +18,7 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import type { CustomerBuckets } from '../ports/customer-buckets.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
+import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AutomaticExportsDeps {
@@ -129,12 +123,11 @@ export function makeHandler(deps: AutomaticExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportSecretsKeyArn']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const aws = awsDeps();
   return makeHandler({
-    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
-    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
-    secrets: new KmsSecretBox({ client: new KMSClient({}), keyId: config.exportSecretsKeyArn }),
-    buckets: awsCustomerBuckets(),
+    environments: aws.environments(),
+    settings: aws.automaticExports(),
+    secrets: aws.secrets(),
+    buckets: aws.customerBuckets(),
   });
 });

@@ -1,8 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import { ROUTES, type RouteSpec } from '../contract/lambdas.ts';
 import {
   exclusionsRequest,
@@ -19,6 +15,7 @@ import { NotFoundError } from '../core/shared/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
+import { awsDeps } from './aws-deps.ts';
 import { type HttpEvent, type HttpResult, header, httpHandler, json } from './http.ts';
 
 /** The catalog's routes: its part of the one route table. */
@@ -102,10 +99,6 @@ export function makeHandler(deps: CatalogDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable']);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  return makeHandler({
-    environments: new DynamoDbEnvironmentStore({ client, tableName: config.stateTable }),
-    catalog: new DynamoDbCatalogStore({ client, tableName: config.stateTable }),
-  });
+  const aws = awsDeps();
+  return makeHandler({ environments: aws.environments(), catalog: aws.catalog() });
 });

@@ -1,18 +1,7 @@
 import { pipeline } from 'node:stream/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
-import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
-import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
-import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
-import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
-import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import {
   automaticExportFileName,
   automaticExportObjectKey,
@@ -44,6 +33,7 @@ import type { CustomerBuckets } from '../ports/customer-buckets.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
+import { awsDeps } from './aws-deps.ts';
 
 /** What delivering automatic exports to the customer's bucket needs. */
 export interface DeliveryDeps {
@@ -228,19 +218,13 @@ export function makeHandler(deps: ExportStepsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const s3 = new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const aws = awsDeps();
   return makeHandler({
-    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
-    inputs: new S3LakeInputsWriter({ client: s3, bucket: config.lakeBucket }),
-    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
-    files: new S3ObjectStore({ client: s3 }),
-    exportsBucket: config.exportsBucket,
-    delivery: {
-      settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
-      secrets: new KmsSecretBox({ client: new KMSClient({}), keyId: config.exportSecretsKeyArn }),
-      buckets: awsCustomerBuckets(),
-    },
+    catalog: aws.catalog(),
+    inputs: aws.lakeInputs(),
+    jobs: aws.companyExportJobs(),
+    files: aws.objects(),
+    exportsBucket: aws.setting('exportsBucket'),
+    delivery: { settings: aws.automaticExports(), secrets: aws.secrets(), buckets: aws.customerBuckets() },
   });
 });

@@ -1,13 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
-import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import {
   companyExportAsSeen,
   companyExportFileName,
@@ -25,6 +16,7 @@ import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
+import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface CompanyExportsDeps {
@@ -83,17 +75,13 @@ export function makeHandler(deps: CompanyExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportsBucket', 'companyExportStateMachineArn']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const aws = awsDeps();
   return makeHandler({
-    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
-    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
-    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
-    workflows: new SfnWorkflowStarter({
-      client: new SFNClient({}),
-      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
-    }),
-    files: new S3ObjectStore({ client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }) }),
-    exportsBucket: config.exportsBucket,
+    environments: aws.environments(),
+    jobs: aws.companyExportJobs(),
+    settings: aws.automaticExports(),
+    workflows: aws.workflows('company-export'),
+    files: aws.objects(),
+    exportsBucket: aws.setting('exportsBucket'),
   });
 });

@@ -1,17 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESv2 } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
-import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
-import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { SesMailer } from '../adapters/aws/ses-mailer.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import { readableWorkflowFailure } from '../core/company-export/job.ts';
 import { asLakeInputRows, eventsExportInputRows } from '../core/events-export/inputs.ts';
 import {
@@ -34,6 +25,7 @@ import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { Mailer } from '../ports/mailer.ts';
 import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
+import { awsDeps } from './aws-deps.ts';
 
 export interface EventsExportStepsDeps {
   readonly jobs: EventsExportJobs;
@@ -206,18 +198,16 @@ export function makeHandler(deps: EventsExportStepsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportsBucket', 'lakeBucket', 'emailFrom', 'publicApiUrl']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const s3 = new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  const objects = new S3ObjectStore({ client: s3 });
+  const aws = awsDeps();
+  const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
-    jobs: new DynamoDbEventsExportJobs({ client: documents, tableName: config.stateTable }),
-    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
-    inputs: new S3LakeInputsWriter({ client: s3, bucket: config.lakeBucket }),
-    results: objects,
-    files: objects,
-    mailer: new SesMailer({ client: new SESv2({}), from: config.emailFrom }),
-    exportsBucket: config.exportsBucket,
-    apiBaseUrl: () => config.publicApiUrl,
+    jobs: aws.eventsExportJobs(),
+    catalog: aws.catalog(),
+    inputs: aws.lakeInputs(),
+    results: aws.objects(),
+    files: aws.objects(),
+    mailer: aws.mailer(),
+    exportsBucket: aws.setting('exportsBucket'),
+    apiBaseUrl: () => publicApiUrl,
   });
 });

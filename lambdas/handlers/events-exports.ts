@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
-import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import { parseCatalogBody } from '../core/catalog/catalog.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import {
@@ -35,6 +26,7 @@ import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
+import { awsDeps } from './aws-deps.ts';
 import { type HttpResult, header, httpHandler, json } from './http.ts';
 
 export interface EventsExportsDeps {
@@ -170,17 +162,13 @@ export function makeHandler(deps: EventsExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'exportsBucket', 'eventsExportStateMachineArn']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const aws = awsDeps();
   return makeHandler({
-    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
-    jobs: new DynamoDbEventsExportJobs({ client: documents, tableName: config.stateTable }),
-    catalog: new DynamoDbCatalogStore({ client: documents, tableName: config.stateTable }),
-    workflows: new SfnWorkflowStarter({
-      client: new SFNClient({}),
-      stateMachineArns: { 'events-export': config.eventsExportStateMachineArn },
-    }),
-    files: new S3ObjectStore({ client: new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' }) }),
-    exportsBucket: config.exportsBucket,
+    environments: aws.environments(),
+    jobs: aws.eventsExportJobs(),
+    catalog: aws.catalog(),
+    workflows: aws.workflows('events-export'),
+    files: aws.objects(),
+    exportsBucket: aws.setting('exportsBucket'),
   });
 });

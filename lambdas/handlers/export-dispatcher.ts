@@ -1,15 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { DynamoDbAutomaticExportStore } from '../adapters/aws/dynamodb-automatic-export-store.ts';
-import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import { type DispatchDeps, type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
 import { systemClock } from '../ports/clock.ts';
+import { awsDeps } from './aws-deps.ts';
 
 /** What the schedule sends: the instant it was scheduled for (`<aws.scheduler.scheduled-time>`). */
 const scheduledEvent = z.object({ at: z.iso.datetime({ offset: true }).optional() }).loose();
@@ -35,15 +29,11 @@ export function makeHandler(deps: Omit<DispatchDeps, 'clock'> & Partial<Pick<Dis
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'companyExportStateMachineArn']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const aws = awsDeps();
   return makeHandler({
-    settings: new DynamoDbAutomaticExportStore({ client: documents, tableName: config.stateTable }),
-    environments: new DynamoDbEnvironmentStore({ client: documents, tableName: config.stateTable }),
-    jobs: new DynamoDbCompanyExportJobs({ client: documents, tableName: config.stateTable }),
-    workflows: new SfnWorkflowStarter({
-      client: new SFNClient({}),
-      stateMachineArns: { 'company-export': config.companyExportStateMachineArn },
-    }),
+    settings: aws.automaticExports(),
+    environments: aws.environments(),
+    jobs: aws.companyExportJobs(),
+    workflows: aws.workflows('company-export'),
   });
 });

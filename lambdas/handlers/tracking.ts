@@ -1,9 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
-import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
-import { lazyHandler, loadConfig } from '../config.ts';
+import { lazyHandler } from '../config.ts';
 import type { Environment } from '../core/environments/environments.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { TtlCache } from '../core/shared/ttl-cache.ts';
@@ -12,6 +7,7 @@ import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventSink } from '../ports/event-sink.ts';
+import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface TrackingDeps {
@@ -48,12 +44,6 @@ export function makeHandler(deps: TrackingDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const config = loadConfig(['stateTable', 'eventStream']);
-  return makeHandler({
-    sink: new FirehoseEventSink({ client: new FirehoseClient({}), streamName: config.eventStream }),
-    environments: new DynamoDbEnvironmentStore({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-      tableName: config.stateTable,
-    }),
-  });
+  const aws = awsDeps();
+  return makeHandler({ sink: aws.eventSink(), environments: aws.environments() });
 });
