@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { lazyHandler } from '../config.ts';
 import {
@@ -34,6 +33,7 @@ import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
 import { awsDeps } from './aws-deps.ts';
+import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 
 /** What delivering automatic exports to the customer's bucket needs. */
 export interface DeliveryDeps {
@@ -64,25 +64,12 @@ const workflowInput = z.object({
 
 const delivery = z.object({ environment_id: z.string().min(1), snapshot_date: z.iso.date() });
 
-const stepInput = z.discriminatedUnion('step', [
-  z.object({ step: z.literal(EXPORT_STEPS.prepareCompanyExport), job: workflowInput }),
-  z.object({
-    step: z.literal(EXPORT_STEPS.publishCompanyExport),
-    job: workflowInput.extend({ query: z.object({ output_location: z.string() }) }),
-  }),
-  z.object({
-    step: z.literal(EXPORT_STEPS.failCompanyExport),
-    job: workflowInput.extend({
-      failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-      delivery: delivery.optional(),
-    }),
-  }),
-  z.object({
-    step: z.literal(EXPORT_STEPS.deliverCompanyExport),
-    job: workflowInput.extend({ delivery, published: z.object({ csv_key: z.string().min(1) }) }),
-  }),
-]);
-export type ExportStepInput = z.input<typeof stepInput>;
+const publishInput = workflowInput.extend({ query: z.object({ output_location: z.string() }) });
+const failInput = workflowInput.extend({
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  delivery: delivery.optional(),
+});
+const deliverInput = workflowInput.extend({ delivery, published: z.object({ csv_key: z.string().min(1) }) });
 
 /**
  * The Lambda behind the export workflows' Task states. Step Functions calls it with
@@ -202,18 +189,11 @@ export function makeHandler(deps: ExportStepsDeps) {
     return { bucket: target.bucket, key };
   }
 
-  return middy(async (event: unknown) => {
-    const input = stepInput.parse(event);
-    switch (input.step) {
-      case EXPORT_STEPS.prepareCompanyExport:
-        return prepare(input.job);
-      case EXPORT_STEPS.publishCompanyExport:
-        return publish(input.job);
-      case EXPORT_STEPS.failCompanyExport:
-        return fail(input.job);
-      case EXPORT_STEPS.deliverCompanyExport:
-        return deliver(input.job);
-    }
+  return workflowStepsHandler({
+    [EXPORT_STEPS.prepareCompanyExport]: workflowStep(workflowInput, prepare),
+    [EXPORT_STEPS.publishCompanyExport]: workflowStep(publishInput, publish),
+    [EXPORT_STEPS.failCompanyExport]: workflowStep(failInput, fail),
+    [EXPORT_STEPS.deliverCompanyExport]: workflowStep(deliverInput, deliver),
   });
 }
 

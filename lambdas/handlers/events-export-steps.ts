@@ -1,6 +1,5 @@
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { lazyHandler } from '../config.ts';
 import { readableWorkflowFailure } from '../core/company-export/job.ts';
@@ -26,6 +25,7 @@ import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { Mailer } from '../ports/mailer.ts';
 import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
 import { awsDeps } from './aws-deps.ts';
+import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 
 export interface EventsExportStepsDeps {
   readonly jobs: EventsExportJobs;
@@ -56,21 +56,12 @@ const partition = z.object({
   athena_params: z.array(z.string()),
 });
 
-const stepInput = z.discriminatedUnion('step', [
-  z.object({ step: z.literal(EVENTS_EXPORT_STEPS.plan), job }),
-  z.object({
-    step: z.literal(EVENTS_EXPORT_STEPS.writeWeek),
-    job: job.extend({ partition, query: z.object({ output_location: z.string() }) }),
-  }),
-  z.object({ step: z.literal(EVENTS_EXPORT_STEPS.complete), job }),
-  z.object({
-    step: z.literal(EVENTS_EXPORT_STEPS.fail),
-    job: job.extend({ failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() }),
-  }),
-]);
-export type EventsExportStepInput = z.input<typeof stepInput>;
+const writeWeekInput = job.extend({ partition, query: z.object({ output_location: z.string() }) });
+const failInput = job.extend({
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
 export type EventsExportPartitionItem = z.output<typeof partition>;
-type WriteWeekInput = Extract<z.output<typeof stepInput>, { step: typeof EVENTS_EXPORT_STEPS.writeWeek }>['job'];
+type WriteWeekInput = z.output<typeof writeWeekInput>;
 
 /** Line ends of the two file formats: JSON lines, and RFC 4180's CRLF (as the company export CSV). */
 const TERMINATOR = { json: '\n', csv: '\r\n' } as const;
@@ -182,18 +173,11 @@ export function makeHandler(deps: EventsExportStepsDeps) {
     return {};
   }
 
-  return middy(async (event: unknown) => {
-    const input = stepInput.parse(event);
-    switch (input.step) {
-      case EVENTS_EXPORT_STEPS.plan:
-        return plan(input.job);
-      case EVENTS_EXPORT_STEPS.writeWeek:
-        return writeWeek(input.job);
-      case EVENTS_EXPORT_STEPS.complete:
-        return complete(input.job);
-      case EVENTS_EXPORT_STEPS.fail:
-        return fail(input.job);
-    }
+  return workflowStepsHandler({
+    [EVENTS_EXPORT_STEPS.plan]: workflowStep(job, plan),
+    [EVENTS_EXPORT_STEPS.writeWeek]: workflowStep(writeWeekInput, writeWeek),
+    [EVENTS_EXPORT_STEPS.complete]: workflowStep(job, complete),
+    [EVENTS_EXPORT_STEPS.fail]: workflowStep(failInput, fail),
   });
 }
 
