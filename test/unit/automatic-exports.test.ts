@@ -208,6 +208,10 @@ describe('the settings request', () => {
       access_key_id: 'must not contain spaces',
       secret_access_key: 'must not be empty',
     });
+    // The key id goes into the Authorization header of every call to the bucket.
+    expect(problems({ ...custom, access_key_id: 'AKIA\u0000X' })).toEqual({
+      access_key_id: 'must be printable ASCII characters (letters, digits and symbols)',
+    });
   });
 
   it('prefixes normalise to "" or one trailing slash', () => {

@@ -153,7 +153,11 @@ const body = z.object({
   region: text(64).optional(),
   key: z.string({ error: 'must be a string' }).max(2048, 'must be at most 2048 characters').optional(),
   endpoint: text(2048).optional(),
-  access_key_id: text(256).regex(/^\S+$/, 'must not contain spaces').optional(),
+  // Sent in the Authorization header of every request to the bucket: printable ASCII only.
+  access_key_id: text(256)
+    .regex(/^\S+$/, 'must not contain spaces')
+    .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII characters (letters, digits and symbols)')
+    .optional(),
   // Not trimmed: a secret is taken exactly as given.
   secret_access_key: z
     .string({ error: 'must be a string' })
