@@ -60,6 +60,7 @@ import {
   type EventsExportSubstitutions,
   eventsExportDefinition,
 } from '../lambdas/core/events-export/workflow.ts';
+import { systemClock } from '../lambdas/core/shared/clock.ts';
 import { settleExportsCutByRestart } from '../lambdas/core/shared/export-settlement.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
@@ -70,7 +71,7 @@ import { makeHandler as makeEventsExportStepsHandler } from '../lambdas/handlers
 import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
-import { type Clock, systemClock } from '../lambdas/ports/clock.ts';
+import type { Clock } from '../lambdas/ports/clock.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../lambdas/ports/workflow-starter.ts';
 
 export const LOCAL_STATE_TABLE = 'featurelake-state';

@@ -10,9 +10,10 @@ import {
   sqlRequest,
 } from '../core/environments/admin.ts';
 import { createEnvironmentRequest, newEnvironment } from '../core/environments/environments.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import type { AdminTokenSource } from '../ports/admin-token-source.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { awsDeps } from './aws-deps.ts';

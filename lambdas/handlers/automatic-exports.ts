@@ -12,9 +12,10 @@ import { bucketTarget, CustomerBucketError } from '../core/automatic-export/cust
 import { automaticExportSecretContext } from '../core/automatic-export/secret-envelope.ts';
 import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { ValidationError } from '../core/shared/errors.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { CustomerBuckets } from '../ports/customer-buckets.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { SecretBox } from '../ports/secret-box.ts';

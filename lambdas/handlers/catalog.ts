@@ -1,5 +1,4 @@
 import { lazyHandler } from '../config.ts';
-import { ROUTES, type RouteSpec } from '../contract/lambdas.ts';
 import {
   exclusionsRequest,
   exclusionsView,
@@ -11,15 +10,13 @@ import {
   segmentRequest,
 } from '../core/catalog/catalog.ts';
 import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
 import { type HttpEvent, type HttpResult, header, httpHandler, json } from './http.ts';
-
-/** The catalog's routes: its part of the one route table. */
-export const CATALOG_ROUTES: readonly RouteSpec[] = ROUTES.filter((route) => route.handler === 'catalog');
 
 export interface CatalogDeps {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;

@@ -8,10 +8,11 @@ import {
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
 import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { settleCompanyExport } from '../core/shared/export-settlement.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';

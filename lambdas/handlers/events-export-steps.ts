@@ -18,12 +18,14 @@ import { ResultLinesDecoder } from '../core/events-export/result-lines.ts';
 import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from '../core/events-export/sql.ts';
 import { EVENTS_EXPORT_STEPS } from '../core/events-export/workflow.ts';
 import { toAthenaLiteral } from '../core/shared/athena-literals.ts';
+import { systemClock } from '../core/shared/clock.ts';
+import { parseS3Url } from '../core/shared/s3-url.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { Mailer } from '../ports/mailer.ts';
-import { type ObjectStore, parseS3Url } from '../ports/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { awsDeps } from './aws-deps.ts';
 import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 

@@ -18,10 +18,11 @@ import {
   startedView,
 } from '../core/events-export/job.ts';
 import { eventsExportRequest } from '../core/events-export/request.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { ExportInProgressError, NotFoundError, ValidationError } from '../core/shared/errors.ts';
 import { settleEventsExport, takeExportLock } from '../core/shared/export-settlement.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
 import type { ObjectStore } from '../ports/object-store.ts';

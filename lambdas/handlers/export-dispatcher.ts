@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { lazyHandler } from '../config.ts';
 import { type DispatchDeps, type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
-import { systemClock } from '../ports/clock.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { awsDeps } from './aws-deps.ts';
 
 /** What the schedule sends: the instant it was scheduled for (`<aws.scheduler.scheduled-time>`). */

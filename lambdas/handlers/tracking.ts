@@ -1,10 +1,10 @@
 import { lazyHandler } from '../config.ts';
 import type { Environment } from '../core/environments/environments.ts';
+import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { TtlCache } from '../core/shared/ttl-cache.ts';
 import { trackingEvents } from '../core/tracking/tracking.ts';
 import type { Clock } from '../ports/clock.ts';
-import { systemClock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventSink } from '../ports/event-sink.ts';
 import { awsDeps } from './aws-deps.ts';

@@ -1,5 +1,6 @@
-/** A value bound to a `?` placeholder. */
-export type QueryParam = string | number | boolean | null;
+import type { QueryParam } from '../core/shared/query-param.ts';
+
+export type { QueryParam };
 
 export type QueryRow = Record<string, unknown>;
 

@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import type { HandlerName, RouteSpec } from '../../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/lambdas.ts';
+
+const CATALOG_ROUTES = ROUTES.filter((route) => route.handler === 'catalog');
+
 import { MALFORMED_TOKEN, MISSING_TOKEN, UNKNOWN_TOKEN } from '../../lambdas/core/environments/api-auth.ts';
 import { newEnvironment, type Plan } from '../../lambdas/core/environments/environments.ts';
-import { CATALOG_ROUTES, makeHandler } from '../../lambdas/handlers/catalog.ts';
+import { makeHandler } from '../../lambdas/handlers/catalog.ts';
 import { http, type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 
 const TABLE = 'catalog-test-state';
@@ -29,11 +32,8 @@ beforeAll(async () => {
     catalog: new DynamoDbCatalogStore({ client: documents, tableName: TABLE }),
     clock,
   });
-  // The route table and handler map take HandlerName, which lists 'catalog' only once the stack wires it.
-  api = new ApiGatewayServer(
-    CATALOG_ROUTES as unknown as RouteSpec[],
-    { catalog: handler } as unknown as Record<HandlerName, LambdaHttpHandler>,
-  );
+  // The handler map takes every HandlerName; this server routes only the catalog's.
+  api = new ApiGatewayServer(CATALOG_ROUTES, { catalog: handler } as unknown as Record<HandlerName, LambdaHttpHandler>);
   url = await api.listen(0);
 });
 

@@ -1,7 +1,7 @@
 import type { LakeEvent } from '../../lambdas/contract/lake.ts';
 import type { Exclusions } from '../../lambdas/core/catalog/catalog.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
-import { type Filter, matchesAll } from '../../lambdas/core/shared/filters.ts';
+import { type Filter, matches } from '../../lambdas/core/shared/filters.ts';
 
 /**
  * What an events export must contain, computed in plain JavaScript from the lake's
@@ -77,7 +77,8 @@ export function expectedExport(input: {
     if (e.company_id !== null && input.exclusions?.company_ids.includes(e.company_id)) return false;
     if (input.segment && attributes) {
       if (e.company_id === null) return false;
-      if (!matchesAll(attributes.get(e.company_id) ?? {}, input.segment.filters)) return false;
+      const company = attributes.get(e.company_id) ?? {};
+      if (!input.segment.filters.every((f) => matches(company, f))) return false;
     }
     return true;
   });

@@ -17,7 +17,7 @@ import {
   SATISFACTION_LABELS,
   STARS_LABELS,
 } from '../../lambdas/core/company-export/rollup/types.ts';
-import { matches, matchesAll } from '../../lambdas/core/shared/filters.ts';
+import { matches } from '../../lambdas/core/shared/filters.ts';
 
 const DAY_MS = 86_400_000;
 const ms = (iso: string) => Date.parse(iso);
@@ -191,7 +191,7 @@ export function oracleRollup(
           : typeof rawName === 'number' || typeof rawName === 'boolean'
             ? JSON.stringify(rawName)
             : '';
-      const inSegments = segments.filter((s) => matchesAll(attributes, s.filters));
+      const inSegments = segments.filter((s) => s.filters.every((f) => matches(attributes, f)));
       const tracks = records.filter((r) => r.event_type === 'track');
       const feedback = records.filter((r) => r.event_type === 'feedback');
 

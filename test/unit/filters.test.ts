@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Filter, filterSchema, jsonEqual, matches, matchesAll } from '../../lambdas/core/shared/filters.ts';
+import { type Filter, filterSchema, jsonEqual, matches } from '../../lambdas/core/shared/filters.ts';
 
 const company = {
   plan: 'pro',
@@ -117,13 +117,6 @@ describe('matches', () => {
     const attributes = JSON.parse('{"__proto__": "x"}') as Record<string, unknown>;
     expect(matches(attributes, f('__proto__', 'eq', 'x'))).toBe(true);
     expect(matches({}, f('__proto__', 'is_set'))).toBe(false);
-  });
-
-  it('needs every filter to hold, and an empty list holds for everyone', () => {
-    expect(matchesAll(company, [])).toBe(true);
-    expect(matchesAll(null, [])).toBe(true);
-    expect(matchesAll(company, [f('plan', 'eq', 'pro'), f('seats', 'gte', 10)])).toBe(true);
-    expect(matchesAll(company, [f('plan', 'eq', 'pro'), f('seats', 'gte', 20)])).toBe(false);
   });
 });
 

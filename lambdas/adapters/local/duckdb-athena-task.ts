@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromAthenaLiteral } from '../../core/shared/athena-literals.ts';
+import { parseS3Url } from '../../core/shared/s3-url.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
-import { parseS3Url } from '../../ports/object-store.ts';
 import type { QueryParam } from '../../ports/query-engine.ts';
 import type { LocalTaskHandler } from './local-workflow-runner.ts';
 

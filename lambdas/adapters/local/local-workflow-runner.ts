@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../../contract/lambdas.ts';
-import { type Clock, systemClock } from '../../ports/clock.ts';
+import { systemClock } from '../../core/shared/clock.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { ExecutionState, WorkflowMonitor, WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
 import { localLambdaContext } from './api-gateway-server.ts';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Clock, systemClock } from '../../ports/clock.ts';
+import { systemClock } from '../../core/shared/clock.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { EmailMessage, Mailer } from '../../ports/mailer.ts';
 
 /**

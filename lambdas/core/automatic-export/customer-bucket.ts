@@ -71,15 +71,6 @@ export function describeBucketLocation(target: Pick<BucketTarget, 'bucket' | 'pr
 // AWS bucket URLs
 // ---------------------------------------------------------------------------
 
-/** The bucket URL forms the AWS provider accepts (docs/automatic-exports.md lists them with examples). */
-export const AWS_BUCKET_URL_FORMS = [
-  'https://<bucket>.s3.<region>.amazonaws.com[/key]',
-  'https://<bucket>.s3-<region>.amazonaws.com[/key]',
-  'https://<bucket>.s3.amazonaws.com[/key] (us-east-1)',
-  'https://s3.<region>.amazonaws.com/<bucket>[/key]',
-  'https://s3.amazonaws.com/<bucket>[/key] (us-east-1)',
-] as const;
-
 const AWS_REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** S3's bucket naming rules (general purpose buckets). */

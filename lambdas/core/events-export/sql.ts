@@ -1,7 +1,7 @@
 import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../contract/lake.ts';
-import type { QueryParam } from '../../ports/query-engine.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from '../company-export/rollup/dialect.ts';
 import { assertJobId, EXPORT_INPUTS_TABLE_NAME } from '../company-export/rollup/inputs.ts';
+import type { QueryParam } from '../shared/query-param.ts';
 import type { EventsExportPartition } from './partitions.ts';
 
 /**

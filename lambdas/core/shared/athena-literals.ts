@@ -1,4 +1,4 @@
-import type { QueryParam } from '../../ports/query-engine.ts';
+import type { QueryParam } from './query-param.ts';
 
 /**
  * Athena execution parameters are SQL literal texts, substituted for each `?` (which

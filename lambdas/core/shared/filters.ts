@@ -102,14 +102,6 @@ export function matches(attributes: Readonly<Record<string, unknown>> | null | u
   }
 }
 
-/** Whether every filter holds (an empty list holds for every company). */
-export function matchesAll(
-  attributes: Readonly<Record<string, unknown>> | null | undefined,
-  filters: readonly Filter[],
-) {
-  return filters.every((filter) => matches(attributes, filter));
-}
-
 /** True for what JSON.parse can produce; guards callers that build filters in code. */
 export function isJsonValue(value: unknown): value is JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;

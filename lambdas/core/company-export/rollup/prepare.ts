@@ -1,4 +1,4 @@
-import type { QueryParam } from '../../../ports/query-engine.ts';
+import type { QueryParam } from '../../shared/query-param.ts';
 import { type ExportInputRow, exportInputRows } from './inputs.ts';
 import { companyRollupParams } from './sql.ts';
 import type { RollupAggregation, RollupDate, RollupEventFeature, RollupFeature, RollupSegment } from './types.ts';

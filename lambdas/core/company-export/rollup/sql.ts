@@ -1,5 +1,5 @@
 import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../../contract/lake.ts';
-import type { QueryParam } from '../../../ports/query-engine.ts';
+import type { QueryParam } from '../../shared/query-param.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
 import { assertJobId, assertRollupDates, EXPORT_INPUTS_TABLE_NAME } from './inputs.ts';
 import {
