@@ -22,69 +22,39 @@ import { DynamoDbAutomaticExportStore } from '../lambdas/adapters/aws/dynamodb-a
 import { DynamoDbCatalogStore } from '../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../lambdas/adapters/aws/dynamodb-environment-store.ts';
-import { DynamoDbEventsExportJobs } from '../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3CustomerBuckets } from '../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../lambdas/adapters/aws/s3-object-store.ts';
 import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
-import { duckDbAthenaTask } from '../lambdas/adapters/local/duckdb-athena-task.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileAdminTokenSource } from '../lambdas/adapters/local/file-admin-token.ts';
 import { FileKeySecretBox } from '../lambdas/adapters/local/file-key-secret-box.ts';
-import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import {
   type LocalStorageCredentials,
   openLocalStorageCredentials,
 } from '../lambdas/adapters/local/file-storage-credentials.ts';
 import { FolderObjectStore } from '../lambdas/adapters/local/folder-object-store.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
-import { LocalWorkflowRunner, lambdaTask } from '../lambdas/adapters/local/local-workflow-runner.ts';
-import { OutboxMailer } from '../lambdas/adapters/local/outbox-mailer.ts';
-import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runner.ts';
 import { SigV4S3Gateway } from '../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { unixSocketAgent } from '../lambdas/adapters/local/unix-socket-agent.ts';
 import { ROUTES } from '../lambdas/contract/lambdas.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export/dispatch.ts';
-import { companyRollupSql } from '../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  type CompanyExportSubstitutions,
-  companyExportDefinition,
-  substitute,
-} from '../lambdas/core/company-export/workflow.ts';
 import { type CreatedEnvironment, newEnvironment } from '../lambdas/core/environments/environments.ts';
-import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
-import {
-  EVENTS_EXPORT_STATES,
-  type EventsExportSubstitutions,
-  eventsExportDefinition,
-} from '../lambdas/core/events-export/workflow.ts';
 import { systemClock } from '../lambdas/core/shared/clock.ts';
 import { settleExportsCutByRestart } from '../lambdas/core/shared/export-settlement.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
-import { makeHandler as makeExportStepsHandler } from '../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
-import { makeHandler as makeEventsExportStepsHandler } from '../lambdas/handlers/events-export-steps.ts';
-import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
-import type { WorkflowMonitor, WorkflowStarter } from '../lambdas/ports/workflow-starter.ts';
+import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET, LOCAL_STATE_TABLE } from './local/config.ts';
+import { localWorkflows } from './local/workflows.ts';
 
-export const LOCAL_STATE_TABLE = 'featurelake-state';
-export const LOCAL_EXPORTS_BUCKET = 'featurelake-exports';
-/** Where the local Athena stand-in writes query results, as Athena writes to the workgroup's bucket. */
-export const LOCAL_RESULTS_BUCKET = 'featurelake-query-results';
-/** What the workflow documents' `${…}` placeholders become locally (the Lambda ARN is never called: every Task runs in process). */
-const LOCAL_SUBSTITUTIONS: CompanyExportSubstitutions = {
-  ExportStepsFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-export-steps',
-  GlueDatabase: 'featurelake',
-  AthenaWorkGroup: 'featurelake',
-  ResultsBucket: LOCAL_RESULTS_BUCKET,
-};
+export { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET, LOCAL_STATE_TABLE };
+
 const LOCAL_REGION = 'us-east-1';
 /**
  * The host in the DynamoDB client's endpoint: never resolved (its agent connects to
@@ -311,53 +281,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(apiUrl ? [{ ...hostAndPort(apiUrl), name: 'API' }] : []),
     ];
     const customerBuckets = new S3CustomerBuckets({ addresses: { privateAddresses: privateEndpoints, ownEndpoints } });
-    const exportSteps = makeExportStepsHandler({
-      catalog,
-      inputs: new FileLakeInputsWriter({ lakeDir }),
-      jobs: companyJobs,
-      files,
-      results,
-      exportsBucket: LOCAL_EXPORTS_BUCKET,
-      clock: options.clock,
-      delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
-    });
-    const invokeExportSteps = lambdaTask('export-steps', exportSteps);
-    const eventsExport = localEventsExport({
+    const { workflows, eventsExport } = localWorkflows({
       home,
       lakeDir,
       documents,
       catalog,
       environments,
+      companyJobs,
+      automaticExports,
+      secretBox,
+      customerBuckets,
       files,
       results,
       queryEngine,
       scratchDir,
       clock: options.clock,
     });
-    const trinoRollup = companyRollupSql('trino');
-    const workflows = new LocalWorkflowRunner(
-      {
-        'company-export': {
-          definition: substitute(companyExportDefinition(trinoRollup), LOCAL_SUBSTITUTIONS),
-          tasks: {
-            [COMPANY_EXPORT_STATES.prepare]: invokeExportSteps,
-            [COMPANY_EXPORT_STATES.query]: duckDbAthenaTask({
-              engine: queryEngine,
-              files: results,
-              dialects: new Map([[trinoRollup, companyRollupSql('duckdb')]]),
-              scratchDir,
-            }),
-            [COMPANY_EXPORT_STATES.publish]: invokeExportSteps,
-            [COMPANY_EXPORT_STATES.fail]: invokeExportSteps,
-            [COMPANY_EXPORT_STATES.deliver]: invokeExportSteps,
-          },
-        },
-        'events-export': eventsExport.workflow,
-      },
-      (workflow, name, error) =>
-        console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
-      options.clock,
-    );
     closers.push(() => workflows.idle());
     // Nothing the last process ran runs any more: its exports end as failed, saying to
     // start them again, and free their locks, before the API answers anyone.
@@ -467,84 +406,6 @@ async function ensureDemoEnvironment(
   const { api_key, ...demo } = created satisfies CreatedEnvironment;
   await writeFile(file, `${JSON.stringify(demo, null, 2)}\n`);
   return { demo, apiKey: api_key };
-}
-
-/**
- * The bulk raw-event export (seed 002) in the local stack: the events-export-steps
- * Lambda, its state machine (the deployed ASL document, the DuckDB stand-in for
- * the Athena task) and the API handler, over the stack's dynalite, s3rver and DuckDB.
- * Emails land as `.eml` files in `$FEATURELAKE_HOME/outbox/`.
- */
-function localEventsExport(parts: {
-  readonly home: string;
-  readonly lakeDir: string;
-  readonly documents: DynamoDBDocumentClient;
-  readonly catalog: DynamoDbCatalogStore;
-  readonly environments: DynamoDbEnvironmentStore;
-  readonly files: S3ObjectStore;
-  readonly results: FolderObjectStore;
-  readonly queryEngine: DuckDbQueryEngine;
-  readonly scratchDir: string;
-  readonly clock: Clock | undefined;
-}) {
-  const jobs = new DynamoDbEventsExportJobs({ client: parts.documents, tableName: LOCAL_STATE_TABLE });
-  const { results } = parts;
-  let apiUrl = 'http://127.0.0.1';
-  const steps = makeEventsExportStepsHandler({
-    jobs,
-    catalog: parts.catalog,
-    inputs: new FileLakeInputsWriter({ lakeDir: parts.lakeDir }),
-    results,
-    files: parts.files,
-    mailer: new OutboxMailer({
-      dir: join(parts.home, 'outbox'),
-      from: 'featurelake <exports@featurelake.local>',
-      clock: parts.clock,
-    }),
-    exportsBucket: LOCAL_EXPORTS_BUCKET,
-    apiBaseUrl: () => apiUrl,
-    clock: parts.clock,
-  });
-  const invokeSteps = lambdaTask('events-export-steps', steps);
-  const trino = eventsExportSql('trino');
-  const substitutions: EventsExportSubstitutions = {
-    EventsExportStepsFunctionArn:
-      'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-events-export-steps',
-    GlueDatabase: LOCAL_SUBSTITUTIONS.GlueDatabase,
-    AthenaWorkGroup: LOCAL_SUBSTITUTIONS.AthenaWorkGroup,
-    ResultsBucket: LOCAL_RESULTS_BUCKET,
-  };
-  return {
-    workflow: {
-      definition: substitute(eventsExportDefinition(trino), substitutions),
-      tasks: {
-        [EVENTS_EXPORT_STATES.plan]: invokeSteps,
-        [EVENTS_EXPORT_STATES.query]: duckDbAthenaTask({
-          engine: oneQueryAtATime(parts.queryEngine),
-          files: results,
-          dialects: new Map([[trino, eventsExportSql('duckdb')]]),
-          scratchDir: parts.scratchDir,
-        }),
-        [EVENTS_EXPORT_STATES.write]: invokeSteps,
-        [EVENTS_EXPORT_STATES.complete]: invokeSteps,
-        [EVENTS_EXPORT_STATES.fail]: invokeSteps,
-      },
-    },
-    jobs,
-    api: (workflows: WorkflowStarter & WorkflowMonitor) =>
-      makeEventsExportsHandler({
-        environments: parts.environments,
-        jobs,
-        catalog: parts.catalog,
-        workflows,
-        files: parts.files,
-        exportsBucket: LOCAL_EXPORTS_BUCKET,
-        clock: parts.clock,
-      }),
-    setApiUrl: (url: string) => {
-      apiUrl = url;
-    },
-  };
 }
 
 async function main(): Promise<void> {
