@@ -34,6 +34,10 @@ describe('localConfig', () => {
     });
   });
 
+  it('takes FEATURELAKE_PRIVATE_ENDPOINTS=allow as written', () => {
+    expect(localConfig({}, { FEATURELAKE_PRIVATE_ENDPOINTS: 'allow' }).privateEndpoints).toBe('allow');
+  });
+
   it('takes an empty variable as unset', () => {
     expect(localConfig({}, { PORT: '', FEATURELAKE_PRIVATE_ENDPOINTS: '' })).toMatchObject({
       port: 3000,
