@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { localConfig } from '../bin/local/config.ts';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
 import { EVENTS_TABLE_NAME } from '../lambdas/contract/lake.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/company-export/rollup/types.ts';
@@ -221,11 +222,11 @@ const FLOOR_SQL = `SELECT 'company-' || lpad(CAST(c AS VARCHAR), 5, '0') AS "Com
 /** The child side: open the engine, run one task, print one JSON line. */
 async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   const outDir = join(lakeDir, '..', 'out');
-  // The local stack's own limit (bin/local.ts), so that baselines and exports run alike.
+  // The local stack's own limit ($FEATURELAKE_QUERY_MEMORY or its default), so that baselines and exports run alike.
   const engine = await DuckDbQueryEngine.open({
     lakeDir,
     csvOutputDir: outDir,
-    memoryLimit: process.env.FEATURELAKE_QUERY_MEMORY ?? '1GB',
+    memoryLimit: localConfig().queryMemoryLimit,
     spillDir: join(lakeDir, '..', 'spill'),
   });
   const file = join(outDir, `${task.kind}-${Date.now()}.csv`);

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { LOCAL_DEFAULT_HOME, LOCAL_DEFAULT_PORT } from './local/config.ts';
 
 interface GlobalOptions {
   url: string;
@@ -130,7 +131,7 @@ export function buildCli(): Command {
     .addOption(
       new Option('--url <url>', 'featurelake API base URL')
         .env('FEATURELAKE_URL')
-        .default(`http://127.0.0.1:${process.env.PORT ?? 3000}`),
+        .default(`http://127.0.0.1:${process.env.PORT ?? LOCAL_DEFAULT_PORT}`),
     )
     .addOption(
       new Option('--admin-token <token>', 'admin token (default: read from $FEATURELAKE_HOME/admin-token)').env(
@@ -140,7 +141,9 @@ export function buildCli(): Command {
     .addOption(
       new Option('--api-key <key>', "an environment's API key, for the export commands").env('FEATURELAKE_API_KEY'),
     )
-    .addOption(new Option('--home <dir>', 'local stack state folder').env('FEATURELAKE_HOME').default('.featurelake'))
+    .addOption(
+      new Option('--home <dir>', 'local stack state folder').env('FEATURELAKE_HOME').default(LOCAL_DEFAULT_HOME),
+    )
     .showHelpAfterError();
 
   const env = program.command('env').description('environments');

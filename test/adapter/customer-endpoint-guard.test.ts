@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OwnEndpoint, privateEndpointsSetting } from '../../lambdas/adapters/aws/customer-endpoint-http.ts';
+import type { OwnEndpoint } from '../../lambdas/adapters/aws/customer-endpoint-http.ts';
 import {
   awsCustomerBuckets,
   S3CustomerBuckets,
@@ -242,7 +242,7 @@ describe('addresses: never the stack’s own storage, and on AWS nothing private
 
   it('locally with FEATURELAKE_PRIVATE_ENDPOINTS=deny, a developer’s local S3 server is refused too', async () => {
     const buckets = new S3CustomerBuckets({
-      addresses: { privateAddresses: privateEndpointsSetting('deny'), ownEndpoints: () => ownEndpoints() },
+      addresses: { privateAddresses: 'deny', ownEndpoints: () => ownEndpoints() },
     });
     const error = await failure(buckets.verify(custom(customer.endpoint), credentials));
     expect(error.message).toMatch(/resolves to a private address \(127\.0\.0\.1, loopback\)/);
@@ -269,13 +269,5 @@ describe('addresses: never the stack’s own storage, and on AWS nothing private
     expect(error.kind).toBe('forbidden_address');
     expect(error.retryable).toBe(false);
     expect(await own.keys('featurelake-exports')).toEqual([]);
-  });
-
-  it('FEATURELAKE_PRIVATE_ENDPOINTS is allow (the default) or deny, and nothing else', () => {
-    expect(privateEndpointsSetting(undefined)).toBe('allow');
-    expect(privateEndpointsSetting('')).toBe('allow');
-    expect(privateEndpointsSetting('deny')).toBe('deny');
-    expect(privateEndpointsSetting('allow')).toBe('allow');
-    expect(() => privateEndpointsSetting('no')).toThrow(/FEATURELAKE_PRIVATE_ENDPOINTS must be "allow" or "deny"/);
   });
 });

@@ -75,13 +75,6 @@ export function findEndpointGuardError(error: unknown, depth = 0): EndpointGuard
   return undefined;
 }
 
-/** Reads `FEATURELAKE_PRIVATE_ENDPOINTS`: `allow` (the local default) or `deny`. */
-export function privateEndpointsSetting(value: string | undefined): PrivateEndpoints {
-  if (value === undefined || value === '' || value === 'allow') return 'allow';
-  if (value === 'deny') return 'deny';
-  throw new Error(`FEATURELAKE_PRIVATE_ENDPOINTS must be "allow" or "deny"; got "${value}"`);
-}
-
 // ---------------------------------------------------------------------------
 // Which addresses
 // ---------------------------------------------------------------------------
