@@ -21,27 +21,19 @@ import { LocalWorkflowRunner, lambdaTask } from '../../lambdas/adapters/local/lo
 import { OutboxMailer } from '../../lambdas/adapters/local/outbox-mailer.ts';
 import { oneQueryAtATime } from '../../lambdas/adapters/local/serial-csv-query-runner.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  type CompanyExportSubstitutions,
-  companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
-import {
-  EVENTS_EXPORT_STATES,
-  type EventsExportSubstitutions,
-  eventsExportDefinition,
-} from '../../lambdas/core/events-export/workflow.ts';
 import { makeHandler as makeExportStepsHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeEventsExportsHandler } from '../../lambdas/handlers/events-exports.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../../lambdas/ports/workflow-starter.ts';
+import { substitute } from '../../lambdas/workflows/asl.ts';
+import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
+import { EVENTS_EXPORT_STATES, eventsExportDefinition } from '../../lambdas/workflows/events-export.ts';
 import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET, LOCAL_STATE_TABLE } from './config.ts';
 
 /** What the workflow documents' `${…}` placeholders become locally (the Lambda ARN is never called: every Task runs in process). */
-const LOCAL_SUBSTITUTIONS: CompanyExportSubstitutions = {
+const LOCAL_SUBSTITUTIONS = {
   ExportStepsFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-export-steps',
   GlueDatabase: 'featurelake',
   AthenaWorkGroup: 'featurelake',
@@ -146,7 +138,7 @@ function localEventsExport(parts: {
   });
   const invokeSteps = lambdaTask('events-export-steps', steps);
   const trino = eventsExportSql('trino');
-  const substitutions: EventsExportSubstitutions = {
+  const substitutions = {
     EventsExportStepsFunctionArn:
       'arn:aws:lambda:us-east-1:000000000000:function:featurelake-local-events-export-steps',
     GlueDatabase: LOCAL_SUBSTITUTIONS.GlueDatabase,

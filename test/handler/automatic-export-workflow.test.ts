@@ -8,12 +8,9 @@ import {
   customerBucketError,
 } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
+import { substitute } from '../../lambdas/workflows/asl.ts';
+import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 
 /**
  * The delivery part of the deployed ASL document, run by the local runner with the

@@ -10,12 +10,9 @@ import {
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
+import { substitute } from '../../lambdas/workflows/asl.ts';
+import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**

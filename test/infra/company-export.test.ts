@@ -4,13 +4,13 @@ import { ENV } from '../../lambdas/contract/lambdas.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
+import { substitute } from '../../lambdas/workflows/asl.ts';
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
   COMPANY_EXPORT_STATES,
-  COMPANY_EXPORT_SUBSTITUTIONS,
   companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
+  companyExportWorkflow,
+} from '../../lambdas/workflows/company-export.ts';
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
@@ -26,6 +26,9 @@ import {
   stateTableReadWriteStatements,
   TRANSIENT_ERRORS,
 } from './featurelake-app.ts';
+
+/** The placeholders its document names, as the deployed substitutions must fill them. */
+const COMPANY_EXPORT_SUBSTITUTIONS = Object.values(companyExportWorkflow().placeholders);
 
 interface TaskState {
   Type: string;
