@@ -86,16 +86,3 @@ export function athenaQueryTask(
     ...fields,
   };
 }
-
-/** Fills `${Name}` placeholders, as Step Functions does with definitionSubstitutions. */
-export function substitute(
-  definition: Readonly<Record<string, unknown>>,
-  values: Readonly<Record<string, string>>,
-): Record<string, unknown> {
-  const text = JSON.stringify(definition).replace(/\$\{(\w+)\}/g, (whole, name: string) => {
-    const value = values[name];
-    if (value === undefined) return whole;
-    return JSON.stringify(value).slice(1, -1);
-  });
-  return JSON.parse(text) as Record<string, unknown>;
-}

@@ -11,12 +11,12 @@ import {
   type LocalTaskHandler,
   LocalWorkflowRunner,
   lambdaTask,
+  substitute,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { EventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
 import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
-import { substitute } from '../../lambdas/workflows/asl.ts';
 import { companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
@@ -192,7 +192,7 @@ describe('events export workflow failures', () => {
           },
         },
         files: streamedResultFiles(files),
-        dialects: new Map([[trino, 'SELECT 1']]),
+        sql: 'SELECT 1',
         scratchDir: `${stack.home}/tmp`,
       }),
     );

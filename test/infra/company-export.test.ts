@@ -1,10 +1,10 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import { ENV } from '../../lambdas/contract/lambdas.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import { substitute } from '../../lambdas/workflows/asl.ts';
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
   COMPANY_EXPORT_STATES,

@@ -1,5 +1,6 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import { ENV } from '../../lambdas/contract/lambdas.ts';
 import {
   EVENTS_EXPORTS_PREFIX,
@@ -10,7 +11,6 @@ import {
 } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
 import { EVENTS_EXPORT_STEPS } from '../../lambdas/core/events-export/step-names.ts';
-import { substitute } from '../../lambdas/workflows/asl.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
   EVENTS_EXPORT_RESULTS_PREFIX,
