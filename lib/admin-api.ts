@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { AdminToken } from './admin-token.ts';
-import type { CompanyExportWorkflow } from './company-export-workflow.ts';
 import type { EventLake } from './event-lake.ts';
+import type { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
 import type { StateTable } from './state-table.ts';
@@ -52,7 +52,7 @@ export class AdminApiHandler extends Construct {
    * backfill by an admin): it then starts executions of the company export
    * workflow, and nothing else.
    */
-  allowSchedulerTick(workflow: CompanyExportWorkflow): void {
+  allowSchedulerTick(workflow: ExportWorkflow): void {
     this.handler.function.addEnvironment(ENV.companyExportStateMachineArn, workflow.stateMachineArn);
     workflow.grantStartExecution(this.handler.role);
   }

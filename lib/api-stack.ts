@@ -1,16 +1,16 @@
 import { CfnOutput, CrossStackReferences, Lazy, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
 import { AdminApiHandler } from './admin-api.ts';
 import { AutomaticExportsApiHandler } from './automatic-exports-api.ts';
 import { CatalogApiHandler } from './catalog-api.ts';
-import { CompanyExportWorkflow } from './company-export-workflow.ts';
 import { CompanyExportsApiHandler } from './company-exports-api.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
 import { EventsExportStepsFunction } from './events-export-steps.ts';
-import { EventsExportWorkflow } from './events-export-workflow.ts';
 import { EventsExportsApiHandler } from './events-exports-api.ts';
 import { ExportSchedule } from './export-schedule.ts';
 import { ExportStepsFunction } from './export-steps.ts';
+import { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
 import { TrackingApiHandler } from './tracking-api.ts';
@@ -18,6 +18,8 @@ import { TrackingApiHandler } from './tracking-api.ts';
 export interface FeaturelakeApiStackProps extends StackProps {
   /** The stateful stack whose resources the handlers use. */
   readonly data: FeaturelakeDataStack;
+  /** The export workflows to deploy (lambdas/workflows/exportWorkflowSpecs()). */
+  readonly workflows: ExportWorkflowSpecs;
   /**
    * The address events export notifications are sent from, verified in SES.
    *
@@ -48,12 +50,12 @@ export class FeaturelakeApiStack extends Stack {
   readonly health: HandlerFunction;
   readonly catalog: CatalogApiHandler;
   readonly exportSteps: ExportStepsFunction;
-  readonly companyExportWorkflow: CompanyExportWorkflow;
+  readonly companyExportWorkflow: ExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
   readonly automaticExports: AutomaticExportsApiHandler;
   readonly exportSchedule: ExportSchedule;
   readonly eventsExportSteps: EventsExportStepsFunction;
-  readonly eventsExportWorkflow: EventsExportWorkflow;
+  readonly eventsExportWorkflow: ExportWorkflow;
   readonly eventsExports: EventsExportsApiHandler;
   readonly api: FeaturelakeHttpApi;
 
@@ -84,8 +86,9 @@ export class FeaturelakeApiStack extends Stack {
       exports: data.exports,
       secretsKey: data.exportSecretsKey,
     });
-    this.companyExportWorkflow = new CompanyExportWorkflow(this, 'CompanyExportWorkflow', {
-      exportSteps: this.exportSteps.handler.function,
+    this.companyExportWorkflow = new ExportWorkflow(this, 'CompanyExportWorkflow', {
+      spec: props.workflows['company-export'],
+      steps: this.exportSteps.handler.function,
       lake: data.lake,
       exportInputs: data.exportInputs,
       workgroup: data.companyExportWorkgroup,
@@ -118,8 +121,9 @@ export class FeaturelakeApiStack extends Stack {
       emailFrom: props.emailFrom,
       emailIdentity: props.emailIdentity,
     });
-    this.eventsExportWorkflow = new EventsExportWorkflow(this, 'EventsExportWorkflow', {
-      eventsExportSteps: this.eventsExportSteps.handler.function,
+    this.eventsExportWorkflow = new ExportWorkflow(this, 'EventsExportWorkflow', {
+      spec: props.workflows['events-export'],
+      steps: this.eventsExportSteps.handler.function,
       lake: data.lake,
       exportInputs: data.exportInputs,
       workgroup: data.eventsExportWorkgroup,

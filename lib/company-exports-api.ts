@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/contract/lambdas.ts';
-import type { CompanyExportWorkflow } from './company-export-workflow.ts';
+import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -9,7 +9,7 @@ export interface CompanyExportsApiHandlerProps {
   /** Where jobs and API key hashes live. */
   readonly stateTable: StateTable;
   /** The workflow `POST /api/v1/company-exports` starts. */
-  readonly workflow: CompanyExportWorkflow;
+  readonly workflow: ExportWorkflow;
   /** Where finished exports are downloaded from. */
   readonly exports: ExportsBucket;
 }

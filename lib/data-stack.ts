@@ -1,9 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
 import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export/job.ts';
-import { COMPANY_EXPORT_RESULTS_PREFIX } from '../lambdas/core/company-export/workflow.ts';
-import { EVENTS_EXPORT_RESULTS_PREFIX } from '../lambdas/core/events-export/workflow.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';
@@ -15,6 +14,8 @@ import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
 
 export interface FeaturelakeDataStackProps extends StackProps {
+  /** The export workflows: each one's workgroup enforces the results prefix its queries name. */
+  readonly workflows: ExportWorkflowSpecs;
   /**
    * Per-query scan limit of the Athena workgroup, in bytes.
    *
@@ -62,7 +63,7 @@ export class FeaturelakeDataStack extends Stack {
   /** Seals the bucket secrets of automatic exports (stored in the state table). */
   readonly exportSecretsKey: ExportSecretsKey;
 
-  constructor(scope: Construct, id: string, props: FeaturelakeDataStackProps = {}) {
+  constructor(scope: Construct, id: string, props: FeaturelakeDataStackProps) {
     super(scope, id, props);
     // Deliver access logs through a bucket policy for the logging service, not
     // the legacy LogDeliveryWrite ACL (which would forbid BucketOwnerEnforced).
@@ -85,7 +86,7 @@ export class FeaturelakeDataStack extends Stack {
       workgroupName: COMPANY_EXPORT_WORKGROUP_NAME,
       description: 'featurelake company export rollups (Step Functions)',
       resultsBucket: this.workgroup.resultsBucket,
-      resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+      resultsPrefix: props.workflows['company-export'].resultsPrefix,
       ...scanLimit,
     });
     // Likewise for the events export: the Athena task names
@@ -94,7 +95,7 @@ export class FeaturelakeDataStack extends Stack {
       workgroupName: EVENTS_EXPORT_WORKGROUP_NAME,
       description: 'featurelake bulk raw-event exports, one query per week (Step Functions)',
       resultsBucket: this.workgroup.resultsBucket,
-      resultsPrefix: EVENTS_EXPORT_RESULTS_PREFIX,
+      resultsPrefix: props.workflows['events-export'].resultsPrefix,
       resultsPrefixRetention: Duration.days(EVENTS_EXPORT_RESULTS_RETENTION_DAYS),
       ...scanLimit,
     });

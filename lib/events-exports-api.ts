@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/contract/lambdas.ts';
-import type { EventsExportWorkflow } from './events-export-workflow.ts';
+import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -9,7 +9,7 @@ export interface EventsExportsApiHandlerProps {
   /** Where jobs, the one-job locks, segments and API key hashes live. */
   readonly stateTable: StateTable;
   /** The workflow `POST /api/v1/analytics/exports` starts. */
-  readonly workflow: EventsExportWorkflow;
+  readonly workflow: ExportWorkflow;
   /** Where the weekly files are downloaded from. */
   readonly exports: ExportsBucket;
 }

@@ -5,7 +5,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/contract/lambdas.ts';
 import { AUTOMATIC_EXPORT_SCHEDULE } from '../lambdas/core/automatic-export/automatic-export.ts';
-import type { CompanyExportWorkflow } from './company-export-workflow.ts';
+import type { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -13,7 +13,7 @@ export interface ExportScheduleProps {
   /** Where the settings, environments and jobs live. */
   readonly stateTable: StateTable;
   /** The workflow each due automatic export runs in. */
-  readonly workflow: CompanyExportWorkflow;
+  readonly workflow: ExportWorkflow;
 }
 
 /**

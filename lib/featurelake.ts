@@ -1,4 +1,5 @@
 import type { Stage } from 'aws-cdk-lib';
+import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
 import { FeaturelakeApiStack } from './api-stack.ts';
 import { FeaturelakeDataStack } from './data-stack.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
@@ -12,8 +13,9 @@ export interface FeaturelakeStacks {
 }
 
 /**
- * Adds the two featurelake stacks to an app (or stage), configured from CDK
- * context:
+ * Adds the two featurelake stacks to an app (or stage), deploying the given
+ * export workflows (lambdas/workflows/exportWorkflowSpecs(): bin/app.ts builds
+ * them, so lib/ never builds SQL or documents), configured from CDK context:
  *
  * - `region`: deployment region (else CDK_DEFAULT_REGION, else us-east-1);
  * - `account`: deployment account (else CDK_DEFAULT_ACCOUNT, else unset);
@@ -23,7 +25,7 @@ export interface FeaturelakeStacks {
  * - `emailIdentity`: the SES identity covering `emailFrom`, when it is a parent
  *   domain (else the address and its domain).
  */
-export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
+export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpecs): FeaturelakeStacks {
   const region = contextString(scope, 'region') ?? process.env.CDK_DEFAULT_REGION ?? DEFAULT_REGION;
   const account = contextString(scope, 'account') ?? process.env.CDK_DEFAULT_ACCOUNT;
   // A region on the stacks is required by the state table's KMS key; the
@@ -36,12 +38,14 @@ export function addFeaturelakeStacks(scope: Stage): FeaturelakeStacks {
   const data = new FeaturelakeDataStack(scope, 'FeaturelakeData', {
     env,
     description: 'featurelake: event lake, state table, admin token (stateful)',
+    workflows,
     ...(athenaScanLimitBytes === undefined ? {} : { athenaScanLimitBytes }),
   });
   const api = new FeaturelakeApiStack(scope, 'FeaturelakeApi', {
     env,
     description: 'featurelake: HTTP API and Lambda handlers (stateless)',
     data,
+    workflows,
     emailFrom,
     emailIdentity,
   });

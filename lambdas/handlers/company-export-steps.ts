@@ -21,7 +21,7 @@ import {
 } from '../core/company-export/job.ts';
 import { COMPANY_EXPORT_HEADER } from '../core/company-export/rollup/index.ts';
 import { prepareCompanyRollup } from '../core/company-export/rollup/prepare.ts';
-import { EXPORT_STEPS } from '../core/company-export/workflow.ts';
+import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
 import { toAthenaLiteral } from '../core/shared/athena-literals.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { ExportCsvEncoder } from '../core/shared/export-csv.ts';

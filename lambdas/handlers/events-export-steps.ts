@@ -16,7 +16,7 @@ import { planWeeklyPartitions } from '../core/events-export/partitions.ts';
 import { EXPORT_FORMATS } from '../core/events-export/request.ts';
 import { ResultLinesDecoder } from '../core/events-export/result-lines.ts';
 import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from '../core/events-export/sql.ts';
-import { EVENTS_EXPORT_STEPS } from '../core/events-export/workflow.ts';
+import { EVENTS_EXPORT_STEPS } from '../core/events-export/step-names.ts';
 import { toAthenaLiteral } from '../core/shared/athena-literals.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { parseS3Url } from '../core/shared/s3-url.ts';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LocalWorkflowRunner, lambdaTask } from '../../lambdas/adapters/local/local-workflow-runner.ts';
+import { LocalWorkflowRunner, lambdaTask, substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { StoredAutomaticExport } from '../../lambdas/core/automatic-export/automatic-export.ts';
 import {
   type BucketFailureFacts,
@@ -8,12 +8,8 @@ import {
   customerBucketError,
 } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
+import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 
 /**
  * The delivery part of the deployed ASL document, run by the local runner with the

@@ -7,15 +7,12 @@ import {
   type LocalTaskHandler,
   LocalWorkflowRunner,
   lambdaTask,
+  substitute,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_STATES,
-  companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
+import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**
@@ -104,7 +101,7 @@ describe('company export workflow failures', () => {
         },
       },
       files: { writeFile: async () => undefined },
-      dialects: new Map([[trino, 'SELECT 1']]),
+      sql: 'SELECT 1',
       scratchDir: `${stack.home}/tmp`,
     });
     const job = await runFailing(query);

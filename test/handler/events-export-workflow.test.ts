@@ -11,19 +11,23 @@ import {
   type LocalTaskHandler,
   LocalWorkflowRunner,
   lambdaTask,
+  substitute,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import { companyExportDefinition, substitute } from '../../lambdas/core/company-export/workflow.ts';
 import type { EventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
+import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
+import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
+import { companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
   EVENTS_EXPORT_STATES,
-  EVENTS_EXPORT_SUBSTITUTIONS,
   eventsExportDefinition,
-} from '../../lambdas/core/events-export/workflow.ts';
-import { makeHandler as makeSteps } from '../../lambdas/handlers/events-export-steps.ts';
-import { makeHandler as makeApi } from '../../lambdas/handlers/events-exports.ts';
+  eventsExportWorkflow,
+} from '../../lambdas/workflows/events-export.ts';
 import { startTestStack } from '../support/local-stack.ts';
+
+/** The placeholders its document names, as the deployed substitutions must fill them. */
+const EVENTS_EXPORT_SUBSTITUTIONS = Object.values(eventsExportWorkflow().placeholders);
 
 /**
  * The events export state machine (the deployed ASL document) in the local runner,
@@ -188,7 +192,7 @@ describe('events export workflow failures', () => {
           },
         },
         files: streamedResultFiles(files),
-        dialects: new Map([[trino, 'SELECT 1']]),
+        sql: 'SELECT 1',
         scratchDir: `${stack.home}/tmp`,
       }),
     );

@@ -1,5 +1,6 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import { ENV } from '../../lambdas/contract/lambdas.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
@@ -7,10 +8,9 @@ import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index
 import {
   COMPANY_EXPORT_RESULTS_PREFIX,
   COMPANY_EXPORT_STATES,
-  COMPANY_EXPORT_SUBSTITUTIONS,
   companyExportDefinition,
-  substitute,
-} from '../../lambdas/core/company-export/workflow.ts';
+  companyExportWorkflow,
+} from '../../lambdas/workflows/company-export.ts';
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
@@ -26,6 +26,9 @@ import {
   stateTableReadWriteStatements,
   TRANSIENT_ERRORS,
 } from './featurelake-app.ts';
+
+/** The placeholders its document names, as the deployed substitutions must fill them. */
+const COMPANY_EXPORT_SUBSTITUTIONS = Object.values(companyExportWorkflow().placeholders);
 
 interface TaskState {
   Type: string;

@@ -1,7 +1,7 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import { ENV } from '../../lambdas/contract/lambdas.ts';
-import { substitute } from '../../lambdas/core/company-export/workflow.ts';
 import {
   EVENTS_EXPORTS_PREFIX,
   exportFileKey,
@@ -10,16 +10,16 @@ import {
   RUN_TIME_LIMIT_SECONDS,
 } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
+import { EVENTS_EXPORT_STEPS } from '../../lambdas/core/events-export/step-names.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
   EVENTS_EXPORT_RESULTS_PREFIX,
   EVENTS_EXPORT_STATES,
-  EVENTS_EXPORT_STEPS,
-  EVENTS_EXPORT_SUBSTITUTIONS,
   eventsExportDefinition,
-} from '../../lambdas/core/events-export/workflow.ts';
+  eventsExportWorkflow,
+} from '../../lambdas/workflows/events-export.ts';
 import { UNCONFIGURED_EMAIL_FROM } from '../../lib/events-export-steps.ts';
-import { EventsExportWorkflow } from '../../lib/events-export-workflow.ts';
+import { ExportWorkflow } from '../../lib/export-workflow.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
@@ -40,6 +40,9 @@ import {
   stateTableReadWriteStatements,
   TRANSIENT_ERRORS,
 } from './featurelake-app.ts';
+
+/** The placeholders its document names, as the deployed substitutions must fill them. */
+const EVENTS_EXPORT_SUBSTITUTIONS = Object.values(eventsExportWorkflow().placeholders);
 
 interface State {
   Type: string;
@@ -268,8 +271,9 @@ describe('the events export state machine', () => {
 
     expect(
       () =>
-        new EventsExportWorkflow(stacks.api, 'InCompanyWorkgroup', {
-          eventsExportSteps: stacks.api.eventsExportSteps.handler.function,
+        new ExportWorkflow(stacks.api, 'InCompanyWorkgroup', {
+          spec: eventsExportWorkflow(),
+          steps: stacks.api.eventsExportSteps.handler.function,
           lake: stacks.data.lake,
           exportInputs: stacks.data.exportInputs,
           workgroup: stacks.data.companyExportWorkgroup,

@@ -29,7 +29,7 @@ export interface ExportWorkflowRoleSpec {
 
 /**
  * What an Athena export workflow's state machine role may do, the same for every
- * such workflow (AthenaExportWorkflow): invoke its steps Lambda, query in its own
+ * such workflow (ExportWorkflow): invoke its steps Lambda, query in its own
  * workgroup through the lake's and export_inputs' policies, and nothing that
  * records, writes or sends (the Lambda's work). Registers the tests in the
  * calling `describe`; returns how to build the role, for tests of its own.

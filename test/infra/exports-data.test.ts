@@ -9,8 +9,9 @@ import {
   EXPORT_INPUTS_TABLE_NAME,
   exportInputsKey,
 } from '../../lambdas/core/company-export/rollup/index.ts';
-import { CompanyExportWorkflow } from '../../lib/company-export-workflow.ts';
+import { companyExportWorkflow } from '../../lambdas/workflows/company-export.ts';
 import { EVENTS_EXPORT_RESULTS_RETENTION_DAYS } from '../../lib/data-stack.ts';
+import { ExportWorkflow } from '../../lib/export-workflow.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
 import { QueryWorkgroup } from '../../lib/query-workgroup.ts';
 import { buildFeaturelake, featurelake, logicalId, resourceOf } from './featurelake-app.ts';
@@ -284,8 +285,9 @@ describe('the workgroup and workflow constructs', () => {
 
     expect(
       () =>
-        new CompanyExportWorkflow(stacks.api, 'InAdminWorkgroup', {
-          exportSteps: stacks.api.exportSteps.handler.function,
+        new ExportWorkflow(stacks.api, 'InAdminWorkgroup', {
+          spec: companyExportWorkflow(),
+          steps: stacks.api.exportSteps.handler.function,
           lake: stacks.data.lake,
           exportInputs: stacks.data.exportInputs,
           workgroup: stacks.data.workgroup,

@@ -2,6 +2,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
+import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { addFeaturelakeStacks, type FeaturelakeStacks } from '../../lib/featurelake.ts';
 import type { QueryWorkgroup } from '../../lib/query-workgroup.ts';
 
@@ -13,7 +14,7 @@ export interface BuiltFeaturelake {
 }
 
 /**
- * The app as `cdk synth` builds it, minus esbuild bundling and CloudFormation
+ * The app as `cdk synth` builds it (bin/app.ts: the same workflow specs), minus esbuild bundling and CloudFormation
  * schema validation (both slow; one test in nag.test.ts turns validation on).
  */
 export function buildFeaturelake(context: Record<string, unknown> = {}): BuiltFeaturelake {
@@ -21,7 +22,7 @@ export function buildFeaturelake(context: Record<string, unknown> = {}): BuiltFe
     context: { 'aws:cdk:bundling-stacks': [], region: 'eu-west-1', ...context },
     builtinCloudFormationValidation: false,
   });
-  const stacks = addFeaturelakeStacks(app);
+  const stacks = addFeaturelakeStacks(app, exportWorkflowSpecs());
   return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
 }
 

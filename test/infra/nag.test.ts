@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { addFeaturelakeStacks, DEFAULT_REGION } from '../../lib/featurelake.ts';
 import { featurelake } from './featurelake-app.ts';
 
@@ -24,7 +25,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('passes synthesis with CloudFormation validation on and the nag plugin registered, as the CLI runs it', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    addFeaturelakeStacks(app);
+    addFeaturelakeStacks(app, exportWorkflowSpecs());
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
     // An unacknowledged nag finding throws here.

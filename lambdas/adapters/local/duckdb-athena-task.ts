@@ -53,16 +53,17 @@ class AthenaTaskFailure extends Error {
 }
 
 /**
- * The local stand-in for `arn:aws:states:::athena:startQueryExecution.sync`. It takes
- * the very state input Step Functions would send Athena, runs the DuckDB text of the
- * same query (`dialects` maps each Trino text the workflows send to its DuckDB twin)
- * with the same parameters, writes the CSV where Athena would (the results bucket),
- * and answers with the fields of Athena's answer the workflows read.
+ * The local stand-in for one Task state's `arn:aws:states:::athena:startQueryExecution.sync`.
+ * It takes the very state input Step Functions would send Athena, runs `sql` (the
+ * DuckDB text of the state's query, from its workflow spec) with the same
+ * parameters, writes the CSV where Athena would (the results bucket), and answers
+ * with the fields of Athena's answer the workflows read.
  */
 export function duckDbAthenaTask(options: {
   readonly engine: CsvQueryRunner;
   readonly files: ResultFiles;
-  readonly dialects: ReadonlyMap<string, string>;
+  /** The DuckDB text of the query the Task state sends Athena in Trino. */
+  readonly sql: string;
   readonly scratchDir: string;
 }): LocalTaskHandler {
   return async (input) => {
@@ -71,8 +72,6 @@ export function duckDbAthenaTask(options: {
       ExecutionParameters?: string[];
       ResultConfiguration?: { OutputLocation?: string };
     };
-    const sql = options.dialects.get(request.QueryString ?? '');
-    if (!sql) throw new AthenaTaskFailure('The local Athena stand-in does not know this query text.');
     const location = request.ResultConfiguration?.OutputLocation ?? '';
     const queryExecutionId = randomUUID();
     const { bucket, key: prefix } = parseS3Url(location.endsWith('/') ? `${location}x` : location);
@@ -80,7 +79,7 @@ export function duckDbAthenaTask(options: {
     await mkdir(options.scratchDir, { recursive: true });
     const file = join(options.scratchDir, `${queryExecutionId}.csv`);
     try {
-      await options.engine.runToCsv(sql, (request.ExecutionParameters ?? []).map(fromAthenaLiteral), file);
+      await options.engine.runToCsv(options.sql, (request.ExecutionParameters ?? []).map(fromAthenaLiteral), file);
       await options.files.writeFile(bucket, key, file, 'text/csv');
     } catch (error) {
       throw new AthenaTaskFailure(

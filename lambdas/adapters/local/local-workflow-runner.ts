@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../../contract/lambdas.ts';
+import type { ExportWorkflowSpec, WorkflowPlaceholder } from '../../contract/workflow-spec.ts';
 import { systemClock } from '../../core/shared/clock.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ExecutionState, WorkflowMonitor, WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
@@ -47,6 +48,48 @@ export interface LocalWorkflow {
   readonly tasks: Record<string, LocalTaskHandler>;
   /** Milliseconds to wait before each retry of a state, instead of its Retry's intervals (tests). */
   readonly retryIntervalOverrides?: Record<string, number>;
+}
+
+/** How the local stack runs a spec's Task states, and what its placeholders stand for here. */
+export interface LocalWorkflowWiring {
+  /** Each placeholder's local value, by what it stands for. */
+  readonly values: Readonly<Record<WorkflowPlaceholder, string>>;
+  /** The in-process steps Lambda behind the spec's `stepsTasks`. */
+  readonly steps: LocalTaskHandler;
+  /** The stand-in for an Athena query Task state, given that query's DuckDB text. */
+  readonly query: (duckdbSql: string) => LocalTaskHandler;
+}
+
+/**
+ * A workflow spec as the local stack runs it: its document with the placeholders
+ * filled in, its steps Task states calling the in-process steps Lambda, and each of
+ * its query Task states running the spec's DuckDB text of that query.
+ */
+export function localWorkflow(spec: ExportWorkflowSpec, wiring: LocalWorkflowWiring): LocalWorkflow {
+  const placeholders = Object.entries(spec.placeholders) as Array<[WorkflowPlaceholder, string]>;
+  return {
+    definition: substitute(
+      spec.definition,
+      Object.fromEntries(placeholders.map(([meaning, name]) => [name, wiring.values[meaning]])),
+    ),
+    tasks: Object.fromEntries([
+      ...spec.stepsTasks.map((state) => [state, wiring.steps] as const),
+      ...Object.entries(spec.queries).map(([state, query]) => [state, wiring.query(query.duckdb)] as const),
+    ]),
+  };
+}
+
+/** Fills `${Name}` placeholders, as Step Functions does with definitionSubstitutions. */
+export function substitute(
+  definition: Readonly<Record<string, unknown>>,
+  values: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const text = JSON.stringify(definition).replace(/\$\{(\w+)\}/g, (whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) return whole;
+    return JSON.stringify(value).slice(1, -1);
+  });
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
 /**

@@ -4,20 +4,25 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { ExportWorkflowSpec } from '../lambdas/contract/workflow-spec.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
 
 /** What a user of an export workflow construct chooses. */
-export interface AthenaExportWorkflowProps {
+export interface ExportWorkflowProps {
+  /** The workflow: its document, placeholders and results prefix (lambdas/workflows/, built by bin/app.ts). */
+  readonly spec: ExportWorkflowSpec;
+  /** The Lambda behind the spec's steps Task states (the spec's `stepsLambda`). */
+  readonly steps: IFunction;
   /** The lake whose `events` table the queries read. */
   readonly lake: EventLake;
   /** The per-job inputs table the queries join with the events. */
   readonly exportInputs: ExportInputsTable;
   /**
-   * The workgroup the queries run in. Its results prefix must be the
-   * definition's OutputLocation prefix: the workgroup is enforced, so its
-   * location is where results really go.
+   * The workgroup the queries run in. Its results prefix must be the spec's
+   * `resultsPrefix` (the document's OutputLocation prefix): the workgroup is
+   * enforced, so its location is where results really go.
    */
   readonly workgroup: QueryWorkgroup;
   /**
@@ -34,51 +39,39 @@ export interface AthenaExportWorkflowProps {
   readonly tracing?: boolean;
 }
 
-/** What a concrete workflow (company export, events export) fixes. */
-export interface AthenaExportWorkflowSpec<S extends Record<string, string>> {
-  /** The construct's class name, for error messages. */
-  readonly name: string;
-  readonly comment: string;
-  /** The shared ASL document (placeholders unfilled), exactly as the local stack runs it. */
-  readonly definition: Record<string, unknown>;
-  /** Values for the document's `${Name}` placeholders. */
-  readonly substitutions: S;
-  /** The prefix the document's Athena task names as OutputLocation. */
-  readonly resultsPrefix: string;
-  /** The Lambda behind the document's step Task states. */
-  readonly steps: IFunction;
-}
-
 /**
- * A state machine deployed from an Amazon States Language document shared
- * with the local stack, with definitionSubstitutions for the ARNs and names
+ * One export workflow's state machine, from its spec: the Amazon States
+ * Language document shared with the local stack, deployed with definitionSubstitutions for the ARNs and names
  * only AWS knows, whose Tasks are a step Lambda and Athena queries. Its role
  * holds what those Tasks need and no more: invoke the step Lambda; run Athena
  * in one workgroup; read the `events` and `export_inputs` tables (Athena reads
  * the catalog and the objects with the caller's credentials) and write the
  * results under the workgroup's prefix.
  */
-export abstract class AthenaExportWorkflow<S extends Record<string, string>> extends Construct {
+export class ExportWorkflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly logGroup: LogGroup;
   /** The ASL document as deployed, placeholders unfilled: what the local stack runs. */
-  readonly definition: Record<string, unknown>;
-  readonly substitutions: S;
+  readonly definition: Readonly<Record<string, unknown>>;
+  /** The values of the document's placeholders, by placeholder name. */
+  readonly substitutions: Readonly<Record<string, string>>;
 
-  protected constructor(
-    scope: Construct,
-    id: string,
-    props: AthenaExportWorkflowProps,
-    spec: AthenaExportWorkflowSpec<S>,
-  ) {
+  constructor(scope: Construct, id: string, props: ExportWorkflowProps) {
     super(scope, id);
+    const { spec } = props;
     if (props.workgroup.resultsPrefix !== spec.resultsPrefix) {
       throw new Error(
-        `${spec.name}: the workgroup's resultsPrefix must be "${spec.resultsPrefix}" (the definition's OutputLocation; an enforced workgroup writes to its own), got "${props.workgroup.resultsPrefix}"`,
+        `${constructName(spec.name)}: the workgroup's resultsPrefix must be "${spec.resultsPrefix}" (the definition's OutputLocation; an enforced workgroup writes to its own), got "${props.workgroup.resultsPrefix}"`,
       );
     }
     this.definition = spec.definition;
-    this.substitutions = spec.substitutions;
+    const { stepsFunctionArn, glueDatabase, athenaWorkGroup, resultsBucket } = spec.placeholders;
+    this.substitutions = {
+      [stepsFunctionArn]: props.steps.functionArn,
+      [glueDatabase]: props.lake.database.databaseName,
+      [athenaWorkGroup]: props.workgroup.workgroupName,
+      [resultsBucket]: props.workgroup.resultsBucket.bucketName,
+    };
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
@@ -86,7 +79,6 @@ export abstract class AthenaExportWorkflow<S extends Record<string, string>> ext
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      comment: spec.comment,
       definitionBody: DefinitionBody.fromString(JSON.stringify(this.definition)),
       definitionSubstitutions: { ...this.substitutions },
       // Every state transition, but no input or output: those carry catalog
@@ -98,7 +90,7 @@ export abstract class AthenaExportWorkflow<S extends Record<string, string>> ext
     const role = this.stateMachine.role;
     // The function and its versions/aliases (`<arn>:*`), as Step Functions may
     // invoke a qualified ARN.
-    spec.steps.grantInvoke(role);
+    props.steps.grantInvoke(role);
     props.workgroup.grantQueryExecution(role);
     // Step Functions' own generated policy for startQueryExecution.sync asks for
     // it; scoped here to the one catalog the queries use.
@@ -143,4 +135,9 @@ export abstract class AthenaExportWorkflow<S extends Record<string, string>> ext
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }
+}
+
+/** `company-export` → `CompanyExportWorkflow`: how errors name the workflow, as its construct is named. */
+function constructName(workflow: string): string {
+  return `${workflow.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase())}Workflow`;
 }

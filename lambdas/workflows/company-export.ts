@@ -1,0 +1,142 @@
+/**
+ * The company export workflow (seed 000, manual and automatic):
+ *
+ *   PrepareRollupInputs → RunRollupQuery → PublishCsv → (automatic only) DeliverToCustomerBucket
+ *
+ * Every Task catches everything into RecordFailure, which records the job as failed.
+ */
+import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
+import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
+import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
+import { companyRollupSql } from '../core/company-export/rollup/index.ts';
+import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
+import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
+
+/** Task state names: local handlers are keyed by them, so they are part of the contract. */
+export const COMPANY_EXPORT_STATES = {
+  prepare: 'PrepareRollupInputs',
+  query: 'RunRollupQuery',
+  publish: 'PublishCsv',
+  /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
+  deliver: 'DeliverToCustomerBucket',
+  fail: 'RecordFailure',
+} as const;
+
+/** Athena writes query results under this prefix of the results bucket. */
+export const COMPANY_EXPORT_RESULTS_PREFIX = 'company-exports/';
+
+/** The steps Lambda's ARN placeholder. */
+const STEPS_FUNCTION_ARN = 'ExportStepsFunctionArn';
+
+/**
+ * The customer's bucket may be briefly unavailable (throttling, 5xx, the network):
+ * wait longer than for our own services, since it is someone else's. Its refusals
+ * (keys, bucket, permissions) are never retried: only the user can fix them.
+ */
+const retryCustomerBucket = () => [
+  ...retry(LAMBDA_TRANSIENT),
+  {
+    ErrorEquals: [DELIVERY_ERRORS.retryable],
+    IntervalSeconds: 30,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+];
+
+/** The document, given the text of the rollup query (Trino: what Athena runs). */
+export function companyExportDefinition(rollupSql: string): Record<string, unknown> {
+  const S = COMPANY_EXPORT_STATES;
+  const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
+  return {
+    Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
+    StartAt: S.prepare,
+    TimeoutSeconds: COMPANY_EXPORT_TIME_LIMIT_SECONDS,
+    States: {
+      [S.prepare]: lambdaTask(
+        step(
+          EXPORT_STEPS.prepareCompanyExport,
+          'Snapshot the catalog and the aggregation dates into the job inputs table',
+        ),
+        {
+          ResultPath: '$.prepared',
+          TimeoutSeconds: 120,
+          Retry: retry(LAMBDA_TRANSIENT),
+          Catch: catchAll(S.fail),
+          Next: S.query,
+        },
+      ),
+      [S.query]: athenaQueryTask(
+        {
+          comment: 'One rollup SQL text; every value is an execution parameter',
+          queryString: rollupSql,
+          parametersPath: '$.prepared.athena_params',
+          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+        },
+        { Catch: catchAll(S.fail), Next: S.publish },
+      ),
+      [S.publish]: lambdaTask(
+        step(
+          EXPORT_STEPS.publishCompanyExport,
+          'Re-encode the result as the export CSV in the exports bucket and complete the job',
+        ),
+        {
+          ResultPath: '$.published',
+          TimeoutSeconds: 900,
+          Retry: retry(LAMBDA_TRANSIENT),
+          Catch: catchAll(S.fail),
+          Next: 'DeliverIfAutomatic',
+        },
+      ),
+      DeliverIfAutomatic: {
+        Type: 'Choice',
+        Comment: 'Only the scheduled (automatic) exports carry $.delivery; a manual export ends here',
+        Choices: [{ Variable: '$.delivery', IsPresent: true, Next: S.deliver }],
+        Default: 'ExportSucceeded',
+      },
+      [S.deliver]: lambdaTask(
+        step(
+          EXPORT_STEPS.deliverCompanyExport,
+          "Upload the CSV to the customer's S3-compatible bucket and record the run as successful",
+        ),
+        {
+          ResultPath: '$.delivered',
+          TimeoutSeconds: 900,
+          Retry: retryCustomerBucket(),
+          Catch: catchAll(S.fail),
+          Next: 'ExportSucceeded',
+        },
+      ),
+      ExportSucceeded: { Type: 'Succeed' },
+      [S.fail]: lambdaTask(
+        step(EXPORT_STEPS.failCompanyExport, 'Record the job as failed with a message a user can act on'),
+        {
+          ResultPath: null,
+          TimeoutSeconds: 60,
+          Retry: retry([...LAMBDA_TRANSIENT, 'States.TaskFailed']),
+          Next: 'ExportFailed',
+        },
+      ),
+      ExportFailed: {
+        Type: 'Fail',
+        Error: 'CompanyExportFailed',
+        Cause: 'The company export failed; the job records why.',
+      },
+    },
+  };
+}
+
+/** The company export workflow as the CDK deploys it and the local stack runs it. */
+export function companyExportWorkflow(): ExportWorkflowSpec {
+  const S = COMPANY_EXPORT_STATES;
+  const trino = companyRollupSql('trino');
+  return {
+    name: 'company-export',
+    definition: companyExportDefinition(trino),
+    placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
+    queries: { [S.query]: { trino, duckdb: companyRollupSql('duckdb') } },
+    stepsTasks: [S.prepare, S.publish, S.deliver, S.fail],
+    stepsLambda: 'export-steps',
+    resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+  };
+}
