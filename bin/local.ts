@@ -44,7 +44,7 @@ import { oneQueryAtATime } from '../lambdas/adapters/local/serial-csv-query-runn
 import { SigV4S3Gateway } from '../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../lambdas/adapters/local/state-table.ts';
 import { unixSocketAgent } from '../lambdas/adapters/local/unix-socket-agent.ts';
-import { ROUTES } from '../lambdas/contract/lambdas.ts';
+import { ROUTES } from '../lambdas/contract/routes.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export/dispatch.ts';
 import { companyRollupSql } from '../lambdas/core/company-export/rollup/index.ts';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV } from './contract/lambdas.ts';
+import { ENV } from './contract/settings.ts';
 
 type Setting = keyof typeof ENV;
 

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import type { AdminToken } from './admin-token.ts';
 import type { CompanyExportWorkflow } from './company-export-workflow.ts';
 import type { EventLake } from './event-lake.ts';

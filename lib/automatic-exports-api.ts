@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';

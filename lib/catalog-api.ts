@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 

@@ -1,11 +1,8 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { COMPANY_EXPORT_RESULTS_PREFIX } from '../lambdas/contract/exports.ts';
 import { companyRollupSql } from '../lambdas/core/company-export/rollup/index.ts';
-import {
-  COMPANY_EXPORT_RESULTS_PREFIX,
-  type CompanyExportSubstitutions,
-  companyExportDefinition,
-} from '../lambdas/core/company-export/workflow.ts';
+import { type CompanyExportSubstitutions, companyExportDefinition } from '../lambdas/core/company-export/workflow.ts';
 import { AthenaExportWorkflow, type AthenaExportWorkflowProps } from './athena-export-workflow.ts';
 
 export interface CompanyExportWorkflowProps extends AthenaExportWorkflowProps {

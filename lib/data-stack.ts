@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export/job.ts';
-import { COMPANY_EXPORT_RESULTS_PREFIX } from '../lambdas/core/company-export/workflow.ts';
-import { EVENTS_EXPORT_RESULTS_PREFIX } from '../lambdas/core/events-export/workflow.ts';
+import {
+  COMPANY_EXPORT_RESULTS_PREFIX,
+  COMPANY_EXPORT_RETENTION_DAYS,
+  EVENTS_EXPORT_RESULTS_PREFIX,
+} from '../lambdas/contract/exports.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';

@@ -1,7 +1,8 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportsBucket } from './exports-bucket.ts';

@@ -1,11 +1,8 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { EVENTS_EXPORT_RESULTS_PREFIX } from '../lambdas/contract/exports.ts';
 import { eventsExportSql } from '../lambdas/core/events-export/sql.ts';
-import {
-  EVENTS_EXPORT_RESULTS_PREFIX,
-  type EventsExportSubstitutions,
-  eventsExportDefinition,
-} from '../lambdas/core/events-export/workflow.ts';
+import { type EventsExportSubstitutions, eventsExportDefinition } from '../lambdas/core/events-export/workflow.ts';
 import { AthenaExportWorkflow, type AthenaExportWorkflowProps } from './athena-export-workflow.ts';
 
 export interface EventsExportWorkflowProps extends AthenaExportWorkflowProps {

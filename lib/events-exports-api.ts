@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import type { EventsExportWorkflow } from './events-export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { ENV } from '../lambdas/contract/settings.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';

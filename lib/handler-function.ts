@@ -6,7 +6,8 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_ENTRIES, LAMBDA_MAX_TIMEOUT_SECONDS, type LambdaName, ROUTES } from '../lambdas/contract/lambdas.ts';
+import { HANDLER_ENTRIES, LAMBDA_MAX_TIMEOUT_SECONDS, type LambdaName } from '../lambdas/contract/lambdas.ts';
+import { ROUTES } from '../lambdas/contract/routes.ts';
 
 /** The repository root: HANDLER_ENTRIES and package-lock.json are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,6 +1,6 @@
 import { lazyHandler } from '../config.ts';
+import { AUTOMATIC_EXPORT_SCHEDULE } from '../contract/exports.ts';
 import {
-  AUTOMATIC_EXPORT_SCHEDULE,
   type AutomaticExportSettings,
   automaticExportRequest,
   automaticExportView,

@@ -22,7 +22,7 @@ import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { loadConfig } from '../config.ts';
-import type { ENV } from '../contract/lambdas.ts';
+import type { ENV } from '../contract/settings.ts';
 import type { WorkflowName } from '../ports/workflow-starter.ts';
 
 type Setting = keyof typeof ENV;

@@ -1,13 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import {
-  ENV,
-  HANDLER_ENTRIES,
-  type HandlerName,
-  type LambdaName,
-  ROUTES,
-  STATE_TABLE,
-} from '../../lambdas/contract/lambdas.ts';
+import { HANDLER_ENTRIES, type LambdaName } from '../../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/routes.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
+import { STATE_TABLE } from '../../lambdas/contract/state-table.ts';
 import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,

@@ -1,3 +1,4 @@
+import { COMPANY_EXPORT_RESULTS_PREFIX } from '../../contract/exports.ts';
 import { DELIVERY_ERRORS } from '../automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from './job.ts';
 
@@ -34,9 +35,6 @@ export const EXPORT_STEPS = {
   failCompanyExport: 'fail-company-export',
   deliverCompanyExport: 'deliver-company-export',
 } as const;
-
-/** Athena writes query results under this prefix of the results bucket. */
-export const COMPANY_EXPORT_RESULTS_PREFIX = 'company-exports/';
 
 const LAMBDA_TRANSIENT = [
   'Lambda.ServiceException',

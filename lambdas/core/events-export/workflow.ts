@@ -13,7 +13,7 @@
  * machine's TimeoutSeconds gets no Catch: the job's deadline and the lock's expiry
  * (job.ts) cover that case.
  */
-import { RUN_TIME_LIMIT_SECONDS } from './job.ts';
+import { EVENTS_EXPORT_RESULTS_PREFIX, RUN_TIME_LIMIT_SECONDS } from '../../contract/exports.ts';
 
 /** `${Name}` placeholders the document expects. */
 export const EVENTS_EXPORT_SUBSTITUTIONS = [
@@ -45,9 +45,6 @@ export const EVENTS_EXPORT_STEPS = {
   complete: 'complete-events-export',
   fail: 'fail-events-export',
 } as const;
-
-/** Athena writes the partition queries' results under this prefix of the results bucket. */
-export const EVENTS_EXPORT_RESULTS_PREFIX = 'events-exports/';
 
 /**
  * Weeks exported at once. Each runs an Athena query (the workgroup's account-wide
