@@ -124,7 +124,7 @@ export function makeHandler(deps: AutomaticExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('automatic-exports');
   return makeHandler({
     environments: aws.environments(),
     settings: aws.automaticExports(),
