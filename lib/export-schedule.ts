@@ -4,7 +4,6 @@ import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } f
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { AUTOMATIC_EXPORT_SCHEDULE } from '../lambdas/contract/exports.ts';
-import { ENV } from '../lambdas/contract/settings.ts';
 import type { CompanyExportWorkflow } from './company-export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -41,9 +40,9 @@ export class ExportSchedule extends Construct {
       memorySize: 256,
       // A query of the settings partition and two writes plus one StartExecution per environment.
       timeout: Duration.minutes(5),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.companyExportStateMachineArn]: props.workflow.stateMachineArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        companyExportStateMachineArn: props.workflow.stateMachineArn,
       },
     });
     const role = this.dispatcher.role;
