@@ -11,7 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
-import { ROUTES } from '../lambdas/contract/lambdas.ts';
+import { ROUTES } from '../lambdas/contract/routes.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export/dispatch.ts';
 import { settleExportsCutByRestart } from '../lambdas/core/shared/export-settlement.ts';
 import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';

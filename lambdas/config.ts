@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { ENV } from './contract/lambdas.ts';
-
-type Setting = keyof typeof ENV;
+import type { LambdaName } from './contract/lambdas.ts';
+import { ENV, LAMBDA_SETTINGS, type LambdaSetting, type LambdaSettings } from './contract/settings.ts';
 
 /**
- * Reads the named settings from `process.env` once, failing fast with a message
- * that names every missing variable (a misconfigured deploy should not start).
+ * Reads one Lambda's settings (its list in LAMBDA_SETTINGS) from `process.env`
+ * once, failing fast with a message that names every missing variable (a
+ * misconfigured deploy should not start).
  */
-export function loadConfig<K extends Setting>(settings: readonly K[], env = process.env): Record<K, string> {
+export function loadConfig<L extends LambdaName>(lambda: L, env = process.env): LambdaSettings<L> {
+  const settings: readonly LambdaSetting<L>[] = LAMBDA_SETTINGS[lambda];
   const shape = Object.fromEntries(
     settings.map((s) => [
       ENV[s],
@@ -18,12 +19,13 @@ export function loadConfig<K extends Setting>(settings: readonly K[], env = proc
   );
   const parsed = z.object(shape).safeParse(env);
   if (!parsed.success) {
-    throw new Error(`featurelake configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new Error(
+      `featurelake configuration of the ${lambda} Lambda: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
   }
-  return Object.fromEntries(settings.map((s) => [s, (parsed.data as Record<string, string>)[ENV[s]]])) as Record<
-    K,
-    string
-  >;
+  return Object.fromEntries(
+    settings.map((s) => [s, (parsed.data as Record<string, string>)[ENV[s]]]),
+  ) as LambdaSettings<L>;
 }
 
 /** Builds a Lambda handler on first invocation, so importing a handler module has no side effects. */

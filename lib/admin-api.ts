@@ -1,6 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { AdminToken } from './admin-token.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
@@ -25,6 +24,7 @@ export interface AdminApiHandlerProps {
  */
 export class AdminApiHandler extends Construct {
   readonly handler: HandlerFunction;
+  private schedulerTickWorkflow?: ExportWorkflow;
 
   constructor(scope: Construct, id: string, props: AdminApiHandlerProps) {
     super(scope, id);
@@ -33,11 +33,13 @@ export class AdminApiHandler extends Construct {
       memorySize: 512,
       // A synchronous Athena query has to finish inside API Gateway's 30 s.
       timeout: Duration.seconds(29),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.adminSecretArn]: props.adminToken.secretArn,
-        [ENV.athenaWorkgroup]: props.workgroup.workgroupName,
-        [ENV.glueDatabase]: props.lake.database.databaseName,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        adminSecretArn: props.adminToken.secretArn,
+        athenaWorkgroup: props.workgroup.workgroupName,
+        glueDatabase: props.lake.database.databaseName,
+        // The workflow is built after this Lambda: allowSchedulerTick gives it.
+        companyExportStateMachineArn: Lazy.string({ produce: () => this.schedulerTickArn() }),
       },
     });
     const role = this.handler.role;
@@ -53,7 +55,16 @@ export class AdminApiHandler extends Construct {
    * workflow, and nothing else.
    */
   allowSchedulerTick(workflow: ExportWorkflow): void {
-    this.handler.function.addEnvironment(ENV.companyExportStateMachineArn, workflow.stateMachineArn);
+    this.schedulerTickWorkflow = workflow;
     workflow.grantStartExecution(this.handler.role);
+  }
+
+  private schedulerTickArn(): string {
+    if (this.schedulerTickWorkflow === undefined) {
+      throw new Error(
+        'AdminApiHandler: call allowSchedulerTick(workflow): the admin Lambda runs the export dispatcher, which needs the company export workflow',
+      );
+    }
+    return this.schedulerTickWorkflow.stateMachineArn;
   }
 }

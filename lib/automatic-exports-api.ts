@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -30,9 +29,9 @@ export class AutomaticExportsApiHandler extends Construct {
       memorySize: 512,
       // The bucket check may wait up to 5 s to connect and 10 s for the answer.
       timeout: Duration.seconds(29),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.exportSecretsKeyArn]: props.secretsKey.keyArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        exportSecretsKeyArn: props.secretsKey.keyArn,
       },
     });
     const role = this.handler.role;

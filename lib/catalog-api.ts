@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -21,7 +20,7 @@ export class CatalogApiHandler extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'catalog',
       memorySize: 512,
-      environment: { [ENV.stateTable]: props.stateTable.tableName },
+      settings: { stateTable: props.stateTable.tableName },
     });
     props.stateTable.grantReadWrite(this.handler.role);
   }

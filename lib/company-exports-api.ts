@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -29,10 +28,10 @@ export class CompanyExportsApiHandler extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'company-exports',
       memorySize: 512,
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.exportsBucket]: props.exports.bucketName,
-        [ENV.companyExportStateMachineArn]: props.workflow.stateMachineArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        exportsBucket: props.exports.bucketName,
+        companyExportStateMachineArn: props.workflow.stateMachineArn,
       },
     });
     const role = this.handler.role;

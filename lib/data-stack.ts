@@ -1,8 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/contract/exports.ts';
 import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
-import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export/job.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
 import { EventLake } from './event-lake.ts';

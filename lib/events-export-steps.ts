@@ -1,7 +1,7 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
@@ -97,12 +97,12 @@ export class EventsExportStepsFunction extends Construct {
       // Lambda's maximum, and WriteEventsWeekFile's TimeoutSeconds: a week of
       // a large environment's events is streamed through gzip in one call.
       timeout: Duration.seconds(WORKFLOW_STEPS_TIMEOUT_SECONDS),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.exportsBucket]: props.exports.bucketName,
-        [ENV.lakeBucket]: props.lake.bucket.bucketName,
-        [ENV.emailFrom]: props.emailFrom ?? UNCONFIGURED_EMAIL_FROM,
-        [ENV.publicApiUrl]: props.publicApiUrl,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        exportsBucket: props.exports.bucketName,
+        lakeBucket: props.lake.bucket.bucketName,
+        emailFrom: props.emailFrom ?? UNCONFIGURED_EMAIL_FROM,
+        publicApiUrl: props.publicApiUrl,
       },
     });
     const role = this.handler.role;

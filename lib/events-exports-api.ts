@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -30,10 +29,10 @@ export class EventsExportsApiHandler extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'events-exports',
       memorySize: 512,
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.exportsBucket]: props.exports.bucketName,
-        [ENV.eventsExportStateMachineArn]: props.workflow.stateMachineArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        exportsBucket: props.exports.bucketName,
+        eventsExportStateMachineArn: props.workflow.stateMachineArn,
       },
     });
     const role = this.handler.role;

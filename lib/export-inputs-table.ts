@@ -14,7 +14,7 @@ import {
   EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumn,
-} from '../lambdas/core/company-export/rollup/index.ts';
+} from '../lambdas/contract/export-inputs.ts';
 import type { EventLake } from './event-lake.ts';
 
 /** Where the `export_inputs` table's objects live in the lake bucket. */

@@ -3,8 +3,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
-import { AUTOMATIC_EXPORT_SCHEDULE } from '../lambdas/core/automatic-export/automatic-export.ts';
+import { AUTOMATIC_EXPORT_SCHEDULE } from '../lambdas/contract/exports.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -41,9 +40,9 @@ export class ExportSchedule extends Construct {
       memorySize: 256,
       // A query of the settings partition and two writes plus one StartExecution per environment.
       timeout: Duration.minutes(5),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.companyExportStateMachineArn]: props.workflow.stateMachineArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        companyExportStateMachineArn: props.workflow.stateMachineArn,
       },
     });
     const role = this.dispatcher.role;

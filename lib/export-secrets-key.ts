@@ -9,7 +9,7 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../lambdas/core/automatic-export/secret-envelope.ts';
+import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../lambdas/contract/exports.ts';
 
 /** The encryption context key every use of the key must carry (KmsSecretBox sets it). */
 const PURPOSE_CONDITION = 'kms:EncryptionContext:purpose';

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV, WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
@@ -52,11 +52,11 @@ export class ExportStepsFunction extends Construct {
       // Lambda's maximum: the publish step streams the whole CSV; the
       // workflow's own TimeoutSeconds per state stops it sooner where it should.
       timeout: Duration.seconds(WORKFLOW_STEPS_TIMEOUT_SECONDS),
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.exportsBucket]: props.exports.bucketName,
-        [ENV.lakeBucket]: props.lake.bucket.bucketName,
-        [ENV.exportSecretsKeyArn]: props.secretsKey.keyArn,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        exportsBucket: props.exports.bucketName,
+        lakeBucket: props.lake.bucket.bucketName,
+        exportSecretsKeyArn: props.secretsKey.keyArn,
       },
     });
     const role = this.handler.role;

@@ -2,12 +2,12 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/core/company-export/job.ts';
 import {
+  COMPANY_EXPORT_RETENTION_DAYS,
   EVENTS_EXPORTS_PREFIX,
   FILES_VISIBLE_DAYS,
   RUN_TIME_LIMIT_SECONDS,
-} from '../lambdas/core/events-export/job.ts';
+} from '../lambdas/contract/exports.ts';
 
 /**
  * Where company export CSVs live in the exports bucket: every key

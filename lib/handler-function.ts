@@ -6,7 +6,15 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_ENTRIES, LAMBDA_MAX_TIMEOUT_SECONDS, type LambdaName, ROUTES } from '../lambdas/contract/lambdas.ts';
+import { HANDLER_ENTRIES, LAMBDA_MAX_TIMEOUT_SECONDS, type LambdaName } from '../lambdas/contract/lambdas.ts';
+import { ROUTES } from '../lambdas/contract/routes.ts';
+import {
+  ENV,
+  LAMBDA_SETTINGS,
+  type LambdaSetting,
+  type LambdaSettings,
+  type Setting,
+} from '../lambdas/contract/settings.ts';
 
 /** The repository root: HANDLER_ENTRIES and package-lock.json are relative to it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,11 +45,9 @@ export function workflowStepsMemory(owner: string, memorySize: number | undefine
   return size;
 }
 
-export interface HandlerFunctionProps {
+interface HandlerFunctionOptions<L extends LambdaName> {
   /** Which handler of HANDLER_ENTRIES to bundle. */
-  readonly handler: LambdaName;
-  /** Environment variables (names from ENV in contract.ts). */
-  readonly environment?: Record<string, string>;
+  readonly handler: L;
   /**
    * Memory in MiB; Lambda gives CPU in proportion, so this also sets speed.
    *
@@ -66,18 +72,51 @@ export interface HandlerFunctionProps {
 }
 
 /**
+ * A value for each of the Lambda's settings, exactly its list in LAMBDA_SETTINGS
+ * (lambdas/contract/settings.ts); the function gets each as its environment
+ * variable (ENV). May be omitted for a Lambda with no settings.
+ */
+type HandlerFunctionSettings<L extends LambdaName> = [LambdaSetting<L>] extends [never]
+  ? { readonly settings?: LambdaSettings<L> }
+  : { readonly settings: LambdaSettings<L> };
+
+export type HandlerFunctionProps<L extends LambdaName> = HandlerFunctionOptions<L> & HandlerFunctionSettings<L>;
+
+/**
+ * The environment variables of a Lambda's settings. The names are the table's
+ * alone: a construct gives values (CDK tokens), and a setting missing or not in
+ * the Lambda's list would deploy a Lambda that fails on its first call.
+ */
+function settingsEnvironment(lambda: LambdaName, settings: Readonly<Record<string, string>>): Record<string, string> {
+  const expected: readonly string[] = LAMBDA_SETTINGS[lambda];
+  const missing = expected.filter((setting) => !(setting in settings));
+  const extra = Object.keys(settings).filter((setting) => !expected.includes(setting));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `HandlerFunction(${lambda}): settings must be exactly LAMBDA_SETTINGS['${lambda}'] in lambdas/contract/settings.ts (${expected.join(', ') || 'none'})` +
+        (missing.length > 0 ? `; missing ${missing.join(', ')}` : '') +
+        (extra.length > 0
+          ? `; not in its list ${extra.join(', ')} (if the handler reads it, add it to the table)`
+          : ''),
+    );
+  }
+  return Object.fromEntries(Object.entries(settings).map(([setting, value]) => [ENV[setting as Setting], value]));
+}
+
+/**
  * One featurelake Lambda: the handler file bundled by esbuild (locally, no
  * Docker) as ESM for Node.js on arm64, with its own role that holds nothing but
  * the right to write its own log group. Every other permission is granted
  * explicitly by the construct that owns the resource.
  */
-export class HandlerFunction extends Construct {
+export class HandlerFunction<L extends LambdaName = LambdaName> extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
-  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps<L>) {
     super(scope, id);
+    const environment = settingsEnvironment(props.handler, props.settings ?? {});
     const timeout = props.timeout ?? Duration.seconds(10);
     const servesRoutes = ROUTES.some((route) => route.handler === props.handler);
     const [maxSeconds, why] = servesRoutes
@@ -113,7 +152,7 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
       bundling: {
         format: OutputFormat.ESM,
         mainFields: ['module', 'main'],

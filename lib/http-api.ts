@@ -14,7 +14,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type HandlerName, ROUTES, type RouteSpec } from '../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES, type RouteSpec } from '../lambdas/contract/routes.ts';
 
 export interface FeaturelakeHttpApiProps {
   /** The Lambda that serves each handler name of ROUTES. */

@@ -1,6 +1,6 @@
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { EVENTS_EXPORTS_PREFIX } from '../lambdas/core/events-export/job.ts';
+import { EVENTS_EXPORTS_PREFIX } from '../lambdas/contract/exports.ts';
 import type { FeaturelakeApiStack } from './api-stack.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
 import { EXPORT_INPUTS_PREFIX } from './export-inputs-table.ts';

@@ -3,7 +3,7 @@ import { AttributeType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynam
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { STATE_TABLE } from '../lambdas/contract/lambdas.ts';
+import { STATE_TABLE } from '../lambdas/contract/state-table.ts';
 
 export interface StateTableProps {
   /**

@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { ENV } from '../lambdas/contract/lambdas.ts';
 import type { EventStream } from './event-stream.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
@@ -25,9 +24,9 @@ export class TrackingApiHandler extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'tracking',
       memorySize: 512,
-      environment: {
-        [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.eventStream]: props.eventStream.deliveryStreamName,
+      settings: {
+        stateTable: props.stateTable.tableName,
+        eventStream: props.eventStream.deliveryStreamName,
       },
     });
     props.eventStream.grantPutRecords(this.handler.role);

@@ -60,7 +60,7 @@ export function makeHandler(deps: AdminDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('admin');
   const dispatchDeps = {
     settings: aws.automaticExports(),
     environments: aws.environments(),

@@ -1,6 +1,6 @@
 import { lazyHandler } from '../config.ts';
+import { AUTOMATIC_EXPORT_SCHEDULE } from '../contract/exports.ts';
 import {
-  AUTOMATIC_EXPORT_SCHEDULE,
   type AutomaticExportSettings,
   automaticExportRequest,
   automaticExportView,
@@ -124,7 +124,7 @@ export function makeHandler(deps: AutomaticExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('automatic-exports');
   return makeHandler({
     environments: aws.environments(),
     settings: aws.automaticExports(),

@@ -22,10 +22,9 @@ import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { loadConfig } from '../config.ts';
-import type { ENV } from '../contract/lambdas.ts';
+import type { LambdaName } from '../contract/lambdas.ts';
+import type { LambdaSetting, Setting } from '../contract/settings.ts';
 import type { WorkflowName } from '../ports/workflow-starter.ts';
-
-type Setting = keyof typeof ENV;
 
 /**
  * Our own S3 objects carry no checksum headers: Athena's results and the lake
@@ -46,65 +45,120 @@ function once<T>(build: () => T): () => T {
   };
 }
 
-/**
- * Every AWS client and adapter a Lambda's handler is given, each built once per
- * Lambda instance on first use, with one set of client options. Each reads only
- * the settings it needs, so a Lambda reads (and fails fast on) exactly the
- * environment variables of the adapters its handler uses.
- */
-function buildAwsDeps(env: NodeJS.ProcessEnv) {
-  const setting = (name: Setting): string => loadConfig([name], env)[name];
+/** The setting that holds each workflow's state machine ARN. */
+const WORKFLOW_ARNS = {
+  'company-export': 'companyExportStateMachineArn',
+  'events-export': 'eventsExportStateMachineArn',
+} as const satisfies Record<WorkflowName, Setting>;
+
+/** An adapter and the settings it is built from. */
+interface Adapter<S extends Setting, T> {
+  readonly settings: readonly S[];
+  readonly build: (config: Readonly<Record<S, string>>) => T;
+}
+
+const adapter = <S extends Setting, T>(settings: readonly S[], build: Adapter<S, T>['build']): Adapter<S, T> => ({
+  settings,
+  build,
+});
+
+/** Every adapter a handler may be given, over SDK clients each built once, with one set of client options. */
+function awsAdapters() {
   const documents = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({})));
   const s3 = once(() => new S3Client(S3_OPTIONS));
-  const sfn = once(() => new SFNClient({}));
   const kms = once(() => new KMSClient({}));
-  const stateTable = () => ({ client: documents(), tableName: setting('stateTable') });
-  const workflowArns: Record<WorkflowName, Setting> = {
-    'company-export': 'companyExportStateMachineArn',
-    'events-export': 'eventsExportStateMachineArn',
-  };
+  const stateTable = (config: Readonly<Record<'stateTable', string>>) => ({
+    client: documents(),
+    tableName: config.stateTable,
+  });
   return {
-    setting,
-    environments: once(() => new DynamoDbEnvironmentStore(stateTable())),
-    catalog: once(() => new DynamoDbCatalogStore(stateTable())),
-    companyExportJobs: once(() => new DynamoDbCompanyExportJobs(stateTable())),
-    eventsExportJobs: once(() => new DynamoDbEventsExportJobs(stateTable())),
-    automaticExports: once(() => new DynamoDbAutomaticExportStore(stateTable())),
-    /** Starts and watches executions of the one named state machine. */
-    workflows: (name: WorkflowName) =>
-      new SfnWorkflowStarter({ client: sfn(), stateMachineArns: { [name]: setting(workflowArns[name]) } }),
-    objects: once(() => new S3ObjectStore({ client: s3() })),
-    lakeInputs: once(() => new S3LakeInputsWriter({ client: s3(), bucket: setting('lakeBucket') })),
-    secrets: once(() => new KmsSecretBox({ client: kms(), keyId: setting('exportSecretsKeyArn') })),
-    customerBuckets: once(() => awsCustomerBuckets()),
-    eventSink: once(
-      () => new FirehoseEventSink({ client: new FirehoseClient({}), streamName: setting('eventStream') }),
+    environments: adapter(['stateTable'], (c) => new DynamoDbEnvironmentStore(stateTable(c))),
+    catalog: adapter(['stateTable'], (c) => new DynamoDbCatalogStore(stateTable(c))),
+    companyExportJobs: adapter(['stateTable'], (c) => new DynamoDbCompanyExportJobs(stateTable(c))),
+    eventsExportJobs: adapter(['stateTable'], (c) => new DynamoDbEventsExportJobs(stateTable(c))),
+    automaticExports: adapter(['stateTable'], (c) => new DynamoDbAutomaticExportStore(stateTable(c))),
+    objects: adapter([], () => new S3ObjectStore({ client: s3() })),
+    lakeInputs: adapter(['lakeBucket'], (c) => new S3LakeInputsWriter({ client: s3(), bucket: c.lakeBucket })),
+    secrets: adapter(['exportSecretsKeyArn'], (c) => new KmsSecretBox({ client: kms(), keyId: c.exportSecretsKeyArn })),
+    customerBuckets: adapter([], () => awsCustomerBuckets()),
+    eventSink: adapter(
+      ['eventStream'],
+      (c) => new FirehoseEventSink({ client: new FirehoseClient({}), streamName: c.eventStream }),
     ),
-    queryEngine: once(
-      () =>
-        new AthenaQueryEngine({
-          client: new AthenaClient({}),
-          workGroup: setting('athenaWorkgroup'),
-          database: setting('glueDatabase'),
-        }),
+    queryEngine: adapter(
+      ['athenaWorkgroup', 'glueDatabase'],
+      (c) =>
+        new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: c.athenaWorkgroup, database: c.glueDatabase }),
     ),
-    adminToken: once(
-      () =>
-        new SecretsManagerAdminTokenSource({
-          client: new SecretsManagerClient({}),
-          secretArn: setting('adminSecretArn'),
-        }),
+    adminToken: adapter(
+      ['adminSecretArn'],
+      (c) => new SecretsManagerAdminTokenSource({ client: new SecretsManagerClient({}), secretArn: c.adminSecretArn }),
     ),
-    mailer: once(() => new SesMailer({ client: new SESv2({}), from: setting('emailFrom') })),
+    mailer: adapter(['emailFrom'], (c) => new SesMailer({ client: new SESv2({}), from: c.emailFrom })),
   };
 }
 
-export type AwsDeps = ReturnType<typeof buildAwsDeps>;
+type AwsAdapters = ReturnType<typeof awsAdapters>;
 
-let cached: AwsDeps | undefined;
+/** The adapters one Lambda's settings can build: asking for another is a type error. */
+type AdaptersOf<L extends LambdaName> = {
+  readonly [K in keyof AwsAdapters as AwsAdapters[K] extends Adapter<infer S, unknown>
+    ? [S] extends [LambdaSetting<L>]
+      ? K
+      : never
+    : never]: () => ReturnType<AwsAdapters[K]['build']>;
+};
 
-/** The one composition of AWS adapters, shared by every handler of a Lambda instance. */
-export function awsDeps(): AwsDeps {
-  cached ??= buildAwsDeps(process.env);
-  return cached;
+/** The workflows whose state machine ARN is one of a Lambda's settings. */
+type WorkflowOf<L extends LambdaName> = {
+  [W in WorkflowName]: (typeof WORKFLOW_ARNS)[W] extends LambdaSetting<L> ? W : never;
+}[WorkflowName];
+
+export type AwsDeps<L extends LambdaName> = AdaptersOf<L> & {
+  /** One of the Lambda's settings. */
+  readonly setting: (name: LambdaSetting<L>) => string;
+  /** Starts and watches executions of the one named state machine. */
+  readonly workflows: (name: WorkflowOf<L>) => SfnWorkflowStarter;
+};
+
+/**
+ * Every AWS client and adapter a Lambda's handler is given, each built once per
+ * Lambda instance on first use. The Lambda's settings (its list in
+ * LAMBDA_SETTINGS) are read once, up front, so a misconfigured Lambda fails on
+ * its first invocation naming every missing variable; it gets the adapters
+ * those settings can build, and no other.
+ */
+function buildAwsDeps<L extends LambdaName>(lambda: L, env: NodeJS.ProcessEnv): AwsDeps<L> {
+  const config: Partial<Record<Setting, string>> = loadConfig(lambda, env);
+  // The types hold handlers to their Lambda's settings; this holds a cast.
+  const setting = (name: Setting): string => {
+    const value = config[name];
+    if (value === undefined) {
+      throw new Error(
+        `the ${lambda} Lambda has no setting ${name}: add it to LAMBDA_SETTINGS (lambdas/contract/settings.ts) and to its construct in lib/`,
+      );
+    }
+    return value;
+  };
+  const sfn = once(() => new SFNClient({}));
+  const adapters: Record<string, () => unknown> = {};
+  for (const [name, { settings, build }] of Object.entries(awsAdapters()) as [string, Adapter<Setting, unknown>][]) {
+    if (settings.every((s) => config[s] !== undefined)) {
+      adapters[name] = once(() => build(config as Record<Setting, string>));
+    }
+  }
+  return {
+    ...adapters,
+    setting,
+    workflows: (name: WorkflowName) =>
+      new SfnWorkflowStarter({ client: sfn(), stateMachineArns: { [name]: setting(WORKFLOW_ARNS[name]) } }),
+  } as unknown as AwsDeps<L>;
+}
+
+let cached: { readonly lambda: LambdaName; readonly deps: unknown } | undefined;
+
+/** The one composition of AWS adapters for a Lambda, shared by every handler of its instance. */
+export function awsDeps<L extends LambdaName>(lambda: L): AwsDeps<L> {
+  if (cached?.lambda !== lambda) cached = { lambda, deps: buildAwsDeps(lambda, process.env) };
+  return cached.deps as AwsDeps<L>;
 }

@@ -96,6 +96,6 @@ export function makeHandler(deps: CatalogDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('catalog');
   return makeHandler({ environments: aws.environments(), catalog: aws.catalog() });
 });

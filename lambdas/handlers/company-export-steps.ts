@@ -200,7 +200,7 @@ export function makeHandler(deps: ExportStepsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('export-steps');
   return makeHandler({
     catalog: aws.catalog(),
     inputs: aws.lakeInputs(),

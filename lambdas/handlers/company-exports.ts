@@ -76,7 +76,7 @@ export function makeHandler(deps: CompanyExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('company-exports');
   return makeHandler({
     environments: aws.environments(),
     jobs: aws.companyExportJobs(),

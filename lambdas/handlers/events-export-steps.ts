@@ -184,7 +184,7 @@ export function makeHandler(deps: EventsExportStepsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('events-export-steps');
   const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
     jobs: aws.eventsExportJobs(),

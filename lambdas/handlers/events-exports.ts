@@ -163,7 +163,7 @@ export function makeHandler(deps: EventsExportsDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('events-exports');
   return makeHandler({
     environments: aws.environments(),
     jobs: aws.eventsExportJobs(),

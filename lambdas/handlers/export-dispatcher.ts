@@ -29,7 +29,7 @@ export function makeHandler(deps: Omit<DispatchDeps, 'clock'> & Partial<Pick<Dis
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('export-dispatcher');
   return makeHandler({
     settings: aws.automaticExports(),
     environments: aws.environments(),

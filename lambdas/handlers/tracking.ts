@@ -44,6 +44,6 @@ export function makeHandler(deps: TrackingDeps) {
 }
 
 export const handler = lazyHandler(() => {
-  const aws = awsDeps();
+  const aws = awsDeps('tracking');
   return makeHandler({ sink: aws.eventSink(), environments: aws.environments() });
 });

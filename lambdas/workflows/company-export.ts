@@ -5,6 +5,7 @@
  *
  * Every Task catches everything into RecordFailure, which records the job as failed.
  */
+import { COMPANY_EXPORT_RESULTS_PREFIX } from '../contract/exports.ts';
 import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
 import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
@@ -21,9 +22,6 @@ export const COMPANY_EXPORT_STATES = {
   deliver: 'DeliverToCustomerBucket',
   fail: 'RecordFailure',
 } as const;
-
-/** Athena writes query results under this prefix of the results bucket. */
-export const COMPANY_EXPORT_RESULTS_PREFIX = 'company-exports/';
 
 /** The steps Lambda's ARN placeholder. */
 const STEPS_FUNCTION_ARN = 'ExportStepsFunctionArn';

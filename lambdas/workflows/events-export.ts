@@ -10,8 +10,8 @@
  * machine's TimeoutSeconds gets no Catch: the job's deadline and the lock's expiry
  * (core/events-export/job.ts) cover that case.
  */
+import { EVENTS_EXPORT_RESULTS_PREFIX, RUN_TIME_LIMIT_SECONDS } from '../contract/exports.ts';
 import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
-import { RUN_TIME_LIMIT_SECONDS } from '../core/events-export/job.ts';
 import { eventsExportSql } from '../core/events-export/sql.ts';
 import { EVENTS_EXPORT_STEPS } from '../core/events-export/step-names.ts';
 import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
@@ -29,9 +29,6 @@ export const EVENTS_EXPORT_STATES = {
   fail: 'RecordEventsExportFailure',
   failed: 'EventsExportFailed',
 } as const;
-
-/** Athena writes the partition queries' results under this prefix of the results bucket. */
-export const EVENTS_EXPORT_RESULTS_PREFIX = 'events-exports/';
 
 /**
  * Weeks exported at once. Each runs an Athena query (the workgroup's account-wide

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { SesMailer, type SesV2Like } from '../../lambdas/adapters/aws/ses-mailer.ts';
 import { OutboxMailer } from '../../lambdas/adapters/local/outbox-mailer.ts';
-import { STATE_TABLE } from '../../lambdas/contract/lambdas.ts';
+import { STATE_TABLE } from '../../lambdas/contract/state-table.ts';
 import { newEventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
 import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';

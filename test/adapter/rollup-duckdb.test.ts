@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
-import { EXPORT_INPUT_COLUMNS } from '../../lambdas/core/company-export/rollup/inputs.ts';
+import { EXPORT_INPUT_COLUMNS } from '../../lambdas/contract/export-inputs.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/types.ts';

@@ -6,7 +6,7 @@ import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-en
 import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
-import { type HandlerName, ROUTES } from '../../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/routes.ts';
 import { newEnvironment } from '../../lambdas/core/environments/environments.ts';
 import { makeHandler } from '../../lambdas/handlers/automatic-exports.ts';
 import {

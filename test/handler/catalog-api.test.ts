@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
-import { type HandlerName, ROUTES } from '../../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/routes.ts';
 
 const CATALOG_ROUTES = ROUTES.filter((route) => route.handler === 'catalog');
 

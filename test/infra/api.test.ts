@@ -1,13 +1,10 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import {
-  ENV,
-  HANDLER_ENTRIES,
-  type HandlerName,
-  type LambdaName,
-  ROUTES,
-  STATE_TABLE,
-} from '../../lambdas/contract/lambdas.ts';
+import { HANDLER_ENTRIES, type LambdaName } from '../../lambdas/contract/lambdas.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/routes.ts';
+import { ENV, LAMBDA_SETTINGS, type Setting } from '../../lambdas/contract/settings.ts';
+import { STATE_TABLE } from '../../lambdas/contract/state-table.ts';
+import { UNCONFIGURED_EMAIL_FROM } from '../../lib/events-export-steps.ts';
 import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,
@@ -148,64 +145,88 @@ describe('the handler Lambdas', () => {
   it('refuses a routed handler a timeout API Gateway would not wait for, and any Lambda more than 15 minutes', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Scratch');
 
-    expect(() => new HandlerFunction(stack, 'Catalog', { handler: 'catalog', timeout: Duration.seconds(60) })).toThrow(
-      /catalog.*at most 29 seconds/,
-    );
     expect(
-      () => new HandlerFunction(stack, 'ExportSteps', { handler: 'export-steps', timeout: Duration.minutes(16) }),
+      () =>
+        new HandlerFunction(stack, 'Catalog', {
+          handler: 'catalog',
+          settings: { stateTable: 'state' },
+          timeout: Duration.seconds(60),
+        }),
+    ).toThrow(/catalog.*at most 29 seconds/);
+    expect(
+      () =>
+        new HandlerFunction(stack, 'ExportSteps', {
+          handler: 'export-steps',
+          settings: { stateTable: 'state', exportsBucket: 'exports', lakeBucket: 'lake', exportSecretsKeyArn: 'key' },
+          timeout: Duration.minutes(16),
+        }),
     ).toThrow(/export-steps.*at most 900 seconds/);
   });
 
-  it('gives the tracking Lambda the state table and the delivery stream, by name', () => {
-    const { api, data, stacks } = featurelake();
-    const env = (resourceOf(api, handlers().tracking.function).Properties.Environment as { Variables: object })
-      .Variables;
+  it('refuses a Lambda settings missing from its list in LAMBDA_SETTINGS, or not in it, naming them and the table', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Scratch');
+    const table =
+      /LAMBDA_SETTINGS\['company-exports'\] in lambdas\/contract\/settings\.ts \(stateTable, exportsBucket, companyExportStateMachineArn\)/;
 
-    expect(env).toMatchObject({
-      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
-      [ENV.eventStream]: importOf(data, { Ref: logicalId(stacks.data.eventStream.deliveryStream) }),
-    });
+    const missing = () =>
+      new HandlerFunction(stack, 'Missing', {
+        handler: 'company-exports',
+        // @ts-expect-error: the state machine ARN is missing
+        settings: { stateTable: 'state', exportsBucket: 'exports' },
+      });
+    expect(missing).toThrow(new RegExp(`${table.source}; missing companyExportStateMachineArn$`));
+
+    const extra = () =>
+      new HandlerFunction(stack, 'Extra', {
+        handler: 'company-exports',
+        settings: {
+          stateTable: 'state',
+          exportsBucket: 'exports',
+          companyExportStateMachineArn: 'arn',
+          // @ts-expect-error: not a setting of this Lambda
+          lakeBucket: 'lake',
+        },
+      });
+    expect(extra).toThrow(
+      new RegExp(`${table.source}; not in its list lakeBucket \\(if the handler reads it, add it to the table\\)$`),
+    );
   });
 
-  it('gives the catalog Lambda the state table and nothing else', () => {
+  /** What each setting must hold, wherever a Lambda has it: the resource it names. */
+  function settingValues(): Record<Setting, unknown> {
     const { api, data, stacks } = featurelake();
-    const env = (resourceOf(api, handlers().catalog.function).Properties.Environment as { Variables: object })
-      .Variables;
+    return {
+      stateTable: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      eventStream: importOf(data, { Ref: logicalId(stacks.data.eventStream.deliveryStream) }),
+      adminSecretArn: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
+      athenaWorkgroup: resourceOf(data, stacks.data.workgroup.workgroup).Properties.Name,
+      glueDatabase: importOf(data, { Ref: logicalId(stacks.data.lake.database) }),
+      lakeBucket: importOf(data, { Ref: logicalId(stacks.data.lake.bucket) }),
+      exportsBucket: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
+      companyExportStateMachineArn: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
+      eventsExportStateMachineArn: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
+      // No emailFrom context: a sender SES refuses (events-export.test.ts covers both).
+      emailFrom: UNCONFIGURED_EMAIL_FROM,
+      // The links in the events export email point at this very API.
+      publicApiUrl: api.toJSON().Outputs.ApiUrl.Value,
+      exportSecretsKeyArn: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'] }),
+    };
+  }
 
-    expect(env).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
-      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
-    });
-  });
+  it.each(Object.keys(HANDLER_ENTRIES) as LambdaName[])(
+    '%s gets exactly the settings of its LAMBDA_SETTINGS list, by name',
+    (name) => {
+      const { api } = featurelake();
+      const values = settingValues();
+      const fn = resourceOf(api, lambdas()[name].function).Properties;
+      const settings: readonly Setting[] = LAMBDA_SETTINGS[name];
 
-  it('gives the company exports Lambda the state table, the exports bucket and the state machine it starts', () => {
-    const { api, data, stacks } = featurelake();
-    const env = (
-      resourceOf(api, handlers()['company-exports'].function).Properties.Environment as { Variables: object }
-    ).Variables;
-
-    expect(env).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
-      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
-      [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
-      [ENV.companyExportStateMachineArn]: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
-    });
-  });
-
-  it('gives the admin Lambda the state table, the admin secret ARN, the workgroup and the Glue database', () => {
-    const { api, data, stacks } = featurelake();
-    const env = (resourceOf(api, handlers().admin.function).Properties.Environment as { Variables: object }).Variables;
-
-    expect(env).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
-      [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
-      [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
-      [ENV.athenaWorkgroup]: resourceOf(data, stacks.data.workgroup.workgroup).Properties.Name,
-      [ENV.glueDatabase]: importOf(data, { Ref: logicalId(stacks.data.lake.database) }),
-      // POST /admin/v1/scheduler/tick starts automatic exports in this Lambda.
-      [ENV.companyExportStateMachineArn]: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
-    });
-  });
+      expect((fn.Environment as { Variables: object }).Variables).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        ...Object.fromEntries(settings.map((setting) => [ENV[setting], values[setting]])),
+      });
+    },
+  );
 });
 
 describe('the tracking Lambda role', () => {

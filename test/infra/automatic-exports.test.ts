@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/contract/lambdas.ts';
-import { AUTOMATIC_EXPORT_SCHEDULE } from '../../lambdas/core/automatic-export/automatic-export.ts';
-import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../../lambdas/core/automatic-export/secret-envelope.ts';
+import { AUTOMATIC_EXPORT_SCHEDULE, AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../../lambdas/contract/exports.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
 import {
   actionsOf,
   featurelake,

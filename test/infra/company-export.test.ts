@@ -1,12 +1,12 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import { ENV } from '../../lambdas/contract/lambdas.ts';
+import { COMPANY_EXPORT_RESULTS_PREFIX } from '../../lambdas/contract/exports.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
 import {
-  COMPANY_EXPORT_RESULTS_PREFIX,
   COMPANY_EXPORT_STATES,
   companyExportDefinition,
   companyExportWorkflow,

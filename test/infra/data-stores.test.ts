@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STATE_TABLE } from '../../lambdas/contract/lambdas.ts';
+import { STATE_TABLE } from '../../lambdas/contract/state-table.ts';
 import { buildFeaturelake, featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
 describe('the Athena workgroup', () => {

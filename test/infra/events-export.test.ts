@@ -1,19 +1,18 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { substitute } from '../../lambdas/adapters/local/local-workflow-runner.ts';
-import { ENV } from '../../lambdas/contract/lambdas.ts';
 import {
+  EVENTS_EXPORT_RESULTS_PREFIX,
   EVENTS_EXPORTS_PREFIX,
-  exportFileKey,
-  exportFileName,
   FILES_VISIBLE_DAYS,
   RUN_TIME_LIMIT_SECONDS,
-} from '../../lambdas/core/events-export/job.ts';
+} from '../../lambdas/contract/exports.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
+import { exportFileKey, exportFileName } from '../../lambdas/core/events-export/job.ts';
 import { eventsExportSql } from '../../lambdas/core/events-export/sql.ts';
 import { EVENTS_EXPORT_STEPS } from '../../lambdas/core/events-export/step-names.ts';
 import {
   EVENTS_EXPORT_MAX_CONCURRENCY,
-  EVENTS_EXPORT_RESULTS_PREFIX,
   EVENTS_EXPORT_STATES,
   eventsExportDefinition,
   eventsExportWorkflow,

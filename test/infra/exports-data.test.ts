@@ -2,13 +2,13 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { COMPANY_EXPORT_RETENTION_DAYS } from '../../lambdas/core/company-export/job.ts';
 import {
   EXPORT_INPUT_COLUMNS,
   EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
-  exportInputsKey,
-} from '../../lambdas/core/company-export/rollup/index.ts';
+} from '../../lambdas/contract/export-inputs.ts';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../../lambdas/contract/exports.ts';
+import { exportInputsKey } from '../../lambdas/core/company-export/rollup/index.ts';
 import { companyExportWorkflow } from '../../lambdas/workflows/company-export.ts';
 import { EVENTS_EXPORT_RESULTS_RETENTION_DAYS } from '../../lib/data-stack.ts';
 import { ExportWorkflow } from '../../lib/export-workflow.ts';

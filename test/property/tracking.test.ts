@@ -3,7 +3,7 @@ import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
 import { LAKE_FIRST_DATE } from '../../lambdas/contract/lake.ts';
-import { MAX_BODY_BYTES } from '../../lambdas/contract/lambdas.ts';
+import { MAX_BODY_BYTES } from '../../lambdas/contract/routes.ts';
 import { MAX_NESTING_DEPTH } from '../../lambdas/core/shared/request-body.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { EXPORT_INPUT_COLUMNS } from '../../lambdas/contract/export-inputs.ts';
 import {
-  EXPORT_INPUT_COLUMNS,
   type ExportInputRow,
   exportInputRows,
   exportInputsJsonLines,

@@ -1,12 +1,12 @@
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it, vi } from 'vitest';
+import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/contract/export-inputs.ts';
 import {
   DUCKDB,
   type SqlDialect,
   type SqlDialectName,
   TRINO,
 } from '../../lambdas/core/company-export/rollup/dialect.ts';
-import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/core/company-export/rollup/inputs.ts';
 import {
   COMPANY_ROLLUP_PARAM_NAMES,
   companyRollupParams,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../lambdas/contract/lambdas.ts';
+import { MAX_BODY_BYTES } from '../../lambdas/contract/routes.ts';
 import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
 

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
 import {
   type AutomaticExportSettings,
   type AutomaticExportStatus,

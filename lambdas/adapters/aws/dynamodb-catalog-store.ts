@@ -5,7 +5,7 @@ import {
   paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
 import {
   type Exclusions,
   type Feature,

@@ -6,8 +6,9 @@ import {
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
-import { COMPANY_EXPORT_RETENTION_DAYS, type CompanyExportJob } from '../../core/company-export/job.ts';
+import { COMPANY_EXPORT_RETENTION_DAYS } from '../../contract/exports.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
+import type { CompanyExportJob } from '../../core/company-export/job.ts';
 import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
 import { DynamoDbExportLock } from './dynamodb-export-lock.ts';
 

@@ -7,7 +7,7 @@ import {
   paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
 import { type EventsExportJob, jobExpiry } from '../../core/events-export/job.ts';
 import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
 import { DynamoDbExportLock } from './dynamodb-export-lock.ts';

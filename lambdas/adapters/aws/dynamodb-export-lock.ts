@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
 import type { ExportLock, ExportLockHolder } from '../../ports/export-lock.ts';
 
 const PK = STATE_TABLE.partitionKey;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { HandlerName, RouteSpec } from '../../contract/lambdas.ts';
+import type { HandlerName, RouteSpec } from '../../contract/routes.ts';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEventV2,

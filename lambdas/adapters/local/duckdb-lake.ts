@@ -9,13 +9,13 @@ import {
   JsonDuckDBValueConverter,
   StatementType,
 } from '@duckdb/node-api';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
 import {
   EXPORT_INPUT_COLUMNS,
   EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
-} from '../../core/company-export/rollup/inputs.ts';
+} from '../../contract/export-inputs.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
 import { assertReadOnlyQuery, queryTimedOut } from '../../core/environments/sql-guard.ts';
 import { ValidationError } from '../../core/shared/errors.ts';
 import {

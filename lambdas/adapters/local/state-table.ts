@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { STATE_TABLE } from '../../contract/lambdas.ts';
+import { STATE_TABLE } from '../../contract/state-table.ts';
 
 /**
  * Creates the state table in dynalite with the same keys and GSIs the CDK stack

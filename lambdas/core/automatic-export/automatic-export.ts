@@ -28,14 +28,6 @@ export type Cadence = (typeof CADENCES)[number];
 export const LAST_STATUSES = ['never ran before', 'running', 'successful', 'failed'] as const;
 export type LastStatus = (typeof LAST_STATUSES)[number];
 
-/**
- * When the AWS schedule fires: every day at 00:15 UTC. Not at 00:00: Firehose holds
- * records for up to its buffering interval (at most 900 s) before they reach the lake,
- * so a snapshot "as of 00:00" taken at 00:00 would miss the last calls of the day.
- * The local stack flushes its event log before every query and fires at 00:00.
- */
-export const AUTOMATIC_EXPORT_SCHEDULE = { hourUtc: 0, minuteUtc: 15 } as const;
-
 const DAY_MS = 86_400_000;
 
 /** 00:00 UTC of the date holding `at`: the instant the run's snapshot is "as of". */

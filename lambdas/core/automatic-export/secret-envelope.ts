@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../../contract/exports.ts';
 
 /**
  * A secret sealed with AES-256-GCM under a data key. On AWS the data key comes
@@ -29,12 +30,6 @@ export type SecretContext = Readonly<Record<string, string>>;
 export function automaticExportSecretContext(environmentId: string): SecretContext {
   return { purpose: AUTOMATIC_EXPORT_SECRET_PURPOSE, environment_id: environmentId };
 }
-
-/**
- * The `purpose` every automatic-export secret's context carries. The KMS key
- * policy refuses any use of the key without it (lib/export-secrets-key.ts).
- */
-export const AUTOMATIC_EXPORT_SECRET_PURPOSE = 'featurelake-automatic-export-secret';
 
 /** The context as bytes, keys sorted, so that sealing and opening agree whatever the key order. */
 function additionalData(context: SecretContext): Buffer {

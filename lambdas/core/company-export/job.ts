@@ -49,9 +49,6 @@ export interface CompanyExportWorkflowInput {
   as_of: string;
 }
 
-/** How long a finished company export job (and its file) stays readable. */
-export const COMPANY_EXPORT_RETENTION_DAYS = 7;
-
 /**
  * The state machine's TimeoutSeconds. A run that hits it gets no Catch, and a local
  * run interrupted by a restart of the stack never ends, so readers see a job still

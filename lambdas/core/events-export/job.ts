@@ -1,3 +1,4 @@
+import { EVENTS_EXPORTS_PREFIX, FILES_VISIBLE_DAYS, RUN_TIME_LIMIT_SECONDS } from '../../contract/exports.ts';
 import { WORKFLOW_DEADLINE_MARGIN_MS } from '../../contract/lambdas.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { EventsExportRequest, ExportFormat } from './request.ts';
@@ -39,22 +40,12 @@ const DAY_MS = 86_400_000;
 
 /** Seed 002: "the job status and related information will be available for 3 days" after it is created. */
 export const JOB_VISIBLE_DAYS = 3;
-/** Seed 002: files (and their URLs) expire 2 days after the job completes. */
-export const FILES_VISIBLE_DAYS = 2;
-/**
- * The state machine's TimeoutSeconds. A run that hits it gets no Catch, so the lock
- * and the job's deadline expire a little later on their own.
- */
-export const RUN_TIME_LIMIT_SECONDS = 6 * 60 * 60;
 /** SigV4 presigned URLs live at most 7 days; ours never reach it (2 days), but the cap is the service's. */
 const MAX_PRESIGN_SECONDS = 7 * 86_400;
 
 export const EVENTS_EXPORTS_PATH = '/api/v1/analytics/exports';
 export const jobLink = (jobId: string) => `${EVENTS_EXPORTS_PATH}/jobs/${jobId}`;
 export const fileLink = (jobId: string, fileName: string) => `${jobLink(jobId)}/files/${encodeURIComponent(fileName)}`;
-
-/** Where every events export file lives in the exports bucket; grants and the expiry rule are scoped to it. */
-export const EVENTS_EXPORTS_PREFIX = 'events-exports/';
 
 export function exportFileName(week: string, format: ExportFormat): string {
   return `${week}.${format}.gz`;

@@ -1,4 +1,5 @@
-import { type EventsExportJob, FILES_VISIBLE_DAYS, fileLink, filesExpiry, jobLink } from './job.ts';
+import { FILES_VISIBLE_DAYS } from '../../contract/exports.ts';
+import { type EventsExportJob, fileLink, filesExpiry, jobLink } from './job.ts';
 
 /**
  * The email sent to a completed job's `emails` (seed 002: "a notification with

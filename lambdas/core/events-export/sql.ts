@@ -1,6 +1,7 @@
+import { EXPORT_INPUTS_TABLE_NAME } from '../../contract/export-inputs.ts';
 import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../contract/lake.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from '../company-export/rollup/dialect.ts';
-import { assertJobId, EXPORT_INPUTS_TABLE_NAME } from '../company-export/rollup/inputs.ts';
+import { assertJobId } from '../company-export/rollup/inputs.ts';
 import type { QueryParam } from '../shared/query-param.ts';
 import type { EventsExportPartition } from './partitions.ts';
 

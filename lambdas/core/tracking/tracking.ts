@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from '../../contract/lake.ts';
-import { MAX_BODY_BYTES, MAX_BULK_CALLS } from '../../contract/lambdas.ts';
+import { MAX_BODY_BYTES, MAX_BULK_CALLS } from '../../contract/routes.ts';
 import { type FieldProblem, ValidationError } from '../shared/errors.ts';
 import { parseRequestJson } from '../shared/request-body.ts';
 

@@ -2,10 +2,6 @@
 export { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
 export {
   assertJobId,
-  EXPORT_INPUT_COLUMNS,
-  EXPORT_INPUT_PARTITION_KEYS,
-  EXPORT_INPUTS_TABLE_NAME,
-  type ExportInputColumn,
   type ExportInputRow,
   exportInputRows,
   exportInputsJsonLines,

@@ -1,7 +1,8 @@
+import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
 import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
-import { assertJobId, assertRollupDates, EXPORT_INPUTS_TABLE_NAME } from './inputs.ts';
+import { assertJobId, assertRollupDates } from './inputs.ts';
 import {
   COMPANY_EXPORT_HEADER,
   FREQUENCY_LABELS,

@@ -1,0 +1,71 @@
+/**
+ * The per-job inputs table `export_inputs`: the CDK Glue table (JSON SerDe,
+ * `job_id` an injected projected partition), the local DuckDB view and the files
+ * the export steps write all follow this layout. Each job's rows are written as
+ * JSON lines to `<lake>/export_inputs/job_id=<job_id>/inputs.json` before its
+ * query runs (lambdas/core/company-export/rollup/inputs.ts says why).
+ */
+
+export const EXPORT_INPUTS_TABLE_NAME = 'export_inputs';
+
+/** Hive partition key, in path order: `job_id=<job id>`. */
+export const EXPORT_INPUT_PARTITION_KEYS = ['job_id'] as const;
+
+/** Glue-compatible column types; JSON values of filters stay JSON text in `string` columns. */
+export type ExportInputColumnType = 'string' | 'int';
+
+export interface ExportInputColumn {
+  readonly name: string;
+  readonly type: ExportInputColumnType;
+  readonly comment: string;
+}
+
+/** The columns, in file order: the CDK Glue table and the local DuckDB view both read this list. */
+export const EXPORT_INPUT_COLUMNS = [
+  {
+    name: 'kind',
+    type: 'string',
+    comment: 'date | feature | feature_event | segment | filter | filter_value',
+  },
+  {
+    name: 'seq',
+    type: 'int',
+    comment: 'date: index, oldest first; feature/segment: position in id order; filter rows: their owner’s seq',
+  },
+  { name: 'rollup_date', type: 'string', comment: 'date: the CSV Date column, YYYY-MM-DD' },
+  { name: 'd_instant', type: 'string', comment: 'date: the instant D (exclusive), ISO-8601 UTC' },
+  { name: 'e_day', type: 'int', comment: 'date: the date of the last instant before D, as days since 1970-01-01' },
+  { name: 'feature_id', type: 'string', comment: 'feature, feature_event' },
+  { name: 'feature_name', type: 'string', comment: 'feature' },
+  { name: 'feature_type', type: 'string', comment: 'feature: event | attribute' },
+  { name: 'event_name', type: 'string', comment: 'feature_event: one event name of an event feature' },
+  { name: 'adoption_min_days', type: 'int', comment: 'feature' },
+  { name: 'adoption_window_days', type: 'int', comment: 'feature' },
+  { name: 'retention_min_days', type: 'int', comment: 'feature' },
+  { name: 'retention_window_days', type: 'int', comment: 'feature' },
+  { name: 'segment_id', type: 'string', comment: 'segment' },
+  { name: 'segment_name', type: 'string', comment: 'segment' },
+  { name: 'owner', type: 'string', comment: 'filter, filter_value: feature (an attribute feature) | segment' },
+  {
+    name: 'filter_no',
+    type: 'int',
+    comment: 'filter, filter_value: position of the filter in its owner (0 for a feature)',
+  },
+  { name: 'attribute', type: 'string', comment: 'filter: the attribute key' },
+  {
+    name: 'operator',
+    type: 'string',
+    comment: 'filter: eq | neq | gt | gte | lt | lte | contains | in | is_set | is_not_set',
+  },
+  {
+    name: 'value_type',
+    type: 'string',
+    comment: 'filter, filter_value: string | number | boolean | null | array | object',
+  },
+  {
+    name: 'value_text',
+    type: 'string',
+    comment: 'filter, filter_value: a string as is; a number, boolean or null as JSON; arrays and objects as JSON',
+  },
+  { name: 'value_json', type: 'string', comment: 'filter, filter_value: the value as compact JSON' },
+] as const satisfies readonly ExportInputColumn[];

@@ -1,0 +1,49 @@
+/** Which Lambda serves a route; the HTTP API (lib/http-api.ts) and the local server both read ROUTES. */
+export type HandlerName =
+  | 'tracking'
+  | 'admin'
+  | 'health'
+  | 'catalog'
+  | 'company-exports'
+  | 'automatic-exports'
+  | 'events-exports';
+
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway HTTP API path syntax: `{name}` is one path segment. */
+  readonly path: string;
+  readonly handler: HandlerName;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', handler: 'health' },
+  { method: 'POST', path: '/admin/v1/environments', handler: 'admin' },
+  { method: 'POST', path: '/admin/v1/sql', handler: 'admin' },
+  { method: 'GET', path: '/api/v1/features', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'DELETE', path: '/api/v1/features/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/segments', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'DELETE', path: '/api/v1/segments/{id}', handler: 'catalog' },
+  { method: 'GET', path: '/api/v1/exclusions', handler: 'catalog' },
+  { method: 'PUT', path: '/api/v1/exclusions', handler: 'catalog' },
+  { method: 'POST', path: '/api/v1/company-exports', handler: 'company-exports' },
+  { method: 'GET', path: '/api/v1/company-exports/jobs/{job_id}', handler: 'company-exports' },
+  { method: 'PUT', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
+  { method: 'GET', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
+  { method: 'POST', path: '/admin/v1/scheduler/tick', handler: 'admin' },
+  { method: 'POST', path: '/api/v1/analytics/exports', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs/{job_id}', handler: 'events-exports' },
+  { method: 'GET', path: '/api/v1/analytics/exports/jobs/{job_id}/files/{filename}', handler: 'events-exports' },
+  // One route for every tracking method, so that an unknown method reaches the
+  // handler and gets a 400 naming it, rather than API Gateway's bare 404.
+  { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
+];
+
+/** Largest request body the tracking API accepts (bytes). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Most calls in one `bulk` request. */
+export const MAX_BULK_CALLS = 1000;

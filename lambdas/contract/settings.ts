@@ -1,0 +1,51 @@
+/**
+ * The Lambdas' settings: which environment variables each Lambda is given. The
+ * CDK constructs in lib/ give them (HandlerFunction checks the list at synth),
+ * the handlers read them (lambdas/config.ts, once, failing fast).
+ */
+import type { LambdaName } from './lambdas.ts';
+
+/** The environment variable of each setting. */
+export const ENV = {
+  stateTable: 'FEATURELAKE_STATE_TABLE',
+  eventStream: 'FEATURELAKE_EVENT_STREAM',
+  adminSecretArn: 'FEATURELAKE_ADMIN_SECRET_ARN',
+  athenaWorkgroup: 'FEATURELAKE_ATHENA_WORKGROUP',
+  glueDatabase: 'FEATURELAKE_GLUE_DATABASE',
+  lakeBucket: 'FEATURELAKE_LAKE_BUCKET',
+  exportsBucket: 'FEATURELAKE_EXPORTS_BUCKET',
+  companyExportStateMachineArn: 'FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN',
+  eventsExportStateMachineArn: 'FEATURELAKE_EVENTS_EXPORT_STATE_MACHINE_ARN',
+  /** The verified SES identity export notifications are sent from. */
+  emailFrom: 'FEATURELAKE_EMAIL_FROM',
+  /** The HTTP API's public base URL, for links in export notifications. */
+  publicApiUrl: 'FEATURELAKE_PUBLIC_API_URL',
+  /** The KMS key that seals automatic-export bucket secrets. */
+  exportSecretsKeyArn: 'FEATURELAKE_EXPORT_SECRETS_KEY_ARN',
+} as const;
+
+export type Setting = keyof typeof ENV;
+
+/**
+ * Every Lambda's settings: exactly the environment variables it is deployed
+ * with, and all of them read when it starts.
+ */
+export const LAMBDA_SETTINGS = {
+  tracking: ['stateTable', 'eventStream'],
+  // companyExportStateMachineArn: POST /admin/v1/scheduler/tick starts automatic exports in this Lambda.
+  admin: ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'companyExportStateMachineArn'],
+  health: [],
+  catalog: ['stateTable'],
+  'company-exports': ['stateTable', 'exportsBucket', 'companyExportStateMachineArn'],
+  'export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn'],
+  'automatic-exports': ['stateTable', 'exportSecretsKeyArn'],
+  'export-dispatcher': ['stateTable', 'companyExportStateMachineArn'],
+  'events-exports': ['stateTable', 'exportsBucket', 'eventsExportStateMachineArn'],
+  'events-export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'emailFrom', 'publicApiUrl'],
+} as const satisfies Record<LambdaName, readonly Setting[]>;
+
+/** The settings of one Lambda. */
+export type LambdaSetting<L extends LambdaName> = (typeof LAMBDA_SETTINGS)[L][number];
+
+/** A value for each of one Lambda's settings. */
+export type LambdaSettings<L extends LambdaName> = { readonly [S in LambdaSetting<L>]: string };
