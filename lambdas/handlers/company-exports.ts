@@ -1,16 +1,10 @@
 import { lazyHandler } from '../config.ts';
-import {
-  companyExportAsSeen,
-  companyExportFileName,
-  companyExportRequest,
-  companyExportView,
-} from '../core/company-export/job.ts';
+import { companyExportRequest } from '../core/company-export/job.ts';
+import { readCompanyExport } from '../core/company-export/read.ts';
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
 import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
-import { NotFoundError } from '../core/shared/errors.ts';
-import { settleCompanyExport } from '../core/shared/export-settlement.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
@@ -31,9 +25,6 @@ export interface CompanyExportsDeps {
   readonly exportsBucket: string;
   readonly clock?: Clock;
 }
-
-/** How long a download link works; a new one is signed at every read of the job. */
-const DOWNLOAD_URL_SECONDS = 60 * 60;
 
 /** `POST /api/v1/company-exports` and `GET /api/v1/company-exports/jobs/{job_id}` (seed 000, manual export). */
 export function makeHandler(deps: CompanyExportsDeps) {
@@ -56,22 +47,11 @@ export function makeHandler(deps: CompanyExportsDeps) {
       return json(202, { job_id: job.job_id, status: job.status, links: `/api/v1/company-exports/jobs/${job.job_id}` });
     }
 
-    const jobId = event.pathParameters?.job_id ?? '';
-    const stored = await deps.jobs.get(environment.environment_id, jobId);
-    if (!stored) throw new NotFoundError(`Failed to retrieve job with id ${jobId}: job not found`);
-    const settled = await settleCompanyExport(
-      { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
-      stored,
+    const view = await readCompanyExport(
+      { ...deps, clock },
+      { environmentId: environment.environment_id, jobId: event.pathParameters?.job_id ?? '' },
     );
-    const job = companyExportAsSeen(settled, clock.now());
-    const downloadUrl =
-      job.status === 'completed' && job.csv_key
-        ? await deps.files.signedGetUrl(deps.exportsBucket, job.csv_key, {
-            expiresInSeconds: DOWNLOAD_URL_SECONDS,
-            fileName: companyExportFileName(job),
-          })
-        : null;
-    return json(200, companyExportView(job, downloadUrl));
+    return json(200, view);
   });
 }
 

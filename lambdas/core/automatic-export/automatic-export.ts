@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WorkflowFailure } from '../company-export/job.ts';
 import { DomainError, type ErrorBody } from '../shared/errors.ts';
 import {
   type BucketDestination,
@@ -330,8 +331,8 @@ export function automaticExportView(
  * about the customer's bucket; anything before it is the export's own failure.
  */
 export function automaticRunFailure(
-  failure: { Error?: string; Cause?: string } | undefined,
-  readableExportFailure: (failure: { Error?: string; Cause?: string } | undefined) => string,
+  failure: WorkflowFailure | undefined,
+  readableExportFailure: (failure: WorkflowFailure | undefined) => string,
 ): string {
   const error = failure?.Error ?? '';
   if (error !== DELIVERY_ERRORS.retryable && error !== DELIVERY_ERRORS.refused) return readableExportFailure(failure);

@@ -100,11 +100,14 @@ export function companyExportView(job: CompanyExportJob, downloadUrl: string | n
   };
 }
 
-/**
- * Turns a workflow failure (`{Error, Cause}` as Step Functions hands it to a Catch)
- * into a message a user can act on.
- */
-export function readableWorkflowFailure(failure: { Error?: string; Cause?: string } | undefined): string {
+/** A workflow failure as Step Functions hands it to a Catch. */
+export interface WorkflowFailure {
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+/** Turns a workflow failure into a message a user can act on. */
+export function readableWorkflowFailure(failure: WorkflowFailure | undefined): string {
   const error = failure?.Error ?? 'Error';
   const cause = failure?.Cause ?? '';
   if (error === 'States.Timeout') {
