@@ -10,10 +10,10 @@ import {
 } from '../core/automatic-export/automatic-export.ts';
 import { bucketTarget, CustomerBucketError } from '../core/automatic-export/customer-bucket.ts';
 import { automaticExportSecretContext } from '../core/automatic-export/secret-envelope.ts';
-import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { ValidationError } from '../core/shared/errors.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CustomerBuckets } from '../ports/customer-buckets.ts';
@@ -67,7 +67,7 @@ export function makeHandler(deps: AutomaticExportsDeps) {
       return json(200, view(await deps.settings.get(environmentId)));
     }
 
-    const request = parseJsonBody(automaticExportRequest, event.body, event.isBase64Encoded);
+    const request = parseRequestBody('automaticExport', automaticExportRequest, event.body, event.isBase64Encoded);
     const stored = await deps.settings.get(environmentId);
     const now = clock.now().toISOString();
 

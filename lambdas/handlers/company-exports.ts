@@ -6,11 +6,11 @@ import {
   companyExportView,
 } from '../core/company-export/job.ts';
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
-import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { settleCompanyExport } from '../core/shared/export-settlement.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
@@ -44,7 +44,12 @@ export function makeHandler(deps: CompanyExportsDeps) {
     requirePlan(environment, 'exports');
 
     if (event.routeKey === 'POST /api/v1/company-exports') {
-      const request = parseJsonBody(companyExportRequest, event.body ?? '{}', event.isBase64Encoded);
+      const request = parseRequestBody(
+        'companyExport',
+        companyExportRequest,
+        event.body ?? '{}',
+        event.isBase64Encoded,
+      );
       const { job } = await startRequestedCompanyExport(
         { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
         {

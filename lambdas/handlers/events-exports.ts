@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { lazyHandler } from '../config.ts';
-import { parseCatalogBody } from '../core/catalog/catalog.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import {
   byNewest,
@@ -21,6 +20,7 @@ import { eventsExportRequest } from '../core/events-export/request.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { ExportInProgressError, NotFoundError, ValidationError } from '../core/shared/errors.ts';
 import { settleEventsExport, takeExportLock } from '../core/shared/export-settlement.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
@@ -70,7 +70,7 @@ export function makeHandler(deps: EventsExportsDeps) {
 
     switch (event.routeKey) {
       case 'POST /api/v1/analytics/exports': {
-        const request = parseCatalogBody(eventsExportRequest, event.body, event.isBase64Encoded);
+        const request = parseRequestBody('eventsExport', eventsExportRequest, event.body, event.isBase64Encoded);
         if (request.segment_id && !(await deps.catalog.getSegment(env, request.segment_id))) {
           throw new ValidationError([{ field: 'segment_id', problem: `no segment has the id ${request.segment_id}` }]);
         }

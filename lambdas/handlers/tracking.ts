@@ -35,7 +35,7 @@ export function makeHandler(deps: TrackingDeps) {
         body: event.body,
         isBase64Encoded: event.isBase64Encoded,
       },
-      { appId: environment.environment_id },
+      { environmentId: environment.environment_id },
       clock.now(),
     );
     await deps.sink.putEvents(events);
