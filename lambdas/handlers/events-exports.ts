@@ -1,33 +1,29 @@
 import { lazyHandler } from '../config.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import type { ExportFilesDeps } from '../core/events-export/downloads.ts';
 import { startedView } from '../core/events-export/job.ts';
-import { eventsExportFileUrl, listEventsExports, showEventsExport } from '../core/events-export/read.ts';
+import {
+  eventsExportFileUrl,
+  listEventsExports,
+  type ReadEventsExportsDeps,
+  showEventsExport,
+} from '../core/events-export/read.ts';
 import { eventsExportRequest } from '../core/events-export/request.ts';
-import { startEventsExport } from '../core/events-export/start.ts';
+import { type StartEventsExportDeps, startEventsExport } from '../core/events-export/start.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
-import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
-import type { EventsExportJobs } from '../ports/events-export-jobs.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
-import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
 import { type HttpResult, header, httpHandler, json } from './http.ts';
 
-export interface EventsExportsDeps {
+export type EventsExportsDeps = Omit<StartEventsExportDeps & ReadEventsExportsDeps & ExportFilesDeps, 'clock'> & {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
-  readonly jobs: EventsExportJobs;
-  readonly catalog: Pick<CatalogStore, 'getSegment'>;
-  /** Starts runs, and says whether a job's run still runs (a job whose run died is settled when read). */
-  readonly workflows: WorkflowStarter & WorkflowMonitor;
-  readonly files: Pick<ObjectStore, 'signedGetUrl'>;
-  readonly exportsBucket: string;
   readonly clock?: Clock;
   /** How long a found API key is remembered (capped at one minute). @default 30 s */
   readonly keyCacheMs?: number;
-}
+};
 
 /**
  * The bulk raw-event export API (seed 002): start a job, list the token's jobs,
