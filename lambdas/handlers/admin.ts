@@ -1,8 +1,8 @@
 import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
-import { assertAdmin, MAX_SQL_BYTES, MAX_SQL_ROWS, sqlAnswer, sqlRequest } from '../core/environments/admin.ts';
-import { createEnvironmentRequest, newEnvironment } from '../core/environments/environments.ts';
+import { assertAdmin, runAdminSql, sqlRequest } from '../core/environments/admin.ts';
+import { createEnvironment, createEnvironmentRequest } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
@@ -14,8 +14,8 @@ import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
-  readonly environments: EnvironmentStore;
-  readonly queryEngine: QueryEngine;
+  readonly environments: Pick<EnvironmentStore, 'create'>;
+  readonly queryEngine: Pick<QueryEngine, 'readRows'>;
   readonly adminToken: AdminTokenSource;
   readonly clock?: Clock;
   /** The export dispatcher, as the daily schedule runs it (`POST /admin/v1/scheduler/tick`). */
@@ -30,17 +30,11 @@ export function makeHandler(deps: AdminDeps) {
     switch (event.routeKey) {
       case 'POST /admin/v1/environments': {
         const request = parseRequestBody('admin', createEnvironmentRequest, event.body, event.isBase64Encoded);
-        const { stored, created } = newEnvironment(request, clock.now());
-        await deps.environments.create(stored);
-        return json(201, created);
+        return json(201, await createEnvironment(deps.environments, request, clock.now()));
       }
       case 'POST /admin/v1/sql': {
         const request = parseRequestBody('admin', sqlRequest, event.body, event.isBase64Encoded);
-        const rows = await deps.queryEngine.readRows(request.sql, request.params ?? [], {
-          maxRows: MAX_SQL_ROWS + 1,
-          maxBytes: MAX_SQL_BYTES,
-        });
-        return json(200, sqlAnswer(rows));
+        return json(200, await runAdminSql(deps.queryEngine, request));
       }
       case 'POST /admin/v1/scheduler/tick': {
         if (!deps.dispatch) throw new NotFoundError('The export scheduler is not configured here.');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonRowBytes, type QueryRow } from '../../ports/query-engine.ts';
+import { jsonRowBytes, type QueryEngine, type QueryRow } from '../../ports/query-engine.ts';
 import { UnauthorizedError, ValidationError } from '../shared/errors.ts';
 import { sameSecret } from './environments.ts';
 
@@ -82,4 +82,16 @@ export function sqlAnswer(read: readonly QueryRow[]): SqlAnswer {
     bytes: `The result is larger than the 5 MB an answer may hold; only the first ${rows.length.toLocaleString('en-US')} rows are shown. Select fewer columns or shorter values, or add a LIMIT or a narrower WHERE, to see the rest.`,
   };
   return { rows, row_count: rows.length, truncated: cut !== undefined, truncated_reason: cut ? reasons[cut] : null };
+}
+
+/** `POST /admin/v1/sql`: one read-only query over the lake, its rows cut to what one answer may hold. */
+export async function runAdminSql(
+  engine: Pick<QueryEngine, 'readRows'>,
+  request: z.output<typeof sqlRequest>,
+): Promise<SqlAnswer> {
+  const rows = await engine.readRows(request.sql, request.params ?? [], {
+    maxRows: MAX_SQL_ROWS + 1,
+    maxBytes: MAX_SQL_BYTES,
+  });
+  return sqlAnswer(rows);
 }
