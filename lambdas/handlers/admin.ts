@@ -1,17 +1,11 @@
 import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
-import {
-  assertAdmin,
-  MAX_SQL_BYTES,
-  MAX_SQL_ROWS,
-  parseJsonBody,
-  sqlAnswer,
-  sqlRequest,
-} from '../core/environments/admin.ts';
-import { createEnvironmentRequest, newEnvironment } from '../core/environments/environments.ts';
+import { assertAdmin, runAdminSql, sqlRequest } from '../core/environments/admin.ts';
+import { createEnvironment, createEnvironmentRequest } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AdminTokenSource } from '../ports/admin-token-source.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
@@ -20,8 +14,8 @@ import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
-  readonly environments: EnvironmentStore;
-  readonly queryEngine: QueryEngine;
+  readonly environments: Pick<EnvironmentStore, 'create'>;
+  readonly queryEngine: Pick<QueryEngine, 'readRows'>;
   readonly adminToken: AdminTokenSource;
   readonly clock?: Clock;
   /** The export dispatcher, as the daily schedule runs it (`POST /admin/v1/scheduler/tick`). */
@@ -35,22 +29,16 @@ export function makeHandler(deps: AdminDeps) {
     assertAdmin(header(event, 'authorization'), await deps.adminToken.token());
     switch (event.routeKey) {
       case 'POST /admin/v1/environments': {
-        const request = parseJsonBody(createEnvironmentRequest, event.body, event.isBase64Encoded);
-        const { stored, created } = newEnvironment(request, clock.now());
-        await deps.environments.create(stored);
-        return json(201, created);
+        const request = parseRequestBody('admin', createEnvironmentRequest, event.body, event.isBase64Encoded);
+        return json(201, await createEnvironment(deps.environments, request, clock.now()));
       }
       case 'POST /admin/v1/sql': {
-        const request = parseJsonBody(sqlRequest, event.body, event.isBase64Encoded);
-        const rows = await deps.queryEngine.readRows(request.sql, request.params ?? [], {
-          maxRows: MAX_SQL_ROWS + 1,
-          maxBytes: MAX_SQL_BYTES,
-        });
-        return json(200, sqlAnswer(rows));
+        const request = parseRequestBody('admin', sqlRequest, event.body, event.isBase64Encoded);
+        return json(200, await runAdminSql(deps.queryEngine, request));
       }
       case 'POST /admin/v1/scheduler/tick': {
         if (!deps.dispatch) throw new NotFoundError('The export scheduler is not configured here.');
-        const request = parseJsonBody(schedulerTickRequest, event.body ?? '{}', event.isBase64Encoded);
+        const request = parseRequestBody('admin', schedulerTickRequest, event.body ?? '{}', event.isBase64Encoded);
         return json(200, await deps.dispatch(request.at ? new Date(request.at) : clock.now()));
       }
       default:

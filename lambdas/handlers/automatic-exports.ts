@@ -10,9 +10,9 @@ import {
   type SaveAutomaticExportSettingsDeps,
   saveAutomaticExportSettings,
 } from '../core/automatic-export/settings.ts';
-import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
@@ -49,7 +49,7 @@ export function makeHandler(deps: AutomaticExportsDeps) {
       return json(200, view(await deps.settings.get(environmentId)));
     }
 
-    const request = parseJsonBody(automaticExportRequest, event.body, event.isBase64Encoded);
+    const request = parseRequestBody('automaticExport', automaticExportRequest, event.body, event.isBase64Encoded);
     const saved = await saveAutomaticExportSettings({ ...deps, clock }, { environmentId, request });
     return json(200, view(saved));
   });

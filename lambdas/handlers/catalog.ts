@@ -4,7 +4,6 @@ import {
   exclusionsView,
   featureRequest,
   notFoundMessage,
-  parseCatalogBody,
   parseCatalogId,
   parseCatalogPut,
   segmentRequest,
@@ -12,6 +11,7 @@ import {
 import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
@@ -85,7 +85,7 @@ export function makeHandler(deps: CatalogDeps) {
         return json(200, exclusionsView(await deps.catalog.getExclusions(env)));
       case 'PUT /api/v1/exclusions': {
         // Exclusions always exist (empty until set), so a PUT replaces them: 200, never 201.
-        const exclusions = parseCatalogBody(exclusionsRequest, event.body, event.isBase64Encoded);
+        const exclusions = parseRequestBody('catalog', exclusionsRequest, event.body, event.isBase64Encoded);
         const stored = await deps.catalog.putExclusions(env, exclusions, clock.now());
         return json(200, exclusionsView(stored));
       }

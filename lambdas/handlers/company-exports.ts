@@ -2,9 +2,9 @@ import { lazyHandler } from '../config.ts';
 import { companyExportRequest } from '../core/company-export/job.ts';
 import { readCompanyExport } from '../core/company-export/read.ts';
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
-import { parseJsonBody } from '../core/environments/admin.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
+import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
@@ -35,7 +35,12 @@ export function makeHandler(deps: CompanyExportsDeps) {
     requirePlan(environment, 'exports');
 
     if (event.routeKey === 'POST /api/v1/company-exports') {
-      const request = parseJsonBody(companyExportRequest, event.body ?? '{}', event.isBase64Encoded);
+      const request = parseRequestBody(
+        'companyExport',
+        companyExportRequest,
+        event.body ?? '{}',
+        event.isBase64Encoded,
+      );
       const { job } = await startRequestedCompanyExport(
         { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
         {

@@ -1,9 +1,8 @@
 import { lazyHandler } from '../config.ts';
 import type { Environment } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
-import { NotFoundError } from '../core/shared/errors.ts';
 import { TtlCache } from '../core/shared/ttl-cache.ts';
-import { trackingEvents } from '../core/tracking/tracking.ts';
+import { track } from '../core/tracking/track.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventSink } from '../ports/event-sink.ts';
@@ -23,23 +22,16 @@ export function makeHandler(deps: TrackingDeps) {
   const clock = deps.clock ?? systemClock;
   // Tracking keys never change owner, so a short cache spares a DynamoDB read per call.
   const keys = new TtlCache<Environment | undefined>(deps.keyCacheMs ?? 60_000);
+  const environmentOf = (key: string) => keys.get(key, (k) => deps.environments.findByTrackingKey(k));
   return httpHandler(async (event) => {
-    const method = event.pathParameters?.method ?? '';
-    const trackingKey = event.pathParameters?.trackingKey ?? '';
-    const environment = await keys.get(trackingKey, (key) => deps.environments.findByTrackingKey(key));
-    if (!environment) throw new NotFoundError(`Unknown tracking key "${trackingKey}".`, 'trackingKey');
-    const events = trackingEvents(
-      {
-        method,
-        contentType: header(event, 'content-type'),
-        body: event.body,
-        isBase64Encoded: event.isBase64Encoded,
-      },
-      { appId: environment.environment_id },
-      clock.now(),
-    );
-    await deps.sink.putEvents(events);
-    return json(200, method === 'bulk' ? { success: true, accepted: events.length } : { success: true });
+    const request = {
+      trackingKey: event.pathParameters?.trackingKey ?? '',
+      method: event.pathParameters?.method ?? '',
+      contentType: header(event, 'content-type'),
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+    };
+    return json(200, await track({ sink: deps.sink, environmentOf }, request, clock.now()));
   });
 }
 

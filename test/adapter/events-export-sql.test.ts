@@ -52,7 +52,7 @@ function seeded(seed: number): () => number {
 async function track(appId: string, calls: unknown[], receivedAt: Date): Promise<void> {
   const made = trackingEvents(
     { method: 'bulk', contentType: 'application/json', body: JSON.stringify(calls) },
-    { appId },
+    { environmentId: appId },
     receivedAt,
   );
   events.push(...made);

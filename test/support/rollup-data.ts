@@ -293,7 +293,7 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
           const body = JSON.stringify(batch.calls.slice(i, i + 1000));
           const rows = trackingEvents(
             { method: 'bulk', contentType: 'application/json', body },
-            { appId },
+            { environmentId: appId },
             batch.receivedAt,
           );
           await sink.putEvents(rows);

@@ -25,8 +25,8 @@ import {
   openWithDataKey,
   sealWithDataKey,
 } from '../../lambdas/core/automatic-export/secret-envelope.ts';
-import { parseJsonBody } from '../../lambdas/core/environments/admin.ts';
 import { errorResponse, ValidationError } from '../../lambdas/core/shared/errors.ts';
+import { parseRequestBody } from '../../lambdas/core/shared/request-body.ts';
 
 const MONDAY = new Date('2025-12-01T00:05:00Z');
 const TUESDAY = new Date('2025-12-02T00:05:00Z');
@@ -85,7 +85,8 @@ describe('AWS bucket URLs', () => {
 
   it('a bad URL is a 400 naming bucket_url, through the settings request', () => {
     const error = captured(() =>
-      parseJsonBody(
+      parseRequestBody(
+        'automaticExport',
         automaticExportRequest,
         JSON.stringify({
           enabled: true,
@@ -124,7 +125,7 @@ function captured(fn: () => unknown): unknown {
 }
 
 function problems(body: unknown): Record<string, string> {
-  const error = captured(() => parseJsonBody(automaticExportRequest, JSON.stringify(body)));
+  const error = captured(() => parseRequestBody('automaticExport', automaticExportRequest, JSON.stringify(body)));
   expect(error).toBeInstanceOf(ValidationError);
   return Object.fromEntries((error as ValidationError).problems.map((p) => [p.field, p.problem]));
 }
@@ -143,7 +144,7 @@ describe('the settings request', () => {
   };
 
   it('takes a whole custom destination, normalising the prefix and endpoint, keeping the secret as given', () => {
-    expect(parseJsonBody(automaticExportRequest, JSON.stringify(custom))).toEqual({
+    expect(parseRequestBody('automaticExport', automaticExportRequest, JSON.stringify(custom))).toEqual({
       kind: 'replace',
       enabled: true,
       cadence: 'weekly',
@@ -162,19 +163,25 @@ describe('the settings request', () => {
 
   it('GCP takes bucket, region and key; region defaults to auto', () => {
     const { endpoint: _e, region: _r, ...gcp } = { ...custom, provider: 'gcp' };
-    expect(parseJsonBody(automaticExportRequest, JSON.stringify(gcp))).toMatchObject({
+    expect(parseRequestBody('automaticExport', automaticExportRequest, JSON.stringify(gcp))).toMatchObject({
       destination: { provider: 'gcp', bucket: 'exports', region: 'auto', endpoint: null },
     });
   });
 
   it('`{"enabled": false}` (or true) alone is a toggle that keeps the settings', () => {
-    expect(parseJsonBody(automaticExportRequest, '{"enabled": false}')).toEqual({ kind: 'toggle', enabled: false });
-    expect(parseJsonBody(automaticExportRequest, '{"enabled": true}')).toEqual({ kind: 'toggle', enabled: true });
+    expect(parseRequestBody('automaticExport', automaticExportRequest, '{"enabled": false}')).toEqual({
+      kind: 'toggle',
+      enabled: false,
+    });
+    expect(parseRequestBody('automaticExport', automaticExportRequest, '{"enabled": true}')).toEqual({
+      kind: 'toggle',
+      enabled: true,
+    });
   });
 
   it('the secret may be left out (the handler keeps the stored one)', () => {
     const { secret_access_key: _s, ...rest } = custom;
-    expect(parseJsonBody(automaticExportRequest, JSON.stringify(rest))).toMatchObject({
+    expect(parseRequestBody('automaticExport', automaticExportRequest, JSON.stringify(rest))).toMatchObject({
       kind: 'replace',
       secret_access_key: undefined,
     });

@@ -2,15 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   exclusionsRequest,
   featureRequest,
-  MAX_CATALOG_BODY_BYTES,
-  parseCatalogBody,
   parseCatalogId,
-  parseCatalogPayload,
   parseCatalogPut,
   segmentRequest,
   toFeature,
 } from '../../lambdas/core/catalog/catalog.ts';
 import { ValidationError } from '../../lambdas/core/shared/errors.ts';
+import { BODY_LIMITS, parseRequestBody, parseRequestPayload } from '../../lambdas/core/shared/request-body.ts';
 
 function problems(fn: () => unknown): Array<{ field: string; problem: string }> {
   try {
@@ -23,9 +21,9 @@ function problems(fn: () => unknown): Array<{ field: string; problem: string }> 
 }
 
 const fields = (fn: () => unknown) => problems(fn).map((p) => p.field);
-const feature = (payload: unknown) => parseCatalogPayload(featureRequest, payload);
-const segment = (payload: unknown) => parseCatalogPayload(segmentRequest, payload);
-const exclusions = (payload: unknown) => parseCatalogPayload(exclusionsRequest, payload);
+const feature = (payload: unknown) => parseRequestPayload(featureRequest, payload);
+const segment = (payload: unknown) => parseRequestPayload(segmentRequest, payload);
+const exclusions = (payload: unknown) => parseRequestPayload(exclusionsRequest, payload);
 
 describe('feature requests', () => {
   it('fills the default adoption and retention thresholds', () => {
@@ -244,18 +242,20 @@ describe('ids in the path', () => {
 describe('request bodies', () => {
   it('refuses what is not one JSON object', () => {
     for (const body of [undefined, '', '[]', '"x"', 'null', '{']) {
-      expect(fields(() => parseCatalogBody(segmentRequest, body))).toEqual(['body']);
+      expect(fields(() => parseRequestBody('catalog', segmentRequest, body))).toEqual(['body']);
     }
   });
 
   it('decodes base64 bodies', () => {
     const body = Buffer.from(JSON.stringify({ name: 'x', filters: [] })).toString('base64');
-    expect(parseCatalogBody(segmentRequest, body, true)).toEqual({ name: 'x', filters: [] });
+    expect(parseRequestBody('catalog', segmentRequest, body, true)).toEqual({ name: 'x', filters: [] });
   });
 
   it('refuses a body too large to store, saying the limit', () => {
-    const body = JSON.stringify({ user_ids: [], company_ids: [], pad: 'x'.repeat(MAX_CATALOG_BODY_BYTES) });
-    expect(problems(() => parseCatalogBody(exclusionsRequest, body))[0]?.problem).toMatch(/the limit is 262144 bytes/);
+    const body = JSON.stringify({ user_ids: [], company_ids: [], pad: 'x'.repeat(BODY_LIMITS.catalog) });
+    expect(problems(() => parseRequestBody('catalog', exclusionsRequest, body))[0]?.problem).toMatch(
+      /the limit is 262144 bytes/,
+    );
   });
 });
 

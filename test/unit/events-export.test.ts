@@ -3,7 +3,6 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { parseCatalogBody } from '../../lambdas/core/catalog/catalog.ts';
 import { eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
 import {
   currentChunk,
@@ -28,11 +27,12 @@ import {
 import { ResultLinesDecoder } from '../../lambdas/core/events-export/result-lines.ts';
 import { eventsExportParams } from '../../lambdas/core/events-export/sql.ts';
 import { ValidationError } from '../../lambdas/core/shared/errors.ts';
+import { parseRequestBody } from '../../lambdas/core/shared/request-body.ts';
 
 const DAY = 86_400_000;
 
 function parseRequest(body: unknown): EventsExportRequest {
-  return parseCatalogBody(eventsExportRequest, JSON.stringify(body));
+  return parseRequestBody('eventsExport', eventsExportRequest, JSON.stringify(body));
 }
 
 function problems(body: unknown): Array<{ field: string; problem: string }> {

@@ -4,7 +4,7 @@ import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
-const target = { appId: 'app-1' };
+const target = { environmentId: 'app-1' };
 
 function track(method: string, body: unknown, contentType = 'application/json') {
   return trackingEvents(

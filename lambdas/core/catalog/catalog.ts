@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type FieldProblem, ValidationError } from '../shared/errors.ts';
 import { type Filter, filterSchema, filterShape, toFilter, withValueCheck } from '../shared/filters.ts';
-import { parseRequestJson } from '../shared/request-body.ts';
+import { parseRequestBody } from '../shared/request-body.ts';
 
 /**
  * The feature and segment catalog of an environment, and its exclusions
@@ -20,12 +20,6 @@ export const MAX_EXCLUDED_IDS = 10_000;
 export const MAX_EXCLUDED_ID_LENGTH = 256;
 /** The rollup looks back at most this far for adoption and retention. */
 export const MAX_WINDOW_DAYS = 365;
-/**
- * Largest catalog request body. A DynamoDB item holds at most 400 KB and the
- * stored item is about the size of the request, so a larger body would fail at
- * the write with an opaque 500 instead of a 400 that says why.
- */
-export const MAX_CATALOG_BODY_BYTES = 256 * 1024;
 
 export interface Thresholds {
   min_active_days: number;
@@ -225,73 +219,6 @@ export function parseCatalogId(raw: string | undefined): string {
   return id;
 }
 
-function issueMessage(issue: z.core.$ZodRawIssue): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.input === undefined) return 'is required';
-      if (issue.expected === 'object') return 'must be an object';
-      if (issue.expected === 'array') return 'must be an array';
-      return `must be a ${issue.expected}`;
-    case 'too_small':
-      return `must be at least ${issue.minimum}`;
-    case 'too_big':
-      return `must be at most ${issue.maximum}`;
-    case 'invalid_value':
-      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
-    default:
-      return issue.message ?? 'is invalid';
-  }
-}
-
-/** `event_names[2]`, `filters[0].value`, `adoption.window_days`: the field as the client wrote it. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? 'body' : out;
-}
-
-/** Validates a parsed payload, naming every failing field. */
-export function parseCatalogPayload<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new ValidationError([{ field: 'body', problem: 'must be a JSON object' }]);
-  }
-  const result = schema.safeParse(payload, { error: issueMessage });
-  if (result.success) return result.data;
-  const problems: FieldProblem[] = [];
-  const seen = new Set<string>();
-  for (const issue of result.error.issues) {
-    const problem = { field: fieldPath(issue.path), problem: issue.message };
-    // An intersection can report one field from both sides.
-    const key = `${problem.field}\u0000${problem.problem}`;
-    if (!seen.has(key)) problems.push(problem);
-    seen.add(key);
-  }
-  throw new ValidationError(problems);
-}
-
-/**
- * Decodes a request body (API Gateway may base64 it), applies the input rules of
- * parseRequestJson (lone surrogates repaired, nesting bounded) and validates it.
- */
-export function parseCatalogBody<T extends z.ZodType>(
-  schema: T,
-  body: string | undefined,
-  isBase64Encoded = false,
-): z.output<T> {
-  const text = isBase64Encoded ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? '');
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_CATALOG_BODY_BYTES) {
-    throw new ValidationError([
-      { field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_CATALOG_BODY_BYTES} bytes` },
-    ]);
-  }
-  if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is required: a JSON object' }]);
-  return parseCatalogPayload(schema, parseRequestJson(text));
-}
-
 /**
  * A PUT to `/…/{id}`: the path's id and the body, validated together so that one
  * 400 names every problem of the request.
@@ -313,7 +240,7 @@ export function parseCatalogPut<T extends z.ZodType>(
     }
   };
   const id = attempt(() => parseCatalogId(rawId));
-  const definition = attempt(() => parseCatalogBody(schema, body, isBase64Encoded));
+  const definition = attempt(() => parseRequestBody('catalog', schema, body, isBase64Encoded));
   if (problems.length > 0 || id === undefined) throw new ValidationError(problems);
   return { id, definition: definition as z.output<T> };
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { jsonRowBytes, type QueryRow } from '../../ports/query-engine.ts';
-import { type FieldProblem, UnauthorizedError, ValidationError } from '../shared/errors.ts';
-import { parseRequestJson } from '../shared/request-body.ts';
+import { jsonRowBytes, type QueryEngine, type QueryRow } from '../../ports/query-engine.ts';
+import { UnauthorizedError, ValidationError } from '../shared/errors.ts';
 import { sameSecret } from './environments.ts';
 
 /** `Authorization: Bearer <admin token>`, compared in constant time. */
@@ -85,33 +84,14 @@ export function sqlAnswer(read: readonly QueryRow[]): SqlAnswer {
   return { rows, row_count: rows.length, truncated: cut !== undefined, truncated_reason: cut ? reasons[cut] : null };
 }
 
-/**
- * Largest body parseJsonBody takes (admin calls, export requests, export settings:
- * all a few hundred bytes). API Gateway alone would let 10 MB through, and JSON.parse
- * takes seconds on 10 MB of deeply nested brackets; 256 KB of them parse in milliseconds.
- */
-export const MAX_JSON_BODY_BYTES = 256 * 1024;
-
-/**
- * Parses a JSON request body with a schema, naming each failing field (the input
- * rules of parseRequestJson apply first: lone surrogates repaired, nesting bounded).
- */
-export function parseJsonBody<T extends z.ZodType>(schema: T, body: string | undefined, isBase64 = false): z.infer<T> {
-  const text = isBase64 ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? '');
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_JSON_BODY_BYTES) {
-    throw new ValidationError([
-      { field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_JSON_BODY_BYTES} bytes` },
-    ]);
-  }
-  const payload = parseRequestJson(text);
-  const result = schema.safeParse(payload);
-  if (!result.success) {
-    const problems: FieldProblem[] = result.error.issues.map((issue) => ({
-      field: issue.path.length ? issue.path.map(String).join('.') : 'body',
-      problem: issue.message,
-    }));
-    throw new ValidationError(problems);
-  }
-  return result.data;
+/** `POST /admin/v1/sql`: one read-only query over the lake, its rows cut to what one answer may hold. */
+export async function runAdminSql(
+  engine: Pick<QueryEngine, 'readRows'>,
+  request: z.output<typeof sqlRequest>,
+): Promise<SqlAnswer> {
+  const rows = await engine.readRows(request.sql, request.params ?? [], {
+    maxRows: MAX_SQL_ROWS + 1,
+    maxBytes: MAX_SQL_BYTES,
+  });
+  return sqlAnswer(rows);
 }

@@ -1,9 +1,12 @@
+import type { z } from 'zod';
+import { MAX_BODY_BYTES } from '../../contract/routes.ts';
 import { type FieldProblem, ValidationError } from './errors.ts';
 
 /**
- * The one decoding step every JSON request body goes through (tracking, catalog,
- * exports, settings, admin), before any schema sees it. It enforces DESIGN's
- * "Input rules that keep the store safe" (docs/input-rules.md):
+ * The one parser every JSON request body goes through (tracking, catalog, exports,
+ * settings, admin): the same malformed body gets the same 400 on every route, and
+ * only the size cap differs, per route (BODY_LIMITS). Before any schema sees the
+ * body it enforces DESIGN's "Input rules that keep the store safe" (docs/input-rules.md):
  *
  * - **Lone surrogates become U+FFFD**, in every string, object keys included. JSON
  *   text may carry `"\ud800"`; JSON.parse turns it into a JavaScript string that no
@@ -117,4 +120,110 @@ export function parseRequestJson(text: string): unknown {
     throw new ValidationError([problem]);
   }
   return repairRequestValue(payload);
+}
+
+/**
+ * Largest request body of each kind of route. API Gateway alone would let 10 MB
+ * through, and JSON.parse takes seconds on megabytes of nested brackets.
+ */
+export const BODY_LIMITS = {
+  /** A bulk call of up to 100 events with their attributes (seed 001's SDKs batch 100). */
+  tracking: MAX_BODY_BYTES,
+  /**
+   * A feature, segment or exclusions. A DynamoDB item holds at most 400 KB and the
+   * stored item is about the size of the request, so a larger body would fail at the
+   * write with an opaque 500 instead of a 400 that says why.
+   */
+  catalog: 256 * 1024,
+  /** The rest are a few hundred bytes; 256 KB of nested brackets still parse in milliseconds. */
+  companyExport: 256 * 1024,
+  automaticExport: 256 * 1024,
+  eventsExport: 256 * 1024,
+  admin: 256 * 1024,
+} as const;
+
+export type BodyRoute = keyof typeof BODY_LIMITS;
+
+const MB = 1024 * 1024;
+const sizeLabel = (bytes: number) => (bytes % MB === 0 ? `${bytes / MB} MB` : `${bytes / 1024} KB`);
+
+/**
+ * Decodes a request body (API Gateway may base64 it), checks the route's size cap
+ * and that it is not empty, and parses it as JSON under the input rules above.
+ * @throws ValidationError naming `body` (or the field that nests too deep)
+ */
+export function readRequestJson(route: BodyRoute, body: string | undefined, isBase64Encoded = false): unknown {
+  const raw = body ?? '';
+  const decoded = isBase64Encoded ? Buffer.from(raw, 'base64') : undefined;
+  const bytes = decoded ? decoded.length : Buffer.byteLength(raw, 'utf8');
+  const limit = BODY_LIMITS[route];
+  if (bytes > limit) {
+    throw new ValidationError([
+      { field: 'body', problem: `is ${bytes} bytes; the limit is ${limit} bytes (${sizeLabel(limit)})` },
+    ]);
+  }
+  const text = decoded ? decoded.toString('utf8') : raw;
+  if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is empty; send a JSON object' }]);
+  return parseRequestJson(text);
+}
+
+/** The refusal of a body that is JSON but not the one object a route takes. */
+export const NOT_AN_OBJECT: FieldProblem = { field: 'body', problem: 'must be a JSON object' };
+
+/** Words the issues a schema does not word itself, the same on every route. */
+function issueMessage(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      if (issue.expected === 'object') return 'must be an object';
+      if (issue.expected === 'array') return 'must be an array';
+      return `must be a ${issue.expected}`;
+    case 'too_small':
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      return `must be at most ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    default:
+      return issue.message ?? 'is invalid';
+  }
+}
+
+/** `event_names[2]`, `filters[0].value`, `adoption.window_days`: the field as the client wrote it. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? 'body' : out;
+}
+
+/** Validates a parsed body that must be one JSON object, naming every failing field. */
+export function parseRequestPayload<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new ValidationError([NOT_AN_OBJECT]);
+  }
+  const result = schema.safeParse(payload, { error: issueMessage });
+  if (result.success) return result.data;
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const issue of result.error.issues) {
+    const problem = { field: fieldPath(issue.path), problem: issue.message };
+    // An intersection can report one field from both sides.
+    const key = `${problem.field}\u0000${problem.problem}`;
+    if (!seen.has(key)) problems.push(problem);
+    seen.add(key);
+  }
+  throw new ValidationError(problems);
+}
+
+/** The parser of every JSON route whose body is one object: readRequestJson, then the route's schema. */
+export function parseRequestBody<T extends z.ZodType>(
+  route: BodyRoute,
+  schema: T,
+  body: string | undefined,
+  isBase64Encoded = false,
+): z.output<T> {
+  return parseRequestPayload(schema, readRequestJson(route, body, isBase64Encoded));
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from '../../contract/lake.ts';
-import { MAX_BODY_BYTES, MAX_BULK_CALLS } from '../../contract/routes.ts';
+import { MAX_BULK_CALLS } from '../../contract/routes.ts';
 import { type FieldProblem, ValidationError } from '../shared/errors.ts';
-import { parseRequestJson } from '../shared/request-body.ts';
+import { NOT_AN_OBJECT, readRequestJson } from '../shared/request-body.ts';
 
 /**
  * The tracking API of seed 001: `user`, `company`, `event` (also `events`),
@@ -145,7 +145,7 @@ export interface TrackingRequest {
 }
 
 export interface TrackingTarget {
-  readonly appId: string;
+  readonly environmentId: string;
 }
 
 export function isTrackingMethod(method: string): method is TrackingMethod {
@@ -174,21 +174,12 @@ export function parseTrackingBody(request: TrackingRequest): { method: TrackingM
       },
     ]);
   }
-  const raw = request.body ?? '';
-  const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  const bytes = request.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_BODY_BYTES) {
-    throw new ValidationError([
-      { field: 'body', problem: `is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MB)` },
-    ]);
-  }
-  if (text.trim() === '') throw new ValidationError([{ field: 'body', problem: 'is empty; send a JSON object' }]);
-  return { method, payload: parseRequestJson(text) };
+  return { method, payload: readRequestJson('tracking', request.body, request.isBase64Encoded) };
 }
 
 function parseCall(type: CallType, payload: unknown, prefix: string, problems: FieldProblem[]): ParsedCall | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    problems.push({ field: prefix === '' ? 'body' : prefix, problem: 'must be a JSON object' });
+    problems.push(prefix === '' ? NOT_AN_OBJECT : { field: prefix, problem: NOT_AN_OBJECT.problem });
     return undefined;
   }
   // A per-parse error map takes zod off its compiled fast path (half the bulk
@@ -280,7 +271,7 @@ function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, pr
     timestamp: iso,
     received_at: scope.nowIso,
     source: scope.source,
-    app_id: scope.target.appId,
+    app_id: scope.target.environmentId,
     dt: iso.slice(0, 10),
   };
 }
