@@ -1,9 +1,8 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
-import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, type LakeEvent } from '../../lambdas/contract/lake.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_KEYS } from '../../lambdas/contract/lake.ts';
+import { lakeEvent, openLocalLake as openLake } from '../contract/local-lake.ts';
 import { tempHome } from '../support/local-stack.ts';
 
 const homes: string[] = [];
@@ -11,47 +10,7 @@ afterEach(async () => {
   for (const home of homes.splice(0)) await rm(home, { recursive: true, force: true });
 });
 
-function lakeEvent(id: string, overrides: Partial<LakeEvent> = {}): LakeEvent {
-  return {
-    event_id: id,
-    event_type: 'track',
-    event_name: 'Clicked',
-    user_id: 'u1',
-    company_id: 'c1',
-    feature_id: null,
-    score: null,
-    comment: null,
-    attributes: '{"a":1}',
-    context_active: true,
-    timestamp: '2025-12-01T10:00:00.000Z',
-    received_at: '2025-12-01T10:00:01.000Z',
-    source: 'api',
-    app_id: 'app-1',
-    dt: '2025-12-01',
-    ...overrides,
-  };
-}
-
-async function openLake(home: string) {
-  const compactor = await DuckDbLakeCompactor.open(join(home, 'lake'));
-  const sink = await DurableLogEventSink.open({
-    logDir: join(home, 'log'),
-    compact: compactor.compact,
-    compactIntervalMs: 60_000,
-  });
-  const engine = await DuckDbQueryEngine.open({ lakeDir: join(home, 'lake'), beforeQuery: () => sink.flushToLake() });
-  return {
-    sink,
-    engine,
-    ids: async () => (await engine.readRows('SELECT event_id FROM events ORDER BY event_id')).map((r) => r.event_id),
-    close: async () => {
-      await sink.close();
-      engine.close();
-      compactor.close();
-    },
-  };
-}
-
+// Acknowledging events once durable is the EventSink contract (test/contract/event-sink.test.ts).
 describe('DurableLogEventSink with DuckDB compaction', () => {
   it('drops the half-written last line a crash leaves, keeping every complete one', async () => {
     const home = await tempHome();
@@ -84,19 +43,6 @@ describe('DurableLogEventSink with DuckDB compaction', () => {
     lake = await openLake(home);
     expect(await lake.ids()).toEqual(['d1', 'd2']);
     expect(await readdir(join(home, 'log'))).toHaveLength(1); // only the new, empty active segment
-    await lake.close();
-  });
-
-  it('acknowledges many concurrent calls and makes all of them queryable', async () => {
-    const home = await tempHome();
-    homes.push(home);
-    const lake = await openLake(home);
-    await Promise.all(
-      Array.from({ length: 300 }, (_, i) => lake.sink.putEvents([lakeEvent(`c${String(i).padStart(3, '0')}`)])),
-    );
-    const ids = await lake.ids();
-    expect(ids).toHaveLength(300);
-    expect(ids[0]).toBe('c000');
     await lake.close();
   });
 

@@ -224,7 +224,9 @@ describe('FirehoseEventSink', () => {
     expect(sleeps).toHaveLength(1);
   });
 
-  it('rejects with a DurabilityError naming the error, not the payload, when throttling persists', async () => {
+  // That it rejects with a DurabilityError naming no payload is the EventSink contract
+  // (test/contract/event-sink.test.ts); which error, and how many tries, are Firehose's own.
+  it('names the last error once throttling persists past its 4 attempts', async () => {
     firehose
       .on(PutRecordBatchCommand)
       .rejects(new ServiceUnavailableException({ message: 'Slow down.', $metadata: { httpStatusCode: 503 } }));
@@ -233,9 +235,7 @@ describe('FirehoseEventSink', () => {
       .sink.putEvents([lakeEvent(0, SECRET)])
       .catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(DurabilityError);
     expect((error as Error).message).toContain('ServiceUnavailableException');
-    expect((error as Error).message).not.toContain(SECRET);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(4);
   });
 

@@ -178,52 +178,36 @@ const roleFanOut = (first: string) => `
   LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
   CROSS JOIN UNNEST(ARRAY[${first}, fe.fidx, fb.fidx]) AS role (fidx)`;
 
-function buildRollupSql(D: SqlDialect): string {
-  const J = jsonExpressions(D);
-  const day = (ts: string) => D.dayNumber(ts);
-  /** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
-  const datesUpTo = (x: string) =>
-    `CASE WHEN ${x} < a.first_e THEN 0 ELSE least(a.date_count, ${D.intDiv(`${x} - a.first_e`, 'a.step')} + 1) END`;
-  const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
-  const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const timelineKey = 'PARTITION BY company_id, fidx, ver';
-  /** The first date whose E is on or after the fact's day, and the last before the next fact's day. */
-  const factDate = datesUpTo('c.day - 1');
-  const lastServed = `CASE WHEN c.next_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('c.next_day - 1')} - 1 END`;
-  // The range starts one before the first date served, so that it is never empty
-  // (Trino's sequence counts down when its end is before its start).
-  const spawn = D.dayRange(`${factDate} - 1`, lastServed, 'g');
-  const one = 'CAST(1 AS BIGINT)';
-  const dayBit = `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
-  /**
-   * A day % 42 bit set turned so that bit 41 is the fact's day and bit 41 − j the day
-   * j days earlier (a rotation by (day + 1) % 42, in two halves that never overflow).
-   */
-  const turned = (bits: string, day: string) => {
-    const r = `(${day} + 1) % 42`;
-    return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
-  };
-  /** Active days among the last `t` days up to the fact's day (t ≤ 84), from its turned bit sets. */
-  const activeDaysUpTo = (t: string) =>
-    `CASE WHEN ${t} <= 0 THEN 0 WHEN ${t} <= 42 THEN ${D.bitCount(D.shiftRight('c.near_days', `42 - (${t})`))} ` +
-    `ELSE ${D.bitCount('c.near_days')} + ${D.bitCount(D.shiftRight('c.far_days', `84 - (${t})`))} END`;
-  const timelineOf = (alias: string) =>
-    `PARTITION BY ${alias}.company_id, ${alias}.fidx, ${alias}.ver ORDER BY ${alias}.day`;
-  const callOrder = 'ORDER BY ts, received_at, event_id';
-  const attrSpan = D.dayRange(
-    's.day',
-    `CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END`,
-    'r',
-  );
-  const noTime = 'CAST(NULL AS TIMESTAMP)';
-  const memberFrom = datesUpTo('s.day - 1');
-  const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo('s.next_member_day - 1')} - 1 END`;
-  const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
-  const names = COMPANY_EXPORT_HEADER.map(quoteIdent);
-  const column = (i: number) => names[i] as string;
+/** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
+const datesUpTo = (D: SqlDialect, x: string) =>
+  `CASE WHEN ${x} < a.first_e THEN 0 ELSE least(a.date_count, ${D.intDiv(`${x} - a.first_e`, 'a.step')} + 1) END`;
 
-  return `WITH
-job_inputs AS (
+/** The order of a company's calls: the later of two calls on the same instant is the one received later. */
+const CALL_ORDER = 'ORDER BY ts, received_at, event_id';
+
+function buildRollupSql(D: SqlDialect): string {
+  const ctes = [
+    jobInputRelations(D),
+    mainChain(D),
+    sideRows(D),
+    userChain(D),
+    attributeFeatureChain(D),
+    companyInfoChain(D),
+    mergedFacts(),
+    timelines(D),
+    gridRows(D),
+    scoredRows(D),
+  ];
+  return `WITH\n${ctes.join(',\n')}\n${exportSelect(D)}`;
+}
+
+/**
+ * The job's inputs (one `export_inputs` read) shaped into the small relations the
+ * chains join with: dates, features and their events, segments and filters.
+ */
+function jobInputRelations(D: SqlDialect): string {
+  const J = jsonExpressions(D);
+  return `job_inputs AS (
   SELECT kind, seq, rollup_date, e_day, feature_id, feature_name, event_name,
     adoption_min_days, adoption_window_days, retention_min_days, retention_window_days,
     segment_id, segment_name, owner, filter_no, attribute, operator, value_type, value_text, value_json
@@ -292,11 +276,15 @@ copy_plan AS (
   SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no
   UNION ALL
   SELECT 1, 'copy', date_no FROM rollup_dates
-),
-main_rows AS (${lakeScan('company_id IS NOT NULL')}
+)`;
+}
+
+/** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
+function mainChain(D: SqlDialect): string {
+  return `main_rows AS (${lakeScan('company_id IS NOT NULL')}
 ),
 main_roles AS (
-  SELECT r.company_id, r.event_type, r.ts, r.active, r.score, ${day('r.ts')} AS day, role.fidx
+  SELECT r.company_id, r.event_type, r.ts, r.active, r.score, ${D.dayNumber('r.ts')} AS day, role.fidx
   FROM main_rows r ${roleFanOut('CAST(-1 AS BIGINT)')}
   WHERE r.copy_no = 1 AND role.fidx IS NOT NULL
 ),
@@ -322,13 +310,27 @@ main_facts AS (
   CROSS JOIN date_axis a
   LEFT JOIN features f ON f.fan_one = CASE WHEN m.day IS NULL THEN 1 END
   WHERE m.day IS NOT NULL OR f.fidx IS NOT NULL
-),
-side_rows AS ${D.materialized}(${lakeScan(`(event_type = 'identify_company' AND company_id IS NOT NULL)
+)`;
+}
+
+/**
+ * The second lake read: company calls and records without a companyId, read by the
+ * user, attribute and info chains (DuckDB materializes it; Trino inlines it into each).
+ */
+function sideRows(D: SqlDialect): string {
+  return `side_rows AS ${D.materialized}(${lakeScan(`(event_type = 'identify_company' AND company_id IS NOT NULL)
       OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback'))`)}
-),
-user_roles AS (
+)`;
+}
+
+/** `user_*`: records without a companyId attributed to their user's company as of each date. */
+function userChain(D: SqlDialect): string {
+  const memberFrom = datesUpTo(D, 's.day - 1');
+  const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 's.next_member_day - 1')} - 1 END`;
+  const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
+  return `user_roles AS (
   -- Role -2: a company call carrying the user, which moves the user into that company.
-  SELECT r.user_id, r.event_type, r.ts, r.received_at, r.active, r.score, ${day('r.ts')} AS day, role.fidx,
+  SELECT r.user_id, r.event_type, r.ts, r.received_at, r.active, r.score, ${D.dayNumber('r.ts')} AS day, role.fidx,
     CASE WHEN role.fidx = -2 THEN r.event_id END AS member_event,
     CASE WHEN role.fidx = -2 THEN r.company_id END AS member_company
   FROM side_rows r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
@@ -359,13 +361,13 @@ user_cover AS (
   -- records then count once, for that company, at every date.
   SELECT s.user_id, s.fidx, s.day, s.member_company, s.act, s.first_use, s.last_use, s.feedbacks, s.score_sum,
     s.scores, s.first_seen, s.last_seen, s.first_member_day, a.date_count,
-    ${datesUpTo('s.first_member_day - 1')} AS member_from,
-    ${datesUpTo('s.first_fact_day - 1')} AS needed_from,
+    ${datesUpTo(D, 's.first_member_day - 1')} AS member_from,
+    ${datesUpTo(D, 's.first_fact_day - 1')} AS needed_from,
     ${memberFrom} AS cover_lo,
     ${memberUntil} AS cover_hi,
-    min(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo('s.first_fact_day - 1')}
+    min(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo(D, 's.first_fact_day - 1')}
       THEN s.member_company END) OVER (PARTITION BY s.user_id) AS cover_min,
-    max(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo('s.first_fact_day - 1')}
+    max(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo(D, 's.first_fact_day - 1')}
       THEN s.member_company END) OVER (PARTITION BY s.user_id) AS cover_max
   FROM user_spans s CROSS JOIN date_axis a
 ),
@@ -393,10 +395,21 @@ user_attributed AS (
   FROM user_resolved
   WHERE fidx <> -2 AND (steady OR fan_date IS NOT NULL)
     AND (CASE WHEN steady THEN cover_min ELSE date_company END) IS NOT NULL
-),
-attr_calls AS (
+)`;
+}
+
+/** `attr_*`: company calls replayed for attribute features → their days of use. */
+function attributeFeatureChain(D: SqlDialect): string {
+  const J = jsonExpressions(D);
+  const attrSpan = D.dayRange(
+    's.day',
+    `CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END`,
+    'r',
+  );
+  const noTime = 'CAST(NULL AS TIMESTAMP)';
+  return `attr_calls AS (
   -- Every company call, once per attribute feature, with the value it sets for the feature's attribute.
-  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${day('r.ts')} AS day, CAST(f.seq AS BIGINT) AS fidx,
+  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${D.dayNumber('r.ts')} AS day, CAST(f.seq AS BIGINT) AS fidx,
     f.operator, f.f_type, f.f_key, f.f_str, f.f_num, f.in_keys,
     ${D.objectValue('r.attributes', 'f.attribute')} AS set_json
   FROM side_rows r CROSS JOIN filters f
@@ -405,9 +418,9 @@ attr_calls AS (
 attr_states AS (
   SELECT company_id, fidx, ts, day, operator, f_type, f_key, f_str, f_num, in_keys,
     ${D.lastNonNull('set_json')} OVER (
-      PARTITION BY company_id, fidx ${callOrder} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      PARTITION BY company_id, fidx ${CALL_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS current_json,
-    lead(day) OVER (PARTITION BY company_id, fidx ${callOrder}) AS next_call_day
+    lead(day) OVER (PARTITION BY company_id, fidx ${CALL_ORDER}) AS next_call_day
   FROM attr_calls
 ),
 attr_uses AS (
@@ -427,9 +440,14 @@ attr_facts AS (
     CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores,
     ${noTime} AS first_seen, ${noTime} AS last_seen
   FROM attr_uses s CROSS JOIN date_axis a ${attrSpan.from}
-),
-info_calls AS (
-  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${day('r.ts')} AS day, k.attr_key,
+)`;
+}
+
+/** `info_*`: company calls → the company's name and segments as of each date. */
+function companyInfoChain(D: SqlDialect): string {
+  const J = jsonExpressions(D);
+  return `info_calls AS (
+  SELECT r.company_id, r.event_id, r.ts, r.received_at, ${D.dayNumber('r.ts')} AS day, k.attr_key,
     ${D.objectValue('r.attributes', 'k.attr_key')} AS set_json
   FROM side_rows r CROSS JOIN info_keys k
   WHERE r.copy_no = 1 AND r.event_type = 'identify_company'
@@ -437,9 +455,9 @@ info_calls AS (
 info_states AS (
   SELECT company_id, attr_key, day,
     ${D.lastNonNull('set_json')} OVER (
-      PARTITION BY company_id, attr_key ${callOrder} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      PARTITION BY company_id, attr_key ${CALL_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS current_json,
-    lead(day) OVER (PARTITION BY company_id, attr_key ${callOrder}) AS next_call_day
+    lead(day) OVER (PARTITION BY company_id, attr_key ${CALL_ORDER}) AS next_call_day
   FROM info_calls
 ),
 info_dated AS (
@@ -464,8 +482,12 @@ info_out AS (
     ${D.orderedCommaJoin('s.segment_id', 'i.sidx', 'i.holds = 1 AND i.sidx >= 0')} AS segment_ids
   FROM info_segments i LEFT JOIN segments s ON s.sidx = i.sidx
   GROUP BY i.company_id, i.date_no
-),
-all_facts AS (
+)`;
+}
+
+/** The three chains' facts in one timeline per company × feature × version. */
+function mergedFacts(): string {
+  return `all_facts AS (
   SELECT ${FACT_COLUMNS} FROM main_facts
   UNION ALL
   SELECT ${FACT_COLUMNS} FROM user_attributed
@@ -491,8 +513,27 @@ merged AS (
     min(first_seen) AS first_seen, max(last_seen) AS last_seen
   FROM copied
   GROUP BY company_id, fidx, ver, day
-),
-marked AS (
+)`;
+}
+
+/** Each timeline's values accumulated as of each of its facts' days (marked → carried → settled). */
+function timelines(D: SqlDialect): string {
+  const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
+  const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const timelineKey = 'PARTITION BY company_id, fidx, ver';
+  const one = 'CAST(1 AS BIGINT)';
+  const dayBit = `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
+  /**
+   * A day % 42 bit set turned so that bit 41 is the fact's day and bit 41 − j the day
+   * j days earlier (a rotation by (day + 1) % 42, in two halves that never overflow).
+   */
+  const turned = (bits: string, day: string) => {
+    const r = `(${day} + 1) % 42`;
+    return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
+  };
+  const timelineOf = (alias: string) =>
+    `PARTITION BY ${alias}.company_id, ${alias}.fidx, ${alias}.ver ORDER BY ${alias}.day`;
+  return `marked AS (
   -- On active days: adoption reached here (the k-th latest active day lies in the
   -- window ending here), and the day the retention count reaches back to.
   SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_use, m.last_use, m.feedbacks, m.score_sum,
@@ -534,8 +575,22 @@ settled AS (
     ${turned('near_days', 'day')} AS near_days,
     ${turned('far_days', 'day - 42')} AS far_days
   FROM carried
-),
-spawned AS (
+)`;
+}
+
+/** The timelines served to the grid rows (company × feature × date) of the dates each fact covers. */
+function gridRows(D: SqlDialect): string {
+  /** The first date whose E is on or after the fact's day, and the last before the next fact's day. */
+  const factDate = datesUpTo(D, 'c.day - 1');
+  const lastServed = `CASE WHEN c.next_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 'c.next_day - 1')} - 1 END`;
+  // The range starts one before the first date served, so that it is never empty
+  // (Trino's sequence counts down when its end is before its start).
+  const spawn = D.dayRange(`${factDate} - 1`, lastServed, 'g');
+  /** Active days among the last `t` days up to the fact's day (t ≤ 84), from its turned bit sets. */
+  const activeDaysUpTo = (t: string) =>
+    `CASE WHEN ${t} <= 0 THEN 0 WHEN ${t} <= 42 THEN ${D.bitCount(D.shiftRight('c.near_days', `42 - (${t})`))} ` +
+    `ELSE ${D.bitCount('c.near_days')} + ${D.bitCount(D.shiftRight('c.far_days', `84 - (${t})`))} END`;
+  return `spawned AS (
   -- Each fact serves the dates whose E falls between its day and the timeline's
   -- next fact's: their grid rows carry its accumulated values, and count the active
   -- days of the 7 … 84 days up to E from its bit sets. A version serves only its own date.
@@ -552,8 +607,12 @@ dated AS (
     max(CASE WHEN fidx = -1 THEN first_seen END) OVER (PARTITION BY company_id, date_no) AS first_seen,
     max(CASE WHEN fidx = -1 THEN last_seen END) OVER (PARTITION BY company_id, date_no) AS last_seen
   FROM spawned
-),
-scored AS (
+)`;
+}
+
+/** Each grid row's stars, frequency, satisfaction, name and segments. */
+function scoredRows(D: SqlDialect): string {
+  return `scored AS (
   SELECT c.company_id, c.date_no, d.rollup_date, c.fidx, f.feature_id, f.feature_name,
     c.first_seen, greatest(coalesce(c.last_seen, c.first_seen), c.first_seen) AS last_seen,
     c.first_use, c.last_use,
@@ -581,8 +640,15 @@ scored AS (
   CROSS JOIN empty_segments e
   -- A company is in the export at a date once a record before D carries its id.
   WHERE c.fidx >= 0 AND c.first_seen IS NOT NULL
-)
-SELECT
+)`;
+}
+
+/** The export's columns, named and ordered as COMPANY_EXPORT_HEADER says. */
+function exportSelect(D: SqlDialect): string {
+  const J = jsonExpressions(D);
+  const names = COMPANY_EXPORT_HEADER.map(quoteIdent);
+  const column = (i: number) => names[i] as string;
+  return `SELECT
   company_id AS ${column(0)},
   nullif(CASE ${J.type('name_json')} WHEN 'string' THEN ${J.text('name_json')}
     WHEN 'number' THEN name_json WHEN 'boolean' THEN name_json END, '') AS ${column(1)},

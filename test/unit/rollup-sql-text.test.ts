@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import type { SqlDialectName } from '../../lambdas/core/company-export/rollup/dialect.ts';
+import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
+
+const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
+
+// The rollup's text is assembled from one builder per CTE family; these files pin the
+// assembled text, so that reshaping the builders cannot change what Athena or DuckDB run.
+// A deliberate change to the query rewrites them with `npx vitest run -u test/unit/rollup-sql-text.test.ts`.
+describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
+  it('is byte for byte the text in its fixture', async () => {
+    await expect(companyRollupSql(dialect)).toMatchFileSnapshot(`./fixtures/company-rollup.${dialect}.sql`);
+  });
+});
