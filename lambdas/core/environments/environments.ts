@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { EnvironmentStore } from '../../ports/environment-store.ts';
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -75,15 +74,4 @@ export function newEnvironment(
     stored: { ...common, api_key_hash: hashApiKey(apiKey), created_at: now.toISOString() },
     created: { ...common, api_key: apiKey },
   };
-}
-
-/** `POST /admin/v1/environments`: stores a new environment and shows its API key, this once. */
-export async function createEnvironment(
-  store: Pick<EnvironmentStore, 'create'>,
-  request: z.infer<typeof createEnvironmentRequest>,
-  now: Date,
-): Promise<CreatedEnvironment> {
-  const { stored, created } = newEnvironment(request, now);
-  await store.create(stored);
-  return created;
 }
