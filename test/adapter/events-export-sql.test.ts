@@ -49,10 +49,10 @@ function seeded(seed: number): () => number {
   };
 }
 
-async function track(appId: string, calls: unknown[], receivedAt: Date): Promise<void> {
+async function track(environmentId: string, calls: unknown[], receivedAt: Date): Promise<void> {
   const made = trackingEvents(
     { method: 'bulk', contentType: 'application/json', body: JSON.stringify(calls) },
-    { environmentId: appId },
+    { environmentId },
     receivedAt,
   );
   events.push(...made);
@@ -166,7 +166,12 @@ async function runExport(
     const file = join(home, 'out', `${jobId}-${partition.week}.csv`);
     await engine.runToCsv(
       eventsExportSql('duckdb'),
-      eventsExportParams({ jobId, appId: APP, partition, segmentAsOf: options.segment ? request.to : undefined }),
+      eventsExportParams({
+        jobId,
+        environmentId: APP,
+        partition,
+        segmentAsOf: options.segment ? request.to : undefined,
+      }),
       file,
     );
     const decoder = new ResultLinesDecoder({ header: 'line', terminator: request.format === 'csv' ? '\r\n' : '\n' });

@@ -105,7 +105,7 @@ describe('the export_inputs view', () => {
     const prepare = (jobId: string, name: string) =>
       prepareCompanyRollup({
         jobId,
-        appId: 'app',
+        environmentId: 'app',
         aggregation: 'today',
         asOf: new Date('2025-01-01T10:00:00Z'),
         features: [{ id: 'f', name, type: 'event', event_names: ['e'] }],
@@ -128,7 +128,7 @@ describe('the export_inputs view', () => {
   it('the rollup runs on a lake without events: the header alone', async () => {
     const prepared = prepareCompanyRollup({
       jobId: 'job-empty',
-      appId: 'app',
+      environmentId: 'app',
       aggregation: '6m_weekly',
       asOf: new Date('2025-01-01T10:00:00Z'),
       features: [{ id: 'f', name: 'F', type: 'event', event_names: ['e'] }],

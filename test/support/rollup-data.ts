@@ -302,7 +302,7 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
       }
     },
     async export({ appId, jobId, catalog, aggregation, asOf }) {
-      const prepared = prepareCompanyRollup({ jobId, appId, aggregation, asOf, ...catalog });
+      const prepared = prepareCompanyRollup({ jobId, environmentId: appId, aggregation, asOf, ...catalog });
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
       const { rows } = await engine.runToCsv(companyRollupSql('duckdb'), prepared.params, file);

@@ -259,17 +259,19 @@ describe('lifetimes (seed 002 "Data Restrictions")', () => {
 describe('partition query parameters', () => {
   it('binds the job, the app and the week’s days; with no segment the history scan gets an empty range', () => {
     expect(
-      eventsExportParams({ jobId: 'job-1', appId: 'app', partition: { from: '2025-11-30', to: '2025-11-30' } }),
+      eventsExportParams({ jobId: 'job-1', environmentId: 'app', partition: { from: '2025-11-30', to: '2025-11-30' } }),
     ).toEqual(['job-1', 'app', '9999-12-31', '0000-01-01', 'app', '2025-11-30', '2025-11-30']);
     expect(
       eventsExportParams({
         jobId: 'job-1',
-        appId: 'app',
+        environmentId: 'app',
         partition: { from: '2025-12-01', to: '2025-12-02' },
         segmentAsOf: '2025-12-02',
       }).slice(2, 4),
     ).toEqual(['2020-01-01', '2025-12-02']);
-    expect(() => eventsExportParams({ jobId: "x' OR 1=1", appId: 'app', partition: { from: 'a', to: 'b' } })).toThrow();
+    expect(() =>
+      eventsExportParams({ jobId: "x' OR 1=1", environmentId: 'app', partition: { from: 'a', to: 'b' } }),
+    ).toThrow();
   });
 
   it('carries every filter value as a row of the inputs table, the segment as the rollup writes it', () => {

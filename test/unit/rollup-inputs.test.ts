@@ -150,7 +150,7 @@ describe('exportInputsJsonLines and the table layout', () => {
 
 describe('companyRollupParams', () => {
   it('binds the job, then per lake read the app, the dt range from LAKE_FIRST_DATE to the last E, and the last D', () => {
-    const params = companyRollupParams({ appId: 'app-1', jobId: 'job-1', windows });
+    const params = companyRollupParams({ environmentId: 'app-1', jobId: 'job-1', windows });
     expect(params).toHaveLength(COMPANY_ROLLUP_PARAM_NAMES.length);
     expect(params).toEqual([
       'job-1',
@@ -160,7 +160,7 @@ describe('companyRollupParams', () => {
 
   it('for today binds the instant itself, to the millisecond', () => {
     const today = aggregationWindows('today', new Date('2025-06-11T14:05:06.789Z'));
-    expect(companyRollupParams({ appId: 'a', jobId: 'j', windows: today }).slice(1)).toEqual([
+    expect(companyRollupParams({ environmentId: 'a', jobId: 'j', windows: today }).slice(1)).toEqual([
       'a',
       '2020-01-01',
       '2025-06-11',
@@ -175,7 +175,7 @@ describe('companyRollupParams', () => {
   it('prepareCompanyRollup gives a workflow everything in JSON-friendly form', () => {
     const prepared = prepareCompanyRollup({
       jobId: 'job-2',
-      appId: 'app-1',
+      environmentId: 'app-1',
       aggregation: 'today',
       asOf: new Date('2025-06-11T14:00:00Z'),
       ...catalog,

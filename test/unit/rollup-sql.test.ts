@@ -131,7 +131,9 @@ describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
 
   it('has exactly as many ? as companyRollupParams binds', () => {
     const windows = aggregationWindows('30d_daily', new Date('2025-06-11T00:00:00Z'));
-    expect(placeholderClauses(sql)).toHaveLength(companyRollupParams({ appId: 'a', jobId: 'j', windows }).length);
+    expect(placeholderClauses(sql)).toHaveLength(
+      companyRollupParams({ environmentId: 'a', jobId: 'j', windows }).length,
+    );
     expect(COMPANY_ROLLUP_PARAM_NAMES).toHaveLength(placeholderClauses(sql).length);
   });
 

@@ -42,7 +42,7 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
   ]);
   const prepared = prepareCompanyRollup({
     jobId: job.job_id,
-    appId: environmentId,
+    environmentId,
     aggregation: job.aggregation,
     asOf: new Date(job.as_of),
     features,

@@ -67,15 +67,23 @@ const NO_HISTORY = { from: '9999-12-31', to: '0000-01-01' } as const;
 
 export function eventsExportParams(input: {
   readonly jobId: string;
-  readonly appId: string;
+  readonly environmentId: string;
   readonly partition: Pick<EventsExportPartition, 'from' | 'to'>;
   /** The export's last day; set when a segment is asked for. */
   readonly segmentAsOf?: string;
 }): QueryParam[] {
   assertJobId(input.jobId);
-  if (input.appId === '') throw new RangeError('appId must not be empty');
+  if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
   const history = input.segmentAsOf ? { from: LAKE_FIRST_DATE, to: input.segmentAsOf } : NO_HISTORY;
-  return [input.jobId, input.appId, history.from, history.to, input.appId, input.partition.from, input.partition.to];
+  return [
+    input.jobId,
+    input.environmentId,
+    history.from,
+    history.to,
+    input.environmentId,
+    input.partition.from,
+    input.partition.to,
+  ];
 }
 
 /** Where the two engines spell this query's pieces differently (beyond the rollup's dialect table). */

@@ -87,7 +87,7 @@ export async function planEventsExport(
     // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
     athena_params: eventsExportParams({
       jobId: stored.job_id,
-      appId: input.app_id,
+      environmentId: input.app_id,
       partition: p,
       segmentAsOf: segment ? request.to : undefined,
     }).map(toAthenaLiteral),

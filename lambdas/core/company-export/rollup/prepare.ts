@@ -6,7 +6,7 @@ import { aggregationWindows } from './windows.ts';
 
 export interface PrepareCompanyRollupInput {
   readonly jobId: string;
-  readonly appId: string;
+  readonly environmentId: string;
   readonly aggregation: RollupAggregation;
   /** "Now" of the aggregation's definition. */
   readonly asOf: Date;
@@ -29,7 +29,7 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
   const windows = aggregationWindows(input.aggregation, input.asOf);
   return {
     inputRows: exportInputRows(input.jobId, { features: input.features, segments: input.segments }, windows),
-    params: companyRollupParams({ appId: input.appId, jobId: input.jobId, windows }),
+    params: companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows }),
     dates: windows.map((w) => ({ date: w.date, d: w.d.toISOString() })),
     windows,
   };

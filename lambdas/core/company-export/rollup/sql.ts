@@ -54,7 +54,7 @@ export function companyRollupSql(dialect: SqlDialectName): string {
 }
 
 export interface CompanyRollupParamsInput {
-  readonly appId: string;
+  readonly environmentId: string;
   readonly jobId: string;
   readonly windows: readonly RollupDate[];
 }
@@ -74,9 +74,9 @@ const sqlTimestampText = (d: Date) => d.toISOString().replace('T', ' ').replace(
 export function companyRollupParams(input: CompanyRollupParamsInput): QueryParam[] {
   assertJobId(input.jobId);
   assertRollupDates(input.windows);
-  if (input.appId === '') throw new RangeError('appId must not be empty');
+  if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
   const last = input.windows[input.windows.length - 1] as RollupDate;
-  const scan = [input.appId, LAKE_FIRST_DATE, lastDateBefore(last.d), sqlTimestampText(last.d)];
+  const scan = [input.environmentId, LAKE_FIRST_DATE, lastDateBefore(last.d), sqlTimestampText(last.d)];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
 
