@@ -18,6 +18,7 @@ import { makeHandler as makeAdminHandler } from '../lambdas/handlers/admin.ts';
 import { makeHandler as makeAutomaticExportsHandler } from '../lambdas/handlers/automatic-exports.ts';
 import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.ts';
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
+import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { LOCAL_EXPORTS_BUCKET, type LocalStackOptions, localConfig } from './local/config.ts';
@@ -71,14 +72,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let apiUrl: string | undefined;
   try {
     const deps = await openLocalDeps(config, { apiUrl: () => apiUrl, closeLater: (closer) => closers.push(closer) });
-    const { environments, catalog, companyJobs, automaticExports, files, secretBox, customerBuckets } = deps;
-    const { workflows, eventsExport } = localWorkflows({ ...deps, home, clock });
+    const { environments, catalog, companyJobs, eventsJobs, automaticExports, files, secretBox, customerBuckets } =
+      deps;
+    const workflows = localWorkflows({ ...deps, home, clock, apiBaseUrl: () => apiUrl ?? 'http://127.0.0.1' });
     closers.push(() => workflows.idle());
     // Nothing the last process ran runs any more: its exports end as failed, saying to
     // start them again, and free their locks, before the API answers anyone.
     const interrupted = await settleExportsCutByRestart({
       company: { jobs: companyJobs, workflows, settings: automaticExports, clock },
-      events: { jobs: eventsExport.jobs, workflows, clock },
+      events: { jobs: eventsJobs, workflows, clock },
     });
     if (interrupted > 0) {
       console.log(`${interrupted} export(s) cut by the last stop were marked failed (start them again)`);
@@ -107,7 +109,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The same makeHandler(deps) as on AWS, over the local adapters.
     const api = new ApiGatewayServer(ROUTES, {
       health: makeHealthHandler(),
-      'events-exports': eventsExport.api(workflows),
+      'events-exports': makeEventsExportsHandler({
+        environments,
+        jobs: eventsJobs,
+        catalog,
+        workflows,
+        files,
+        exportsBucket: LOCAL_EXPORTS_BUCKET,
+        clock,
+      }),
       tracking: makeTrackingHandler({ sink: deps.sink, environments, clock }),
       admin: makeAdminHandler({
         environments,
@@ -139,7 +149,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const url = await api.listen(config.port, config.host);
     apiUrl = url;
     closers.push(() => api.close());
-    eventsExport.setApiUrl(url);
     await scheduler.start();
     closers.push(() => scheduler.close());
 

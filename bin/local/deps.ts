@@ -18,6 +18,7 @@ import { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamod
 import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
+import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
@@ -56,10 +57,10 @@ export interface LocalDeps {
   readonly lakeDir: string;
   /** Where DuckDB writes a query's CSV before it is stored as the query's result. */
   readonly scratchDir: string;
-  readonly documents: DynamoDBDocumentClient;
   readonly environments: DynamoDbEnvironmentStore;
   readonly catalog: DynamoDbCatalogStore;
   readonly companyJobs: DynamoDbCompanyExportJobs;
+  readonly eventsJobs: DynamoDbEventsExportJobs;
   readonly automaticExports: DynamoDbAutomaticExportStore;
   /** Export files, in the stack's S3. */
   readonly files: S3ObjectStore;
@@ -135,10 +136,10 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
     storagePorts: storage.ports,
     lakeDir,
     scratchDir,
-    documents,
     environments: new DynamoDbEnvironmentStore(table),
     catalog: new DynamoDbCatalogStore(table),
     companyJobs: new DynamoDbCompanyExportJobs(table),
+    eventsJobs: new DynamoDbEventsExportJobs(table),
     automaticExports: new DynamoDbAutomaticExportStore(table),
     files: new S3ObjectStore({ client: s3Client }),
     results: new FolderObjectStore({ root: join(home, 'query-results'), removeAfterRead: true }),

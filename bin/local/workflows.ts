@@ -2,15 +2,15 @@
  * The local stack's workflows: the specs the CDK app deploys (exportWorkflowSpecs),
  * their documents run in process by LocalWorkflowRunner, their steps Tasks calling
  * the same step handlers as on AWS and their Athena Tasks the DuckDB stand-in with
- * each query's DuckDB text from the spec.
+ * each query's DuckDB text from the spec. Export emails land as `.eml` files in
+ * `$FEATURELAKE_HOME/outbox/`.
  */
 import { join } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDbAutomaticExportStore } from '../../lambdas/adapters/aws/dynamodb-automatic-export-store.ts';
 import type { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalog-store.ts';
 import type { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import type { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
-import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
+import type { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import type { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import type { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import { type CsvQueryRunner, duckDbAthenaTask } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
@@ -30,20 +30,19 @@ import type { LambdaName } from '../../lambdas/contract/lambdas.ts';
 import type { ExportWorkflowSpec } from '../../lambdas/contract/workflow-spec.ts';
 import { makeHandler as makeExportStepsHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../../lambdas/handlers/events-export-steps.ts';
-import { makeHandler as makeEventsExportsHandler } from '../../lambdas/handlers/events-exports.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
-import type { WorkflowMonitor, WorkflowName, WorkflowStarter } from '../../lambdas/ports/workflow-starter.ts';
+import type { WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
-import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET, LOCAL_STATE_TABLE } from './config.ts';
+import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET } from './config.ts';
 
 /** The stack's adapters the workflows' steps and queries run over. */
 export interface LocalWorkflowParts {
   readonly home: string;
   readonly lakeDir: string;
-  readonly documents: DynamoDBDocumentClient;
   readonly catalog: DynamoDbCatalogStore;
   readonly environments: DynamoDbEnvironmentStore;
   readonly companyJobs: DynamoDbCompanyExportJobs;
+  readonly eventsJobs: DynamoDbEventsExportJobs;
   readonly automaticExports: DynamoDbAutomaticExportStore;
   readonly secretBox: FileKeySecretBox;
   readonly customerBuckets: S3CustomerBuckets;
@@ -52,19 +51,22 @@ export interface LocalWorkflowParts {
   readonly queryEngine: DuckDbQueryEngine;
   readonly scratchDir: string;
   readonly clock: Clock | undefined;
+  /** The API's base URL for the links in export emails (known once the API listens). */
+  readonly apiBaseUrl: () => string;
 }
 
 /**
- * Every export workflow's spec on one in-process runner (each Task state wired by
- * the spec: its steps Lambda in process, its queries on DuckDB), and the events
- * export's jobs, API handler and link base.
+ * Every export workflow's spec on one in-process runner, each Task state wired by
+ * the spec: its steps Lambda in process, its queries on DuckDB.
  */
 export function localWorkflows(parts: LocalWorkflowParts) {
   const { lakeDir, catalog, companyJobs, automaticExports, secretBox, customerBuckets, files, results } = parts;
   const { queryEngine, scratchDir } = parts;
+  // Both workflows write their per-job inputs to the lake's export_inputs table.
+  const inputs = new FileLakeInputsWriter({ lakeDir });
   const exportSteps = makeExportStepsHandler({
     catalog,
-    inputs: new FileLakeInputsWriter({ lakeDir }),
+    inputs,
     jobs: companyJobs,
     files,
     results,
@@ -72,10 +74,24 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     clock: parts.clock,
     delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
   });
-  const eventsExport = localEventsExport(parts);
+  const eventsExportSteps = makeEventsExportStepsHandler({
+    jobs: parts.eventsJobs,
+    catalog,
+    inputs,
+    results,
+    files,
+    mailer: new OutboxMailer({
+      dir: join(parts.home, 'outbox'),
+      from: 'featurelake <exports@featurelake.local>',
+      clock: parts.clock,
+    }),
+    exportsBucket: LOCAL_EXPORTS_BUCKET,
+    apiBaseUrl: parts.apiBaseUrl,
+    clock: parts.clock,
+  });
   const steps: Partial<Record<LambdaName, LocalTaskHandler>> = {
     'export-steps': lambdaTask('export-steps', exportSteps),
-    'events-export-steps': lambdaTask('events-export-steps', eventsExport.steps),
+    'events-export-steps': lambdaTask('events-export-steps', eventsExportSteps),
   };
   // The events export's Map starts several weekly queries at once; DuckDB runs
   // them one at a time (serial-csv-query-runner.ts says why). A company export
@@ -107,56 +123,5 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     (workflow, name, error) => console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
     parts.clock,
   );
-  return { workflows, eventsExport };
-}
-
-/**
- * The bulk raw-event export (seed 002) in the local stack: the events-export-steps
- * Lambda and the API handler, over the stack's dynalite and s3rver. Emails land as
- * `.eml` files in `$FEATURELAKE_HOME/outbox/`.
- */
-function localEventsExport(parts: {
-  readonly home: string;
-  readonly lakeDir: string;
-  readonly documents: DynamoDBDocumentClient;
-  readonly catalog: DynamoDbCatalogStore;
-  readonly environments: DynamoDbEnvironmentStore;
-  readonly files: S3ObjectStore;
-  readonly results: FolderObjectStore;
-  readonly clock: Clock | undefined;
-}) {
-  const jobs = new DynamoDbEventsExportJobs({ client: parts.documents, tableName: LOCAL_STATE_TABLE });
-  let apiUrl = 'http://127.0.0.1';
-  const steps = makeEventsExportStepsHandler({
-    jobs,
-    catalog: parts.catalog,
-    inputs: new FileLakeInputsWriter({ lakeDir: parts.lakeDir }),
-    results: parts.results,
-    files: parts.files,
-    mailer: new OutboxMailer({
-      dir: join(parts.home, 'outbox'),
-      from: 'featurelake <exports@featurelake.local>',
-      clock: parts.clock,
-    }),
-    exportsBucket: LOCAL_EXPORTS_BUCKET,
-    apiBaseUrl: () => apiUrl,
-    clock: parts.clock,
-  });
-  return {
-    steps,
-    jobs,
-    api: (workflows: WorkflowStarter & WorkflowMonitor) =>
-      makeEventsExportsHandler({
-        environments: parts.environments,
-        jobs,
-        catalog: parts.catalog,
-        workflows,
-        files: parts.files,
-        exportsBucket: LOCAL_EXPORTS_BUCKET,
-        clock: parts.clock,
-      }),
-    setApiUrl: (url: string) => {
-      apiUrl = url;
-    },
-  };
+  return workflows;
 }
