@@ -1,13 +1,13 @@
 /**
  * Generates a large `events` lake directly with DuckDB (no tracking API), in the
- * layout the local stack reads: `<lakeDir>/events/app_id=<id>/dt=<date>/*.parquet`,
+ * layout the local stack reads: `<lakeDir>/events/shard=<n>/received=<date>/*.parquet`,
  * with the columns and types of EVENT_COLUMNS. Deterministic: the same arguments
  * give the same rows.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { EVENTS_TABLE_NAME } from '../lambdas/contract/lake.ts';
+import { EVENTS_TABLE_NAME, lakeShard } from '../lambdas/contract/lake.ts';
 
 export interface GeneratedLake {
   readonly rows: number;
@@ -68,23 +68,26 @@ export async function generateEventLake(options: {
           CAST($from AS TIMESTAMP) + to_milliseconds(CAST((h >> 12) % CAST($span AS UBIGINT) AS BIGINT) + 1500) AS received_at,
           CASE WHEN h % 2 = 0 THEN 'api' ELSE 'bulk' END AS source,
           CAST($app AS VARCHAR) AS app_id,
-          strftime(CAST($from AS TIMESTAMP) + to_milliseconds(CAST((h >> 12) % CAST($span AS UBIGINT) AS BIGINT)), '%Y-%m-%d') AS dt
+          strftime(CAST($from AS TIMESTAMP) + to_milliseconds(CAST((h >> 12) % CAST($span AS UBIGINT) AS BIGINT)), '%Y-%m-%d') AS dt,
+          CAST($shard AS INTEGER) AS shard,
+          strftime(CAST($from AS TIMESTAMP) + to_milliseconds(CAST((h >> 12) % CAST($span AS UBIGINT) AS BIGINT) + 1500), '%Y-%m-%d') AS received
         FROM base
-      ) TO '${staging.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (app_id, dt), FILENAME_PATTERN 'generated-{i}')`);
+      ) TO '${staging.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (shard, received), FILENAME_PATTERN 'generated-{i}')`);
     prepared.bind({
       events: BigInt(options.events),
       from: options.from,
       span: BigInt(spanMs),
       app: options.appId,
+      shard: lakeShard(options.appId),
     } as never);
     await prepared.run();
   });
   // Moved into the lake folder whole, as the compactor does, so a query never sees a partial day.
   const { readdir, rename } = await import('node:fs/promises');
-  for (const app of await readdir(staging)) {
-    await mkdir(join(eventsDir, app), { recursive: true });
-    for (const day of await readdir(join(staging, app))) {
-      await rename(join(staging, app, day), join(eventsDir, app, day));
+  for (const shard of await readdir(staging)) {
+    await mkdir(join(eventsDir, shard), { recursive: true });
+    for (const day of await readdir(join(staging, shard))) {
+      await rename(join(staging, shard, day), join(eventsDir, shard, day));
     }
   }
   await rm(staging, { recursive: true, force: true });

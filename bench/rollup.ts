@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { localConfig } from '../bin/local/config.ts';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
-import { EVENTS_TABLE_NAME } from '../lambdas/contract/lake.ts';
+import { EVENTS_TABLE_NAME, lakeShard } from '../lambdas/contract/lake.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/company-export/rollup/types.ts';
 import { withGeneratorDuckDb } from './event-lake.ts';
 import { api, createBenchEnvironment, peakRss } from './events-export.ts';
@@ -165,10 +165,12 @@ async function generateLake(lakeDir: string, appId: string, events: number): Pro
           CROSS JOIN range(2) r(copy)
           WHERE copy = 0 OR hash(i) % 333 = 0
         )
-        SELECT *, CAST($app AS VARCHAR) AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt FROM rows
-      ) TO '${eventsDir.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (app_id, dt))`;
+        SELECT *, CAST($app AS VARCHAR) AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt,
+          CAST($shard AS INTEGER) AS shard, strftime(received_at, '%Y-%m-%d') AS received
+        FROM rows
+      ) TO '${eventsDir.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (shard, received))`;
     const copy = await connection.prepare(sql);
-    copy.bind({ app: appId } as never);
+    copy.bind({ app: appId, shard: lakeShard(appId) } as never);
     await copy.run();
     const counted = await connection.runAndReadAll(
       `SELECT count(*) FROM read_parquet('${eventsDir.replaceAll("'", "''")}/**/*.parquet')`,
@@ -191,7 +193,7 @@ export interface RollupRun {
 }
 
 const BARE_SQL = `SELECT company_id, event_name, dt, count(*) AS events
-  FROM events WHERE app_id = ? AND dt >= ? AND dt <= ?
+  FROM events WHERE shard = ? AND app_id = ? AND dt >= ? AND dt <= ?
   GROUP BY company_id, event_name, dt`;
 
 /**
@@ -235,9 +237,10 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   if (task.kind === 'floor') {
     ({ rows } = await engine.runToCsv(FLOOR_SQL, [], file));
   } else if (task.toCsv) {
-    ({ rows } = await engine.runToCsv(BARE_SQL, [task.appId, '2020-01-01', '2030-01-01'], file));
+    ({ rows } = await engine.runToCsv(BARE_SQL, [lakeShard(task.appId), task.appId, '2020-01-01', '2030-01-01'], file));
   } else {
     const [counted] = await engine.readRows(`SELECT count(*) AS n FROM (${BARE_SQL})`, [
+      lakeShard(task.appId),
       task.appId,
       '2020-01-01',
       '2030-01-01',

@@ -15,9 +15,11 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwners
 import { Construct } from 'constructs';
 import {
   EVENT_COLUMNS,
-  EVENT_PARTITION_KEYS,
+  EVENT_PARTITION_COLUMNS,
   EVENTS_TABLE_NAME,
   LAKE_FIRST_DATE,
+  LAKE_SHARDS,
+  type LakeColumn,
   type LakeColumnType,
 } from '../lambdas/contract/lake.ts';
 
@@ -50,12 +52,19 @@ export interface EventLakeProps {
   readonly noncurrentVersionRetention?: Duration;
 }
 
+const glueColumn = (column: LakeColumn) => ({
+  name: column.name,
+  type: GLUE_TYPES[column.type],
+  comment: column.comment,
+});
+
 /**
  * The event lake: an S3 bucket of Parquet files partitioned
- * `events/app_id=<id>/dt=<YYYY-MM-DD>/`, and the Glue `events` table that
- * describes them. The table's columns come from EVENT_COLUMNS, the same list
- * the local lake compacts with, so Firehose's conversion and Athena's reads use
- * one schema definition.
+ * `events/shard=<0..63>/received=<YYYY-MM-DD>/` (see `lambdas/contract/lake.ts`
+ * for why), and the Glue `events` table that describes them. The table's columns
+ * and partition keys come from EVENT_COLUMNS and EVENT_PARTITION_COLUMNS, the same
+ * lists the local lake compacts with, so Firehose's conversion and Athena's reads
+ * use one schema definition.
  */
 export class EventLake extends Construct {
   readonly bucket: Bucket;
@@ -105,7 +114,7 @@ export class EventLake extends Construct {
     });
 
     const location = `s3://${this.bucket.bucketName}/${EVENTS_PREFIX}`;
-    const [appIdKey, dtKey] = EVENT_PARTITION_KEYS;
+    const [{ name: shardKey }, { name: receivedKey }] = EVENT_PARTITION_COLUMNS;
     this.table = new S3Table(this, 'EventsTable', {
       database: this.database,
       tableName: EVENTS_TABLE_NAME,
@@ -113,30 +122,30 @@ export class EventLake extends Construct {
       storage: S3TableStorage.fromBucket(this.bucket),
       s3Prefix: EVENTS_PREFIX,
       dataFormat: DataFormat.PARQUET,
-      columns: EVENT_COLUMNS.map((column) => ({
-        name: column.name,
-        type: GLUE_TYPES[column.type],
-        comment: column.comment,
-      })),
-      partitionKeys: EVENT_PARTITION_KEYS.map((name) => ({ name, type: Schema.STRING })),
+      columns: EVENT_COLUMNS.map(glueColumn),
+      partitionKeys: EVENT_PARTITION_COLUMNS.map(glueColumn),
       // Objects are SSE-S3 encrypted, which S3 undoes transparently;
       // has_encrypted_data is only for client-side (CSE-KMS) encrypted data.
       hasEncryptedData: false,
       // Projection instead of a crawler or MSCK REPAIR: partitions exist as soon
-      // as Firehose writes them. app_id is injected, so every query must say
-      // `app_id = ?` (ours always do: no query crosses environments).
+      // as Firehose writes them. Both keys are enumerable ranges (no `injected`
+      // key), so Athena can list every partition itself and any query is valid,
+      // with or without a `shard` condition, whether its values are literals or
+      // execution parameters (docs/architecture.md "The lake layout").
       partitionProjection: {
-        [appIdKey]: PartitionProjectionConfiguration.injected(),
-        [dtKey]: PartitionProjectionConfiguration.date({
+        [shardKey]: PartitionProjectionConfiguration.integer({ min: 0, max: LAKE_SHARDS - 1 }),
+        [receivedKey]: PartitionProjectionConfiguration.date({
           min: LAKE_FIRST_DATE,
-          // +1 day: a client clock slightly ahead of UTC still lands in a visible partition.
-          max: 'NOW+1DAYS',
+          // `received` is the server's clock at acceptance, and a row reaches S3 only
+          // after Firehose's buffer interval (at least 60 s), longer than any skew
+          // between the Lambda's clock and Athena's: NOW always covers it.
+          max: 'NOW',
           format: 'yyyy-MM-dd',
           step: { interval: 1, intervalUnit: DateIntervalUnit.DAYS },
         }),
       },
       parameters: {
-        'storage.location.template': `${location}${appIdKey}=\${${appIdKey}}/${dtKey}=\${${dtKey}}/`,
+        'storage.location.template': `${location}${shardKey}=\${${shardKey}}/${receivedKey}=\${${receivedKey}}/`,
       },
     });
 

@@ -7,13 +7,14 @@ import {
   OpenXJsonInputFormat,
   ParquetCompression,
   ParquetOutputFormat,
+  RecordDeAggregationProcessor,
   S3Bucket,
   SchemaConfiguration,
   StreamEncryption,
 } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { EVENT_PARTITION_KEYS } from '../lambdas/contract/lake.ts';
+import { EVENT_PARTITION_COLUMNS } from '../lambdas/contract/lake.ts';
 import { EVENTS_PREFIX, type EventLake } from './event-lake.ts';
 
 /** Firehose refuses record format conversion with a buffer under 64 MiB. */
@@ -46,10 +47,12 @@ export interface EventStreamProps {
 }
 
 /**
- * The Direct PUT Firehose stream that turns tracking calls (JSON LakeEvent
- * records) into Parquet files in the lake: the schema is read from the Glue
- * `events` table, and each record goes to `events/app_id=<id>/dt=<date>/` by the
- * `app_id` and `dt` fields it carries.
+ * The Direct PUT Firehose stream that turns tracking calls into Parquet files in
+ * the lake. A record packs up to 500 LakeEvents as newline-delimited JSON
+ * (FirehoseEventSink); Firehose splits them again (JSON multi-record
+ * deaggregation), routes each event to `events/shard=<n>/received=<date>/` by the
+ * `shard` and `received` fields it carries, and converts it to Parquet with the
+ * schema of the Glue `events` table.
  */
 export class EventStream extends Construct {
   readonly deliveryStream: DeliveryStream;
@@ -69,8 +72,9 @@ export class EventStream extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const partitionQuery = Object.fromEntries(EVENT_PARTITION_KEYS.map((key) => [key, `.${key}`]));
-    const partitionPath = EVENT_PARTITION_KEYS.map((key) => `${key}=!{partitionKeyFromQuery:${key}}`).join('/');
+    const keys = EVENT_PARTITION_COLUMNS.map((column) => column.name);
+    const partitionQuery = Object.fromEntries(keys.map((key) => [key, `.${key}`]));
+    const partitionPath = keys.map((key) => `${key}=!{partitionKeyFromQuery:${key}}`).join('/');
 
     this.deliveryStream = new DeliveryStream(this, 'DeliveryStream', {
       // Direct PUT (no source). Records are encrypted at rest while buffered.
@@ -91,7 +95,11 @@ export class EventStream extends Construct {
           outputFormat: new ParquetOutputFormat({ compression: ParquetCompression.SNAPPY }),
         },
         dynamicPartitioning: { enabled: true },
-        processors: [MetadataExtractionProcessor.jq16(partitionQuery)],
+        // Deaggregation runs first, so the partition keys (and the Parquet conversion)
+        // see one event per record (AWS "Apply dynamic partitioning to aggregated
+        // data": deaggregation → transformation → partitioning keys; JSON sub-records
+        // may be newline-delimited; at most 500 per record).
+        processors: [RecordDeAggregationProcessor.json(), MetadataExtractionProcessor.jq16(partitionQuery)],
       }),
     });
   }

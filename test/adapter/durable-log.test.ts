@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS } from '../../lambdas/contract/lake.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_COLUMNS, lakeShard } from '../../lambdas/contract/lake.ts';
 import { lakeEvent, openLocalLake as openLake } from '../contract/local-lake.ts';
 import { tempHome } from '../support/local-stack.ts';
 
@@ -55,18 +55,43 @@ describe('DurableLogEventSink with DuckDB compaction', () => {
       'SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM events)',
     );
     const duckType = { string: 'VARCHAR', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP' } as const;
-    expect(described).toEqual([
-      ...EVENT_COLUMNS.map((c) => ({ column_name: c.name, column_type: duckType[c.type] })),
-      ...EVENT_PARTITION_KEYS.map((k) => ({ column_name: k, column_type: 'VARCHAR' })),
-    ]);
-    const [row] = await lake.engine.readRows('SELECT score, feature_id, timestamp, app_id, dt FROM events');
+    expect(described).toEqual(
+      [...EVENT_COLUMNS, ...EVENT_PARTITION_COLUMNS].map((c) => ({
+        column_name: c.name,
+        column_type: duckType[c.type],
+      })),
+    );
+    const [row] = await lake.engine.readRows(
+      'SELECT score, feature_id, timestamp, app_id, dt, shard, received FROM events',
+    );
     expect(row).toEqual({
       score: 4,
       feature_id: 'f',
       timestamp: '2025-12-01T10:00:00.000Z',
       app_id: 'app-1',
       dt: '2025-12-01',
+      shard: lakeShard('app-1'),
+      received: '2025-12-01',
     });
+    await lake.close();
+  });
+
+  it('lays files out as Firehose does: events/shard=<n>/received=<date>/, app_id and dt inside the file', async () => {
+    const home = await tempHome();
+    homes.push(home);
+    const lake = await openLake(home);
+    // A backfill: an event from 2021 received on 2025-12-01 lands under the receive date.
+    await lake.sink.putEvents([
+      lakeEvent('old', { timestamp: '2021-03-04T05:06:07.000Z', dt: '2021-03-04' }),
+      lakeEvent('other', { app_id: 'app-2' }),
+    ]);
+    expect(await lake.ids()).toEqual(['old', 'other']);
+    const files = (await readdir(join(home, 'lake', 'events'), { recursive: true })).filter((f) =>
+      f.endsWith('.parquet'),
+    );
+    expect(files.map((f) => f.split('/').slice(0, 2).join('/')).sort()).toEqual(
+      [`shard=${lakeShard('app-1')}/received=2025-12-01`, `shard=${lakeShard('app-2')}/received=2025-12-01`].sort(),
+    );
     await lake.close();
   });
 });

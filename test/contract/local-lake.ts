@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
-import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import { type LakeEvent, lakeShard } from '../../lambdas/contract/lake.ts';
 
-/** A lake event with every column set; `overrides` changes some. */
+/**
+ * A lake event with every column set; `overrides` changes some. Its partition keys
+ * follow its `app_id` and `received_at`, as tracking sets them, unless overridden.
+ */
 export function lakeEvent(id: string, overrides: Partial<LakeEvent> = {}): LakeEvent {
-  return {
+  const event: Omit<LakeEvent, 'shard' | 'received'> = {
     event_id: id,
     event_type: 'track',
     event_name: 'Clicked',
@@ -22,6 +25,11 @@ export function lakeEvent(id: string, overrides: Partial<LakeEvent> = {}): LakeE
     app_id: 'app-1',
     dt: '2025-12-01',
     ...overrides,
+  };
+  return {
+    ...event,
+    shard: overrides.shard ?? lakeShard(event.app_id),
+    received: overrides.received ?? event.received_at.slice(0, 10),
   };
 }
 

@@ -2,9 +2,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   EVENT_COLUMNS,
-  EVENT_PARTITION_KEYS,
+  EVENT_PARTITION_COLUMNS,
   EVENTS_TABLE_NAME,
   LAKE_FIRST_DATE,
+  LAKE_SHARDS,
 } from '../../lambdas/contract/lake.ts';
 import { featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
@@ -42,8 +43,14 @@ describe('the events Glue table', () => {
     );
   });
 
-  it('is partitioned by app_id then dt, both strings', () => {
-    expect(eventsTable().PartitionKeys).toEqual(EVENT_PARTITION_KEYS.map((name) => ({ Name: name, Type: 'string' })));
+  it('is partitioned by shard (int) then received (string), with app_id and dt as ordinary columns', () => {
+    const table = eventsTable();
+    expect(table.PartitionKeys.map(({ Name, Type }) => ({ Name, Type }))).toEqual([
+      { Name: 'shard', Type: 'int' },
+      { Name: 'received', Type: 'string' },
+    ]);
+    expect(EVENT_PARTITION_COLUMNS.map((c) => c.name)).toEqual(['shard', 'received']);
+    expect(table.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(expect.arrayContaining(['app_id', 'dt']));
   });
 
   it('reads Parquet under events/ in the lake bucket', () => {
@@ -56,18 +63,25 @@ describe('the events Glue table', () => {
     expect(StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
   });
 
-  it('projects partitions (app_id injected, dt daily from LAKE_FIRST_DATE to tomorrow) at the Firehose paths', () => {
-    expect(eventsTable().Parameters).toMatchObject({
+  it('projects partitions (shard 0..63, received daily from LAKE_FIRST_DATE to today) at the Firehose paths', () => {
+    const parameters = eventsTable().Parameters;
+    expect(parameters).toMatchObject({
       'projection.enabled': 'true',
-      'projection.app_id.type': 'injected',
-      'projection.dt.type': 'date',
-      'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': `${LAKE_FIRST_DATE},NOW+1DAYS`,
-      'projection.dt.interval': '1',
-      'projection.dt.interval.unit': 'DAYS',
+      'projection.shard.type': 'integer',
+      'projection.shard.range': `0,${LAKE_SHARDS - 1}`,
+      'projection.received.type': 'date',
+      'projection.received.format': 'yyyy-MM-dd',
+      'projection.received.range': `${LAKE_FIRST_DATE},NOW`,
+      'projection.received.interval': '1',
+      'projection.received.interval.unit': 'DAYS',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's placeholders, literally.
-      'storage.location.template': lakeUrl('/events/app_id=${app_id}/dt=${dt}/'),
+      'storage.location.template': lakeUrl('/events/shard=${shard}/received=${received}/'),
     });
+  });
+
+  it('has no injected projection, so no query depends on Athena reading a parameter as a constant', () => {
+    const types = Object.entries(eventsTable().Parameters).filter(([key]) => /^projection\.\w+\.type$/.test(key));
+    expect(types.map(([, type]) => type).sort()).toEqual(['date', 'integer']);
   });
 
   it('says its data is not client-side encrypted, because the bucket encrypts server-side (SSE-S3)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_PARTITION_KEYS } from '../../lambdas/contract/lake.ts';
+import { EVENT_PARTITION_COLUMNS } from '../../lambdas/contract/lake.ts';
 import { featurelake, logicalId, resourceOf } from './featurelake-app.ts';
 
 interface ExtendedS3Destination {
@@ -63,21 +63,28 @@ describe('the event delivery stream', () => {
     });
   });
 
-  it('partitions each record by the app_id and dt it carries, extracted with jq', () => {
+  it('splits packed records (JSON deaggregation) before it partitions each event by the shard and received it carries', () => {
     const { DynamicPartitioningConfiguration, ProcessingConfiguration, Prefix } = destination();
-    const extraction = ProcessingConfiguration.Processors.find((processor) => processor.Type === 'MetadataExtraction');
-    const parameters = Object.fromEntries(
-      (extraction?.Parameters ?? []).map(({ ParameterName, ParameterValue }) => [ParameterName, ParameterValue]),
-    );
+    const parametersOf = (type: string) =>
+      Object.fromEntries(
+        (ProcessingConfiguration.Processors.find((processor) => processor.Type === type)?.Parameters ?? []).map(
+          ({ ParameterName, ParameterValue }) => [ParameterName, ParameterValue],
+        ),
+      );
 
     expect(DynamicPartitioningConfiguration.Enabled).toBe(true);
     expect(ProcessingConfiguration.Enabled).toBe(true);
-    expect(parameters).toEqual({
-      MetadataExtractionQuery: '{"app_id":.app_id,"dt":.dt}',
+    expect(ProcessingConfiguration.Processors.map((processor) => processor.Type)).toEqual([
+      'RecordDeAggregation',
+      'MetadataExtraction',
+    ]);
+    expect(parametersOf('RecordDeAggregation')).toEqual({ SubRecordType: 'JSON' });
+    expect(parametersOf('MetadataExtraction')).toEqual({
+      MetadataExtractionQuery: '{"shard":.shard,"received":.received}',
       JsonParsingEngine: 'JQ-1.6',
     });
-    expect(Prefix).toBe('events/app_id=!{partitionKeyFromQuery:app_id}/dt=!{partitionKeyFromQuery:dt}/');
-    expect(Prefix.match(/\w+(?==!\{partitionKeyFromQuery:)/g)).toEqual([...EVENT_PARTITION_KEYS]);
+    expect(Prefix).toBe('events/shard=!{partitionKeyFromQuery:shard}/received=!{partitionKeyFromQuery:received}/');
+    expect(Prefix.match(/\w+(?==!\{partitionKeyFromQuery:)/g)).toEqual(EVENT_PARTITION_COLUMNS.map((c) => c.name));
   });
 
   it('puts failed records outside events/, where Athena never reads them', () => {

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
-import { LAKE_FIRST_DATE } from '../../lambdas/contract/lake.ts';
+import { LAKE_FIRST_DATE, lakeShard } from '../../lambdas/contract/lake.ts';
 import { MAX_BODY_BYTES } from '../../lambdas/contract/routes.ts';
 import { MAX_NESTING_DEPTH } from '../../lambdas/core/shared/request-body.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
@@ -301,7 +301,7 @@ const TEXT_COLUMNS = ['event_id', 'event_name', 'user_id', 'company_id', 'featur
  */
 const lakeColumns = [
   ...TEXT_COLUMNS.map((column) => `'|' || ${column} AS ${column}`),
-  'event_type, score, context_active, timestamp, received_at, dt, source',
+  'event_type, score, context_active, timestamp, received_at, dt, source, shard, received',
 ].join(', ');
 
 async function rowsWithPrefix(prefix: string): Promise<Array<Record<string, unknown>>> {
@@ -319,9 +319,14 @@ async function rowsWithPrefix(prefix: string): Promise<Array<Record<string, unkn
   });
 }
 
-/** The row as the oracle sees it: the receive time stands in for a missing timestamp. */
+/**
+ * The row as the oracle sees it: the receive time stands in for a missing timestamp.
+ * Whatever the timestamp, the row lies in its environment's shard under its receive date.
+ */
 function comparable(row: Record<string, unknown>, timestampSent: boolean) {
-  const { received_at, ...rest } = row;
+  const { received_at, shard, received, ...rest } = row;
+  expect(shard).toBe(lakeShard(env.environment_id));
+  expect(received).toBe(String(received_at).slice(0, 10));
   if (!timestampSent) {
     expect(row.timestamp).toBe(received_at);
     return { ...rest, timestamp: 'the receive time', dt: 'the receive date' };

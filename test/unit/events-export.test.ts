@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
+import { lakeShard } from '../../lambdas/contract/lake.ts';
 import { eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
 import {
   currentChunk,
@@ -257,18 +258,32 @@ describe('lifetimes (seed 002 "Data Restrictions")', () => {
 });
 
 describe('partition query parameters', () => {
-  it('binds the job, the app and the week’s days; with no segment the history scan gets an empty range', () => {
+  it('binds the job, the app’s shard and id, the receive dates it can have and the week’s days; with no segment the history scan gets an empty range', () => {
+    const shard = lakeShard('app');
     expect(
       eventsExportParams({ jobId: 'job-1', environmentId: 'app', partition: { from: '2025-11-30', to: '2025-11-30' } }),
-    ).toEqual(['job-1', 'app', '9999-12-31', '0000-01-01', 'app', '2025-11-30', '2025-11-30']);
+    ).toEqual([
+      'job-1',
+      shard,
+      'app',
+      '9999-12-30',
+      '9999-12-31',
+      '0000-01-01',
+      shard,
+      'app',
+      // An event dated 2025-11-30 may have been received from 2025-11-29 on (a day ahead at most).
+      '2025-11-29',
+      '2025-11-30',
+      '2025-11-30',
+    ]);
     expect(
       eventsExportParams({
         jobId: 'job-1',
         environmentId: 'app',
         partition: { from: '2025-12-01', to: '2025-12-02' },
         segmentAsOf: '2025-12-02',
-      }).slice(2, 4),
-    ).toEqual(['2020-01-01', '2025-12-02']);
+      }).slice(3, 6),
+    ).toEqual(['2019-12-31', '2020-01-01', '2025-12-02']);
     expect(() =>
       eventsExportParams({ jobId: "x' OR 1=1", environmentId: 'app', partition: { from: 'a', to: 'b' } }),
     ).toThrow();

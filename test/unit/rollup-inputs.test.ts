@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXPORT_INPUT_COLUMNS } from '../../lambdas/contract/export-inputs.ts';
+import { lakeShard } from '../../lambdas/contract/lake.ts';
 import {
   type ExportInputRow,
   exportInputRows,
@@ -149,22 +150,26 @@ describe('exportInputsJsonLines and the table layout', () => {
 });
 
 describe('companyRollupParams', () => {
-  it('binds the job, then per lake read the app, the dt range from LAKE_FIRST_DATE to the last E, and the last D', () => {
+  it('binds the job, then per lake read the app’s shard and id, the dt range from LAKE_FIRST_DATE to the last E, and the last D', () => {
     const params = companyRollupParams({ environmentId: 'app-1', jobId: 'job-1', windows });
     expect(params).toHaveLength(COMPANY_ROLLUP_PARAM_NAMES.length);
     expect(params).toEqual([
       'job-1',
-      ...Array(2).fill(['app-1', '2020-01-01', '2025-06-08', '2025-06-09 00:00:00.000']).flat(),
+      ...Array(2)
+        .fill([lakeShard('app-1'), 'app-1', '2020-01-01', '2025-06-08', '2025-06-09 00:00:00.000'])
+        .flat(),
     ]);
   });
 
   it('for today binds the instant itself, to the millisecond', () => {
     const today = aggregationWindows('today', new Date('2025-06-11T14:05:06.789Z'));
     expect(companyRollupParams({ environmentId: 'a', jobId: 'j', windows: today }).slice(1)).toEqual([
+      lakeShard('a'),
       'a',
       '2020-01-01',
       '2025-06-11',
       '2025-06-11 14:05:06.789',
+      lakeShard('a'),
       'a',
       '2020-01-01',
       '2025-06-11',

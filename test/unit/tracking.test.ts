@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lakeShard } from '../../lambdas/contract/lake.ts';
 import { MAX_BODY_BYTES } from '../../lambdas/contract/routes.ts';
 import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 import { trackingEvents } from '../../lambdas/core/tracking/tracking.ts';
@@ -36,10 +37,23 @@ describe('normalisation into lake rows', () => {
       received_at: NOW.toISOString(),
       dt: '2026-03-10',
       app_id: 'app-1',
+      shard: lakeShard('app-1'),
+      received: '2026-03-10',
       source: 'api',
       attributes: null,
     });
     expect(row?.event_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('places every row of a backfill by the environment and the receive date, never by the event date', () => {
+    const calls = ['2020-01-01', '2023-07-15', '2026-03-11'].map((timestamp) => ({
+      type: 'user',
+      userId: 'u',
+      timestamp,
+    }));
+    const rows = track('bulk', calls);
+    expect(rows.map((r) => r.dt)).toEqual(['2020-01-01', '2023-07-15', '2026-03-11']);
+    expect(rows.map((r) => [r.shard, r.received])).toEqual(Array(3).fill([lakeShard('app-1'), '2026-03-10']));
   });
 
   it('reads a timestamp without offset as UTC and a date alone as midnight UTC', () => {
@@ -60,10 +74,11 @@ describe('normalisation into lake rows', () => {
     ]);
   });
 
-  it('refuses timestamps before the lake’s first date', () => {
-    expect(problems(() => track('user', { userId: 'u', timestamp: '1999-12-31T23:59:59Z' }))[0]?.field).toBe(
-      'timestamp',
-    );
+  it('refuses timestamps before the lake’s first date, 2020-01-01', () => {
+    expect(problems(() => track('user', { userId: 'u', timestamp: '2019-12-31T23:59:59.999Z' }))).toEqual([
+      { field: 'timestamp', problem: 'must not be before 2020-01-01' },
+    ]);
+    expect(track('user', { userId: 'u', timestamp: '2020-01-01T00:00:00Z' })).toHaveLength(1);
   });
 
   it('keeps user calls free of a company and company calls free of a required user', () => {

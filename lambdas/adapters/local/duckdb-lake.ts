@@ -15,7 +15,7 @@ import {
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
 } from '../../contract/export-inputs.ts';
-import { EVENT_COLUMNS, EVENT_PARTITION_KEYS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
+import { EVENT_COLUMNS, EVENT_PARTITION_COLUMNS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
 import { assertReadOnlyQuery, queryTimedOut } from '../../core/environments/sql-guard.ts';
 import { ValidationError } from '../../core/shared/errors.ts';
 import {
@@ -54,8 +54,13 @@ async function openDuckDb(options: { threads?: number } = {}): Promise<DuckDBIns
   return instance;
 }
 
+const PARTITION_KEYS = EVENT_PARTITION_COLUMNS.map((c) => c.name);
+/** Every column of a lake row in the Glue table's order: the columns, then the partition keys. */
+const EVENT_ROW_COLUMNS = [...EVENT_COLUMNS, ...EVENT_PARTITION_COLUMNS];
+
 /**
- * Compacts log segments into the lake: `<lakeDir>/events/app_id=…/dt=…/<segment>-<i>.parquet`.
+ * Compacts log segments into the lake: `<lakeDir>/events/shard=…/received=…/<segment>-<i>.parquet`,
+ * the layout Firehose writes on AWS.
  * Files are written to a staging folder and renamed into place, so a crash never
  * leaves a half-written Parquet file where queries read; a segment compacted twice
  * (crash before its log file was removed) overwrites the same file names.
@@ -78,21 +83,17 @@ export class DuckDbLakeCompactor {
     const staging = join(this.lakeDir, '_staging', segmentName);
     await rm(staging, { recursive: true, force: true });
     await mkdir(dirname(staging), { recursive: true });
-    const columns = [...EVENT_COLUMNS.map((c) => c.name), ...EVENT_PARTITION_KEYS];
-    const readTypes = EVENT_COLUMNS.map(
+    const readTypes = EVENT_ROW_COLUMNS.map(
       (c) => `${ident(c.name)}: '${c.type === 'timestamp' ? 'VARCHAR' : DUCKDB_TYPE[c.type]}'`,
-    ).concat(EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: 'VARCHAR'`));
-    const select = columns
-      .map((name) => {
-        const column = EVENT_COLUMNS.find((c) => c.name === name);
-        return column?.type === 'timestamp' ? `CAST(${ident(name)} AS TIMESTAMP) AS ${ident(name)}` : ident(name);
-      })
-      .join(', ');
+    );
+    const select = EVENT_ROW_COLUMNS.map((c) =>
+      c.type === 'timestamp' ? `CAST(${ident(c.name)} AS TIMESTAMP) AS ${ident(c.name)}` : ident(c.name),
+    ).join(', ');
     const connection = await this.instance.connect();
     try {
       await connection.run(
         `COPY (SELECT ${select} FROM read_json(${pathLiteral(segmentPath)}, format = 'newline_delimited', columns = {${readTypes.join(', ')}}))
-         TO ${pathLiteral(staging)} (FORMAT parquet, PARTITION_BY (${EVENT_PARTITION_KEYS.map(ident).join(', ')}), FILENAME_PATTERN '${segmentName}-{i}', OVERWRITE true)`,
+         TO ${pathLiteral(staging)} (FORMAT parquet, PARTITION_BY (${PARTITION_KEYS.map(ident).join(', ')}), FILENAME_PATTERN '${segmentName}-{i}', OVERWRITE true)`,
       );
     } finally {
       connection.closeSync();
@@ -144,7 +145,7 @@ const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
  * The local Athena: DuckDB over the lake's Parquet files, as the view `events`
- * with the same columns and `app_id`/`dt` partition columns as the Glue table, and
+ * with the same columns and `shard`/`received` partition columns as the Glue table, and
  * over the rollup's per-job inputs (JSON lines) as the view `export_inputs`.
  * The instance may read nothing outside the lake's `events` and `export_inputs`
  * folders and write nothing outside `csvOutputDir`; `readRows` runs only a single
@@ -295,11 +296,9 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     const eventsHaveFiles = this.eventsViewHasFiles === true || (await hasFiles(connection, eventsGlob));
     if (eventsHaveFiles !== this.eventsViewHasFiles) {
       const body = eventsHaveFiles
-        ? `SELECT * FROM read_parquet(${pathLiteral(eventsGlob)}, hive_partitioning = true, hive_types = {${EVENT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}})`
-        : `SELECT ${[
-            ...EVENT_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
-            ...EVENT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`),
-          ].join(', ')} WHERE false`;
+        ? // Columns named in the Glue table's order (DuckDB would put hive keys alphabetically).
+          `SELECT ${EVENT_ROW_COLUMNS.map((c) => ident(c.name)).join(', ')} FROM read_parquet(${pathLiteral(eventsGlob)}, hive_partitioning = true, hive_types = {${EVENT_PARTITION_COLUMNS.map((c) => `${ident(c.name)}: ${DUCKDB_TYPE[c.type]}`).join(', ')}})`
+        : `SELECT ${EVENT_ROW_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
       await connection.run(`CREATE OR REPLACE VIEW ${ident(EVENTS_TABLE_NAME)} AS ${body}`);
       this.eventsViewHasFiles = eventsHaveFiles;
     }

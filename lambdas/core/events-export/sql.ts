@@ -1,5 +1,5 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../contract/export-inputs.ts';
-import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../contract/lake.ts';
+import { EVENTS_TABLE_NAME, earliestReceivedDate, LAKE_FIRST_DATE, lakeShard } from '../../contract/lake.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from '../company-export/rollup/dialect.ts';
 import { assertJobId } from '../company-export/rollup/inputs.ts';
 import type { QueryParam } from '../shared/query-param.ts';
@@ -8,7 +8,8 @@ import type { EventsExportPartition } from './partitions.ts';
 /**
  * The query behind one weekly partition of an events export, as one SQL text per
  * dialect. The text holds no value: the job, the app and the partition's dates are
- * `?` parameters, all in WHERE clauses (the only place Athena takes them); the
+ * `?` parameters, all in WHERE clauses (the only place Athena takes them), and each
+ * scan of the lake names its partitions (`shard`, a lower `received` bound); the
  * app token, the format, the filter lists and the segment's filters are rows of
  * `export_inputs` (see inputs.ts). Each row of the result is one finished line of
  * the file (a JSON object, or a CSV record), in the single column `line`, so the
@@ -51,17 +52,22 @@ export const LINE_COLUMN = 'line';
 /** Names of the `?`s in text order, for documentation and tests. */
 export const EVENTS_EXPORT_PARAM_NAMES = [
   'job_id',
+  'shard',
   'app_id',
+  'segment_received_from',
   'segment_dt_from',
   'segment_dt_to',
+  'shard',
   'app_id',
+  'received_from',
   'dt_from',
   'dt_to',
 ] as const;
 
 /**
- * With no segment, the segment history scan is given an empty `dt` range, which
- * both engines prune to no file at all: the static text costs nothing when unused.
+ * With no segment, the segment history scan is given an empty `dt` range whose
+ * `received` bound lies in the far future, which both engines prune to no partition
+ * at all: the static text costs nothing when unused.
  */
 const NO_HISTORY = { from: '9999-12-31', to: '0000-01-01' } as const;
 
@@ -75,12 +81,21 @@ export function eventsExportParams(input: {
   assertJobId(input.jobId);
   if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
   const history = input.segmentAsOf ? { from: LAKE_FIRST_DATE, to: input.segmentAsOf } : NO_HISTORY;
+  const shard = lakeShard(input.environmentId);
+  // Each scan reads one shard, and only the receive dates its events can have: an
+  // event is never received earlier than the day before its own date, because
+  // tracking refuses timestamps more than a day ahead (MAX_FUTURE_MS). No upper
+  // `received` bound: a backfill may arrive any time later.
   return [
     input.jobId,
+    shard,
     input.environmentId,
+    earliestReceivedDate(history.from),
     history.from,
     history.to,
+    shard,
     input.environmentId,
+    earliestReceivedDate(input.partition.from),
     input.partition.from,
     input.partition.to,
   ];
@@ -190,7 +205,8 @@ segment_calls AS (
   SELECT company_id, event_id, attributes, "timestamp" AS ts, received_at,
     row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no
   FROM ${EVENTS_TABLE_NAME}
-  WHERE app_id = ? AND dt >= ? AND dt <= ? AND event_type = 'identify_company' AND company_id IS NOT NULL
+  WHERE shard = ? AND app_id = ? AND received >= ? AND dt >= ? AND dt <= ?
+    AND event_type = 'identify_company' AND company_id IS NOT NULL
 ),
 segment_companies AS (
   SELECT DISTINCT company_id FROM segment_calls
@@ -244,7 +260,7 @@ week_events AS (
     "timestamp" AS ts, received_at,
     row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no
   FROM ${EVENTS_TABLE_NAME}
-  WHERE app_id = ? AND dt >= ? AND dt <= ?
+  WHERE shard = ? AND app_id = ? AND received >= ? AND dt >= ? AND dt <= ?
     AND event_type IN ${listed('event_type')}
     AND (${listEmpty('user_id')} OR user_id IN ${listed('user_id')})
     AND (${listEmpty('company_id')} OR company_id IN ${listed('company_id')})

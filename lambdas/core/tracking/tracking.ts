@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type EventType, LAKE_FIRST_DATE, type LakeEvent } from '../../contract/lake.ts';
+import { type EventType, LAKE_FIRST_DATE, type LakeEvent, lakeShard, MAX_FUTURE_MS } from '../../contract/lake.ts';
 import { MAX_BULK_CALLS } from '../../contract/routes.ts';
 import { type FieldProblem, ValidationError } from '../shared/errors.ts';
 import { NOT_AN_OBJECT, readRequestJson } from '../shared/request-body.ts';
@@ -23,8 +23,6 @@ const EVENT_TYPE_OF: Record<CallType, EventType> = {
   feedback: 'feedback',
 };
 
-/** How far ahead of the server's clock a client timestamp may be. */
-const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 const MAX_ID_LENGTH = 256;
 
 const requiredOr =
@@ -248,6 +246,14 @@ interface RequestScope {
   readonly now: Date;
   readonly nowIso: string;
   readonly source: LakeEvent['source'];
+  /** Where every row of the request lands: the lake partition is the environment's and the receive date's. */
+  readonly shard: number;
+  readonly received: string;
+}
+
+function requestScope(target: TrackingTarget, now: Date, source: LakeEvent['source']): RequestScope {
+  const nowIso = now.toISOString();
+  return { target, now, nowIso, source, shard: lakeShard(target.environmentId), received: nowIso.slice(0, 10) };
 }
 
 function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, problems: FieldProblem[]): LakeEvent {
@@ -273,6 +279,8 @@ function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, pr
     source: scope.source,
     app_id: scope.target.environmentId,
     dt: iso.slice(0, 10),
+    shard: scope.shard,
+    received: scope.received,
   };
 }
 
@@ -287,7 +295,7 @@ export function trackingEvents(request: TrackingRequest, target: TrackingTarget,
   if (method === 'bulk') {
     const calls = parseBulk(payload, problems);
     if (problems.length > 0) throw new ValidationError(problems);
-    const scope: RequestScope = { target, now, nowIso: now.toISOString(), source: 'bulk' };
+    const scope = requestScope(target, now, 'bulk');
     const events = calls.map((parsed, index) => toLakeEvent(parsed, scope, `[${index}]`, problems));
     if (problems.length > 0) throw new ValidationError(problems);
     return events;
@@ -295,7 +303,7 @@ export function trackingEvents(request: TrackingRequest, target: TrackingTarget,
   const type: CallType = method === 'events' ? 'event' : method;
   const parsed = parseCall(type, payload, '', problems);
   if (!parsed) throw new ValidationError(problems);
-  const event = toLakeEvent(parsed, { target, now, nowIso: now.toISOString(), source: 'api' }, '', problems);
+  const event = toLakeEvent(parsed, requestScope(target, now, 'api'), '', problems);
   if (problems.length > 0) throw new ValidationError(problems);
   return [event];
 }

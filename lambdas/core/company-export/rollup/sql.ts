@@ -1,5 +1,5 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
-import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE } from '../../../contract/lake.ts';
+import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
 import { assertJobId, assertRollupDates } from './inputs.ts';
@@ -59,7 +59,7 @@ export interface CompanyRollupParamsInput {
   readonly windows: readonly RollupDate[];
 }
 
-/** How many times the text reads the lake; each read has its own `?`s for the app and the time range. */
+/** How many times the text reads the lake; each read has its own `?`s for the shard, the app and the time range. */
 const LAKE_SCANS = 2;
 
 /** `YYYY-MM-DD HH:MM:SS.mmm`: what `CAST(? AS TIMESTAMP)` reads alike in Trino and DuckDB. */
@@ -67,23 +67,30 @@ const sqlTimestampText = (d: Date) => d.toISOString().replace('T', ' ').replace(
 
 /**
  * The values for the rollup's `?`s, in text order: the job (inputs table), then for
- * each of the four lake scans the app, the `dt` range and the last D. The `dt` range
- * starts at LAKE_FIRST_DATE because First Seen, First Used and adoption look at the
- * whole history.
+ * each lake scan the app's shard, the app, the `dt` range and the last D. The `dt`
+ * range starts at LAKE_FIRST_DATE because First Seen, First Used and adoption look
+ * at the whole history; for the same reason `received` is not bounded (a backfill
+ * received today may hold the earliest use), so `shard` is what prunes.
  */
 export function companyRollupParams(input: CompanyRollupParamsInput): QueryParam[] {
   assertJobId(input.jobId);
   assertRollupDates(input.windows);
   if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
   const last = input.windows[input.windows.length - 1] as RollupDate;
-  const scan = [input.environmentId, LAKE_FIRST_DATE, lastDateBefore(last.d), sqlTimestampText(last.d)];
+  const scan = [
+    lakeShard(input.environmentId),
+    input.environmentId,
+    LAKE_FIRST_DATE,
+    lastDateBefore(last.d),
+    sqlTimestampText(last.d),
+  ];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
 
 /** Names of the `?`s in text order, for documentation and tests. */
 export const COMPANY_ROLLUP_PARAM_NAMES = [
   'job_id',
-  ...Array.from({ length: LAKE_SCANS }, () => ['app_id', 'dt_from', 'dt_to', 'last_d']).flat(),
+  ...Array.from({ length: LAKE_SCANS }, () => ['shard', 'app_id', 'dt_from', 'dt_to', 'last_d']).flat(),
 ] as const;
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -169,7 +176,7 @@ const lakeScan = (condition: string) => `
     coalesce(context_active, true) AS active, "timestamp" AS ts, received_at,
     row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no
   FROM ${EVENTS_TABLE_NAME}
-  WHERE app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
+  WHERE shard = ? AND app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
     AND (${condition})`;
 
 /** Roles of a record: −1 (seen, unless told otherwise), the feature it uses, the feature it is feedback for. */
