@@ -3,12 +3,22 @@ import type { LakeEvent } from '../../contract/lake.ts';
 import { DurabilityError } from '../../core/shared/errors.ts';
 import type { EventSink } from '../../ports/event-sink.ts';
 
+/*
+ * Firehose's limits, from the PutRecordBatch API reference ("Each PutRecordBatch
+ * request supports up to 500 records. Each record in the request can be as large
+ * as 1,000 KB (before base64 encoding), up to a limit of 4 MB for the entire
+ * request"; "for multi record de-aggregation, you can not put more than 500
+ * records [in one record]") and "Apply dynamic partitioning to aggregated data"
+ * ("Record deaggregation by JSON or by delimiter is capped at 500 per record").
+ */
 /** PutRecordBatch accepts at most 500 records per call. */
 export const MAX_RECORDS_PER_BATCH = 500;
 /** …and at most 4 MiB of record data per call. */
 export const MAX_BYTES_PER_BATCH = 4 * 1024 * 1024;
 /** …and at most 1,000 KiB per record, before base64 encoding. */
 export const MAX_BYTES_PER_RECORD = 1_000 * 1024;
+/** JSON multi-record deaggregation splits at most 500 sub-records out of one record. */
+export const MAX_EVENTS_PER_RECORD = 500;
 
 /** Errors that no retry can fix: the stream is missing, misconfigured or forbidden. */
 const PERMANENT_ERRORS = new Set([
@@ -43,10 +53,12 @@ export interface FirehoseEventSinkOptions {
 
 interface PendingRecord {
   readonly data: Uint8Array;
+  /** How many events the record packs. */
+  readonly events: number;
 }
 
 interface BatchOutcome {
-  readonly failedRecords: number;
+  readonly failedEvents: number;
   readonly attempts: number;
   readonly lastError: string;
   readonly cause: unknown;
@@ -55,13 +67,17 @@ interface BatchOutcome {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Writes lake events to Firehose, one JSON line per record (Firehose's OpenX JSON
- * deserializer reads one object per line before converting to Parquet).
+ * Writes lake events to Firehose, packed: one record holds up to 500 events as
+ * newline-delimited JSON (at most 1,000 KiB), which the stream's JSON
+ * multi-record deaggregation splits back into one event per record before its
+ * partition keys and its Parquet conversion see them (lib/event-stream.ts).
+ * Firehose bills ingestion per record in 5 KB steps, so a ~400-byte event sent
+ * alone costs as much as twelve packed ones; a 1,000-call bulk is two records.
  *
  * Resolves only when Firehose accepted every record. Firehose reports partial failures
- * in a successful response (`FailedPutCount`), so only the failed records are resent;
- * a record that is resent after all (an ambiguous response) is harmless because the
- * lake is de-duplicated by `event_id` at query time.
+ * in a successful response (`FailedPutCount`), so only the failed records are resent
+ * (each with every event it packs); a record that is resent after all (an ambiguous
+ * response) is harmless because the lake is de-duplicated by `event_id` at query time.
  */
 export class FirehoseEventSink implements EventSink {
   readonly #client: FirehoseClient;
@@ -113,7 +129,7 @@ export class FirehoseEventSink implements EventSink {
     await Promise.all(Array.from({ length: Math.min(this.#maxConcurrentBatches, batches.length) }, worker));
 
     if (outcomes.length > 0) {
-      const failed = outcomes.reduce((sum, o) => sum + o.failedRecords, 0);
+      const failed = outcomes.reduce((sum, o) => sum + o.failedEvents, 0);
       const last = outcomes[outcomes.length - 1] as BatchOutcome;
       // Codes and counts only: event payloads (user data) never reach an error message or log.
       throw new DurabilityError(
@@ -125,26 +141,41 @@ export class FirehoseEventSink implements EventSink {
 
   #toBatches(events: readonly LakeEvent[]): PendingRecord[][] {
     const encoder = new TextEncoder();
+    const records: PendingRecord[] = [];
+    let lines: Uint8Array[] = [];
+    let recordBytes = 0;
+    const closeRecord = () => {
+      if (lines.length > 0) records.push({ data: Buffer.concat(lines, recordBytes), events: lines.length });
+      lines = [];
+      recordBytes = 0;
+    };
+    events.forEach((event, index) => {
+      const line = encoder.encode(`${JSON.stringify(event)}\n`);
+      // The API caps request bodies well below this, so it should never happen; refuse
+      // before sending anything rather than lose one event of an accepted call.
+      if (line.byteLength > MAX_BYTES_PER_RECORD) {
+        throw new DurabilityError(
+          `event ${index} is ${line.byteLength} bytes as JSON; Firehose accepts at most ${MAX_BYTES_PER_RECORD} bytes per record`,
+        );
+      }
+      if (lines.length === MAX_EVENTS_PER_RECORD || recordBytes + line.byteLength > MAX_BYTES_PER_RECORD) closeRecord();
+      lines.push(line);
+      recordBytes += line.byteLength;
+    });
+    closeRecord();
+
     const batches: PendingRecord[][] = [];
     let current: PendingRecord[] = [];
     let currentBytes = 0;
-    events.forEach((event, index) => {
-      const data = encoder.encode(`${JSON.stringify(event)}\n`);
-      // The API caps request bodies well below this, so it should never happen; refuse
-      // before sending anything rather than lose one event of an accepted call.
-      if (data.byteLength > MAX_BYTES_PER_RECORD) {
-        throw new DurabilityError(
-          `event ${index} is ${data.byteLength} bytes as JSON; Firehose accepts at most ${MAX_BYTES_PER_RECORD} bytes per record`,
-        );
-      }
-      if (current.length === MAX_RECORDS_PER_BATCH || currentBytes + data.byteLength > MAX_BYTES_PER_BATCH) {
+    for (const record of records) {
+      if (current.length === MAX_RECORDS_PER_BATCH || currentBytes + record.data.byteLength > MAX_BYTES_PER_BATCH) {
         batches.push(current);
         current = [];
         currentBytes = 0;
       }
-      current.push({ data });
-      currentBytes += data.byteLength;
-    });
+      current.push(record);
+      currentBytes += record.data.byteLength;
+    }
     batches.push(current);
     return batches;
   }
@@ -182,7 +213,7 @@ export class FirehoseEventSink implements EventSink {
         if (PERMANENT_ERRORS.has(lastError)) break;
       }
     }
-    return { failedRecords: pending.length, attempts: attempt, lastError, cause };
+    return { failedEvents: pending.reduce((sum, r) => sum + r.events, 0), attempts: attempt, lastError, cause };
   }
 
   #backoff(retry: number): number {
