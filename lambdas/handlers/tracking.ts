@@ -13,7 +13,7 @@ export interface TrackingDeps {
   readonly sink: EventSink;
   readonly environments: Pick<EnvironmentStore, 'findByTrackingKey'>;
   readonly clock?: Clock;
-  /** How long a tracking key lookup is remembered. @default 60 s */
+  /** How long a found tracking key is remembered (an unknown key is looked up every time). @default 60 s */
   readonly keyCacheMs?: number;
 }
 
@@ -21,6 +21,8 @@ export interface TrackingDeps {
 export function makeHandler(deps: TrackingDeps) {
   const clock = deps.clock ?? systemClock;
   // Tracking keys never change owner, so a short cache spares a DynamoDB read per call.
+  // Misses are not cached (TtlCache keeps no `undefined`): a key created a second ago
+  // works at once, even where the key index is still catching up.
   const keys = new TtlCache<Environment | undefined>(deps.keyCacheMs ?? 60_000);
   const environmentOf = (key: string) => keys.get(key, (k) => deps.environments.findByTrackingKey(k));
   return httpHandler(async (event) => {

@@ -1,4 +1,8 @@
-/** A small time-bounded memo for lookups that rarely change (tracking key → environment). */
+/**
+ * A small time-bounded memo for lookups that rarely change (tracking key → environment).
+ * A miss (`undefined`) is never remembered: a key created a moment ago works at once,
+ * and a client sending random keys cannot flush the cache of real ones.
+ */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
 
@@ -13,6 +17,7 @@ export class TtlCache<V> {
     const now = this.now();
     if (hit && hit.expires > now) return hit.value;
     const value = await load(key);
+    if (value === undefined) return value;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, { value, expires: now + this.ttlMs });
     return value;
