@@ -35,7 +35,7 @@ export function acknowledgeNagFindings(stacks: {
   acknowledge(
     firehose,
     `AwsSolutions-IAM5[Resource::${lakeBucketArn}/*]`,
-    "Firehose writes objects under prefixes chosen per record by dynamic partitioning (events/app_id=…/dt=…/) and errors/, so it needs the bucket's object ARNs.",
+    "Firehose writes objects under prefixes chosen per record by dynamic partitioning (events/shard=…/received=…/) and errors/, so it needs the bucket's object ARNs.",
   );
   acknowledge(
     firehose,

@@ -147,7 +147,7 @@ export function queryTimedOut(timeLimitMs: number): ValidationError {
   return new ValidationError([
     {
       field: 'sql',
-      problem: `ran longer than the time limit of ${seconds} ${seconds === 1 ? 'second' : 'seconds'} and was stopped: read less (filter on app_id and dt, select fewer columns, add a LIMIT) and run it again`,
+      problem: `ran longer than the time limit of ${seconds} ${seconds === 1 ? 'second' : 'seconds'} and was stopped: read less (filter on shard, app_id and dt, select fewer columns, add a LIMIT) and run it again`,
     },
   ]);
 }
