@@ -208,6 +208,10 @@ export class FeaturelakeApiStack extends Stack {
       description: 'The company export workflow (one execution per job, named by its job_id)',
       value: this.companyExportWorkflow.stateMachineArn,
     });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of this deployment (alarms: docs/deploy.md, Runbook)',
+      value: this.monitoring.dashboard.dashboardName,
+    });
     new CfnOutput(this, 'EventsExportStateMachineArn', {
       description: 'The bulk raw-event export workflow (one execution per job, named by its job_id)',
       value: this.eventsExportWorkflow.stateMachineArn,

@@ -258,8 +258,11 @@ describe('the dashboard', () => {
       ]),
   );
 
-  it('has no fixed name', () => {
+  it('has no fixed name, and the API stack outputs the one it gets', () => {
     expect(dashboard.DashboardName).toBeUndefined();
+    expect(built.api.toJSON().Outputs.DashboardName.Value).toEqual({
+      Ref: logicalId(built.stacks.api.monitoring.dashboard),
+    });
   });
 
   it('shows tracking requests, 4xx, 5xx and latency', () => {
