@@ -91,18 +91,6 @@ export class FeaturelakeHttpApi extends Construct {
       throttle: props.throttle ?? DEFAULT_API_THROTTLE,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
-    if (props.trackingThrottle) {
-      // Route settings override the stage's default route settings for the
-      // routes they name (the L2 stage has no per-route throttle).
-      const { rateLimit, burstLimit } = props.trackingThrottle;
-      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
-        ROUTES.filter((route) => route.handler === 'tracking').map((route) => [
-          routeKey(route),
-          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
-        ]),
-      );
-    }
-
     // One integration per Lambda, shared by all of its routes.
     const integrations = new Map<HandlerName, HttpLambdaIntegration>();
     const integrationFor = (name: HandlerName): HttpLambdaIntegration => {
@@ -122,6 +110,25 @@ export class FeaturelakeHttpApi extends Construct {
           integration: integrationFor(route.handler),
         }),
     );
+
+    if (props.trackingThrottle) {
+      // Route settings override the stage's default route settings for the
+      // routes they name (the L2 stage has no per-route throttle). API Gateway
+      // refuses settings for a route that does not exist yet ("Unable to find
+      // Route by key … within the provided RouteSettings"), so the stage waits
+      // for those routes.
+      const { rateLimit, burstLimit } = props.trackingThrottle;
+      const tracking = ROUTES.flatMap((route, index) =>
+        route.handler === 'tracking' ? [{ route, construct: this.routes[index] as HttpRoute }] : [],
+      );
+      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+        tracking.map(({ route }) => [
+          routeKey(route),
+          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+        ]),
+      );
+      this.stage.node.addDependency(...tracking.map(({ construct }) => construct));
+    }
   }
 
   /** The API's base URL, ending with `/`. */

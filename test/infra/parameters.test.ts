@@ -7,7 +7,14 @@ import { readFeaturelakeParameters } from '../../lib/featurelake.ts';
 import { DEFAULT_API_THROTTLE, routeKey } from '../../lib/http-api.ts';
 import { defaultFirehoseQuota } from '../../lib/monitoring.ts';
 import { MIN_SCAN_LIMIT_BYTES } from '../../lib/query-workgroup.ts';
-import { type BuiltFeaturelake, buildFeaturelake, featurelake, resourceOf, resourcesOf } from './featurelake-app.ts';
+import {
+  type BuiltFeaturelake,
+  buildFeaturelake,
+  featurelake,
+  logicalId,
+  resourceOf,
+  resourcesOf,
+} from './featurelake-app.ts';
 
 function cutoffs(built: BuiltFeaturelake) {
   const { data, stacks } = built;
@@ -87,6 +94,16 @@ describe('API throttles', () => {
         ]),
       ),
     );
+  });
+
+  it('the stage is created after the tracking route, since API Gateway refuses settings for a route it does not know yet', () => {
+    const built = featurelake();
+    const stages = built.api.toJSON().Resources as Record<string, { Type: string; DependsOn?: string[] }>;
+    const stageResource = Object.values(stages).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage');
+    const trackingRoutes = built.stacks.api.api.routes.filter((_, index) => ROUTES[index]?.handler === 'tracking');
+
+    expect(trackingRoutes).toHaveLength(1);
+    expect(stageResource?.DependsOn).toEqual(expect.arrayContaining(trackingRoutes.map((route) => logicalId(route))));
   });
 
   it('take their rates and bursts from context, each on its own', () => {
