@@ -1,11 +1,12 @@
 import { CfnOutput, CrossStackReferences, Lazy, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
 import { AdminApiHandler } from './admin-api.ts';
 import { AutomaticExportsApiHandler } from './automatic-exports-api.ts';
 import { CatalogApiHandler } from './catalog-api.ts';
 import { CompanyExportsApiHandler } from './company-exports-api.ts';
-import type { FeaturelakeDataStack } from './data-stack.ts';
+import { type FeaturelakeDataStack, LAKE_ERRORS_METRICS_ID } from './data-stack.ts';
 import { EventsExportStepsFunction } from './events-export-steps.ts';
 import { EventsExportsApiHandler } from './events-exports-api.ts';
 import { ExportSchedule } from './export-schedule.ts';
@@ -13,6 +14,7 @@ import { ExportStepsFunction } from './export-steps.ts';
 import { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
+import { FeaturelakeMonitoring, type FirehoseQuota } from './monitoring.ts';
 import { TrackingApiHandler } from './tracking-api.ts';
 
 export interface FeaturelakeApiStackProps extends StackProps {
@@ -33,6 +35,26 @@ export interface FeaturelakeApiStackProps extends StackProps {
    * @default the address and its domain
    */
   readonly emailIdentity?: string;
+  /**
+   * The throttle of every route but tracking.
+   *
+   * @default FeaturelakeHttpApi's
+   */
+  readonly apiThrottle?: ThrottleSettings;
+  /**
+   * The tracking route's throttle.
+   *
+   * @default apiThrottle
+   */
+  readonly trackingThrottle?: ThrottleSettings;
+  /** The tracking stream's Direct PUT quotas in this account and region, which alarms watch. */
+  readonly firehoseQuota: FirehoseQuota;
+  /**
+   * An address the alarms notify (through an encrypted SNS topic).
+   *
+   * @default none: alarms without actions
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -58,6 +80,7 @@ export class FeaturelakeApiStack extends Stack {
   readonly eventsExportWorkflow: ExportWorkflow;
   readonly eventsExports: EventsExportsApiHandler;
   readonly api: FeaturelakeHttpApi;
+  readonly monitoring: FeaturelakeMonitoring;
 
   constructor(scope: Construct, id: string, props: FeaturelakeApiStackProps) {
     super(scope, id, props);
@@ -144,6 +167,37 @@ export class FeaturelakeApiStack extends Stack {
         'automatic-exports': this.automaticExports.handler.function,
         'events-exports': this.eventsExports.handler.function,
       },
+      ...(props.apiThrottle === undefined ? {} : { throttle: props.apiThrottle }),
+      ...(props.trackingThrottle === undefined ? {} : { trackingThrottle: props.trackingThrottle }),
+    });
+
+    this.monitoring = new FeaturelakeMonitoring(this, 'Monitoring', {
+      deliveryStream: data.eventStream.deliveryStream,
+      firehoseQuota: props.firehoseQuota,
+      lakeBucketName: data.lake.bucket.bucketName,
+      lakeErrorsMetricsFilterId: LAKE_ERRORS_METRICS_ID,
+      apiId: this.api.httpApi.apiId,
+      functions: {
+        Tracking: this.tracking.handler.function,
+        Admin: this.admin.handler.function,
+        Health: this.health.function,
+        Catalog: this.catalog.handler.function,
+        CompanyExports: this.companyExports.handler.function,
+        AutomaticExports: this.automaticExports.handler.function,
+        EventsExports: this.eventsExports.handler.function,
+        ExportSteps: this.exportSteps.handler.function,
+        EventsExportSteps: this.eventsExportSteps.handler.function,
+        ExportDispatcher: this.exportSchedule.dispatcher.function,
+      },
+      workflows: {
+        CompanyExportWorkflow: this.companyExportWorkflow.stateMachine,
+        EventsExportWorkflow: this.eventsExportWorkflow.stateMachine,
+      },
+      stateTableName: data.stateTable.tableName,
+      workgroupNames: [data.workgroup, data.companyExportWorkgroup, data.eventsExportWorkgroup].map(
+        (workgroup) => workgroup.workgroupName,
+      ),
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -153,6 +207,10 @@ export class FeaturelakeApiStack extends Stack {
     new CfnOutput(this, 'CompanyExportStateMachineArn', {
       description: 'The company export workflow (one execution per job, named by its job_id)',
       value: this.companyExportWorkflow.stateMachineArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of this deployment (alarms: docs/deploy.md, Runbook)',
+      value: this.monitoring.dashboard.dashboardName,
     });
     new CfnOutput(this, 'EventsExportStateMachineArn', {
       description: 'The bulk raw-event export workflow (one execution per job, named by its job_id)',

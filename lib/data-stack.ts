@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/contract/exports.ts';
@@ -17,12 +17,43 @@ export interface FeaturelakeDataStackProps extends StackProps {
   /** The export workflows: each one's workgroup enforces the results prefix its queries name. */
   readonly workflows: ExportWorkflowSpecs;
   /**
-   * Per-query scan limit of the Athena workgroup, in bytes.
+   * Per-query scan cutoffs of the three Athena workgroups, in bytes.
    *
-   * @default DEFAULT_SCAN_LIMIT_BYTES (10 GiB)
+   * @default DEFAULT_SCAN_LIMITS for each one not given
    */
-  readonly athenaScanLimitBytes?: number;
+  readonly scanLimits?: ScanLimits;
 }
+
+/** The per-query scan cutoff of each Athena workgroup, in bytes. */
+export interface ScanLimits {
+  /** `POST /admin/v1/sql`. */
+  readonly adhoc?: number | undefined;
+  /** Each query of a company export (the rollup over the environment's history). */
+  readonly companyExport?: number | undefined;
+  /** Each week's query of an events export. */
+  readonly eventsExport?: number | undefined;
+}
+
+/**
+ * Cutoffs sized for the reference customer of docs/deploy.md ("Athena scan
+ * cutoffs": 1,000 events/s in one environment, a year of history), where the
+ * arithmetic is. At $5 per TB scanned, a query that hits its cutoff costs at
+ * most $0.05 (ad hoc), $11 (company export) and $0.34 (a week of an events export).
+ */
+export const DEFAULT_SCAN_LIMITS: Required<ScanLimits> = {
+  adhoc: 10 * 1024 ** 3,
+  companyExport: 2 * 1024 ** 4,
+  eventsExport: 64 * 1024 ** 3,
+};
+
+/**
+ * The id of the lake bucket's S3 request-metrics filter on Firehose's error
+ * prefix: its `PutRequests` count objects that hold records outside the events
+ * table (the LakeErrorObjects alarm).
+ */
+export const LAKE_ERRORS_METRICS_ID = 'firehose-errors';
+/** The prefix that filter counts: where EventStream sends records it could not deliver as rows. */
+export const LAKE_ERRORS_PREFIX = 'errors/';
 
 /** Name of the Athena workgroup the company export workflow queries in. */
 export const COMPANY_EXPORT_WORKGROUP_NAME = 'featurelake-company-exports';
@@ -71,12 +102,16 @@ export class FeaturelakeDataStack extends Stack {
     this.node.setContext(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.lake = new EventLake(this, 'EventLake', { accessLogsBucket: this.accessLogs.bucket });
+    // The catalog entries hold no data (the bucket does; partition projection
+    // needs no crawl), and the database has a fixed name: retained, it would make
+    // the next create of this stack fail with "already exists".
+    this.lake.database.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.lake.bucket.addMetric({ id: LAKE_ERRORS_METRICS_ID, prefix: LAKE_ERRORS_PREFIX });
     this.eventStream = new EventStream(this, 'EventStream', { lake: this.lake });
-    const scanLimit =
-      props.athenaScanLimitBytes === undefined ? {} : { bytesScannedCutoffPerQuery: props.athenaScanLimitBytes };
+    const scanLimits = props.scanLimits ?? {};
     this.workgroup = new QueryWorkgroup(this, 'QueryWorkgroup', {
       accessLogsBucket: this.accessLogs.bucket,
-      ...scanLimit,
+      bytesScannedCutoffPerQuery: scanLimits.adhoc ?? DEFAULT_SCAN_LIMITS.adhoc,
     });
     // A workgroup of its own, not the admin one with a per-query OutputLocation:
     // an enforced workgroup ignores the query's location, and enforcement is
@@ -87,7 +122,7 @@ export class FeaturelakeDataStack extends Stack {
       description: 'featurelake company export rollups (Step Functions)',
       resultsBucket: this.workgroup.resultsBucket,
       resultsPrefix: props.workflows['company-export'].resultsPrefix,
-      ...scanLimit,
+      bytesScannedCutoffPerQuery: scanLimits.companyExport ?? DEFAULT_SCAN_LIMITS.companyExport,
     });
     // Likewise for the events export: the Athena task names
     // s3://<results>/events-exports/, so that must be its workgroup's enforced location.
@@ -97,7 +132,7 @@ export class FeaturelakeDataStack extends Stack {
       resultsBucket: this.workgroup.resultsBucket,
       resultsPrefix: props.workflows['events-export'].resultsPrefix,
       resultsPrefixRetention: Duration.days(EVENTS_EXPORT_RESULTS_RETENTION_DAYS),
-      ...scanLimit,
+      bytesScannedCutoffPerQuery: scanLimits.eventsExport ?? DEFAULT_SCAN_LIMITS.eventsExport,
     });
     this.exportInputs = new ExportInputsTable(this, 'ExportInputs', { lake: this.lake });
     this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });

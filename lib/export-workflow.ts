@@ -1,13 +1,14 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ExportWorkflowSpec } from '../lambdas/contract/workflow-spec.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
+import { vendedLogGroup } from './vended-log-group.ts';
 
 /** What a user of an export workflow construct chooses. */
 export interface ExportWorkflowProps {
@@ -73,9 +74,9 @@ export class ExportWorkflow extends Construct {
       [resultsBucket]: props.workgroup.resultsBucket.bucketName,
     };
 
-    this.logGroup = new LogGroup(this, 'Logs', {
+    this.logGroup = vendedLogGroup(this, 'Logs', {
+      service: 'states',
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,

@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -12,20 +13,32 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type HandlerName, ROUTES, type RouteSpec } from '../lambdas/contract/routes.ts';
+import { vendedLogGroup } from './vended-log-group.ts';
+
+/** Every route but tracking: the admin, catalog and export APIs, used by people and jobs. */
+export const DEFAULT_API_THROTTLE: Required<ThrottleSettings> = { rateLimit: 1_000, burstLimit: 2_000 };
 
 export interface FeaturelakeHttpApiProps {
   /** The Lambda that serves each handler name of ROUTES. */
   readonly handlers: Readonly<Record<HandlerName, IFunction>>;
   /**
-   * Steady-state and burst request limits for the whole API, so a flood of
-   * tracking calls cannot exhaust the account's Lambda concurrency.
+   * Steady-state and burst request limits of each route but tracking, so that
+   * a flood of calls cannot exhaust the account's Lambda concurrency.
    *
-   * @default { rateLimit: 1000, burstLimit: 2000 }
+   * @default DEFAULT_API_THROTTLE
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * The tracking routes' own limits (ROUTES' `tracking` handler), which carry
+   * nearly all the traffic: sized by the Firehose quota behind them, not by
+   * what people and jobs call.
+   *
+   * @default the stage's `throttle`
+   */
+  readonly trackingThrottle?: ThrottleSettings;
   /**
    * Origins allowed to call the API from a browser (seed 001: tracking calls
    * come from browsers too). Only `Content-Type` may be sent cross-origin, so
@@ -67,18 +80,17 @@ export class FeaturelakeHttpApi extends Construct {
       },
     });
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
+    const accessLogs = vendedLogGroup(this, 'AccessLogs', {
+      service: 'apigateway',
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
+      throttle: props.throttle ?? DEFAULT_API_THROTTLE,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
-
     // One integration per Lambda, shared by all of its routes.
     const integrations = new Map<HandlerName, HttpLambdaIntegration>();
     const integrationFor = (name: HandlerName): HttpLambdaIntegration => {
@@ -98,6 +110,25 @@ export class FeaturelakeHttpApi extends Construct {
           integration: integrationFor(route.handler),
         }),
     );
+
+    if (props.trackingThrottle) {
+      // Route settings override the stage's default route settings for the
+      // routes they name (the L2 stage has no per-route throttle). API Gateway
+      // refuses settings for a route that does not exist yet ("Unable to find
+      // Route by key … within the provided RouteSettings"), so the stage waits
+      // for those routes.
+      const { rateLimit, burstLimit } = props.trackingThrottle;
+      const tracking = ROUTES.flatMap((route, index) =>
+        route.handler === 'tracking' ? [{ route, construct: this.routes[index] as HttpRoute }] : [],
+      );
+      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+        tracking.map(({ route }) => [
+          routeKey(route),
+          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+        ]),
+      );
+      this.stage.node.addDependency(...tracking.map(({ construct }) => construct));
+    }
   }
 
   /** The API's base URL, ending with `/`. */
@@ -126,6 +157,11 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     integrationError: '$context.integrationErrorMessage',
   }),
 );
+
+/** The route key API Gateway knows a route by: `POST /{trackingKey}/{method}`. */
+export function routeKey(route: RouteSpec): string {
+  return `${route.method} ${route.path}`;
+}
 
 /** A stable construct id per route: `PostTrackingKeyMethod`, `GetHealth`, … */
 function routeId(route: RouteSpec): string {

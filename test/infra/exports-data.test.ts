@@ -10,7 +10,7 @@ import {
 import { COMPANY_EXPORT_RETENTION_DAYS } from '../../lambdas/contract/exports.ts';
 import { exportInputsKey } from '../../lambdas/core/company-export/rollup/index.ts';
 import { companyExportWorkflow } from '../../lambdas/workflows/company-export.ts';
-import { EVENTS_EXPORT_RESULTS_RETENTION_DAYS } from '../../lib/data-stack.ts';
+import { DEFAULT_SCAN_LIMITS, EVENTS_EXPORT_RESULTS_RETENTION_DAYS } from '../../lib/data-stack.ts';
 import { ExportWorkflow } from '../../lib/export-workflow.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
 import { QueryWorkgroup } from '../../lib/query-workgroup.ts';
@@ -114,10 +114,9 @@ describe('the export_inputs Glue table', () => {
 });
 
 describe('the company export Athena workgroup', () => {
-  it('runs engine v3, enforced, with the same scan limit as the admin workgroup, results under company-exports/ of the shared results bucket', () => {
+  it('runs engine v3, enforced, with its own scan cutoff (DEFAULT_SCAN_LIMITS.companyExport), results under company-exports/ of the shared results bucket', () => {
     const { data, stacks } = featurelake();
     const exportsWorkgroup = resourceOf(data, stacks.data.companyExportWorkgroup.workgroup).Properties;
-    const adminWorkgroup = resourceOf(data, stacks.data.workgroup.workgroup).Properties;
     const config = (properties: Record<string, unknown>) =>
       properties.WorkGroupConfiguration as { BytesScannedCutoffPerQuery: number };
 
@@ -132,17 +131,16 @@ describe('the company export Athena workgroup', () => {
         EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
       },
     });
-    expect(config(exportsWorkgroup).BytesScannedCutoffPerQuery).toBe(config(adminWorkgroup).BytesScannedCutoffPerQuery);
+    expect(config(exportsWorkgroup).BytesScannedCutoffPerQuery).toBe(DEFAULT_SCAN_LIMITS.companyExport);
     expect(stacks.data.companyExportWorkgroup.resultsBucket).toBe(stacks.data.workgroup.resultsBucket);
     expect(data.toJSON().Outputs.CompanyExportWorkgroupName.Value).toBe('featurelake-company-exports');
   });
 });
 
 describe('the events export Athena workgroup', () => {
-  it('runs engine v3, enforced, with the same scan limit as the admin workgroup, results under events-exports/ of the shared results bucket', () => {
+  it('runs engine v3, enforced, with its own scan cutoff (DEFAULT_SCAN_LIMITS.eventsExport), results under events-exports/ of the shared results bucket', () => {
     const { data, stacks } = featurelake();
     const eventsWorkgroup = resourceOf(data, stacks.data.eventsExportWorkgroup.workgroup).Properties;
-    const adminWorkgroup = resourceOf(data, stacks.data.workgroup.workgroup).Properties;
     const config = (properties: Record<string, unknown>) =>
       properties.WorkGroupConfiguration as { BytesScannedCutoffPerQuery: number };
 
@@ -157,7 +155,7 @@ describe('the events export Athena workgroup', () => {
         EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
       },
     });
-    expect(config(eventsWorkgroup).BytesScannedCutoffPerQuery).toBe(config(adminWorkgroup).BytesScannedCutoffPerQuery);
+    expect(config(eventsWorkgroup).BytesScannedCutoffPerQuery).toBe(DEFAULT_SCAN_LIMITS.eventsExport);
     expect(stacks.data.eventsExportWorkgroup.resultsBucket).toBe(stacks.data.workgroup.resultsBucket);
     expect(data.toJSON().Outputs.EventsExportWorkgroupName.Value).toBe('featurelake-events-exports');
   });

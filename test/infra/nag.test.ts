@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { addFeaturelakeStacks, DEFAULT_REGION } from '../../lib/featurelake.ts';
-import { featurelake } from './featurelake-app.ts';
+import { buildFeaturelake, featurelake } from './featurelake-app.ts';
 
 function describeViolations(report: ReturnType<AwsSolutionsChecks['validateScope']>): string[] {
   return report.violations.flatMap((violation) =>
@@ -18,6 +18,13 @@ describe('cdk-nag AwsSolutions', () => {
     const { app } = featurelake();
     // After synthesis, as `cdk synth` checks it: cross-stack references are
     // then Fn::ImportValue, which is how findings name their resources.
+    app.synth();
+
+    expect(describeViolations(new AwsSolutionsChecks().validateScope(app))).toEqual([]);
+  });
+
+  it('reports none with the optional parts on either (the alarm topic and its key, email)', () => {
+    const { app } = buildFeaturelake({ alarmEmail: 'ops@example.com', emailFrom: 'exports@example.com' });
     app.synth();
 
     expect(describeViolations(new AwsSolutionsChecks().validateScope(app))).toEqual([]);

@@ -125,7 +125,7 @@ export function readableWorkflowFailure(failure: WorkflowFailure | undefined): s
   }
   reason = withoutServerDetails(reason);
   if (/Bytes scanned limit|exceeded the bytes scanned/i.test(reason)) {
-    return `The export query would scan more data than the workgroup allows (${reason}). Raise athenaScanLimitBytes or export a shorter range.`;
+    return `The export query would scan more data than the workgroup allows (${reason}). Raise the companyExportScanLimitBytes context (or athenaScanLimitBytes) or export a shorter range.`;
   }
   return `The export failed: ${reason || error}`;
 }
