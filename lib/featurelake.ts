@@ -23,7 +23,9 @@ export interface FeaturelakeStacks {
  * - `emailFrom`: the SES-verified address events export emails come from
  *   (else none: no email is sent);
  * - `emailIdentity`: the SES identity covering `emailFrom`, when it is a parent
- *   domain (else the address and its domain).
+ *   domain (else the address and its domain);
+ * - `publicBaseUrl`: the custom domain's https URL that download links start
+ *   with (else the HTTP API's own URL).
  */
 export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpecs): FeaturelakeStacks {
   const region = contextString(scope, 'region') ?? process.env.CDK_DEFAULT_REGION ?? DEFAULT_REGION;
@@ -34,6 +36,7 @@ export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpec
   const athenaScanLimitBytes = contextInteger(scope, 'athenaScanLimitBytes');
   const emailFrom = contextString(scope, 'emailFrom');
   const emailIdentity = contextString(scope, 'emailIdentity');
+  const publicBaseUrl = contextString(scope, 'publicBaseUrl');
 
   const data = new FeaturelakeDataStack(scope, 'FeaturelakeData', {
     env,
@@ -48,6 +51,7 @@ export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpec
     workflows,
     emailFrom,
     emailIdentity,
+    publicBaseUrl,
   });
   acknowledgeNagFindings({ data, api });
   return { data, api };

@@ -207,8 +207,9 @@ describe('the handler Lambdas', () => {
       eventsExportStateMachineArn: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
       // No emailFrom context: a sender SES refuses (events-export.test.ts covers both).
       emailFrom: UNCONFIGURED_EMAIL_FROM,
-      // The links in the events export email point at this very API.
+      // The download links (API answers and the events export email) point at this very API.
       publicApiUrl: api.toJSON().Outputs.ApiUrl.Value,
+      downloadLinkSecretArn: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
       exportSecretsKeyArn: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'] }),
     };
   }
