@@ -177,7 +177,7 @@ export class FeaturelakeApiStack extends Stack {
 function publicBaseUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const url = URL.canParse(value) ? new URL(value) : undefined;
-  if (!url || url.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
+  if (url?.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
     throw new Error(
       `FeaturelakeApiStack: publicBaseUrl must be an https URL such as https://analytics.example.com (no query, fragment or credentials), got ${JSON.stringify(value)}`,
     );
