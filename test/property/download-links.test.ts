@@ -43,7 +43,7 @@ async function linkOf(g: DownloadGrant) {
   return { url, query: Object.fromEntries(url.searchParams) };
 }
 
-const before = (g: DownloadGrant) => new Date(g.expires * 1000 - 1);
+const justBefore = (g: DownloadGrant) => new Date(g.expires * 1000 - 1);
 
 async function refusal(promise: Promise<unknown>): Promise<DomainError> {
   const error = await promise.then(
@@ -63,7 +63,7 @@ describe('download links', () => {
     expect(url.pathname).toBe(`/files/${g.jobId}/${encodeURIComponent(g.filename)}`);
     expect(presentsDownloadLink(query)).toBe(true);
     const request = { kind: g.kind, jobId: g.jobId, filename: g.filename, query };
-    await expect(verifyDownloadLink(deps, request, before(g))).resolves.toBe(g.environmentId);
+    await expect(verifyDownloadLink(deps, request, justBefore(g))).resolves.toBe(g.environmentId);
   });
 
   test.prop([grant, grant, fc.constantFrom('kind', 'environmentId', 'jobId', 'filename', 'expires')], {
@@ -109,7 +109,7 @@ describe('download links', () => {
     fc.pre(value[index] !== replacement);
     const tampered = { ...query, [name]: value.slice(0, index) + replacement + value.slice(index + 1) };
     const request = { kind: g.kind, jobId: g.jobId, filename: g.filename, query: tampered };
-    await refusal(verifyDownloadLink(deps, request, before(g)));
+    await refusal(verifyDownloadLink(deps, request, justBefore(g)));
   });
 
   test.prop([grant, fc.constantFrom('environment_id', 'expires', 'signature')], { numRuns: 50 })(
@@ -118,7 +118,7 @@ describe('download links', () => {
       const { query } = await linkOf(g);
       const { [name]: _dropped, ...rest } = query;
       const request = { kind: g.kind, jobId: g.jobId, filename: g.filename, query: rest };
-      const error = await refusal(verifyDownloadLink(deps, request, before(g)));
+      const error = await refusal(verifyDownloadLink(deps, request, justBefore(g)));
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.toBody().errors.map((e) => e.field)).toEqual([name]);
     },
@@ -131,7 +131,7 @@ describe('download links', () => {
       fc.pre(otherKey !== (await TEST_LINK_KEY.value()));
       const { query } = await linkOf(g);
       const request = { kind: g.kind, jobId: g.jobId, filename: g.filename, query };
-      const error = await refusal(verifyDownloadLink({ linkKey: rotated }, request, before(g)));
+      const error = await refusal(verifyDownloadLink({ linkKey: rotated }, request, justBefore(g)));
       expect(error.toBody().errors[0]).toMatchObject({ field: 'signature' });
     },
   );
