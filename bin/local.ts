@@ -74,7 +74,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const deps = await openLocalDeps(config, { apiUrl: () => apiUrl, closeLater: (closer) => closers.push(closer) });
     const { environments, catalog, companyJobs, eventsJobs, automaticExports, files, secretBox, customerBuckets } =
       deps;
-    const workflows = localWorkflows({ ...deps, home, clock, apiBaseUrl: () => apiUrl ?? 'http://127.0.0.1' });
+    // The API's URL is known once it listens; links are made only by requests and workflows that come after.
+    const links = { linkKey: deps.downloadLinkKey, apiBaseUrl: () => apiUrl ?? 'http://127.0.0.1' };
+    const workflows = localWorkflows({ ...deps, ...links, home, clock });
     closers.push(() => workflows.idle());
     // Nothing the last process ran runs any more: its exports end as failed, saying to
     // start them again, and free their locks, before the API answers anyone.
@@ -116,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         workflows,
         files,
         exportsBucket: LOCAL_EXPORTS_BUCKET,
+        ...links,
         clock,
       }),
       tracking: makeTrackingHandler({ sink: deps.sink, environments, clock }),
@@ -134,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         workflows,
         files,
         exportsBucket: LOCAL_EXPORTS_BUCKET,
+        ...links,
         clock,
       }),
       'automatic-exports': makeAutomaticExportsHandler({
@@ -155,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url,
       home,
-      adminToken: await deps.adminToken.token(),
+      adminToken: await deps.adminToken.value(),
       demo,
       demoApiKey: apiKey,
       s3Endpoint: deps.s3Endpoint,

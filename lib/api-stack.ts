@@ -55,6 +55,14 @@ export interface FeaturelakeApiStackProps extends StackProps {
    * @default none: alarms without actions
    */
   readonly alarmEmail?: string;
+  /**
+   * featurelake's public base URL behind a custom domain (e.g.
+   * `https://analytics.example.com`, with a base path if its API mapping has one):
+   * every download link the API returns or emails starts with it.
+   *
+   * @default the HTTP API's own `execute-api` URL
+   */
+  readonly publicBaseUrl?: string;
 }
 
 /**
@@ -88,6 +96,11 @@ export class FeaturelakeApiStack extends Stack {
     // stack, or anything in it the API uses, while this stack still uses it.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     const { data } = props;
+    // The handlers that make links are built before the API; its URL refers to the
+    // API resource alone (not its routes or integrations), so resolving it late
+    // makes no cycle (test/infra/download-links.test.ts holds it).
+    const publicApiUrl = publicBaseUrl(props.publicBaseUrl) ?? Lazy.string({ produce: () => this.api.url });
+    const links = { downloadLinkKey: data.downloadLinkKey, publicApiUrl };
     this.tracking = new TrackingApiHandler(this, 'Tracking', {
       eventStream: data.eventStream,
       stateTable: data.stateTable,
@@ -120,6 +133,7 @@ export class FeaturelakeApiStack extends Stack {
       stateTable: data.stateTable,
       workflow: this.companyExportWorkflow,
       exports: data.exports,
+      ...links,
     });
     this.automaticExports = new AutomaticExportsApiHandler(this, 'AutomaticExports', {
       stateTable: data.stateTable,
@@ -137,10 +151,7 @@ export class FeaturelakeApiStack extends Stack {
       exportInputs: data.exportInputs,
       eventsExportWorkgroup: data.eventsExportWorkgroup,
       exports: data.exports,
-      // The API is built below, from handlers that (through the workflow)
-      // depend on this Lambda; its URL refers to the API resource alone, so
-      // resolving it late makes no cycle.
-      publicApiUrl: Lazy.string({ produce: () => this.api.url }),
+      ...links,
       emailFrom: props.emailFrom,
       emailIdentity: props.emailIdentity,
     });
@@ -155,6 +166,7 @@ export class FeaturelakeApiStack extends Stack {
       stateTable: data.stateTable,
       workflow: this.eventsExportWorkflow,
       exports: data.exports,
+      ...links,
     });
 
     this.api = new FeaturelakeHttpApi(this, 'HttpApi', {
@@ -217,4 +229,16 @@ export class FeaturelakeApiStack extends Stack {
       value: this.eventsExportWorkflow.stateMachineArn,
     });
   }
+}
+
+/** The `publicBaseUrl` prop, checked: an https URL with no query or fragment, without its trailing slash. */
+function publicBaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol !== 'https:' || url.search || url.hash || url.username || url.password) {
+    throw new Error(
+      `FeaturelakeApiStack: publicBaseUrl must be an https URL such as https://analytics.example.com (no query, fragment or credentials), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value.replace(/\/+$/, '');
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { DownloadLinkKey } from './download-link-key.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -11,12 +12,17 @@ export interface CompanyExportsApiHandlerProps {
   readonly workflow: ExportWorkflow;
   /** Where finished exports are downloaded from. */
   readonly exports: ExportsBucket;
+  /** Signs a job's `download_url`, and checks it at the file route. */
+  readonly downloadLinkKey: DownloadLinkKey;
+  /** featurelake's public base URL, which the links start with. May be a lazy value. */
+  readonly publicApiUrl: string;
 }
 
 /**
  * The company exports Lambda: starts a job (a state table item and one
- * execution of the company export workflow) and reads it back with a freshly
- * presigned download URL. A presigned GET is checked against the signer's
+ * execution of the company export workflow) and reads it back with a signed
+ * download link, which its file route checks before redirecting to a freshly
+ * presigned S3 URL (so this role reads the download-link key). A presigned GET is checked against the signer's
  * permissions when it is used, so this role reads company export files; it
  * cannot write them, nor run queries.
  */
@@ -32,12 +38,15 @@ export class CompanyExportsApiHandler extends Construct {
         stateTable: props.stateTable.tableName,
         exportsBucket: props.exports.bucketName,
         companyExportStateMachineArn: props.workflow.stateMachineArn,
+        publicApiUrl: props.publicApiUrl,
+        downloadLinkSecretArn: props.downloadLinkKey.secretArn,
       },
     });
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
     props.workflow.grantStartExecution(role);
     props.workflow.grantDescribeExecutions(role);
+    props.downloadLinkKey.grantRead(role);
     props.exports.grantReadCompanyExports(role);
   }
 }

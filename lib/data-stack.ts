@@ -5,6 +5,7 @@ import { COMPANY_EXPORT_RETENTION_DAYS } from '../lambdas/contract/exports.ts';
 import type { ExportWorkflowSpecs } from '../lambdas/contract/workflow-spec.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { AdminToken } from './admin-token.ts';
+import { DownloadLinkKey } from './download-link-key.ts';
 import { EventLake } from './event-lake.ts';
 import { EventStream } from './event-stream.ts';
 import { ExportInputsTable } from './export-inputs-table.ts';
@@ -91,6 +92,8 @@ export class FeaturelakeDataStack extends Stack {
   readonly exports: ExportsBucket;
   readonly stateTable: StateTable;
   readonly adminToken: AdminToken;
+  /** Signs the download links the API returns and emails. */
+  readonly downloadLinkKey: DownloadLinkKey;
   /** Seals the bucket secrets of automatic exports (stored in the state table). */
   readonly exportSecretsKey: ExportSecretsKey;
 
@@ -138,6 +141,7 @@ export class FeaturelakeDataStack extends Stack {
     this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });
     this.stateTable = new StateTable(this, 'StateTable');
     this.adminToken = new AdminToken(this, 'AdminToken');
+    this.downloadLinkKey = new DownloadLinkKey(this, 'DownloadLinkKey');
     this.exportSecretsKey = new ExportSecretsKey(this, 'ExportSecretsKey');
 
     new CfnOutput(this, 'AdminSecretArn', {

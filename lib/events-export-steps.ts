@@ -2,6 +2,7 @@ import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
+import type { DownloadLinkKey } from './download-link-key.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
@@ -31,10 +32,12 @@ export interface EventsExportStepsFunctionProps {
   /** Where the weekly gzip files go (and what the email links point at). */
   readonly exports: ExportsBucket;
   /**
-   * The HTTP API's public base URL, for the job and file links in the email.
+   * featurelake's public base URL, for the job and file links in the email.
    * May be a lazy value: the API is built after this Lambda.
    */
   readonly publicApiUrl: string;
+  /** Signs the email's file links. */
+  readonly downloadLinkKey: DownloadLinkKey;
   /**
    * The address completion emails are sent from (a plain address, no display
    * name), verified in SES in the stack's account and region, directly or
@@ -66,8 +69,9 @@ export interface EventsExportStepsFunctionProps {
  * `<monday>.json.gz` / `.csv.gz`, completes the job (releasing the lock and
  * emailing the links) or records its failure. Each S3 grant is one prefix of
  * one bucket: write `<lake>/export_inputs/*`, read `<results>/events-exports/*`,
- * write and read `<exports>/events-exports/*` (read so that the email's
- * presigned links work); the state table; ses:SendEmail from `emailFrom` only.
+ * write `<exports>/events-exports/*`; read the download-link key (the email's
+ * links point at the API's file route, which redirects to S3); the state table;
+ * ses:SendEmail from `emailFrom` only.
  */
 export class EventsExportStepsFunction extends Construct {
   readonly handler: HandlerFunction;
@@ -103,6 +107,7 @@ export class EventsExportStepsFunction extends Construct {
         lakeBucket: props.lake.bucket.bucketName,
         emailFrom: props.emailFrom ?? UNCONFIGURED_EMAIL_FROM,
         publicApiUrl: props.publicApiUrl,
+        downloadLinkSecretArn: props.downloadLinkKey.secretArn,
       },
     });
     const role = this.handler.role;
@@ -110,7 +115,7 @@ export class EventsExportStepsFunction extends Construct {
     props.exportInputs.grantWriteInputs(role);
     props.eventsExportWorkgroup.grantReadResults(role);
     props.exports.grantWriteEventsExports(role);
-    props.exports.grantReadEventsExports(role);
+    props.downloadLinkKey.grantRead(role);
 
     if (props.emailFrom === undefined || domain === undefined) {
       Annotations.of(this).addWarningV2(

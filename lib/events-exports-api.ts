@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { DownloadLinkKey } from './download-link-key.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -11,15 +12,21 @@ export interface EventsExportsApiHandlerProps {
   readonly workflow: ExportWorkflow;
   /** Where the weekly files are downloaded from. */
   readonly exports: ExportsBucket;
+  /** Signs the files' links in a job's `presigned_urls`, and checks them at the file route. */
+  readonly downloadLinkKey: DownloadLinkKey;
+  /** featurelake's public base URL, which the links start with. May be a lazy value. */
+  readonly publicApiUrl: string;
 }
 
 /**
  * The bulk raw-event export API Lambda (seed 002's routes and the file
  * redirect): takes the environment's one-job lock and starts an execution of
- * the events export workflow, lists jobs, and signs download URLs when a job
- * or a file is read. A presigned GET is checked against the signer's
- * permissions when it is used, so this role reads events export files; it
- * cannot write them, nor run queries.
+ * the events export workflow, lists jobs, signs each file's download link
+ * when a job is read, and checks a link (or the API key) at the file route
+ * before redirecting to a freshly presigned S3 URL. A presigned GET is checked
+ * against the signer's permissions when it is used, so this role reads events
+ * export files; it cannot write them, nor run queries. It reads the
+ * download-link key.
  */
 export class EventsExportsApiHandler extends Construct {
   readonly handler: HandlerFunction;
@@ -33,12 +40,15 @@ export class EventsExportsApiHandler extends Construct {
         stateTable: props.stateTable.tableName,
         exportsBucket: props.exports.bucketName,
         eventsExportStateMachineArn: props.workflow.stateMachineArn,
+        publicApiUrl: props.publicApiUrl,
+        downloadLinkSecretArn: props.downloadLinkKey.secretArn,
       },
     });
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
     props.workflow.grantStartExecution(role);
     props.workflow.grantDescribeExecutions(role);
+    props.downloadLinkKey.grantRead(role);
     props.exports.grantReadEventsExports(role);
   }
 }

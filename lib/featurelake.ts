@@ -37,6 +37,8 @@ export interface FeaturelakeParameters {
   readonly trackingThrottle: Required<ThrottleSettings>;
   readonly firehoseQuota: FirehoseQuota;
   readonly alarmEmail: string | undefined;
+  /** The custom domain's https URL that download links start with (else the HTTP API's own URL); checked by the API stack. */
+  readonly publicBaseUrl: string | undefined;
 }
 
 /**
@@ -69,6 +71,7 @@ export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpec
     trackingThrottle: parameters.trackingThrottle,
     firehoseQuota: parameters.firehoseQuota,
     alarmEmail: parameters.alarmEmail,
+    publicBaseUrl: parameters.publicBaseUrl,
   });
   warnAboutLimits(api, parameters);
   acknowledgeNagFindings({ data, api });
@@ -150,6 +153,7 @@ export function readFeaturelakeParameters(scope: Stage): FeaturelakeParameters {
     trackingThrottle,
     firehoseQuota,
     alarmEmail,
+    publicBaseUrl: contextString(scope, 'publicBaseUrl'),
   };
 }
 

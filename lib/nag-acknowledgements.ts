@@ -134,6 +134,12 @@ export function acknowledgeNagFindings(stacks: {
     'The admin token is a static bearer token that operators hand to the CLI; automatic rotation would silently break them. Rotate it deliberately with `aws secretsmanager put-secret-value` (docs/deploy.md).',
   );
 
+  acknowledge(
+    data.downloadLinkKey.secret,
+    'AwsSolutions-SMG4',
+    'Rotating the download-link key invalidates every outstanding link (each carries a signature made with the old key), so links promised for 2 days would die early: the very failure the key exists to prevent. Replace it deliberately, to revoke all links, with `aws secretsmanager put-secret-value` (docs/deploy.md).',
+  );
+
   for (const route of api.api.routes) {
     acknowledge(
       route,

@@ -23,8 +23,8 @@ import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-bucket
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
-import { FileAdminTokenSource } from '../../lambdas/adapters/local/file-admin-token.ts';
 import { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
+import { FileSecretSource } from '../../lambdas/adapters/local/file-secret-source.ts';
 import {
   type LocalStorageCredentials,
   openLocalStorageCredentials,
@@ -45,7 +45,9 @@ const LOCAL_DYNAMODB_ENDPOINT = 'http://dynamodb.featurelake.invalid';
 
 /** The stack's adapters, each open until the stack closes. */
 export interface LocalDeps {
-  readonly adminToken: FileAdminTokenSource;
+  readonly adminToken: FileSecretSource;
+  /** Signs and checks download links: `$FEATURELAKE_HOME/download-link.key`, as Secrets Manager holds it on AWS. */
+  readonly downloadLinkKey: FileSecretSource;
   /**
    * The stack's S3 as clients and download links reach it: the signature-checking
    * gateway in front of s3rver (which listens only on a private Unix socket).
@@ -89,7 +91,8 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
   const { home } = config;
   const { closeLater } = wiring;
   await mkdir(home, { recursive: true });
-  const adminToken = await FileAdminTokenSource.open(join(home, 'admin-token'));
+  const adminToken = await FileSecretSource.open(join(home, 'admin-token'));
+  const downloadLinkKey = await FileSecretSource.open(join(home, 'download-link.key'));
   const storage = await startStorage(home, closeLater);
 
   const dynamoClient = localDynamoClient(storage);
@@ -132,6 +135,7 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
   const table = { client: documents, tableName: LOCAL_STATE_TABLE };
   return {
     adminToken,
+    downloadLinkKey,
     s3Endpoint: storage.s3Endpoint,
     storagePorts: storage.ports,
     lakeDir,

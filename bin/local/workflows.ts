@@ -31,6 +31,7 @@ import type { ExportWorkflowSpec } from '../../lambdas/contract/workflow-spec.ts
 import { makeHandler as makeExportStepsHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../../lambdas/handlers/events-export-steps.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
+import type { SecretSource } from '../../lambdas/ports/secret-source.ts';
 import type { WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET } from './config.ts';
@@ -53,6 +54,8 @@ export interface LocalWorkflowParts {
   readonly clock: Clock | undefined;
   /** The API's base URL for the links in export emails (known once the API listens). */
   readonly apiBaseUrl: () => string;
+  /** Signs the links in export emails. */
+  readonly linkKey: SecretSource;
 }
 
 /**
@@ -87,6 +90,7 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     }),
     exportsBucket: LOCAL_EXPORTS_BUCKET,
     apiBaseUrl: parts.apiBaseUrl,
+    linkKey: parts.linkKey,
     clock: parts.clock,
   });
   const steps: Partial<Record<LambdaName, LocalTaskHandler>> = {

@@ -31,6 +31,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'PUT', path: '/api/v1/exclusions', handler: 'catalog' },
   { method: 'POST', path: '/api/v1/company-exports', handler: 'company-exports' },
   { method: 'GET', path: '/api/v1/company-exports/jobs/{job_id}', handler: 'company-exports' },
+  { method: 'GET', path: '/api/v1/company-exports/jobs/{job_id}/files/{filename}', handler: 'company-exports' },
   { method: 'PUT', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'GET', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'POST', path: '/admin/v1/scheduler/tick', handler: 'admin' },

@@ -18,8 +18,13 @@ export const ENV = {
   eventsExportStateMachineArn: 'FEATURELAKE_EVENTS_EXPORT_STATE_MACHINE_ARN',
   /** The verified SES identity export notifications are sent from. */
   emailFrom: 'FEATURELAKE_EMAIL_FROM',
-  /** The HTTP API's public base URL, for links in export notifications. */
+  /**
+   * featurelake's public base URL (the HTTP API's, or the `publicBaseUrl` context
+   * parameter behind a custom domain), for the download links the API returns and emails.
+   */
   publicApiUrl: 'FEATURELAKE_PUBLIC_API_URL',
+  /** The secret whose value signs and checks download links. */
+  downloadLinkSecretArn: 'FEATURELAKE_DOWNLOAD_LINK_SECRET_ARN',
   /** The KMS key that seals automatic-export bucket secrets. */
   exportSecretsKeyArn: 'FEATURELAKE_EXPORT_SECRETS_KEY_ARN',
 } as const;
@@ -36,12 +41,31 @@ export const LAMBDA_SETTINGS = {
   admin: ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'companyExportStateMachineArn'],
   health: [],
   catalog: ['stateTable'],
-  'company-exports': ['stateTable', 'exportsBucket', 'companyExportStateMachineArn'],
+  'company-exports': [
+    'stateTable',
+    'exportsBucket',
+    'companyExportStateMachineArn',
+    'publicApiUrl',
+    'downloadLinkSecretArn',
+  ],
   'export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn'],
   'automatic-exports': ['stateTable', 'exportSecretsKeyArn'],
   'export-dispatcher': ['stateTable', 'companyExportStateMachineArn'],
-  'events-exports': ['stateTable', 'exportsBucket', 'eventsExportStateMachineArn'],
-  'events-export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'emailFrom', 'publicApiUrl'],
+  'events-exports': [
+    'stateTable',
+    'exportsBucket',
+    'eventsExportStateMachineArn',
+    'publicApiUrl',
+    'downloadLinkSecretArn',
+  ],
+  'events-export-steps': [
+    'stateTable',
+    'exportsBucket',
+    'lakeBucket',
+    'emailFrom',
+    'publicApiUrl',
+    'downloadLinkSecretArn',
+  ],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

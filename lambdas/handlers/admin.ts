@@ -7,17 +7,17 @@ import { createEnvironmentRequest } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
-import type { AdminTokenSource } from '../ports/admin-token-source.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
+import type { SecretSource } from '../ports/secret-source.ts';
 import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
   readonly environments: Pick<EnvironmentStore, 'create'>;
   readonly queryEngine: Pick<QueryEngine, 'readRows'>;
-  readonly adminToken: AdminTokenSource;
+  readonly adminToken: SecretSource;
   readonly clock?: Clock;
   /** The export dispatcher, as the daily schedule runs it (`POST /admin/v1/scheduler/tick`). */
   readonly dispatch?: (at: Date) => Promise<DispatchReport>;
@@ -27,7 +27,7 @@ export interface AdminDeps {
 export function makeHandler(deps: AdminDeps) {
   const clock = deps.clock ?? systemClock;
   return httpHandler(async (event) => {
-    assertAdmin(header(event, 'authorization'), await deps.adminToken.token());
+    assertAdmin(header(event, 'authorization'), await deps.adminToken.value());
     switch (event.routeKey) {
       case 'POST /admin/v1/environments': {
         const request = parseRequestBody('admin', createEnvironmentRequest, event.body, event.isBase64Encoded);

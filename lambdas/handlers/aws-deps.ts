@@ -18,7 +18,7 @@ import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
-import { SecretsManagerAdminTokenSource } from '../adapters/aws/secrets-manager-admin-token.ts';
+import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
 import { SesMailer } from '../adapters/aws/ses-mailer.ts';
 import { SfnWorkflowStarter } from '../adapters/aws/sfn-workflow-starter.ts';
 import { loadConfig } from '../config.ts';
@@ -67,6 +67,7 @@ function awsAdapters() {
   const documents = once(() => DynamoDBDocumentClient.from(new DynamoDBClient({})));
   const s3 = once(() => new S3Client(S3_OPTIONS));
   const kms = once(() => new KMSClient({}));
+  const secretsManager = once(() => new SecretsManagerClient({}));
   const stateTable = (config: Readonly<Record<'stateTable', string>>) => ({
     client: documents(),
     tableName: config.stateTable,
@@ -92,7 +93,11 @@ function awsAdapters() {
     ),
     adminToken: adapter(
       ['adminSecretArn'],
-      (c) => new SecretsManagerAdminTokenSource({ client: new SecretsManagerClient({}), secretArn: c.adminSecretArn }),
+      (c) => new SecretsManagerSecretSource({ client: secretsManager(), secretArn: c.adminSecretArn }),
+    ),
+    downloadLinkKey: adapter(
+      ['downloadLinkSecretArn'],
+      (c) => new SecretsManagerSecretSource({ client: secretsManager(), secretArn: c.downloadLinkSecretArn }),
     ),
     mailer: adapter(['emailFrom'], (c) => new SesMailer({ client: new SESv2({}), from: c.emailFrom })),
   };

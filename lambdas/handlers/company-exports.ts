@@ -1,9 +1,10 @@
 import { lazyHandler } from '../config.ts';
 import { companyExportRequest } from '../core/company-export/job.ts';
-import { readCompanyExport } from '../core/company-export/read.ts';
+import { companyExportFileUrl, readCompanyExport } from '../core/company-export/read.ts';
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
 import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
+import { type DownloadLinkDeps, presentsDownloadLink, verifyDownloadLink } from '../core/shared/download-links.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -12,9 +13,11 @@ import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
-import { header, httpHandler, json } from './http.ts';
+import { header, httpHandler, json, redirect } from './http.ts';
 
-export interface CompanyExportsDeps {
+const FILE_ROUTE = 'GET /api/v1/company-exports/jobs/{job_id}/files/{filename}';
+
+export interface CompanyExportsDeps extends DownloadLinkDeps {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
   readonly jobs: CompanyExportJobs;
   /** Starts runs, and says whether a job's run still runs (a job whose run died is settled when read). */
@@ -26,13 +29,30 @@ export interface CompanyExportsDeps {
   readonly clock?: Clock;
 }
 
-/** `POST /api/v1/company-exports` and `GET /api/v1/company-exports/jobs/{job_id}` (seed 000, manual export). */
+/**
+ * `POST /api/v1/company-exports`, `GET /api/v1/company-exports/jobs/{job_id}`
+ * (seed 000, manual export) and its file's redirect: asked with the environment's
+ * API key, or through the job's download link (no key: the link names the
+ * environment, and its signature and expiry are checked instead).
+ */
 export function makeHandler(deps: CompanyExportsDeps) {
   const clock = deps.clock ?? systemClock;
   const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash));
   return httpHandler(async (event) => {
+    const jobId = event.pathParameters?.job_id ?? '';
+    const filename = event.pathParameters?.filename ?? '';
+    if (event.routeKey === FILE_ROUTE && presentsDownloadLink(event.queryStringParameters)) {
+      const query = event.queryStringParameters;
+      const environmentId = await verifyDownloadLink(
+        deps,
+        { kind: 'company-export', jobId, filename, query },
+        clock.now(),
+      );
+      return redirect(await companyExportFileUrl({ ...deps, clock }, { environmentId, jobId, filename }));
+    }
     const environment = await authenticate(header(event, 'authorization'), lookup);
     requirePlan(environment, 'exports');
+    const environmentId = environment.environment_id;
 
     if (event.routeKey === 'POST /api/v1/company-exports') {
       const request = parseRequestBody(
@@ -44,7 +64,7 @@ export function makeHandler(deps: CompanyExportsDeps) {
       const { job } = await startRequestedCompanyExport(
         { jobs: deps.jobs, workflows: deps.workflows, settings: deps.settings, clock },
         {
-          environmentId: environment.environment_id,
+          environmentId,
           aggregation: request.aggregation,
           ...(request.as_of ? { asOf: new Date(request.as_of) } : {}),
         },
@@ -52,16 +72,16 @@ export function makeHandler(deps: CompanyExportsDeps) {
       return json(202, { job_id: job.job_id, status: job.status, links: `/api/v1/company-exports/jobs/${job.job_id}` });
     }
 
-    const view = await readCompanyExport(
-      { ...deps, clock },
-      { environmentId: environment.environment_id, jobId: event.pathParameters?.job_id ?? '' },
-    );
-    return json(200, view);
+    if (event.routeKey === FILE_ROUTE) {
+      return redirect(await companyExportFileUrl({ ...deps, clock }, { environmentId, jobId, filename }));
+    }
+    return json(200, await readCompanyExport({ ...deps, clock }, { environmentId, jobId }));
   });
 }
 
 export const handler = lazyHandler(() => {
   const aws = awsDeps('company-exports');
+  const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
     environments: aws.environments(),
     jobs: aws.companyExportJobs(),
@@ -69,5 +89,7 @@ export const handler = lazyHandler(() => {
     workflows: aws.workflows('company-export'),
     files: aws.objects(),
     exportsBucket: aws.setting('exportsBucket'),
+    linkKey: aws.downloadLinkKey(),
+    apiBaseUrl: () => publicApiUrl,
   });
 });

@@ -72,6 +72,7 @@ export const handler = lazyHandler(() => {
     files: aws.objects(),
     mailer: aws.mailer(),
     exportsBucket: aws.setting('exportsBucket'),
+    linkKey: aws.downloadLinkKey(),
     apiBaseUrl: () => publicApiUrl,
   });
 });

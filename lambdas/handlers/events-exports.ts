@@ -11,29 +11,44 @@ import {
 import { eventsExportRequest } from '../core/events-export/request.ts';
 import { type StartEventsExportDeps, startEventsExport } from '../core/events-export/start.ts';
 import { systemClock } from '../core/shared/clock.ts';
+import { type DownloadLinkDeps, presentsDownloadLink, verifyDownloadLink } from '../core/shared/download-links.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
-import { type HttpResult, header, httpHandler, json } from './http.ts';
+import { type HttpResult, header, httpHandler, json, redirect } from './http.ts';
 
-export type EventsExportsDeps = Omit<StartEventsExportDeps & ReadEventsExportsDeps & ExportFilesDeps, 'clock'> & {
+export type EventsExportsDeps = Omit<
+  StartEventsExportDeps & ReadEventsExportsDeps & ExportFilesDeps & DownloadLinkDeps,
+  'clock'
+> & {
   readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
   readonly clock?: Clock;
   /** How long a found API key is remembered (capped at one minute). @default 30 s */
   readonly keyCacheMs?: number;
 };
 
+const FILE_ROUTE = 'GET /api/v1/analytics/exports/jobs/{job_id}/files/{filename}';
+
 /**
  * The bulk raw-event export API (seed 002): start a job, list the token's jobs,
- * show one with freshly signed download URLs, and redirect to one file.
+ * show one with a signed link to each file, and redirect to one file: asked with
+ * the environment's API key, or through a link (no key: the link names the
+ * environment, and its signature and expiry are checked instead).
  */
 export function makeHandler(deps: EventsExportsDeps) {
   const core = { ...deps, clock: deps.clock ?? systemClock };
   const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
 
   return httpHandler(async (event): Promise<HttpResult> => {
+    if (event.routeKey === FILE_ROUTE && presentsDownloadLink(event.queryStringParameters)) {
+      const now = core.clock.now();
+      const request = { jobId: event.pathParameters?.job_id ?? '', filename: event.pathParameters?.filename ?? '' };
+      const query = event.queryStringParameters;
+      const environmentId = await verifyDownloadLink(core, { kind: 'events-export', ...request, query }, now);
+      return redirect(await eventsExportFileUrl(core, environmentId, request, now));
+    }
     const environment = await authenticate(header(event, 'authorization'), lookup);
     requirePlan(environment, 'exports');
     const environmentId = environment.environment_id;
@@ -51,10 +66,9 @@ export function makeHandler(deps: EventsExportsDeps) {
         return json(200, await listEventsExports(core, environmentId, now));
       case 'GET /api/v1/analytics/exports/jobs/{job_id}':
         return json(200, await showEventsExport(core, environmentId, jobId, now));
-      case 'GET /api/v1/analytics/exports/jobs/{job_id}/files/{filename}': {
+      case FILE_ROUTE: {
         const filename = event.pathParameters?.filename ?? '';
-        const url = await eventsExportFileUrl(core, environmentId, { jobId, filename }, now);
-        return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+        return redirect(await eventsExportFileUrl(core, environmentId, { jobId, filename }, now));
       }
       default:
         throw new NotFoundError(`No route ${event.routeKey}`);
@@ -64,6 +78,7 @@ export function makeHandler(deps: EventsExportsDeps) {
 
 export const handler = lazyHandler(() => {
   const aws = awsDeps('events-exports');
+  const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
     environments: aws.environments(),
     jobs: aws.eventsExportJobs(),
@@ -71,5 +86,7 @@ export const handler = lazyHandler(() => {
     workflows: aws.workflows('events-export'),
     files: aws.objects(),
     exportsBucket: aws.setting('exportsBucket'),
+    linkKey: aws.downloadLinkKey(),
+    apiBaseUrl: () => publicApiUrl,
   });
 });

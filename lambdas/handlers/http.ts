@@ -10,6 +10,11 @@ export function json(statusCode: number, body: unknown): HttpResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
+/** A 302 to a freshly presigned URL: never cached, since the URL lives only minutes. */
+export function redirect(location: string): HttpResult {
+  return { statusCode: 302, headers: { location, 'cache-control': 'no-store' }, body: '' };
+}
+
 export function header(event: HttpEvent, name: string): string | undefined {
   // API Gateway v2 lowercases header names; the local server does the same.
   return event.headers?.[name.toLowerCase()];

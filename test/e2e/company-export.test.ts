@@ -55,7 +55,17 @@ async function runExport(env: Env, aggregation: string, asOf: string): Promise<{
   const job = await http(`${stack.url}${started.body.links}`, { headers: token(env) });
   expect(job.status).toBe(200);
   expect(job.body.status, JSON.stringify(job.body)).toBe('completed');
-  const download = await fetch(job.body.download_url);
+  // The link is the API's file route (no key needed); it redirects to a five-minute URL of the stack's S3.
+  const link = new URL(job.body.download_url);
+  expect(link.origin + link.pathname).toBe(
+    `${stack.url}/api/v1/company-exports/jobs/${job.body.job_id}/files/company-export-${aggregation}-${job.body.as_of.slice(0, 10)}.csv`,
+  );
+  const redirect = await fetch(link, { redirect: 'manual' });
+  expect(redirect.status, await redirect.clone().text()).toBe(302);
+  const location = new URL(redirect.headers.get('location') as string);
+  expect(location.origin).toBe(stack.s3Endpoint);
+  expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+  const download = await fetch(location);
   expect(download.status).toBe(200);
   return { job: job.body, csv: await download.text() };
 }
@@ -221,6 +231,21 @@ describe('company export over the local stack (seed 000, manual export)', () => 
       message: `Failed to retrieve job with id ${started.body.job_id}: job not found`,
     });
     await stack.workflowsIdle();
+
+    // The file route, with an API key: the owner is redirected, another environment gets the same 404.
+    const { download_url } = (await http(`${stack.url}${started.body.links}`, { headers: token(b) })).body;
+    const fileRoute = new URL(download_url);
+    fileRoute.search = '';
+    const own = await fetch(fileRoute, { headers: token(b), redirect: 'manual' });
+    expect(own.status).toBe(302);
+    const other = await http(fileRoute.toString(), { headers: token(a) });
+    expect(other.status).toBe(404);
+    // B's link with A's environment id is refused before any job is looked up.
+    const swapped = new URL(download_url);
+    swapped.searchParams.set('environment_id', a.environment_id);
+    const forged = await http(swapped.toString());
+    expect(forged.status).toBe(403);
+    expect(forged.body.errors[0]).toMatchObject({ error_code: '403', field: 'signature' });
   });
 
   it("runs one requested export per environment at a time: the others get seed 002's 409, worded for company exports", async () => {

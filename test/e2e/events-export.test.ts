@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LakeEvent } from '../../lambdas/contract/lake.ts';
@@ -131,16 +132,31 @@ async function startExport(env: Env, body: Record<string, unknown>): Promise<any
   return job;
 }
 
-/** Downloads each file through its presigned URL and decompresses it with the system's gunzip. */
+/**
+ * Follows a download link as a browser does, with no API key: our file route, then
+ * its 302 to a presigned URL of the stack's S3 living five minutes.
+ */
+async function followLink(url: string): Promise<Buffer> {
+  expect(url.startsWith(`${stack.url}/api/v1/analytics/exports/jobs/`), url).toBe(true);
+  const redirect = await fetch(url, { redirect: 'manual' });
+  expect(redirect.status, await redirect.clone().text()).toBe(302);
+  expect(redirect.headers.get('cache-control')).toBe('no-store');
+  const location = new URL(redirect.headers.get('location') as string);
+  expect(location.origin).toBe(stack.s3Endpoint);
+  expect(location.searchParams.get('X-Amz-Expires')).toMatch(/^([1-9]|[1-9]\d|[12]\d\d|300)$/);
+  const response = await fetch(location);
+  expect(response.status).toBe(200);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/** Downloads each file through its link and decompresses it with the system's gunzip. */
 async function downloadAll(job: { job_id: string; presigned_urls: Array<{ filename: string; url: string }> }) {
   const dir = join(stack.home, 'downloads', job.job_id);
   await mkdir(dir, { recursive: true });
   const files: Record<string, string> = {};
   for (const { filename, url } of job.presigned_urls) {
-    const response = await fetch(url);
-    expect(response.status).toBe(200);
     const path = join(dir, filename);
-    await writeFile(path, Buffer.from(await response.arrayBuffer()));
+    await writeFile(path, await followLink(url));
     files[filename] = (await run('gunzip', ['-c', path], { maxBuffer: 64 * 1024 * 1024 })).stdout;
   }
   return files;
@@ -307,9 +323,17 @@ describe('bulk raw-event export over the local stack (seed 002)', () => {
     // The email of the request's `emails`, in the outbox with the links.
     const outbox = await readdir(join(stack.home, 'outbox'));
     const emails = await Promise.all(outbox.map((f) => readFile(join(stack.home, 'outbox', f), 'utf8')));
-    const email = emails.find((text) => text.includes(first.job_id));
+    const email = emails.find((text) => text.includes(first.job_id)) ?? '';
     expect(email).toContain('To: example@work.com');
-    expect(email).toContain(`/api/v1/analytics/exports/jobs/${first.job_id}/files/2024-04-29.csv.gz`);
+    // The email's links are the job's: they work for the files' 2 days, with no key, and say so.
+    expect(email).not.toMatch(/valid for|curl|Authorization/);
+    for (const { filename, url } of job.presigned_urls as Array<{ filename: string; url: string }>) {
+      const inEmail = email
+        .split('\n')
+        .find((line) => line.startsWith(`    ${stack.url}`) && line.includes(`/files/${filename}?`));
+      expect(inEmail?.trim(), filename).toBe(url);
+      expect(gunzipSync(await followLink(url)).toString()).toBe(files[filename]);
+    }
   });
 
   it("the seed's scenario: Nov 30 → Dec 2, 2025 gives 2025-11-24.json.gz with only Nov 30 and 2025-12-01.json.gz with Dec 1–2", async () => {
@@ -418,6 +442,38 @@ describe('bulk raw-event export over the local stack (seed 002)', () => {
       headers: token(a),
     });
     expect(missing.status).toBe(404);
+  });
+
+  it('a link changed in any part is a 4xx naming what is wrong, and never reaches another file', async () => {
+    const ofA = await startExport(a, { from: '2025-12-01', to: '2025-12-01', format: 'csv' });
+    const ofB = await startExport(b, { from: '2025-12-01', to: '2025-12-01', format: 'csv' });
+    const link = new URL(ofA.presigned_urls[0].url);
+    const changed = (edit: (url: URL) => void) => {
+      const url = new URL(link);
+      edit(url);
+      return http(url.toString());
+    };
+    const refusals = [
+      // Another environment's id, or its job's id, in A's link.
+      await changed((url) => url.searchParams.set('environment_id', b.environment_id)),
+      await changed((url) => {
+        url.searchParams.set('environment_id', b.environment_id);
+        url.pathname = url.pathname.replace(ofA.job_id, ofB.job_id);
+      }),
+      await changed((url) => {
+        url.pathname = url.pathname.replace('2025-12-01.csv.gz', '2025-11-24.csv.gz');
+      }),
+      await changed((url) => url.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 86_400))),
+    ];
+    for (const refused of refusals) {
+      expect(refused.status, refused.text).toBe(403);
+      expect(refused.body.errors[0]).toMatchObject({ error_code: '403', field: 'signature' });
+    }
+    const malformed = await changed((url) => url.searchParams.set('signature', 'short'));
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0]).toMatchObject({ field: 'signature' });
+    // A's own link still works, with no API key at all.
+    expect((await followLink(link.toString())).length).toBeGreaterThan(0);
   });
 
   it("keeps each environment's jobs and events to itself", async () => {
@@ -556,17 +612,26 @@ describe('bulk raw-event export over the local stack (seed 002)', () => {
         (j: { job_id: string }) => j.job_id,
       );
 
+    // Made at completion, a link ends exactly when the files do: 2 days after the job completed.
+    const link: string = (await read()).body.presigned_urls[0].url;
+    const completedAt = Date.parse((await read()).body.end_time);
+    expect(Number(new URL(link).searchParams.get('expires'))).toBe(Math.floor((completedAt + 2 * DAY) / 1000));
+
     clockOffsetMs = 2 * DAY - 60_000;
     const late = await read();
-    expect(late.body.presigned_urls).toHaveLength(1);
-    expect(new URL(late.body.presigned_urls[0].url).searchParams.get('X-Amz-Expires')).toMatch(/^[1-6]\d$/);
+    expect(late.body.presigned_urls).toEqual([{ filename: '2025-12-01.json.gz', url: link }]);
     expect((await fileRoute()).status).toBe(302);
+    expect((await followLink(link)).length).toBeGreaterThan(0);
 
     clockOffsetMs = 2 * DAY + 1000;
     const expiredFiles = await read();
     expect(expiredFiles.status).toBe(200);
     expect(expiredFiles.body).toMatchObject({ status: 'completed', presigned_urls: [] });
     expect((await fileRoute()).status).toBe(404);
+    const expiredLink = await http(link);
+    expect(expiredLink.status).toBe(403);
+    expect(expiredLink.body.errors[0]).toMatchObject({ error: 'Forbidden', error_code: '403', field: 'expires' });
+    expect(expiredLink.body.errors[0].message).toMatch(/^This download link expired at \d{4}-/);
     expect(await listed()).toContain(job.job_id);
 
     clockOffsetMs = 3 * DAY + 1000;

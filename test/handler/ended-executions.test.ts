@@ -17,6 +17,7 @@ import { dispatchAutomaticExports } from '../../lambdas/core/automatic-export/di
 import type { Environment } from '../../lambdas/core/environments/environments.ts';
 import { makeHandler as makeCompanyExports } from '../../lambdas/handlers/company-exports.ts';
 import { makeHandler as makeEventsExports } from '../../lambdas/handlers/events-exports.ts';
+import { TEST_LINK_KEY } from '../support/download-links.ts';
 import { type InMemoryStateTable, inMemoryStateTable } from '../support/local-stack.ts';
 
 /**
@@ -58,6 +59,8 @@ function apis(environmentId: string) {
     workflows,
     files: { signedGetUrl: async () => 'https://exports.example/signed' },
     exportsBucket: 'exports',
+    linkKey: TEST_LINK_KEY,
+    apiBaseUrl: () => 'https://api.example',
   };
   const events = makeEventsExports({
     ...common,

@@ -24,6 +24,7 @@ import {
   eventsExportDefinition,
   eventsExportWorkflow,
 } from '../../lambdas/workflows/events-export.ts';
+import { TEST_LINK_KEY } from '../support/download-links.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /** The placeholders its document names, as the deployed substitutions must fill them. */
@@ -134,6 +135,7 @@ describe('events export workflow failures', () => {
       mailer: { send: async () => undefined },
       exportsBucket: LOCAL_EXPORTS_BUCKET,
       apiBaseUrl: () => stack.url,
+      linkKey: TEST_LINK_KEY,
       log: () => undefined,
     });
     const invoke = lambdaTask('events-export-steps', steps);
@@ -167,6 +169,8 @@ describe('events export workflow failures', () => {
       workflows,
       files,
       exportsBucket: LOCAL_EXPORTS_BUCKET,
+      linkKey: TEST_LINK_KEY,
+      apiBaseUrl: () => stack.url,
     });
     const response = await api(
       {

@@ -9,6 +9,7 @@ import { HandlerFunction } from '../../lib/handler-function.ts';
 import {
   actionsOf,
   describeExecutionsStatement,
+  downloadLinkKeyReadStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -166,13 +167,13 @@ describe('the handler Lambdas', () => {
   it('refuses a Lambda settings missing from its list in LAMBDA_SETTINGS, or not in it, naming them and the table', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Scratch');
     const table =
-      /LAMBDA_SETTINGS\['company-exports'\] in lambdas\/contract\/settings\.ts \(stateTable, exportsBucket, companyExportStateMachineArn\)/;
+      /LAMBDA_SETTINGS\['company-exports'\] in lambdas\/contract\/settings\.ts \(stateTable, exportsBucket, companyExportStateMachineArn, publicApiUrl, downloadLinkSecretArn\)/;
 
     const missing = () =>
       new HandlerFunction(stack, 'Missing', {
         handler: 'company-exports',
         // @ts-expect-error: the state machine ARN is missing
-        settings: { stateTable: 'state', exportsBucket: 'exports' },
+        settings: { stateTable: 'state', exportsBucket: 'exports', publicApiUrl: 'u', downloadLinkSecretArn: 'k' },
       });
     expect(missing).toThrow(new RegExp(`${table.source}; missing companyExportStateMachineArn$`));
 
@@ -183,6 +184,8 @@ describe('the handler Lambdas', () => {
           stateTable: 'state',
           exportsBucket: 'exports',
           companyExportStateMachineArn: 'arn',
+          publicApiUrl: 'u',
+          downloadLinkSecretArn: 'k',
           // @ts-expect-error: not a setting of this Lambda
           lakeBucket: 'lake',
         },
@@ -207,8 +210,9 @@ describe('the handler Lambdas', () => {
       eventsExportStateMachineArn: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
       // No emailFrom context: a sender SES refuses (events-export.test.ts covers both).
       emailFrom: UNCONFIGURED_EMAIL_FROM,
-      // The links in the events export email point at this very API.
+      // The download links (API answers and the events export email) point at this very API.
       publicApiUrl: api.toJSON().Outputs.ApiUrl.Value,
+      downloadLinkSecretArn: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
       exportSecretsKeyArn: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'] }),
     };
   }
@@ -390,6 +394,7 @@ describe('the company exports Lambda role', () => {
         Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
       },
       describeExecutionsStatement(stacks.api.companyExportWorkflow.stateMachine),
+      downloadLinkKeyReadStatement(built),
     ]);
     expect(resourceOf(api, stacks.api.companyExportWorkflow.stateMachine).Type).toBe(
       'AWS::StepFunctions::StateMachine',

@@ -26,6 +26,7 @@ import {
   type BuiltFeaturelake,
   buildFeaturelake,
   describeExecutionsStatement,
+  downloadLinkKeyReadStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -315,8 +316,9 @@ describe('the events-export-steps Lambda', () => {
       [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
       [ENV.lakeBucket]: importOf(data, { Ref: logicalId(stacks.data.lake.bucket) }),
       [ENV.emailFrom]: 'exports@example.com',
-      // The links in the email point at this very API.
+      // The links in the email point at this very API, signed with the download-link key.
       [ENV.publicApiUrl]: api.toJSON().Outputs.ApiUrl.Value,
+      [ENV.downloadLinkSecretArn]: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
     });
   });
 
@@ -361,6 +363,7 @@ describe('the events-export-steps Lambda', () => {
     expect(built.inline).toEqual([
       ownLogsStatement(built.handler.logGroup),
       ...stateTableReadWriteStatements(built),
+      downloadLinkKeyReadStatement(built),
       {
         Effect: 'Allow',
         Action: 'ses:SendEmail',
@@ -387,7 +390,7 @@ describe('the events-export-steps Lambda', () => {
     expect(() => buildFeaturelake({ emailIdentity: 'example.com' })).toThrow(/emailIdentity .* needs emailFrom/);
   });
 
-  it('writes export_inputs/ of the lake, reads events-exports/ results, writes and reads events-exports/ of the exports bucket: nothing more', () => {
+  it('writes export_inputs/ of the lake, reads events-exports/ results, writes events-exports/ of the exports bucket: nothing more', () => {
     const { data, stacks, managed } = steps();
     const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
     const results = { 'Fn::GetAtt': [logicalId(stacks.data.eventsExportWorkgroup.resultsBucket), 'Arn'] };
@@ -398,8 +401,7 @@ describe('the events-export-steps Lambda', () => {
       importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
       importOf(data, { Ref: logicalId(resultsReadPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exports.eventsExportsWritePolicy) }),
-      // The completion email carries presigned links, which S3 checks against the signer.
-      importOf(data, { Ref: logicalId(stacks.data.exports.eventsExportsReadPolicy) }),
+      // No read of the files: the email's links point at the API's file route, which presigns them.
     ]);
     expect(managedStatementsOf(data, stacks.data.exportInputs.writePolicy)).toEqual([
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
@@ -441,14 +443,16 @@ describe('the events exports API Lambda', () => {
     };
   }
 
-  it('knows the state table, the exports bucket and the state machine it starts', () => {
-    const { data, stacks, fn } = eventsExports();
+  it("knows the state table, the exports bucket, the state machine it starts, the download-link key and the API's URL", () => {
+    const { api, data, stacks, fn } = eventsExports();
 
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
       [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
       [ENV.eventsExportStateMachineArn]: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
+      [ENV.publicApiUrl]: api.toJSON().Outputs.ApiUrl.Value,
+      [ENV.downloadLinkSecretArn]: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
     });
   });
 
@@ -464,6 +468,7 @@ describe('the events exports API Lambda', () => {
         Resource: { Ref: logicalId(built.stacks.api.eventsExportWorkflow.stateMachine) },
       },
       describeExecutionsStatement(built.stacks.api.eventsExportWorkflow.stateMachine),
+      downloadLinkKeyReadStatement(built),
     ]);
   });
 

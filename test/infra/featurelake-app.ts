@@ -257,3 +257,13 @@ export function stateMachineGrants(built: BuiltFeaturelake, stateMachine: StateM
     managed: managedPolicyArnsOf(built.api, stateMachine.role),
   };
 }
+
+/** What DownloadLinkKey.grantRead gives, as the API stack writes it: read the one secret. */
+export function downloadLinkKeyReadStatement(built: BuiltFeaturelake): Statement {
+  const { data, stacks } = built;
+  return {
+    Effect: 'Allow',
+    Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    Resource: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
+  };
+}

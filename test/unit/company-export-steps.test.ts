@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CompanyExportJob, CompanyExportWorkflowInput } from '../../lambdas/core/company-export/job.ts';
-import { readCompanyExport } from '../../lambdas/core/company-export/read.ts';
+import { companyExportFileUrl, readCompanyExport } from '../../lambdas/core/company-export/read.ts';
 import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/index.ts';
 import { failCompanyExport, publishCompanyExport } from '../../lambdas/core/company-export/steps.ts';
 import { NotFoundError } from '../../lambdas/core/shared/errors.ts';
+import { TEST_LINK_KEY } from '../support/download-links.ts';
 
 /**
  * The company export's use cases over in-memory stand-ins of their ports: what
@@ -186,6 +187,8 @@ describe('reading a job', () => {
         },
       },
       exportsBucket: 'exports',
+      linkKey: TEST_LINK_KEY,
+      apiBaseUrl: () => 'https://api.example.com/',
       clock,
     };
     return { deps, signed };
@@ -197,17 +200,28 @@ describe('reading a job', () => {
     await expect(reading).rejects.toThrow(new NotFoundError('Failed to retrieve job with id nope: job not found'));
   });
 
-  it('a completed job comes with a link signed for an hour that downloads under the export name', async () => {
+  it('a completed job comes with a link to the file route that works for an hour, under the export name', async () => {
     const { deps, signed } = reader(stored);
     const view = await readCompanyExport(deps, { environmentId: 'env-1', jobId: 'job-1' });
+    const url = new URL(view.download_url ?? '');
+    expect(url.origin + url.pathname).toBe(
+      'https://api.example.com/api/v1/company-exports/jobs/job-1/files/company-export-30d_daily-2025-11-30.csv',
+    );
+    expect(url.searchParams.get('environment_id')).toBe('env-1');
+    expect(Number(url.searchParams.get('expires'))).toBe(Math.floor(clock.now().getTime() / 1000) + 3600);
+    // The S3 URL is presigned only when the link is followed.
+    expect(signed).toEqual([]);
+    expect(view).toMatchObject({ status: 'completed', rows: 12 });
+  });
+
+  it("the file route presigns the CSV for five minutes, and only the job's own file", async () => {
+    const { deps, signed } = reader(stored);
+    const request = { environmentId: 'env-1', jobId: 'job-1', filename: 'company-export-30d_daily-2025-11-30.csv' };
+    await expect(companyExportFileUrl(deps, request)).resolves.toBe('https://signed.example/job-1.csv');
     expect(signed).toEqual([
-      [
-        'exports',
-        'company-exports/env-1/job-1.csv',
-        { expiresInSeconds: 3600, fileName: 'company-export-30d_daily-2025-11-30.csv' },
-      ],
+      ['exports', 'company-exports/env-1/job-1.csv', { expiresInSeconds: 300, fileName: request.filename }],
     ]);
-    expect(view).toMatchObject({ status: 'completed', rows: 12, download_url: 'https://signed.example/job-1.csv' });
+    await expect(companyExportFileUrl(deps, { ...request, filename: 'other.csv' })).rejects.toThrow(NotFoundError);
   });
 
   it('a job still running has no link', async () => {

@@ -388,24 +388,22 @@ describe('result lines decoder (the query result CSV → file lines)', () => {
 });
 
 describe('the ready email', () => {
-  it('lists each file with a direct link and a link through the API, and says until when', () => {
+  it('lists each file with its link, says until when the files and links work, and has no shorter caveat', () => {
     const done = job({
       status: 'completed',
       completed_at: '2024-09-22T11:21:00.000Z',
       request: { ...job().request, emails: ['a@example.com', 'b@example.com'] },
     });
+    const link = `https://api.example.com/api/v1/analytics/exports/jobs/${done.job_id}/files/2025-11-24.json.gz?sig=1`;
     const email = exportReadyEmail({
       job: done,
-      files: [{ filename: '2025-11-24.json.gz', url: 'https://signed/1' }],
+      files: [{ filename: '2025-11-24.json.gz', url: link }],
       apiBaseUrl: 'https://api.example.com/',
-      linkSeconds: 3600,
     });
     expect(email.to).toEqual(['a@example.com', 'b@example.com']);
-    expect(email.text).toContain('https://signed/1');
-    expect(email.text).toContain(
-      `https://api.example.com/api/v1/analytics/exports/jobs/${done.job_id}/files/2025-11-24.json.gz`,
-    );
-    expect(email.text).toContain('valid for 1 hour');
-    expect(email.text).toContain('until 2024-09-24T11:21:00.000Z');
+    expect(email.text).toContain(`  2025-11-24.json.gz\n    ${link}`);
+    expect(email.text).toContain('work for 2 days, until 2024-09-24T11:21:00.000Z');
+    expect(email.text).toContain(`https://api.example.com/api/v1/analytics/exports/jobs/${done.job_id}\n`.trim());
+    expect(email.text).not.toMatch(/valid for|hour/);
   });
 });

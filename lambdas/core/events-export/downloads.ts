@@ -1,48 +1,51 @@
 import type { ObjectStore } from '../../ports/object-store.ts';
-import { downloadableFiles, type EventsExportJob, exportFileKey } from './job.ts';
+import { type DownloadLinkDeps, downloadLink, REDIRECT_URL_SECONDS } from '../shared/download-links.ts';
+import { downloadableFiles, type EventsExportJob, exportFileKey, fileLink, filesExpiry } from './job.ts';
 
-/** Where a job's files are, and the store that signs their URLs. */
+/** Where a job's files are, and the store that presigns the short-lived URL a link redirects to. */
 export interface ExportFilesDeps {
   readonly files: Pick<ObjectStore, 'signedGetUrl'>;
   readonly exportsBucket: string;
 }
 
-export interface SignedDownload {
+export interface FileDownload {
   readonly filename: string;
   readonly url: string;
 }
 
 /**
- * A fresh presigned URL of one file of the job, living `expiresInSeconds`. Signed
- * when asked for, never stored: a URL signed by a Lambda role dies with the role's
- * session (DESIGN "Bulk raw-event export jobs").
+ * A fresh presigned S3 URL of one file of the job, for the file route's redirect:
+ * it lives a few minutes (REDIRECT_URL_SECONDS says why that is enough), never past
+ * `maxSeconds` (the files' own expiry).
  */
-export function signedFileUrl(
+export function redirectUrl(
   deps: ExportFilesDeps,
   job: Pick<EventsExportJob, 'environment_id' | 'job_id'>,
   filename: string,
-  expiresInSeconds: number,
+  maxSeconds: number,
 ): Promise<string> {
   return deps.files.signedGetUrl(deps.exportsBucket, exportFileKey(job.environment_id, job.job_id, filename), {
-    expiresInSeconds,
+    expiresInSeconds: Math.min(REDIRECT_URL_SECONDS, maxSeconds),
     fileName: filename,
   });
 }
 
 /**
  * Every file of the job still downloadable at `now`, in chunk order, each with a
- * fresh URL: the job's detail view and the completion email list the same files.
+ * link to the file route that works until the files expire (seed 002: 2 days after
+ * the job completes), on AWS too: the job's detail view and the completion email
+ * list the same files and links.
  */
-export function signedDownloads(
-  deps: ExportFilesDeps,
-  job: EventsExportJob,
-  now: Date,
-  expiresInSeconds: number,
-): Promise<SignedDownload[]> {
+export async function fileDownloads(deps: DownloadLinkDeps, job: EventsExportJob, now: Date): Promise<FileDownload[]> {
+  const expiry = filesExpiry(job);
+  if (!expiry) return [];
+  // Whole seconds, rounded down: a link never claims a moment the files do not have.
+  const expires = Math.floor(expiry.getTime() / 1000);
+  const grant = { kind: 'events-export', environmentId: job.environment_id, jobId: job.job_id, expires } as const;
   return Promise.all(
     downloadableFiles(job, now).map(async (filename) => ({
       filename,
-      url: await signedFileUrl(deps, job, filename, expiresInSeconds),
+      url: await downloadLink(deps, { ...grant, filename }, fileLink(job.job_id, filename)),
     })),
   );
 }

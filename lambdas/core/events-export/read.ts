@@ -1,9 +1,10 @@
 import type { Clock } from '../../ports/clock.ts';
 import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
 import type { WorkflowMonitor } from '../../ports/workflow-starter.ts';
+import type { DownloadLinkDeps } from '../shared/download-links.ts';
 import { NotFoundError } from '../shared/errors.ts';
 import { settleEventsExport } from '../shared/export-settlement.ts';
-import { type ExportFilesDeps, signedDownloads, signedFileUrl } from './downloads.ts';
+import { type ExportFilesDeps, fileDownloads, redirectUrl } from './downloads.ts';
 import {
   byNewest,
   detailView,
@@ -48,18 +49,22 @@ export async function listEventsExports(deps: ReadEventsExportsDeps, environment
   return jobs.map((job) => listedView(job, now));
 }
 
-/** `GET /api/v1/analytics/exports/jobs/{job_id}`: the job, with a fresh URL of each file while they live. */
+/** `GET /api/v1/analytics/exports/jobs/{job_id}`: the job, with a link to each file that works while they live. */
 export async function showEventsExport(
-  deps: ReadEventsExportsDeps & ExportFilesDeps,
+  deps: ReadEventsExportsDeps & DownloadLinkDeps,
   environmentId: string,
   jobId: string,
   now: Date,
 ) {
   const job = await visibleJob(deps, environmentId, jobId, now);
-  return detailView(job, await signedDownloads(deps, job, now, presignSeconds(job, now)));
+  return detailView(job, await fileDownloads(deps, job, now));
 }
 
-/** `GET …/jobs/{job_id}/files/{filename}`: a fresh URL of the file, or 404 saying why there is none. */
+/**
+ * `GET …/jobs/{job_id}/files/{filename}` (with the environment's API key, or a
+ * link's verified environment): a freshly presigned S3 URL of the file, or 404
+ * saying why there is none.
+ */
 export async function eventsExportFileUrl(
   deps: ReadEventsExportsDeps & ExportFilesDeps,
   environmentId: string,
@@ -75,5 +80,5 @@ export async function eventsExportFileUrl(
         : `Failed to retrieve file ${filename} of job ${job.job_id}: the job is ${job.status}`,
     );
   }
-  return signedFileUrl(deps, job, filename, presignSeconds(job, now));
+  return redirectUrl(deps, job, filename, presignSeconds(job, now));
 }

@@ -8,16 +8,11 @@ import type { Mailer } from '../../ports/mailer.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { readableWorkflowFailure } from '../company-export/job.ts';
 import { toAthenaLiteral } from '../shared/athena-literals.ts';
+import type { DownloadLinkDeps } from '../shared/download-links.ts';
 import { parseS3Url } from '../shared/s3-url.ts';
-import { type ExportFilesDeps, signedDownloads } from './downloads.ts';
+import { fileDownloads } from './downloads.ts';
 import { asLakeInputRows, eventsExportInputRows } from './inputs.ts';
-import {
-  type EventsExportJob,
-  type EventsExportWorkflowInput,
-  exportFileKey,
-  exportFileName,
-  presignSeconds,
-} from './job.ts';
+import { type EventsExportJob, type EventsExportWorkflowInput, exportFileKey, exportFileName } from './job.ts';
 import { exportReadyEmail } from './notification.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { ExportFormat } from './request.ts';
@@ -144,13 +139,10 @@ export async function writeEventsExportWeek(
 /** Where errors that must not fail the job (an email that could not be sent) are reported. */
 export type StepLog = (entry: Record<string, unknown>) => void;
 
-export interface CompleteEventsExportDeps extends ExportFilesDeps {
+/** `apiBaseUrl` (known late locally, hence a function) and `linkKey` make the email's links. */
+export interface CompleteEventsExportDeps extends DownloadLinkDeps {
   readonly jobs: Pick<EventsExportJobs, 'get' | 'markCompleted' | 'releaseExportLock'>;
   readonly mailer: Mailer;
-  /** The API's public base URL, for the links in the email (known late locally, hence a function). */
-  readonly apiBaseUrl: () => string;
-  /** How long the presigned links in the email work. @default 1 hour */
-  readonly emailLinkSeconds?: number;
   readonly clock: Clock;
   readonly log: StepLog;
 }
@@ -167,9 +159,8 @@ export async function completeEventsExport(
   if (!completed || stored.request.emails.length === 0) return {};
   // The files are written and the job is done: an email that cannot be sent is logged, not a failure.
   try {
-    const linkSeconds = Math.min(deps.emailLinkSeconds ?? 3600, presignSeconds(stored, now));
-    const files = await signedDownloads(deps, stored, now, linkSeconds);
-    await deps.mailer.send(exportReadyEmail({ job: stored, files, apiBaseUrl: deps.apiBaseUrl(), linkSeconds }));
+    const files = await fileDownloads(deps, stored, now);
+    await deps.mailer.send(exportReadyEmail({ job: stored, files, apiBaseUrl: deps.apiBaseUrl() }));
   } catch (error) {
     deps.log({ level: 'error', step: 'complete-events-export', job_id: input.job_id, email: (error as Error).message });
   }

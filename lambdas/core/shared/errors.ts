@@ -94,6 +94,22 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** The request names something it may not have: a download link that was changed, or has expired. */
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+  override toBody(): ErrorBody {
+    const entry: ErrorEntry = { error: 'Forbidden', error_code: '403', message: this.message, details: null };
+    if (this.field) entry.field = this.field;
+    return { errors: [entry] };
+  }
+}
+
 export class ConflictError extends DomainError {
   readonly status = 409;
 }
