@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { lakeShard } from '../lambdas/contract/lake.ts';
 import { LOCAL_DEFAULT_HOME, LOCAL_DEFAULT_PORT } from './local/config.ts';
 
 interface GlobalOptions {
@@ -155,6 +156,16 @@ export function buildCli(): Command {
     .action(async (options: { name: string; plan: string }) => {
       const created = await callApi(program.opts<GlobalOptions>(), '/admin/v1/environments', { body: options });
       console.log(JSON.stringify(created, null, 2));
+    });
+
+  env
+    .command('shard')
+    .description(
+      "print the lake shard of an environment id: `WHERE shard = <n> AND app_id = '<id>'` reads only its partitions",
+    )
+    .argument('<environment-id>', 'the environment id (the lake column app_id)')
+    .action((environmentId: string) => {
+      console.log(lakeShard(environmentId));
     });
 
   program

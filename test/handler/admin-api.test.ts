@@ -95,6 +95,19 @@ describe('the CLI', () => {
     expect(created.api_key).toMatch(/^fl_/);
   });
 
+  it("env shard prints the shard that holds the environment's rows", async () => {
+    await http(`${stack.url}/${stack.demo.tracking_key}/user`, { body: { userId: 'sharded' } });
+    const { stdout } = await cli('env', 'shard', stack.demo.environment_id);
+    const shard = Number(stdout.trim());
+    const count = (n: number) =>
+      admin(stack).sql("SELECT count(*) AS n FROM events WHERE shard = ? AND app_id = ? AND user_id = 'sharded'", [
+        n,
+        stack.demo.environment_id,
+      ]);
+    expect(await count(shard)).toEqual([{ n: 1 }]);
+    expect(await count((shard + 1) % 64)).toEqual([{ n: 0 }]);
+  });
+
   it('sql prints rows, and a refused query exits non-zero with the reason', async () => {
     const { stdout } = await cli('sql', 'SELECT ? AS greeting', '--param', 'hello');
     expect(JSON.parse(stdout)).toEqual([{ greeting: 'hello' }]);
