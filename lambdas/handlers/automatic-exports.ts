@@ -1,7 +1,6 @@
 import { lazyHandler } from '../config.ts';
 import { AUTOMATIC_EXPORT_SCHEDULE } from '../contract/exports.ts';
 import {
-  type AutomaticExportSettings,
   automaticExportRequest,
   automaticExportView,
   type StoredAutomaticExport,
