@@ -178,10 +178,10 @@ describe('the events export state machine', () => {
     });
     expect(map.ItemProcessor?.ProcessorConfig).toEqual({ Mode: 'INLINE' });
     expect(map.ItemProcessor?.StartAt).toBe(S.query);
-    expect(map.ItemProcessor?.States[S.query]?.Next).toBe(S.write);
-    expect(map.ItemProcessor?.States[S.write]).toMatchObject({
+    expect(map.ItemProcessor?.States[S.query]?.Next).toBe(S.assemble);
+    expect(map.ItemProcessor?.States[S.assemble]).toMatchObject({
       Resource: STEPS_ARN,
-      Parameters: { step: EVENTS_EXPORT_STEPS.writeWeek, 'job.$': '$' },
+      Parameters: { step: EVENTS_EXPORT_STEPS.assembleWeek, 'job.$': '$' },
       End: true,
     });
     expect(States[S.complete]).toMatchObject({
@@ -212,7 +212,7 @@ describe('the events export state machine', () => {
   it('retries Tasks on transient service errors only, a bounded number of times, each with a timeout', () => {
     const names = tasks().map(([name]) => name);
 
-    expect(names.sort()).toEqual([S.plan, S.query, S.write, S.complete, S.fail].sort());
+    expect(names.sort()).toEqual([S.plan, S.query, S.assemble, S.complete, S.fail].sort());
     for (const [name, state] of tasks()) {
       expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
       expect(state.Retry?.length, name).toBeGreaterThan(0);
