@@ -307,10 +307,17 @@ function sendError(response: ServerResponse, refusal: { status: number; code: st
   response.end(body);
 }
 
+const queryOf = (url: string | undefined) => new URLSearchParams((url ?? '').split('?')[1] ?? '');
+
 /** A part upload: `?partNumber=…&uploadId=…`. */
 function isPartUpload(url: string | undefined): boolean {
-  const query = new URLSearchParams((url ?? '').split('?')[1] ?? '');
+  const query = queryOf(url);
   return query.has('partNumber') && query.has('uploadId');
+}
+
+/** A request on one multipart upload: `?uploadId=…`. */
+function isMultipartUpload(url: string | undefined): boolean {
+  return queryOf(url).has('uploadId');
 }
 
 /** `x-amz-copy-source` (`bucket/key`, URL-encoded, an optional leading `/`) as an s3rver path; undefined if not one. */
@@ -376,6 +383,13 @@ export class SigV4S3Gateway {
     }
     if (request.method === 'PUT' && request.headers['x-amz-copy-source'] !== undefined && isPartUpload(request.url)) {
       await this.copyPart(request, response);
+      return;
+    }
+    if (request.method === 'DELETE' && isMultipartUpload(request.url)) {
+      // AbortMultipartUpload, which s3rver refuses (405): its parts are never assembled, so
+      // answering S3's 204 leaves the object as it was, as S3 does.
+      request.resume();
+      response.writeHead(204).end();
       return;
     }
     const upstream = httpRequest({
