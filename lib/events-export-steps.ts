@@ -1,5 +1,5 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { EVENTS_EXPORT_UNLOAD_PREFIX } from '../lambdas/contract/exports.ts';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
@@ -72,6 +72,8 @@ export interface EventsExportStepsFunctionProps {
  */
 export class EventsExportStepsFunction extends Construct {
   readonly handler: HandlerFunction;
+  /** s3:ListBucket and s3:DeleteObject under the results bucket's `events-exports/unload/` only. */
+  readonly unloadCleanupPolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: EventsExportStepsFunctionProps) {
     super(scope, id);
@@ -115,20 +117,23 @@ export class EventsExportStepsFunction extends Construct {
     // Assembling a week: list its UNLOAD files and delete them once the week's file is
     // made, under the unload prefix only (reading them is grantReadResults; the
     // multipart upload into the exports bucket, copies included, is s3:PutObject there).
-    const results = props.eventsExportWorkgroup.resultsBucket;
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [results.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${EVENTS_EXPORT_UNLOAD_PREFIX}*`] } },
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:DeleteObject'],
-        resources: [results.arnForObjects(`${EVENTS_EXPORT_UNLOAD_PREFIX}*`)],
-      }),
-    );
+    // A managed policy beside the workgroup (the data stack), as its results read policy is.
+    const workgroup = props.eventsExportWorkgroup;
+    this.unloadCleanupPolicy = new ManagedPolicy(workgroup, 'EventsExportUnloadPolicy', {
+      description: 'List and delete the events export UNLOAD files, once each week file is assembled',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [workgroup.resultsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${EVENTS_EXPORT_UNLOAD_PREFIX}*` } },
+        }),
+        new PolicyStatement({
+          actions: ['s3:DeleteObject'],
+          resources: [workgroup.resultsBucket.arnForObjects(`${EVENTS_EXPORT_UNLOAD_PREFIX}*`)],
+        }),
+      ],
+    });
+    role.addManagedPolicy(this.unloadCleanupPolicy);
 
     if (props.emailFrom === undefined || domain === undefined) {
       Annotations.of(this).addWarningV2(

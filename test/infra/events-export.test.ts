@@ -329,7 +329,7 @@ describe('the events-export-steps Lambda', () => {
     expect(inline.flatMap(actionsOf).filter((action) => action.startsWith('ses:'))).toEqual([]);
   });
 
-  it('has the memory and the 15 minutes to stream a week through gzip, no less than any Task that invokes it allows', () => {
+  it('has the memory and the 15 minutes to assemble a week, no less than any Task that invokes it allows', () => {
     const { fn } = steps();
     const longestTask = Math.max(
       ...tasks()
@@ -387,7 +387,7 @@ describe('the events-export-steps Lambda', () => {
     expect(() => buildFeaturelake({ emailIdentity: 'example.com' })).toThrow(/emailIdentity .* needs emailFrom/);
   });
 
-  it('writes export_inputs/ of the lake, reads events-exports/ results, writes and reads events-exports/ of the exports bucket: nothing more', () => {
+  it('writes export_inputs/ of the lake, reads events-exports/ results (lists and deletes unload/ there), writes and reads events-exports/ of the exports bucket: nothing more', () => {
     const { data, stacks, managed } = steps();
     const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
     const results = { 'Fn::GetAtt': [logicalId(stacks.data.eventsExportWorkgroup.resultsBucket), 'Arn'] };
@@ -400,6 +400,21 @@ describe('the events-export-steps Lambda', () => {
       importOf(data, { Ref: logicalId(stacks.data.exports.eventsExportsWritePolicy) }),
       // The completion email carries presigned links, which S3 checks against the signer.
       importOf(data, { Ref: logicalId(stacks.data.exports.eventsExportsReadPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.api.eventsExportSteps.unloadCleanupPolicy) }),
+    ]);
+    // Assembling a week lists its UNLOAD files and deletes them after, under the unload prefix only.
+    expect(managedStatementsOf(data, stacks.api.eventsExportSteps.unloadCleanupPolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: results,
+        Condition: { StringLike: { 's3:prefix': 'events-exports/unload/*' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:DeleteObject',
+        Resource: { 'Fn::Join': ['', [results, '/events-exports/unload/*']] },
+      },
     ]);
     expect(managedStatementsOf(data, stacks.data.exportInputs.writePolicy)).toEqual([
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },
