@@ -171,7 +171,8 @@ async function runExport(
         segmentAsOf: options.segment ? request.to : undefined,
       }),
       dir,
-      { fileSizeBytes: 64 * 1024 },
+      // One file for these small weeks, so the rows keep the query's order (several would not).
+      { fileSizeBytes: 1024 * 1024 * 1024 },
     );
     // The week's UNLOAD files, concatenated as the assembly step does, are gzip members of the lines.
     const names = (await readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));

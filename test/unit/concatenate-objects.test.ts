@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import {
   type ConcatenationPiece,
@@ -117,8 +117,11 @@ describe('concatenateObjects', () => {
 });
 
 describe('concatenateObjects over S3 (the SDK requests)', () => {
-  const s3 = mockClient(S3Client);
-  const store = new S3ObjectStore({ client: new S3Client({ region: 'us-east-1' }) });
+  // This client only (not S3Client's prototype, which other test files in the worker use), restored after.
+  const client = new S3Client({ region: 'us-east-1' });
+  const s3 = mockClient(client);
+  const store = new S3ObjectStore({ client });
+  afterAll(() => s3.restore());
   const body = (length: number) => Readable.from([Buffer.alloc(length, 'x')]) as never;
 
   beforeEach(() => {
@@ -200,8 +203,10 @@ describe('concatenateObjects over S3 (the SDK requests)', () => {
 });
 
 describe('S3ObjectStore.list (the SDK requests)', () => {
-  const s3 = mockClient(S3Client);
-  const store = new S3ObjectStore({ client: new S3Client({ region: 'us-east-1' }) });
+  const client = new S3Client({ region: 'us-east-1' });
+  const s3 = mockClient(client);
+  const store = new S3ObjectStore({ client });
+  afterAll(() => s3.restore());
 
   it('follows continuation tokens until S3 says the listing is complete', async () => {
     s3.reset();

@@ -139,7 +139,7 @@ export function duckDbAthenaTask(options: {
   };
 }
 
-/** DuckDB's part files (`data_<n>.csv.gz`) in the order it wrote them. */
+/** DuckDB's part files, `data_<n>.csv.gz`. */
 const PART_FILE = /^data_(\d+)\.csv\.gz$/;
 
 async function runUnload(
@@ -160,7 +160,7 @@ async function runUnload(
     .map((name) => ({ name, index: Number(PART_FILE.exec(name)?.[1] ?? Number.NaN) }))
     .filter((part) => Number.isInteger(part.index))
     .sort((a, b) => a.index - b.index);
-  // Named so that key order is the order DuckDB wrote them in (data_10 sorts before data_2).
+  // Named in DuckDB's numbering, zero-padded so key order follows it (data_10 sorts before data_2).
   for (const part of parts) {
     await streamedResultFiles(unload.store).writeFile(
       bucket,

@@ -265,8 +265,9 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
    * one-column query, played by DuckDB: each row's text as it is (no quoting, no
    * escaping: QUOTE and ESCAPE empty, and one column never meets the delimiter)
    * followed by `\n`, into gzip files `data_<n>.csv.gz` in `destinationDir` (a new
-   * folder), a file ending once it passes about `fileSizeBytes`, as Athena's writers
-   * split their output. A failed run leaves no folder.
+   * folder), a file ending once it passes about `fileSizeBytes`. Like Athena's
+   * writers, DuckDB's write from several threads: the rows keep no global order. A
+   * failed run leaves no folder.
    */
   async unloadToTextFiles(
     sql: string,
