@@ -53,7 +53,7 @@ const TRICKY = [
 
 describe('DuckDbQueryEngine.unloadToTextFiles', () => {
   it('writes every line raw, then LF, into gzip files; the files concatenated hold every line once', async () => {
-    const sql = `SELECT CASE i % 5 ${TRICKY.map((line, i) => `WHEN ${i} THEN ? || CAST(i AS VARCHAR)`).join(' ')} END AS line FROM range(300000) t(i) ORDER BY i`;
+    const sql = `SELECT CASE i % 5 ${TRICKY.map((_, i) => `WHEN ${i} THEN ? || CAST(i AS VARCHAR)`).join(' ')} END AS line FROM range(300000) t(i) ORDER BY i`;
     const dir = join(home, 'out', 'tricky');
     const { rows } = await engine.unloadToTextFiles(sql, TRICKY, dir, { fileSizeBytes: 64 * 1024 });
     expect(rows).toBe(300000);
@@ -112,9 +112,7 @@ describe('the Athena Task stand-in, given an UNLOAD', () => {
     const files = await store.list('results', 'events-exports/unload/job-1/2025-01-06/');
     // Many files, named in DuckDB's numbering (data_10 after data_2).
     expect(files.length).toBeGreaterThan(10);
-    expect(files.map((f) => f.key.split('/').at(-1))).toEqual(
-      files.map((_, i) => `${String(i).padStart(6, '0')}.gz`),
-    );
+    expect(files.map((f) => f.key.split('/').at(-1))).toEqual(files.map((_, i) => `${String(i).padStart(6, '0')}.gz`));
     const keys = files.map((f) => f.key).sort();
     const text = gunzipSync(
       Buffer.concat(await Promise.all(keys.map(async (key) => buffer(await store.read('results', key))))),
