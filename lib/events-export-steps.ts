@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { EVENTS_EXPORT_UNLOAD_PREFIX } from '../lambdas/contract/exports.ts';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
 import type { DownloadLinkKey } from './download-link-key.ts';
 import type { EventLake } from './event-lake.ts';
@@ -66,7 +67,7 @@ export interface EventsExportStepsFunctionProps {
  * The Lambda behind the events export workflow's Task states (no route reaches
  * it): it snapshots the filters, segment and exclusions into `export_inputs`
  * and plans the weeks, turns each week's Athena result into
- * `<monday>.json.gz` / `.csv.gz`, completes the job (releasing the lock and
+ * `<monday>.json.gz` / `.csv.gz` (joining its UNLOAD files on S3), completes the job (releasing the lock and
  * emailing the links) or records its failure. Each S3 grant is one prefix of
  * one bucket: write `<lake>/export_inputs/*`, read `<results>/events-exports/*`,
  * write `<exports>/events-exports/*`; read the download-link key (the email's
@@ -75,13 +76,15 @@ export interface EventsExportStepsFunctionProps {
  */
 export class EventsExportStepsFunction extends Construct {
   readonly handler: HandlerFunction;
+  /** s3:ListBucket and s3:DeleteObject under the results bucket's `events-exports/unload/` only. */
+  readonly unloadCleanupPolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: EventsExportStepsFunctionProps) {
     super(scope, id);
     const memorySize = workflowStepsMemory(
       'EventsExportStepsFunction',
       props.memorySize,
-      'streaming a week of raw events through gzip',
+      'assembling a week file from parts of 5 MiB',
     );
     const domain = props.emailFrom === undefined ? undefined : PLAIN_ADDRESS.exec(props.emailFrom)?.[1];
     if (props.emailFrom !== undefined && domain === undefined) {
@@ -98,8 +101,8 @@ export class EventsExportStepsFunction extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'events-export-steps',
       memorySize,
-      // Lambda's maximum, and WriteEventsWeekFile's TimeoutSeconds: a week of
-      // a large environment's events is streamed through gzip in one call.
+      // Lambda's maximum, and AssembleEventsWeekFile's TimeoutSeconds. Assembly copies on
+      // S3 (its time grows with the number of UNLOAD files, not their bytes).
       timeout: Duration.seconds(WORKFLOW_STEPS_TIMEOUT_SECONDS),
       settings: {
         stateTable: props.stateTable.tableName,
@@ -116,6 +119,26 @@ export class EventsExportStepsFunction extends Construct {
     props.eventsExportWorkgroup.grantReadResults(role);
     props.exports.grantWriteEventsExports(role);
     props.downloadLinkKey.grantRead(role);
+    // Assembling a week: list its UNLOAD files and delete them once the week's file is
+    // made, under the unload prefix only (reading them is grantReadResults; the
+    // multipart upload into the exports bucket, copies included, is s3:PutObject there).
+    // A managed policy beside the workgroup (the data stack), as its results read policy is.
+    const workgroup = props.eventsExportWorkgroup;
+    this.unloadCleanupPolicy = new ManagedPolicy(workgroup, 'EventsExportUnloadPolicy', {
+      description: 'List and delete the events export UNLOAD files, once each week file is assembled',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [workgroup.resultsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${EVENTS_EXPORT_UNLOAD_PREFIX}*` } },
+        }),
+        new PolicyStatement({
+          actions: ['s3:DeleteObject'],
+          resources: [workgroup.resultsBucket.arnForObjects(`${EVENTS_EXPORT_UNLOAD_PREFIX}*`)],
+        }),
+      ],
+    });
+    role.addManagedPolicy(this.unloadCleanupPolicy);
 
     if (props.emailFrom === undefined || domain === undefined) {
       Annotations.of(this).addWarningV2(

@@ -1,6 +1,6 @@
 import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { EVENTS_EXPORTS_PREFIX } from '../lambdas/contract/exports.ts';
+import { EVENTS_EXPORT_UNLOAD_PREFIX, EVENTS_EXPORTS_PREFIX } from '../lambdas/contract/exports.ts';
 import type { FeaturelakeApiStack } from './api-stack.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
 import { EXPORT_INPUTS_PREFIX } from './export-inputs-table.ts';
@@ -81,6 +81,11 @@ export function acknowledgeNagFindings(stacks: {
     data.eventsExportWorkgroup,
     `AwsSolutions-IAM5[Resource::${eventsExportResults}]`,
     "Athena writes each week's events export result under events-exports/ with the caller's (the state machine's) credentials, named per query execution; the events export step reads them back. Only this workgroup's prefix of the results bucket.",
+  );
+  acknowledge(
+    api.eventsExportSteps.unloadCleanupPolicy,
+    `AwsSolutions-IAM5[Resource::${resultsBucketArn}/${EVENTS_EXPORT_UNLOAD_PREFIX}*]`,
+    "The events export step deletes each week's UNLOAD files (events-exports/unload/<job id>/<week>/<file>, names Athena makes) once the week's file is assembled; nothing else of the results bucket.",
   );
   acknowledge(
     data.exports,

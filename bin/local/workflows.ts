@@ -13,7 +13,11 @@ import type { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamo
 import type { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import type { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import type { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
-import { type CsvQueryRunner, duckDbAthenaTask } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
+import {
+  type CsvQueryRunner,
+  duckDbAthenaTask,
+  type TextFileUnloader,
+} from '../../lambdas/adapters/local/duckdb-athena-task.ts';
 import type { DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import type { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
@@ -35,6 +39,13 @@ import type { SecretSource } from '../../lambdas/ports/secret-source.ts';
 import type { WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET } from './config.ts';
+
+/**
+ * About how large the local UNLOAD's gzip files grow (DuckDB's FILE_SIZE_BYTES counts
+ * before compression): a week of the benchmark's lake gives files either side of S3's
+ * 5 MiB part minimum, so both ways of assembling run locally.
+ */
+const LOCAL_UNLOAD_FILE_BYTES = 48 * 1024 * 1024;
 
 /** The stack's adapters the workflows' steps and queries run over. */
 export interface LocalWorkflowParts {
@@ -81,8 +92,8 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     jobs: parts.eventsJobs,
     catalog,
     inputs,
-    results,
-    files,
+    // The UNLOAD files and the export files are both on s3rver: assembly copies between them there.
+    objects: files,
     mailer: new OutboxMailer({
       dir: join(parts.home, 'outbox'),
       from: 'featurelake <exports@featurelake.local>',
@@ -100,7 +111,7 @@ export function localWorkflows(parts: LocalWorkflowParts) {
   // The events export's Map starts several weekly queries at once; DuckDB runs
   // them one at a time (serial-csv-query-runner.ts says why). A company export
   // runs one query.
-  const engines: Record<WorkflowName, CsvQueryRunner> = {
+  const engines: Record<WorkflowName, CsvQueryRunner & TextFileUnloader> = {
     'company-export': queryEngine,
     'events-export': oneQueryAtATime(queryEngine),
   };
@@ -119,7 +130,14 @@ export function localWorkflows(parts: LocalWorkflowParts) {
             resultsBucket: LOCAL_RESULTS_BUCKET,
           },
           steps: stepsHandler,
-          query: (sql) => duckDbAthenaTask({ engine: engines[name], files: results, sql, scratchDir }),
+          query: (sql) =>
+            duckDbAthenaTask({
+              engine: engines[name],
+              files: results,
+              sql,
+              scratchDir,
+              unload: { engine: engines[name], store: files, fileSizeBytes: LOCAL_UNLOAD_FILE_BYTES },
+            }),
         });
         return [name, workflow];
       }),

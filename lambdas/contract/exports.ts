@@ -15,6 +15,8 @@ export const EVENTS_EXPORTS_PREFIX = 'events-exports/';
 
 /** Athena writes the events export's partition queries' results under this prefix of the results bucket. */
 export const EVENTS_EXPORT_RESULTS_PREFIX = 'events-exports/';
+/** Where each week's UNLOAD writes (`<prefix><job id>/<week>/`) in the results bucket, inside the workgroup's prefix. */
+export const EVENTS_EXPORT_UNLOAD_PREFIX = `${EVENTS_EXPORT_RESULTS_PREFIX}unload/`;
 
 /** Seed 002: events export files (and their URLs) expire 2 days after the job completes. */
 export const FILES_VISIBLE_DAYS = 2;

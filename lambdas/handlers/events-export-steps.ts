@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { lazyHandler } from '../config.ts';
+import { type AssembleEventsExportWeekDeps, assembleEventsExportWeek } from '../core/events-export/assemble-week.ts';
 import { EXPORT_FORMATS } from '../core/events-export/request.ts';
 import { EVENTS_EXPORT_STEPS } from '../core/events-export/step-names.ts';
 import {
@@ -11,8 +12,6 @@ import {
   type PlanEventsExportDeps,
   planEventsExport,
   type StepLog,
-  type WriteEventsExportWeekDeps,
-  writeEventsExportWeek,
 } from '../core/events-export/steps.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -21,7 +20,7 @@ import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 
 /** What every step takes (see each use case), the clock and the log defaulted. */
 export type EventsExportStepsDeps = PlanEventsExportDeps &
-  WriteEventsExportWeekDeps &
+  AssembleEventsExportWeekDeps &
   Omit<CompleteEventsExportDeps & FailEventsExportDeps, 'clock' | 'log'> & {
     readonly clock?: Clock;
     readonly log?: StepLog;
@@ -35,9 +34,10 @@ const partition = z.object({
   file_name: z.string(),
   format: z.enum(EXPORT_FORMATS),
   athena_params: z.array(z.string()),
+  unload_prefix: z.string(),
 }) satisfies z.ZodType<EventsExportPartitionItem>;
 
-const writeWeekInput = job.extend({ partition, query: z.object({ output_location: z.string() }) });
+const assembleWeekInput = job.extend({ partition, query: z.object({ output_location: z.string() }) });
 const failInput = job.extend({
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
@@ -55,7 +55,9 @@ export function makeHandler(deps: EventsExportStepsDeps) {
   } satisfies EventsExportStepsDeps;
   return workflowStepsHandler({
     [EVENTS_EXPORT_STEPS.plan]: workflowStep(job, (input) => planEventsExport(core, input)),
-    [EVENTS_EXPORT_STEPS.writeWeek]: workflowStep(writeWeekInput, (input) => writeEventsExportWeek(core, input)),
+    [EVENTS_EXPORT_STEPS.assembleWeek]: workflowStep(assembleWeekInput, (input) =>
+      assembleEventsExportWeek(core, input),
+    ),
     [EVENTS_EXPORT_STEPS.complete]: workflowStep(job, (input) => completeEventsExport(core, input)),
     [EVENTS_EXPORT_STEPS.fail]: workflowStep(failInput, (input) => failEventsExport(core, input)),
   });
@@ -68,8 +70,7 @@ export const handler = lazyHandler(() => {
     jobs: aws.eventsExportJobs(),
     catalog: aws.catalog(),
     inputs: aws.lakeInputs(),
-    results: aws.objects(),
-    files: aws.objects(),
+    objects: aws.objects(),
     mailer: aws.mailer(),
     exportsBucket: aws.setting('exportsBucket'),
     linkKey: aws.downloadLinkKey(),

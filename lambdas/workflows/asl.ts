@@ -60,7 +60,8 @@ export function lambdaTask(
 export function athenaQueryTask(
   task: {
     readonly comment: string;
-    readonly queryString: string;
+    /** The text, or an intrinsic that makes it from the state's input (`{'QueryString.$': …}`). */
+    readonly queryString: string | { readonly 'QueryString.$': string };
     readonly parametersPath: string;
     readonly resultsPrefix: string;
   },
@@ -71,7 +72,7 @@ export function athenaQueryTask(
     Comment: task.comment,
     Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
     Parameters: {
-      QueryString: task.queryString,
+      ...(typeof task.queryString === 'string' ? { QueryString: task.queryString } : task.queryString),
       QueryExecutionContext: { Database: placeholder(ATHENA_PLACEHOLDERS.glueDatabase) },
       WorkGroup: placeholder(ATHENA_PLACEHOLDERS.athenaWorkGroup),
       ResultConfiguration: {

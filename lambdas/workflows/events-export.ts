@@ -2,7 +2,7 @@
  * The bulk raw-event export workflow (seed 002):
  *
  *   PlanEventsExport → ExportWeeks (Map, one iteration per Monday-based week:
- *   QueryEventsWeek → WriteEventsWeekFile) → CompleteEventsExport
+ *   UnloadEventsWeek → AssembleEventsWeekFile) → CompleteEventsExport
  *
  * Every state outside the Map catches everything into RecordEventsExportFailure,
  * which marks the job failed and releases the environment's export lock; a failed
@@ -23,8 +23,8 @@ import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambd
 export const EVENTS_EXPORT_STATES = {
   plan: 'PlanEventsExport',
   weeks: 'ExportWeeks',
-  query: 'QueryEventsWeek',
-  write: 'WriteEventsWeekFile',
+  query: 'UnloadEventsWeek',
+  assemble: 'AssembleEventsWeekFile',
   complete: 'CompleteEventsExport',
   fail: 'RecordEventsExportFailure',
   failed: 'EventsExportFailed',
@@ -32,8 +32,8 @@ export const EVENTS_EXPORT_STATES = {
 
 /**
  * Weeks exported at once. Each runs an Athena query (the workgroup's account-wide
- * concurrency is shared with every other query) and then a Lambda that streams its
- * result; four keeps a year's export moving without crowding out other queries.
+ * concurrency is shared with every other query) and then a Lambda that assembles its
+ * files; four keeps a year's export moving without crowding out other queries.
  */
 export const EVENTS_EXPORT_MAX_CONCURRENCY = 4;
 
@@ -42,6 +42,24 @@ const STEPS_FUNCTION_ARN = 'EventsExportStepsFunctionArn';
 
 const S = EVENTS_EXPORT_STATES;
 const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
+
+/** States.Format's template escapes (Step Functions Developer Guide, "Intrinsic functions"). */
+const formatTemplate = (text: string) => text.replace(/[\\'{}]/g, (c) => `\\${c}`);
+
+/**
+ * The week's UNLOAD as a States.Format call: Athena takes execution parameters in
+ * WHERE clauses only, and UNLOAD's `TO` must be a literal, so the one value pasted is
+ * the item's `unload_prefix`, made and checked by the plan step
+ * (`eventsExportUnloadPrefix`: a job id of `[A-Za-z0-9_-]` and a date), under the
+ * workgroup's own results bucket. TEXTFILE writes each row's one VARCHAR column as it
+ * is, followed by `\n`, in gzip files (Athena User Guide, "UNLOAD"): the rows are the
+ * file's finished lines (sql.ts). The location must be empty, which a job's own
+ * prefix is.
+ */
+export function unloadQueryString(partitionSql: string): string {
+  const location = `s3://\${${ATHENA_PLACEHOLDERS.resultsBucket}}/{}`;
+  return `States.Format('${formatTemplate(`UNLOAD (${partitionSql}) TO `)}\\'${location}\\' WITH (format = \\'TEXTFILE\\', compression = \\'GZIP\\')', $.partition.unload_prefix)`;
+}
 
 /** The document, given the text of the partition query (Trino: what Athena runs). */
 export function eventsExportDefinition(partitionSql: string): Record<string, unknown> {
@@ -79,17 +97,18 @@ export function eventsExportDefinition(partitionSql: string): Record<string, unk
           States: {
             [S.query]: athenaQueryTask(
               {
-                comment: "The week's events as finished lines; every value is an execution parameter",
-                queryString: partitionSql,
+                comment:
+                  "UNLOAD the week's events as finished lines into gzip files; every value is an execution parameter",
+                queryString: { 'QueryString.$': unloadQueryString(partitionSql) },
                 parametersPath: '$.partition.athena_params',
                 resultsPrefix: EVENTS_EXPORT_RESULTS_PREFIX,
               },
-              { Next: S.write },
+              { Next: S.assemble },
             ),
-            [S.write]: lambdaTask(
+            [S.assemble]: lambdaTask(
               step(
-                EVENTS_EXPORT_STEPS.writeWeek,
-                "Gzip the result's lines into <monday>.json.gz or .csv.gz and record the week done",
+                EVENTS_EXPORT_STEPS.assembleWeek,
+                "Join the UNLOAD's gzip files into <monday>.json.gz or .csv.gz on S3 and record the week done",
               ),
               { TimeoutSeconds: 900, Retry: retry(LAMBDA_TRANSIENT), ResultPath: null, End: true },
             ),
@@ -130,7 +149,7 @@ export function eventsExportWorkflow(): ExportWorkflowSpec {
     definition: eventsExportDefinition(trino),
     placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
     queries: { [S.query]: { trino, duckdb: eventsExportSql('duckdb') } },
-    stepsTasks: [S.plan, S.write, S.complete, S.fail],
+    stepsTasks: [S.plan, S.assemble, S.complete, S.fail],
     stepsLambda: 'events-export-steps',
     resultsPrefix: EVENTS_EXPORT_RESULTS_PREFIX,
   };

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { TrinoSQL } from 'dt-sql-parser';
@@ -15,7 +14,6 @@ import type { Exclusions } from '../../lambdas/core/catalog/catalog.ts';
 import { asLakeInputRows, eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
 import { planWeeklyPartitions } from '../../lambdas/core/events-export/partitions.ts';
 import { type EventsExportRequest, eventsExportRequest } from '../../lambdas/core/events-export/request.ts';
-import { ResultLinesDecoder } from '../../lambdas/core/events-export/result-lines.ts';
 import {
   EVENTS_EXPORT_PARAM_NAMES,
   eventsExportParams,
@@ -163,8 +161,8 @@ async function runExport(
   );
   const weeks = [];
   for (const partition of planWeeklyPartitions(request.from, request.to)) {
-    const file = join(home, 'out', `${jobId}-${partition.week}.csv`);
-    await engine.runToCsv(
+    const dir = join(home, 'out', `${jobId}-${partition.week}`);
+    await engine.unloadToTextFiles(
       eventsExportSql('duckdb'),
       eventsExportParams({
         jobId,
@@ -172,14 +170,14 @@ async function runExport(
         partition,
         segmentAsOf: options.segment ? request.to : undefined,
       }),
-      file,
+      dir,
+      // One file for these small weeks, so the rows keep the query's order (several would not).
+      { fileSizeBytes: 1024 * 1024 * 1024 },
     );
-    const decoder = new ResultLinesDecoder({ header: 'line', terminator: request.format === 'csv' ? '\r\n' : '\n' });
-    const chunks: Buffer[] = [];
-    await pipeline(createReadStream(file), decoder, async (source) => {
-      for await (const chunk of source) chunks.push(chunk as Buffer);
-    });
-    weeks.push({ ...partition, text: Buffer.concat(chunks).toString('utf8') });
+    // The week's UNLOAD files, concatenated as the assembly step does, are gzip members of the lines.
+    const names = (await readdir(dir)).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
+    const members = await Promise.all(names.map((name) => readFile(join(dir, name))));
+    weeks.push({ ...partition, text: gunzipSync(Buffer.concat(members)).toString('utf8') });
   }
   return { request, weeks };
 }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import {
   EVENTS_EXPORT_STATES,
   eventsExportDefinition,
   eventsExportWorkflow,
+  unloadQueryString,
 } from '../../lambdas/workflows/events-export.ts';
 import { TEST_LINK_KEY } from '../support/download-links.ts';
 import { startTestStack } from '../support/local-stack.ts';
@@ -80,10 +82,10 @@ describe('the events export ASL document', () => {
     expect(inner.StartAt).toBe(S.query);
     expect(inner.States[S.query]).toMatchObject({
       Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-      Parameters: { QueryString: trino, 'ExecutionParameters.$': '$.partition.athena_params' },
-      Next: S.write,
+      Parameters: { 'QueryString.$': unloadQueryString(trino), 'ExecutionParameters.$': '$.partition.athena_params' },
+      Next: S.assemble,
     });
-    expect(inner.States[S.write]).toMatchObject({ Type: 'Task', End: true });
+    expect(inner.States[S.assemble]).toMatchObject({ Type: 'Task', End: true });
     expect(states[S.complete]).toMatchObject({ Type: 'Task', End: true });
   });
 
@@ -130,8 +132,7 @@ describe('events export workflow failures', () => {
       jobs,
       catalog: { getSegment: async () => undefined, getExclusions: async () => undefined },
       inputs: { writeInputs: async () => undefined },
-      results: files,
-      files,
+      objects: files,
       mailer: { send: async () => undefined },
       exportsBucket: LOCAL_EXPORTS_BUCKET,
       apiBaseUrl: () => stack.url,
@@ -142,7 +143,7 @@ describe('events export workflow failures', () => {
     return new LocalWorkflowRunner({
       'events-export': {
         definition: substitute(definition, SUBSTITUTIONS),
-        tasks: { [S.plan]: invoke, [S.query]: query, [S.write]: invoke, [S.complete]: invoke, [S.fail]: invoke },
+        tasks: { [S.plan]: invoke, [S.query]: query, [S.assemble]: invoke, [S.complete]: invoke, [S.fail]: invoke },
       },
     });
   }
@@ -190,14 +191,19 @@ describe('events export workflow failures', () => {
   it('a failing partition query ends the job failed with the engine’s reason, frees the lock, and a new job can start', async () => {
     const failing = runner(
       duckDbAthenaTask({
-        engine: {
-          runToCsv: async () => {
-            throw new Error('Binder Error: Referenced column "nope" not found\nLINE 1: ...');
-          },
-        },
+        engine: { runToCsv: async () => ({ rows: 0 }) },
         files: streamedResultFiles(files),
         sql: 'SELECT 1',
         scratchDir: `${stack.home}/tmp`,
+        unload: {
+          engine: {
+            unloadToTextFiles: async () => {
+              throw new Error('Binder Error: Referenced column "nope" not found\nLINE 1: ...');
+            },
+          },
+          store: files,
+          fileSizeBytes: 1024,
+        },
       }),
     );
     const first = await startThroughApi(failing, 'env-fail');
@@ -210,10 +216,12 @@ describe('events export workflow failures', () => {
 
     // The lock is free: the next job starts, and with a working query completes.
     const working = runner(async (input) => {
-      const request = input as { ResultConfiguration: { OutputLocation: string } };
-      const key = `${request.ResultConfiguration.OutputLocation.replace(`s3://${LOCAL_RESULTS_BUCKET}/`, '')}${Math.random()}.csv`;
-      await files.write(LOCAL_RESULTS_BUCKET, key, '"line"\n"{""a"":1}"\n', 'text/csv');
-      return { QueryExecution: { ResultConfiguration: { OutputLocation: `s3://${LOCAL_RESULTS_BUCKET}/${key}` } } };
+      const request = input as { QueryString: string; ResultConfiguration: { OutputLocation: string } };
+      const to = /TO 's3:\/\/[^/]+\/([^']+)'/.exec(request.QueryString)?.[1];
+      await files.write(LOCAL_RESULTS_BUCKET, `${to}000000.gz`, gzipSync('{"a":1}\n'), 'application/gzip');
+      return {
+        QueryExecution: { ResultConfiguration: { OutputLocation: request.ResultConfiguration.OutputLocation } },
+      };
     });
     const second = await startThroughApi(working, 'env-fail');
     expect(second.status).toBe(201);

@@ -179,10 +179,10 @@ describe('the events export state machine', () => {
     });
     expect(map.ItemProcessor?.ProcessorConfig).toEqual({ Mode: 'INLINE' });
     expect(map.ItemProcessor?.StartAt).toBe(S.query);
-    expect(map.ItemProcessor?.States[S.query]?.Next).toBe(S.write);
-    expect(map.ItemProcessor?.States[S.write]).toMatchObject({
+    expect(map.ItemProcessor?.States[S.query]?.Next).toBe(S.assemble);
+    expect(map.ItemProcessor?.States[S.assemble]).toMatchObject({
       Resource: STEPS_ARN,
-      Parameters: { step: EVENTS_EXPORT_STEPS.writeWeek, 'job.$': '$' },
+      Parameters: { step: EVENTS_EXPORT_STEPS.assembleWeek, 'job.$': '$' },
       End: true,
     });
     expect(States[S.complete]).toMatchObject({
@@ -213,7 +213,7 @@ describe('the events export state machine', () => {
   it('retries Tasks on transient service errors only, a bounded number of times, each with a timeout', () => {
     const names = tasks().map(([name]) => name);
 
-    expect(names.sort()).toEqual([S.plan, S.query, S.write, S.complete, S.fail].sort());
+    expect(names.sort()).toEqual([S.plan, S.query, S.assemble, S.complete, S.fail].sort());
     for (const [name, state] of tasks()) {
       expect(state.TimeoutSeconds, name).toBeGreaterThan(0);
       expect(state.Retry?.length, name).toBeGreaterThan(0);
@@ -331,7 +331,7 @@ describe('the events-export-steps Lambda', () => {
     expect(inline.flatMap(actionsOf).filter((action) => action.startsWith('ses:'))).toEqual([]);
   });
 
-  it('has the memory and the 15 minutes to stream a week through gzip, no less than any Task that invokes it allows', () => {
+  it('has the memory and the 15 minutes to assemble a week, no less than any Task that invokes it allows', () => {
     const { fn } = steps();
     const longestTask = Math.max(
       ...tasks()
@@ -390,7 +390,7 @@ describe('the events-export-steps Lambda', () => {
     expect(() => buildFeaturelake({ emailIdentity: 'example.com' })).toThrow(/emailIdentity .* needs emailFrom/);
   });
 
-  it('writes export_inputs/ of the lake, reads events-exports/ results, writes events-exports/ of the exports bucket: nothing more', () => {
+  it('writes export_inputs/ of the lake, reads events-exports/ results (lists and deletes unload/ there), writes events-exports/ of the exports bucket: nothing more', () => {
     const { data, stacks, managed } = steps();
     const lake = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
     const results = { 'Fn::GetAtt': [logicalId(stacks.data.eventsExportWorkgroup.resultsBucket), 'Arn'] };
@@ -402,6 +402,21 @@ describe('the events-export-steps Lambda', () => {
       importOf(data, { Ref: logicalId(resultsReadPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exports.eventsExportsWritePolicy) }),
       // No read of the files: the email's links point at the API's file route, which presigns them.
+      importOf(data, { Ref: logicalId(stacks.api.eventsExportSteps.unloadCleanupPolicy) }),
+    ]);
+    // Assembling a week lists its UNLOAD files and deletes them after, under the unload prefix only.
+    expect(managedStatementsOf(data, stacks.api.eventsExportSteps.unloadCleanupPolicy)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: results,
+        Condition: { StringLike: { 's3:prefix': 'events-exports/unload/*' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:DeleteObject',
+        Resource: { 'Fn::Join': ['', [results, '/events-exports/unload/*']] },
+      },
     ]);
     expect(managedStatementsOf(data, stacks.data.exportInputs.writePolicy)).toEqual([
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [lake, '/export_inputs/*']] } },

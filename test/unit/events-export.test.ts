@@ -1,7 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { lakeShard } from '../../lambdas/contract/lake.ts';
 import { eventsExportInputRows } from '../../lambdas/core/events-export/inputs.ts';
@@ -25,7 +21,6 @@ import {
   type EventsExportRequest,
   eventsExportRequest,
 } from '../../lambdas/core/events-export/request.ts';
-import { ResultLinesDecoder } from '../../lambdas/core/events-export/result-lines.ts';
 import { eventsExportParams } from '../../lambdas/core/events-export/sql.ts';
 import { ValidationError } from '../../lambdas/core/shared/errors.ts';
 import { parseRequestBody } from '../../lambdas/core/shared/request-body.ts';
@@ -317,73 +312,6 @@ describe('partition query parameters', () => {
     ]);
     expect(values('filter_value')).toEqual(['gold', '1']);
     expect(rows.some((r) => r.kind === 'date')).toBe(false);
-  });
-});
-
-async function decode(chunks: Buffer[], terminator: '\n' | '\r\n' = '\n'): Promise<string> {
-  const decoder = new ResultLinesDecoder({ header: 'line', terminator });
-  const out: Buffer[] = [];
-  await pipeline(Readable.from(chunks), decoder, async (source) => {
-    for await (const chunk of source) out.push(chunk as Buffer);
-  });
-  return Buffer.concat(out).toString('utf8');
-}
-
-/** Cuts a buffer at random places (1-byte pieces included), as a network stream may. */
-function cut(buffer: Buffer, random: () => number): Buffer[] {
-  const pieces: Buffer[] = [];
-  let at = 0;
-  while (at < buffer.length) {
-    const size = 1 + Math.floor(random() * (random() < 0.3 ? 3 : 200));
-    pieces.push(buffer.subarray(at, at + size));
-    at += size;
-  }
-  return pieces;
-}
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-describe('result lines decoder (the query result CSV → file lines)', () => {
-  const alphabet = ['a', 'é', '"', ',', '\n', '\r\n', '{', '}', '😀', ' ', 'x', '""'];
-
-  it('reads what csv-parse reads, for Athena’s always-quoted and DuckDB’s quote-when-needed CSV, cut anywhere', async () => {
-    const random = seeded(42);
-    for (let round = 0; round < 200; round += 1) {
-      const values = Array.from({ length: 1 + Math.floor(random() * 20) }, () =>
-        Array.from(
-          { length: 1 + Math.floor(random() * 30) },
-          () => alphabet[Math.floor(random() * alphabet.length)],
-        ).join(''),
-      );
-      const quotedAll = round % 2 === 0;
-      const csv = Buffer.from(
-        stringify([['line'], ...values.map((v) => [v])], { quoted: quotedAll, eof: random() < 0.8 }),
-      );
-      const expected = (parse(csv, { relax_column_count: false }) as string[][]).slice(1).map((r) => r[0]);
-      expect(expected).toEqual(values);
-      expect(await decode(cut(csv, random))).toBe(values.map((v) => `${v}\n`).join(''));
-    }
-  });
-
-  it('ends CSV lines with CRLF, counts lines, and checks the header', async () => {
-    const decoder = new ResultLinesDecoder({ header: 'line', terminator: '\r\n' });
-    const out: Buffer[] = [];
-    await pipeline(Readable.from([Buffer.from('"line"\n"a,b"\n"c"\n')]), decoder, async (source) => {
-      for await (const chunk of source) out.push(chunk as Buffer);
-    });
-    expect(Buffer.concat(out).toString()).toBe('a,b\r\nc\r\n');
-    expect(decoder.lines).toBe(2);
-    await expect(decode([Buffer.from('"other"\n"a"\n')])).rejects.toThrow(/header/);
-    await expect(decode([Buffer.from('line\n"a","b"\n')])).rejects.toThrow(/one column/);
-    await expect(decode([Buffer.from('line\n"unterminated\n')])).rejects.toThrow(/inside a quoted field/);
-    await expect(decode([])).rejects.toThrow(/no header/);
-    expect(await decode([Buffer.from('line\n')])).toBe('');
   });
 });
 

@@ -1,11 +1,27 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ByteRange, MultipartUpload, ObjectStore, ObjectSummary } from '../../ports/object-store.ts';
 
 /** Parts of equal size (R2 rejects unequal ones); 16 MiB keeps a 10 GB file under 1,000 parts. */
 const PART_SIZE = 16 * 1024 * 1024;
+/** DeleteObjects takes at most 1,000 keys a request (Amazon S3 API Reference, "DeleteObjects"). */
+const DELETE_BATCH = 1000;
+
+/** An HTTP `Range` value for a byte range (HTTP's last byte is inclusive). */
+const httpRange = (range: ByteRange) => `bytes=${range.start}-${range.end - 1}`;
 
 /**
  * S3 objects through the AWS SDK. The client must be built with
@@ -16,13 +32,15 @@ export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly options: {
       readonly client: S3Client;
-      /** Bytes per multipart part (at least 5 MiB). @default 16 MiB */
+      /** Bytes per multipart part of `write` (at least 5 MiB). @default 16 MiB */
       readonly partSize?: number;
     },
   ) {}
 
-  async read(bucket: string, key: string): Promise<Readable> {
-    const { Body } = await this.options.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  async read(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
+    const { Body } = await this.options.client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: httpRange(range) } : {}) }),
+    );
     if (!Body) throw new Error(`s3://${bucket}/${key} has no body`);
     return Body as Readable;
   }
@@ -34,6 +52,77 @@ export class S3ObjectStore implements ObjectStore {
       partSize: this.options.partSize ?? PART_SIZE,
       queueSize: 4,
     }).done();
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectSummary[]> {
+    const objects: ObjectSummary[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) objects.push({ key: object.Key, size: object.Size ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return objects;
+  }
+
+  async remove(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const { Errors } = await this.options.client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      const first = Errors?.[0];
+      if (first) throw new Error(`could not delete s3://${bucket}/${first.Key}: ${first.Code} ${first.Message}`);
+    }
+  }
+
+  async startMultipart(bucket: string, key: string, contentType: string): Promise<MultipartUpload> {
+    const client = this.options.client;
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+    );
+    if (!UploadId) throw new Error(`S3 started no multipart upload for s3://${bucket}/${key}`);
+    const target = { Bucket: bucket, Key: key, UploadId };
+    const parts = new Map<number, CompletedPart>();
+    const done = (PartNumber: number, ETag: string | undefined) => {
+      if (!ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of s3://${bucket}/${key}`);
+      parts.set(PartNumber, { PartNumber, ETag });
+    };
+    return {
+      async uploadPart(partNumber, body) {
+        const { ETag } = await client.send(new UploadPartCommand({ ...target, PartNumber: partNumber, Body: body }));
+        done(partNumber, ETag);
+      },
+      async uploadPartCopy(partNumber, source) {
+        const { CopyPartResult } = await client.send(
+          new UploadPartCopyCommand({
+            ...target,
+            PartNumber: partNumber,
+            // The key is URL-encoded: S3 reads the header as a URL path.
+            CopySource: `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`,
+            ...(source.range ? { CopySourceRange: httpRange(source.range) } : {}),
+          }),
+        );
+        done(partNumber, CopyPartResult?.ETag);
+      },
+      async complete() {
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            ...target,
+            MultipartUpload: { Parts: [...parts.values()].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0)) },
+          }),
+        );
+      },
+      async abort() {
+        await client.send(new AbortMultipartUploadCommand(target));
+      },
+    };
   }
 
   signedGetUrl(bucket: string, key: string, options: { expiresInSeconds: number; fileName?: string }): Promise<string> {

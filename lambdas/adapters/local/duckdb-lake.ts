@@ -244,15 +244,72 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
    * rows there are. The file appears under its name only once complete.
    */
   async runToCsv(sql: string, params: readonly QueryParam[], destinationPath: string): Promise<{ rows: number }> {
-    const destination = resolve(destinationPath);
+    const destination = this.outputPath(destinationPath);
+    const partial = `${destination}.partial`;
+    try {
+      const rows = await this.copy(
+        sql,
+        params,
+        `TO ${pathLiteral(partial)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`,
+        dirname(destination),
+      );
+      await rename(partial, destination);
+      return { rows };
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Athena's `UNLOAD … WITH (format = 'TEXTFILE', compression = 'GZIP')` of a
+   * one-column query, played by DuckDB: each row's text as it is (no quoting, no
+   * escaping: QUOTE and ESCAPE empty, and one column never meets the delimiter)
+   * followed by `\n`, into gzip files `data_<n>.csv.gz` in `destinationDir` (a new
+   * folder), a file ending once it passes about `fileSizeBytes`. Like Athena's
+   * writers, DuckDB's write from several threads: the rows keep no global order. A
+   * failed run leaves no folder.
+   */
+  async unloadToTextFiles(
+    sql: string,
+    params: readonly QueryParam[],
+    destinationDir: string,
+    options: { readonly fileSizeBytes: number },
+  ): Promise<{ rows: number }> {
+    const destination = this.outputPath(destinationDir);
+    if (!Number.isSafeInteger(options.fileSizeBytes) || options.fileSizeBytes < 1) {
+      throw new Error(`unloadToTextFiles: fileSizeBytes must be a positive integer, not ${options.fileSizeBytes}`);
+    }
+    try {
+      const rows = await this.copy(
+        sql,
+        params,
+        `TO ${pathLiteral(destination)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER ',', ` +
+          `COMPRESSION gzip, FILE_SIZE_BYTES ${options.fileSizeBytes})`,
+        destination,
+      );
+      return { rows };
+    } catch (error) {
+      await rm(destination, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** A path inside csvOutputDir, the one folder DuckDB may write into. */
+  private outputPath(path: string): string {
+    const destination = resolve(path);
     if (!this.csvOutputDir || !destination.startsWith(`${this.csvOutputDir}${sep}`)) {
       throw new Error(
-        `runToCsv writes only inside the engine's csvOutputDir (${this.csvOutputDir ?? 'none configured'}), not ${destination}`,
+        `query output goes only inside the engine's csvOutputDir (${this.csvOutputDir ?? 'none configured'}), not ${destination}`,
       );
     }
+    return destination;
+  }
+
+  /** `COPY (<sql>) <target>` with `params` bound, once `sql` is known to be one SELECT. */
+  private async copy(sql: string, params: readonly QueryParam[], target: string, folder: string): Promise<number> {
     await this.beforeQuery();
     const connection = await this.instance.connect();
-    const partial = `${destination}.partial`;
     try {
       await this.refreshViews(connection);
       // Planning the text to learn its type costs as much as the COPY's own planning, and an
@@ -260,26 +317,19 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
       if (!this.csvQueriesChecked.has(sql)) {
         const statements = await connection.extractStatements(sql);
         if (statements.count !== 1 || (await statements.prepare(0)).statementType !== StatementType.SELECT) {
-          throw new Error('runToCsv takes exactly one SELECT statement');
+          throw new Error('a query output takes exactly one SELECT statement');
         }
         this.csvQueriesChecked.add(sql);
       }
-      await mkdir(dirname(destination), { recursive: true });
-      const prepared = await connection.prepare(
-        `COPY (${sql}) TO ${pathLiteral(partial)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"')`,
-      );
+      await mkdir(folder, { recursive: true });
+      const prepared = await connection.prepare(`COPY (${sql}) ${target}`);
       prepared.bind(params as Parameters<typeof prepared.bind>[0]);
       const result = await prepared.run();
-      await rename(partial, destination);
-      return { rows: Number(result.rowsChanged) };
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
+      return Number(result.rowsChanged);
     } finally {
       connection.closeSync();
     }
   }
-
   close(): void {
     this.instance.closeSync();
   }

@@ -3,7 +3,7 @@ import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '../../ports/object-store.ts';
+import type { ByteRange, ObjectStore } from '../../ports/object-store.ts';
 import type { ResultFiles } from './duckdb-athena-task.ts';
 
 /**
@@ -30,12 +30,16 @@ export class FolderObjectStore implements Pick<ObjectStore, 'read' | 'write'>, R
     this.root = resolve(options.root);
   }
 
-  async read(bucket: string, key: string): Promise<Readable> {
+  async read(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
     const path = this.path(bucket, key);
     // Opened here, not lazily by the stream: a missing object rejects this call, and no
     // open can fail later on a stream whose reader has gone.
     const handle = await open(path, 'r');
-    const stream = handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    const stream = handle.createReadStream({
+      highWaterMark: 1024 * 1024,
+      // createReadStream's end is inclusive.
+      ...(range ? { start: range.start, end: range.end - 1 } : {}),
+    });
     if (this.options.removeAfterRead) stream.once('end', () => void rm(path, { force: true }));
     return stream;
   }

@@ -307,6 +307,35 @@ function sendError(response: ServerResponse, refusal: { status: number; code: st
   response.end(body);
 }
 
+const queryOf = (url: string | undefined) => new URLSearchParams((url ?? '').split('?')[1] ?? '');
+
+/** A part upload: `?partNumber=…&uploadId=…`. */
+function isPartUpload(url: string | undefined): boolean {
+  const query = queryOf(url);
+  return query.has('partNumber') && query.has('uploadId');
+}
+
+/** A request on one multipart upload: `?uploadId=…`. */
+function isMultipartUpload(url: string | undefined): boolean {
+  return queryOf(url).has('uploadId');
+}
+
+/** `x-amz-copy-source` (`bucket/key`, URL-encoded, an optional leading `/`) as an s3rver path; undefined if not one. */
+function parseCopySource(header: string): string | undefined {
+  if (header.includes('?')) return undefined; // a versionId: s3rver keeps no versions
+  const path = header.startsWith('/') ? header : `/${header}`;
+  const [, bucket, ...key] = path.split('/');
+  return bucket && key.length > 0 && key.join('/') !== '' ? path : undefined;
+}
+
+/** s3rver's answer, status and body, as the gateway's. */
+function relay(answer: IncomingMessage, response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    response.writeHead(answer.statusCode ?? 500, forwardable(answer.headers));
+    pipeline(answer, response, () => resolve());
+  });
+}
+
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -352,6 +381,17 @@ export class SigV4S3Gateway {
       sendError(response, refusal);
       return;
     }
+    if (request.method === 'PUT' && request.headers['x-amz-copy-source'] !== undefined && isPartUpload(request.url)) {
+      await this.copyPart(request, response);
+      return;
+    }
+    if (request.method === 'DELETE' && isMultipartUpload(request.url)) {
+      // AbortMultipartUpload, which s3rver refuses (405): its parts are never assembled, so
+      // answering S3's 204 leaves the object as it was, as S3 does.
+      request.resume();
+      response.writeHead(204).end();
+      return;
+    }
     const upstream = httpRequest({
       agent: this.upstream,
       method: request.method,
@@ -383,6 +423,72 @@ export class SigV4S3Gateway {
     // Bodies stream both ways (multipart parts of large exports pass through here).
     pipeline(request, upstream, (error) => {
       if (error) failed();
+    });
+  }
+
+  /**
+   * UploadPartCopy, which s3rver answers NotImplemented: the source object's bytes
+   * (or its `x-amz-copy-source-range`) are read from s3rver and uploaded as the part,
+   * and the answer is S3's `CopyPartResult`. Only here, so the same S3 adapter and
+   * assembly code run locally as on AWS. The request's own signature was checked; the
+   * two requests to s3rver behind it are its own (s3rver serves unsigned requests on
+   * its private socket).
+   */
+  private async copyPart(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    request.resume();
+    const source = parseCopySource(headerValue(request.headers, 'x-amz-copy-source') ?? '');
+    const rangeHeader = headerValue(request.headers, 'x-amz-copy-source-range');
+    const range = rangeHeader === undefined ? undefined : /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
+    if (!source || (rangeHeader !== undefined && (!range || Number(range[1]) > Number(range[2])))) {
+      sendError(
+        response,
+        refuse(400, 'InvalidArgument', 'The x-amz-copy-source or x-amz-copy-source-range header is invalid'),
+      );
+      return;
+    }
+    const read = await this.upstreamCall({
+      method: 'GET',
+      path: source,
+      headers: rangeHeader === undefined ? {} : { range: rangeHeader },
+    });
+    if (read.statusCode !== 200 && read.statusCode !== 206) {
+      await relay(read, response);
+      return;
+    }
+    const length = Number(read.headers['content-length']);
+    if (range && length !== Number(range[2]) - Number(range[1]) + 1) {
+      read.resume();
+      sendError(response, { status: 416, code: 'InvalidRange', message: 'The requested range is not satisfiable' });
+      return;
+    }
+    const write = await this.upstreamCall(
+      { method: 'PUT', path: request.url ?? '/', headers: { 'content-length': String(length) } },
+      read,
+    );
+    if (write.statusCode !== 200) {
+      await relay(write, response);
+      return;
+    }
+    write.resume();
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified>` +
+      `<ETag>${escapeXml(String(write.headers.etag ?? ''))}</ETag></CopyPartResult>`;
+    response.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  }
+
+  /** One request of the gateway's own to s3rver; resolves with its answer (body unread). */
+  private upstreamCall(
+    options: { method: string; path: string; headers: OutgoingHttpHeaders },
+    body?: IncomingMessage,
+  ): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const call = httpRequest({ agent: this.upstream, ...options });
+      call.on('response', resolve);
+      call.on('error', reject);
+      if (body) pipeline(body, call, (error) => error && reject(error));
+      else call.end();
     });
   }
 

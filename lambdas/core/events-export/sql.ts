@@ -12,16 +12,18 @@ import type { EventsExportPartition } from './partitions.ts';
  * scan of the lake names its partitions (`shard`, a lower `received` bound); the
  * app token, the format, the filter lists and the segment's filters are rows of
  * `export_inputs` (see inputs.ts). Each row of the result is one finished line of
- * the file (a JSON object, or a CSV record), in the single column `line`, so the
- * step that writes the file only unwraps the result CSV and compresses: no value
- * is parsed or re-encoded outside the engine.
+ * the file (a JSON object, or a CSV record ending in CR), in the single column
+ * `line`: the week's UNLOAD writes each row followed by LF into gzip files, and the
+ * step that makes the file only joins those on S3 (assemble-week.ts): no value is
+ * parsed or re-encoded outside the engine. A line never holds a bare NULL (TEXTFILE
+ * would write `\N`): every field is coalesced.
  *
  * What it selects: the app's events with `dt` (the UTC date of `timestamp`) in the
  * partition's days, of the wanted types, of the wanted users and companies if any
  * are named, minus excluded users and companies, and, given a segment, only those
  * whose `company_id` is in the segment as of the end of the export's last day; one
  * copy per `event_id` (a retried call lands twice: the earliest, as the rollup
- * keeps it), ordered by time.
+ * keeps it), ordered by time (within each UNLOAD file: see docs/events-export.md).
  *
  * Segment membership follows DESIGN: a company's attributes are the merge of its
  * `identify_company` calls up to then (later keys win), and every filter must hold
@@ -47,7 +49,7 @@ export const EXPORTED_EVENT_FIELDS = [
 ] as const;
 
 /** The result's one column. */
-export const LINE_COLUMN = 'line';
+const LINE_COLUMN = 'line';
 
 /** Names of the `?`s in text order, for documentation and tests. */
 export const EVENTS_EXPORT_PARAM_NAMES = [
@@ -180,6 +182,7 @@ function buildSql(D: SqlDialect, L: LineDialect): string {
   const jsonLine = `'{' || ${EXPORTED_EVENT_FIELDS.map(
     (field, i) => `'${i === 0 ? '' : ','}"${field}":' || ${jsonValue(field)}`,
   ).join(' || ')} || '}'`;
+  // RFC 4180's CRLF: the UNLOAD writes the LF after each row, the line carries the CR.
   const csvLine = EXPORTED_EVENT_FIELDS.map((field) => csvField(text[field])).join(" || ',' || ");
 
   return `WITH
@@ -273,7 +276,7 @@ week_events AS (
         OR (SELECT count(*) FROM segment_filters WHERE operator NOT IN ('neq', 'is_not_set')) = 0)
     ))
 )
-SELECT CASE WHEN s.format = 'csv' THEN ${csvLine}
+SELECT CASE WHEN s.format = 'csv' THEN ${csvLine} || chr(13)
   ELSE ${jsonLine} END AS ${LINE_COLUMN}
 FROM week_events e CROSS JOIN settings s
 WHERE e.copy_no = 1

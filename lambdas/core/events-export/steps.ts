@@ -1,23 +1,19 @@
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { EventsExportJobs } from '../../ports/events-export-jobs.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { Mailer } from '../../ports/mailer.ts';
-import type { ObjectStore } from '../../ports/object-store.ts';
 import { readableWorkflowFailure } from '../company-export/job.ts';
 import { toAthenaLiteral } from '../shared/athena-literals.ts';
 import type { DownloadLinkDeps } from '../shared/download-links.ts';
-import { parseS3Url } from '../shared/s3-url.ts';
+import { eventsExportUnloadPrefix } from './assemble-week.ts';
 import { fileDownloads } from './downloads.ts';
 import { asLakeInputRows, eventsExportInputRows } from './inputs.ts';
-import { type EventsExportJob, type EventsExportWorkflowInput, exportFileKey, exportFileName } from './job.ts';
+import { type EventsExportJob, type EventsExportWorkflowInput, exportFileName } from './job.ts';
 import { exportReadyEmail } from './notification.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { ExportFormat } from './request.ts';
-import { ResultLinesDecoder } from './result-lines.ts';
-import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from './sql.ts';
+import { eventsExportParams } from './sql.ts';
 
 /**
  * The steps of the events export workflow (DESIGN "Bulk raw-event export jobs"),
@@ -26,7 +22,7 @@ import { EXPORTED_EVENT_FIELDS, eventsExportParams, LINE_COLUMN } from './sql.ts
  * through the workflow's Catch, which runs failEventsExport.
  */
 
-/** One weekly partition as plan hands it to the Map state, and the Map to writeEventsExportWeek. */
+/** One weekly partition as plan hands it to the Map state, and the Map to assembleEventsExportWeek. */
 export interface EventsExportPartitionItem {
   readonly week: string;
   readonly from: string;
@@ -35,6 +31,8 @@ export interface EventsExportPartitionItem {
   readonly format: ExportFormat;
   /** The partition query's values, as SQL literal texts (Athena takes execution parameters so). */
   readonly athena_params: readonly string[];
+  /** Where the week's UNLOAD writes, under the results bucket (eventsExportUnloadPrefix: checked). */
+  readonly unload_prefix: string;
 }
 
 async function load(
@@ -86,54 +84,9 @@ export async function planEventsExport(
       partition: p,
       segmentAsOf: segment ? request.to : undefined,
     }).map(toAthenaLiteral),
+    unload_prefix: eventsExportUnloadPrefix(stored.job_id, p.week),
   }));
   return { partitions };
-}
-
-/** Line ends of the two file formats: JSON lines, and RFC 4180's CRLF (as the company export CSV). */
-const TERMINATOR = { json: '\n', csv: '\r\n' } as const;
-const CSV_HEADER = EXPORTED_EVENT_FIELDS.join(',');
-const CONTENT_TYPE = { json: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;
-
-export interface WriteEventsExportWeekDeps {
-  readonly jobs: Pick<EventsExportJobs, 'recordChunk'>;
-  /** Where the partition queries' results are read from (Athena's results bucket). */
-  readonly results: Pick<ObjectStore, 'read'>;
-  /** The exports bucket's files: written here, downloaded through presigned URLs. */
-  readonly files: Pick<ObjectStore, 'write'>;
-  readonly exportsBucket: string;
-}
-
-/**
- * Re-encodes one week's query result (one line per row) as the week's gzip file in
- * the exports bucket, streaming, and records the week done.
- */
-export async function writeEventsExportWeek(
-  deps: WriteEventsExportWeekDeps,
-  input: Readonly<EventsExportWorkflowInput> & {
-    readonly partition: EventsExportPartitionItem;
-    readonly query: { readonly output_location: string };
-  },
-): Promise<{ lines: number }> {
-  const { bucket, key } = parseS3Url(input.query.output_location);
-  const format = input.partition.format;
-  const lines = new ResultLinesDecoder({ header: LINE_COLUMN, terminator: TERMINATOR[format] });
-  // Larger output chunks than zlib's 16 KiB: fewer callbacks on the event loop, fewer upload writes.
-  const gzip = createGzip({ chunkSize: 256 * 1024 });
-  const target = exportFileKey(input.app_id, input.job_id, input.partition.file_name);
-  // The result first: were it missing, an upload already started would wait forever on the gzip.
-  const result = await deps.results.read(bucket, key);
-  // A failed upload stops reading the gzip; destroying it ends the pipeline (and closes the result)
-  // rather than leaving it stalled on a full buffer.
-  const upload = deps.files.write(deps.exportsBucket, target, gzip, CONTENT_TYPE[format]).catch((error: unknown) => {
-    gzip.destroy(error as Error);
-    throw error;
-  });
-  // The CSV header is the one line the query cannot send as a row (its text has no values).
-  if (format === 'csv') gzip.write(`${CSV_HEADER}\r\n`);
-  await Promise.all([pipeline(result, lines, gzip), upload]);
-  await deps.jobs.recordChunk(input.app_id, input.job_id, input.partition.week);
-  return { lines: lines.lines };
 }
 
 /** Where errors that must not fail the job (an email that could not be sent) are reported. */

@@ -3,8 +3,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 /**
  * A byte stream transform written as two synchronous functions: the bytes a
  * chunk turns into, and the bytes the end of the input adds. An error either
- * throws fails the stream. The export encoders' byte loops (`ExportCsvEncoder`,
- * `ResultLinesDecoder`) share this plumbing.
+ * throws fails the stream. The export CSV encoder's byte loop (`ExportCsvEncoder`)
+ * is built on it.
  */
 export abstract class ByteLoopTransform extends Transform {
   /** The output for one input chunk (may be empty). */
