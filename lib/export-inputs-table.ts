@@ -1,17 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import {
-  DataFormat,
-  PartitionProjectionConfiguration,
-  S3Table,
-  S3TableStorage,
-  Schema,
-  type Type,
-} from 'aws-cdk-lib/aws-glue';
+import { DataFormat, S3Table, S3TableStorage, Schema, type Type } from 'aws-cdk-lib/aws-glue';
 import { type IRole, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
   EXPORT_INPUT_COLUMNS,
-  EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumn,
 } from '../lambdas/contract/export-inputs.ts';
@@ -42,10 +34,11 @@ export interface ExportInputsTableProps {
  * The Glue table `export_inputs`: per job, the catalog snapshot and output dates
  * the rollup query joins with the events (Athena takes `?` parameters only in
  * WHERE clauses, so these travel as rows, never as SQL text). The export step
- * writes them as JSON lines to `export_inputs/job_id=<job id>/` in the lake
- * bucket; the columns come from EXPORT_INPUT_COLUMNS, the list the local DuckDB
- * view reads too. `job_id` is an injected projection, so every query names its
- * job and no crawler or MSCK REPAIR is needed.
+ * writes them as JSON lines to `export_inputs/<job id>.json` in the lake
+ * bucket, each row with its `job_id`; the columns come from EXPORT_INPUT_COLUMNS,
+ * the list the local DuckDB view reads too. Unpartitioned, so no crawler or MSCK
+ * REPAIR is needed and `WHERE job_id = ?` is valid whether or not Athena reads an
+ * execution parameter as a constant (lambdas/contract/export-inputs.ts says why).
  */
 export class ExportInputsTable extends Construct {
   readonly table: S3Table;
@@ -68,7 +61,6 @@ export class ExportInputsTable extends Construct {
       throw new Error(`ExportInputsTable: retention must be at least one day, got ${retention.toHumanString()}`);
     }
     const { bucket, database } = props.lake;
-    const [jobIdKey] = EXPORT_INPUT_PARTITION_KEYS;
 
     this.table = new S3Table(this, 'Table', {
       database,
@@ -83,13 +75,8 @@ export class ExportInputsTable extends Construct {
         type: GLUE_TYPES[column.type],
         comment: column.comment,
       })),
-      partitionKeys: EXPORT_INPUT_PARTITION_KEYS.map((name) => ({ name, type: Schema.STRING })),
       // SSE-S3 like the rest of the lake bucket, which S3 undoes transparently.
       hasEncryptedData: false,
-      partitionProjection: { [jobIdKey]: PartitionProjectionConfiguration.injected() },
-      parameters: {
-        'storage.location.template': `s3://${bucket.bucketName}/${EXPORT_INPUTS_PREFIX}${jobIdKey}=\${${jobIdKey}}/`,
-      },
     });
 
     bucket.addLifecycleRule({ id: 'expire-export-inputs', prefix: EXPORT_INPUTS_PREFIX, expiration: retention });

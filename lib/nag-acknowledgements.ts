@@ -67,7 +67,7 @@ export function acknowledgeNagFindings(stacks: {
   acknowledge(
     data.exportInputs,
     `AwsSolutions-IAM5[Resource::${lakeBucketArn}/${EXPORT_INPUTS_PREFIX}*]`,
-    "Each export job's inputs file is written to, and read by Athena (with the caller's credentials) from, export_inputs/job_id=<job id>/, a path made per job. Nothing else in the lake bucket.",
+    "Each export job's inputs file is written to, and read by Athena (with the caller's credentials) from, export_inputs/<job id>.json, a key made per job. Nothing else in the lake bucket.",
   );
   acknowledge(
     data.exports,

@@ -1,15 +1,19 @@
 /**
- * The per-job inputs table `export_inputs`: the CDK Glue table (JSON SerDe,
- * `job_id` an injected projected partition), the local DuckDB view and the files
- * the export steps write all follow this layout. Each job's rows are written as
- * JSON lines to `<lake>/export_inputs/job_id=<job_id>/inputs.json` before its
- * query runs (lambdas/core/company-export/rollup/inputs.ts says why).
+ * The per-job inputs table `export_inputs`: the CDK Glue table (JSON SerDe), the
+ * local DuckDB view and the files the export steps write all follow this layout.
+ * Each job's rows are written as JSON lines to `<lake>/export_inputs/<job_id>.json`
+ * before its query runs (lambdas/core/company-export/rollup/inputs.ts says why),
+ * each row carrying its `job_id`.
+ *
+ * The table has no partitions. A `job_id` partition could only be an injected
+ * projection (job ids cannot be enumerated), and Athena requires an injected value
+ * to be a constant of the query text, which the documentation does not promise of
+ * an execution parameter (issue 11, finding 8). Unpartitioned, `WHERE job_id = ?`
+ * is valid either way; the price is that a query lists and reads every job's
+ * inputs still in the lake, a few kilobytes each, kept 7 days.
  */
 
 export const EXPORT_INPUTS_TABLE_NAME = 'export_inputs';
-
-/** Hive partition key, in path order: `job_id=<job id>`. */
-export const EXPORT_INPUT_PARTITION_KEYS = ['job_id'] as const;
 
 /** Glue-compatible column types; JSON values of filters stay JSON text in `string` columns. */
 export type ExportInputColumnType = 'string' | 'int';
@@ -22,6 +26,7 @@ export interface ExportInputColumn {
 
 /** The columns, in file order: the CDK Glue table and the local DuckDB view both read this list. */
 export const EXPORT_INPUT_COLUMNS = [
+  { name: 'job_id', type: 'string', comment: 'the export job the row belongs to' },
   {
     name: 'kind',
     type: 'string',

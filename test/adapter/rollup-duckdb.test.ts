@@ -95,7 +95,6 @@ describe('the export_inputs view', () => {
         column_name: c.name,
         column_type: c.type === 'int' ? 'INTEGER' : 'VARCHAR',
       })),
-      { column_name: 'job_id', column_type: 'VARCHAR' },
     ]);
     expect(await engine.readRows('SELECT count(*) AS n FROM export_inputs')).toEqual([{ n: 0 }]);
   });

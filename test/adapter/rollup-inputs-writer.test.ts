@@ -56,26 +56,26 @@ afterAll(async () => {
 });
 
 describe.each(Object.keys(subjects))('LakeInputsWriter: %s', (name) => {
-  it('writes the JSON lines, byte for byte, at export_inputs/job_id=<id>/inputs.json', async () => {
+  it('writes the JSON lines, byte for byte, at export_inputs/<id>.json', async () => {
     const subject = (subjects[name] as () => Subject)();
     const rows = rowsNamed('First');
     await subject.writer.writeInputs('job-1', rows);
-    expect(await subject.read('export_inputs/job_id=job-1/inputs.json')).toBe(exportInputsJsonLines(rows));
+    expect(await subject.read('export_inputs/job-1.json')).toBe(exportInputsJsonLines('job-1', rows));
   });
 
   it('replaces the file when a step is retried, and leaves nothing else behind', async () => {
     const subject = (subjects[name] as () => Subject)();
     const rows = rowsNamed('Second');
     await subject.writer.writeInputs('job-1', rows);
-    expect(await subject.read('export_inputs/job_id=job-1/inputs.json')).toBe(exportInputsJsonLines(rows));
-    expect(await subject.keys()).toEqual(['export_inputs/job_id=job-1/inputs.json']);
+    expect(await subject.read('export_inputs/job-1.json')).toBe(exportInputsJsonLines('job-1', rows));
+    expect(await subject.keys()).toEqual(['export_inputs/job-1.json']);
   });
 
   it('refuses a job id that could leave its partition', async () => {
     const subject = (subjects[name] as () => Subject)();
     await expect(subject.writer.writeInputs('../events', rowsNamed('x'))).rejects.toThrow(/job id/);
     await expect(subject.writer.writeInputs('a/b', rowsNamed('x'))).rejects.toThrow(/job id/);
-    expect(await subject.keys()).toEqual(['export_inputs/job_id=job-1/inputs.json']);
+    expect(await subject.keys()).toEqual(['export_inputs/job-1.json']);
   });
 });
 
@@ -85,7 +85,7 @@ describe('S3LakeInputsWriter options', () => {
       'job-2',
       rowsNamed('P'),
     );
-    expect(await s3.keys('lake')).toContain('lake-root/export_inputs/job_id=job-2/inputs.json');
+    expect(await s3.keys('lake')).toContain('lake-root/export_inputs/job-2.json');
   });
 
   it('says what is wrong with its options', () => {

@@ -132,20 +132,22 @@ describe('exportInputRows: what the rollup query joins with instead of values in
 
 describe('exportInputsJsonLines and the table layout', () => {
   it('writes one JSON object per row with every column in EXPORT_INPUT_COLUMNS order', () => {
-    const lines = exportInputsJsonLines(rows).trimEnd().split('\n');
+    const lines = exportInputsJsonLines('job-1', rows).trimEnd().split('\n');
     expect(lines).toHaveLength(rows.length);
     const first = JSON.parse(lines[0] as string) as Record<string, unknown>;
     expect(Object.keys(first)).toEqual(EXPORT_INPUT_COLUMNS.map((c) => c.name));
     expect(first.feature_name).toBeNull();
+    // Every row names its job: the table is not partitioned, so the queries select a job by this column.
+    expect(lines.map((line) => (JSON.parse(line) as { job_id: unknown }).job_id)).toEqual(rows.map(() => 'job-1'));
   });
 
-  it('declares only Glue types the JSON SerDe reads, and no column named like the partition', () => {
+  it('declares only Glue types the JSON SerDe reads, job_id first', () => {
     for (const column of EXPORT_INPUT_COLUMNS) expect(['string', 'int']).toContain(column.type);
-    expect(EXPORT_INPUT_COLUMNS.map((c) => c.name)).not.toContain('job_id');
+    expect(EXPORT_INPUT_COLUMNS[0]).toMatchObject({ name: 'job_id', type: 'string' });
   });
 
-  it('keys a job’s file under its hive partition', () => {
-    expect(exportInputsKey('job-1')).toBe('export_inputs/job_id=job-1/inputs.json');
+  it('keys a job’s file directly under export_inputs/ (no partition folder)', () => {
+    expect(exportInputsKey('job-1')).toBe('export_inputs/job-1.json');
   });
 });
 

@@ -12,7 +12,7 @@ export interface S3LakeInputsWriterOptions {
    * checksums, s3rver (the local S3) stores a body with its chunk framing inside.
    */
   readonly client: S3Client;
-  /** The lake bucket; the Glue table `export_inputs` reads `export_inputs/job_id=<id>/` in it. */
+  /** The lake bucket; the Glue table `export_inputs` reads `export_inputs/` in it. */
   readonly bucket: string;
   /** A key prefix before `export_inputs/`, when the lake does not sit at the bucket's root. @default '' */
   readonly prefix?: string;
@@ -20,7 +20,7 @@ export interface S3LakeInputsWriterOptions {
 
 /**
  * Puts a job's inputs as one JSON-lines object at
- * `<prefix>export_inputs/job_id=<id>/inputs.json`. One PutObject: S3 makes the
+ * `<prefix>export_inputs/<id>.json`. One PutObject: S3 makes the
  * object visible whole or not at all, and a retry replaces it.
  */
 export class S3LakeInputsWriter implements LakeInputsWriter {
@@ -38,7 +38,7 @@ export class S3LakeInputsWriter implements LakeInputsWriter {
       new PutObjectCommand({
         Bucket: this.options.bucket,
         Key: `${this.prefix}${exportInputsKey(jobId)}`,
-        Body: exportInputsJsonLines(rows),
+        Body: exportInputsJsonLines(jobId, rows),
         ContentType: 'application/x-ndjson; charset=utf-8',
       }),
     );

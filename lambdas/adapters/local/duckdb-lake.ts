@@ -11,7 +11,6 @@ import {
 } from '@duckdb/node-api';
 import {
   EXPORT_INPUT_COLUMNS,
-  EXPORT_INPUT_PARTITION_KEYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
 } from '../../contract/export-inputs.ts';
@@ -353,16 +352,12 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
       this.eventsViewHasFiles = eventsHaveFiles;
     }
     // Inputs files come and go with jobs, so the view is re-checked before every query.
-    const inputsGlob = `${this.inputsDir}/*/*.json`;
+    const inputsGlob = `${this.inputsDir}/*.json`;
     const inputsHaveFiles = await hasFiles(connection, inputsGlob);
     if (inputsHaveFiles !== this.inputsViewHasFiles) {
-      const partitions = EXPORT_INPUT_PARTITION_KEYS.map((k) => `CAST(NULL AS VARCHAR) AS ${ident(k)}`);
       const body = inputsHaveFiles
-        ? `SELECT * FROM read_json(${pathLiteral(inputsGlob)}, format = 'newline_delimited', hive_partitioning = true, hive_types = {${EXPORT_INPUT_PARTITION_KEYS.map((k) => `${ident(k)}: VARCHAR`).join(', ')}}, columns = {${EXPORT_INPUT_COLUMNS.map((c) => `${ident(c.name)}: '${INPUT_DUCKDB_TYPE[c.type]}'`).join(', ')}})`
-        : `SELECT ${[
-            ...EXPORT_INPUT_COLUMNS.map((c) => `CAST(NULL AS ${INPUT_DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`),
-            ...partitions,
-          ].join(', ')} WHERE false`;
+        ? `SELECT * FROM read_json(${pathLiteral(inputsGlob)}, format = 'newline_delimited', hive_partitioning = false, columns = {${EXPORT_INPUT_COLUMNS.map((c) => `${ident(c.name)}: '${INPUT_DUCKDB_TYPE[c.type]}'`).join(', ')}})`
+        : `SELECT ${EXPORT_INPUT_COLUMNS.map((c) => `CAST(NULL AS ${INPUT_DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
       await connection.run(`CREATE OR REPLACE VIEW ${ident(EXPORT_INPUTS_TABLE_NAME)} AS ${body}`);
       this.inputsViewHasFiles = inputsHaveFiles;
     }

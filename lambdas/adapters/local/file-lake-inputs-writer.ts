@@ -9,7 +9,7 @@ import {
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 
 /**
- * The local lake's `export_inputs`: `<lakeDir>/export_inputs/job_id=<id>/inputs.json`,
+ * The local lake's `export_inputs`: `<lakeDir>/export_inputs/<id>.json`,
  * which DuckDbQueryEngine serves as the view `export_inputs`. Written beside and
  * renamed into place, so a query never reads half a file.
  */
@@ -22,7 +22,7 @@ export class FileLakeInputsWriter implements LakeInputsWriter {
     // Not `.json`: the view's glob must not pick up the file while it is written.
     const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(temporary, exportInputsJsonLines(rows), { encoding: 'utf8', flag: 'wx' });
+      await writeFile(temporary, exportInputsJsonLines(jobId, rows), { encoding: 'utf8', flag: 'wx' });
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });

@@ -15,7 +15,7 @@ import { dayNumber, lastDateBefore } from './windows.ts';
  * WHERE clauses and the rollup's SQL text holds no values, so everything the query
  * needs beyond the app, the job and the date bounds (the catalog, the output dates)
  * travels as rows of this table, written as JSON lines to
- * `<lake>/export_inputs/job_id=<job_id>/inputs.json` before the query runs.
+ * `<lake>/export_inputs/<job_id>.json` before the query runs.
  * Values arriving as data can never become SQL, whatever characters they hold.
  */
 
@@ -48,7 +48,7 @@ export interface ExportInputRow {
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 
-/** Job ids become a path segment (`job_id=<id>`) locally and in S3: a conservative alphabet. */
+/** Job ids become a file name (`<id>.json`) locally and in S3: a conservative alphabet. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function assertJobId(jobId: string): void {
@@ -213,11 +213,11 @@ export function exportInputRows(
 }
 
 /** The JSON-lines file body: one object per row, every column present (null when unused). */
-export function exportInputsJsonLines(rows: readonly ExportInputRow[]): string {
+export function exportInputsJsonLines(jobId: string, rows: readonly ExportInputRow[]): string {
   let text = '';
   for (const r of rows) {
     const ordered: Record<string, unknown> = {};
-    for (const column of EXPORT_INPUT_COLUMNS) ordered[column.name] = r[column.name];
+    for (const { name } of EXPORT_INPUT_COLUMNS) ordered[name] = name === 'job_id' ? jobId : r[name];
     text += `${JSON.stringify(ordered)}\n`;
   }
   return text;
@@ -226,5 +226,5 @@ export function exportInputsJsonLines(rows: readonly ExportInputRow[]): string {
 /** Where a job's inputs file lives, relative to the lake's root. */
 export function exportInputsKey(jobId: string): string {
   assertJobId(jobId);
-  return `${EXPORT_INPUTS_TABLE_NAME}/job_id=${jobId}/inputs.json`;
+  return `${EXPORT_INPUTS_TABLE_NAME}/${jobId}.json`;
 }
