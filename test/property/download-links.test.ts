@@ -30,7 +30,8 @@ const grant = fc.record({
   jobId: fc.uuid(),
   filename: fc.oneof(
     fc.date({ noInvalidDate: true }).map((d) => `${d.toISOString().slice(0, 10)}.json.gz`),
-    fc.string({ minLength: 1, maxLength: 60 }),
+    // Not "." or "..": a URL drops such a path segment (encoded too), and no export file is named so.
+    fc.string({ minLength: 1, maxLength: 60 }).filter((name) => name !== '.' && name !== '..'),
   ),
   // 2001 to 2286: ten digits, as every real expiry.
   expires: fc.integer({ min: 1_000_000_000, max: 9_999_999_999 }),
