@@ -352,7 +352,7 @@ export function automaticRunFailure(
  */
 export class BucketCheckError extends DomainError {
   readonly status = 400;
-  readonly field: string;
+  override readonly field: string;
   constructor(
     readonly failure: CustomerBucketError,
     provider: Provider,

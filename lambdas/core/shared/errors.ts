@@ -36,17 +36,21 @@ const REASONS: Record<number, string> = {
 
 export abstract class DomainError extends Error {
   abstract readonly status: number;
+  /** The request field the error is about, when there is one: the entry's `field`. */
+  readonly field?: string;
+  constructor(message?: string, field?: string) {
+    super(message);
+    if (field !== undefined) this.field = field;
+  }
   toBody(): ErrorBody {
-    return {
-      errors: [
-        {
-          error: REASONS[this.status] ?? 'Error',
-          error_code: String(this.status),
-          message: this.message,
-          details: null,
-        },
-      ],
+    const entry: ErrorEntry = {
+      error: REASONS[this.status] ?? 'Error',
+      error_code: String(this.status),
+      message: this.message,
+      details: null,
     };
+    if (this.field) entry.field = this.field;
+    return { errors: [entry] };
   }
 }
 
@@ -81,32 +85,16 @@ export class UnauthorizedError extends DomainError {
 
 export class NotFoundError extends DomainError {
   readonly status = 404;
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-  override toBody(): ErrorBody {
-    const entry: ErrorEntry = { error: 'Resource not found', error_code: '404', message: this.message, details: null };
-    if (this.field) entry.field = this.field;
-    return { errors: [entry] };
+  constructor(message: string, field?: string) {
+    super(message, field);
   }
 }
 
 /** The request names something it may not have: a download link that was changed, or has expired. */
 export class ForbiddenError extends DomainError {
   readonly status = 403;
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-  override toBody(): ErrorBody {
-    const entry: ErrorEntry = { error: 'Forbidden', error_code: '403', message: this.message, details: null };
-    if (this.field) entry.field = this.field;
-    return { errors: [entry] };
+  constructor(message: string, field?: string) {
+    super(message, field);
   }
 }
 
