@@ -1,7 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
+import { GeneratedSecret } from './generated-secret.ts';
 
 /**
  * The key that signs featurelake's download links (HMAC-SHA256): 64 random
@@ -13,28 +12,12 @@ import { Construct } from 'constructs';
  * Destroyed with its stack: it guards no data, only links, and a redeploy makes
  * a new one (outstanding links then stop working, as after a rotation).
  */
-export class DownloadLinkKey extends Construct {
-  readonly secret: Secret;
-
+export class DownloadLinkKey extends GeneratedSecret {
   constructor(scope: Construct, id: string) {
-    super(scope, id);
-    this.secret = new Secret(this, 'Secret', {
+    super(scope, id, {
       description: 'featurelake download-link signing key (replacing it invalidates outstanding links)',
-      generateSecretString: {
-        passwordLength: 64,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
+      length: 64,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-  }
-
-  get secretArn(): string {
-    return this.secret.secretArn;
-  }
-
-  /** secretsmanager:GetSecretValue and DescribeSecret on this secret only. */
-  grantRead(grantee: IGrantable): void {
-    this.secret.grantRead(grantee);
   }
 }
