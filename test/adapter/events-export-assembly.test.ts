@@ -1,18 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
-import { SigV4S3Gateway } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { assembleEventsExportWeek, eventsExportUnloadPrefix } from '../../lambdas/core/events-export/assemble-week.ts';
 import type { EventsExportJob } from '../../lambdas/core/events-export/job.ts';
 import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
+import { startLocalS3 } from '../support/local-s3.ts';
 
 /**
  * The week's file assembled on s3rver, behind the SigV4 gateway that serves
@@ -23,46 +21,21 @@ import { EXPORTED_EVENT_FIELDS } from '../../lambdas/core/events-export/sql.ts';
 
 const RESULTS = 'featurelake-results';
 const EXPORTS = 'featurelake-exports';
-const REGION = 'us-east-1';
-const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'a-random-secret-of-the-assembly-test' };
 const APP = 'app-1';
 const CSV_HEADER = `${EXPORTED_EVENT_FIELDS.join(',')}\r\n`;
 
+let s3: Awaited<ReturnType<typeof startLocalS3>>;
 let folder: string;
-let s3rver: S3rver;
-let gateway: SigV4S3Gateway;
 let client: S3Client;
 let store: S3ObjectStore;
 
 beforeAll(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'featurelake-assembly-'));
-  const socket = join(folder, 's3.sock');
-  s3rver = new S3rver({
-    port: socket as unknown as number,
-    silent: true,
-    directory: join(folder, 's3'),
-    configureBuckets: [
-      { name: RESULTS, configs: [] },
-      { name: EXPORTS, configs: [] },
-    ],
-  });
-  await s3rver.run();
-  gateway = new SigV4S3Gateway({ credentials, region: REGION, upstreamSocket: socket });
-  client = new S3Client({
-    endpoint: await gateway.listen(0, '127.0.0.1'),
-    region: REGION,
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = await startLocalS3({ name: 'assembly', buckets: [RESULTS, EXPORTS] });
+  ({ folder, client } = s3);
   store = new S3ObjectStore({ client });
 });
 afterAll(async () => {
-  client?.destroy();
-  await gateway?.close();
-  await s3rver?.close();
-  await rm(folder, { recursive: true, force: true });
+  await s3?.close();
 });
 
 /** A job store holding one job, as the step reads and records it. */
