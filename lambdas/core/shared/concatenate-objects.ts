@@ -1,3 +1,4 @@
+import { buffer } from 'node:stream/consumers';
 import type { ObjectStore } from '../../ports/object-store.ts';
 
 /**
@@ -109,16 +110,11 @@ async function readRange(
     piece.key,
     start === 0 && end === piece.size ? undefined : { start, end },
   );
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    length += (chunk as Buffer).length;
-  }
-  if (length !== end - start) {
+  const bytes = await buffer(stream);
+  if (bytes.length !== end - start) {
     throw new Error(
-      `s3://${piece.bucket}/${piece.key}: read ${length} bytes of ${start}–${end}; it changed underneath`,
+      `s3://${piece.bucket}/${piece.key}: read ${bytes.length} bytes of ${start}–${end}; it changed underneath`,
     );
   }
-  return Buffer.concat(chunks, length);
+  return bytes;
 }
