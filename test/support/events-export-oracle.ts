@@ -101,6 +101,22 @@ export function expectedExport(input: {
     }));
 }
 
+/**
+ * The oracle's rows in the order a file holds them (the export promises no order):
+ * only a permutation, so a missing, extra or repeated row still fails the comparison.
+ */
+export function inFileOrder<T extends { readonly event_id: unknown }>(
+  want: readonly T[],
+  fileIds: readonly unknown[],
+): T[] {
+  const position = new Map<unknown, number>();
+  fileIds.forEach((id, i) => {
+    if (!position.has(id)) position.set(id, i);
+  });
+  const at = (row: T) => position.get(row.event_id) ?? fileIds.length;
+  return [...want].sort((a, b) => at(a) - at(b));
+}
+
 /** The same events as the CSV file's cells: NULL as empty, metadata as its JSON text. */
 export function asCsvCells(events: readonly ExportedEvent[]): string[][] {
   return [

@@ -280,6 +280,5 @@ SELECT CASE WHEN s.format = 'csv' THEN ${csvLine} || chr(13)
   ELSE ${jsonLine} END AS ${LINE_COLUMN}
 FROM week_events e CROSS JOIN settings s
 WHERE e.copy_no = 1
-ORDER BY e.ts, e.event_id
 `;
 }
