@@ -60,6 +60,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/features', handler: 'tracking' },
   { method: 'GET', path: '/features/evaluated', handler: 'tracking' },
   { method: 'GET', path: '/features/enabled', handler: 'tracking' },
+  { method: 'GET', path: '/{trackingKey}/features/enabled', handler: 'tracking' },
   { method: 'GET', path: '/sse/client', handler: 'tracking' },
 ];
 

@@ -422,6 +422,9 @@ describe('what the SDKs read and post besides tracking', () => {
       expect(response.status, path).toBe(200);
       expect(response.body).toEqual({ success: true, features: {}, flagStateVersion: 0 });
     }
+    // @bucketco/tracking-sdk's getFeatureFlags (key in the path) reads `flags`.
+    const bucketFlags = await http(`${stack.url}/${trackingKey}/features/enabled?context.user.id=u1`);
+    expect(bucketFlags.body).toEqual({ success: true, flags: {} });
     const init = await http(`${stack.url}/feedback/prompting-init`, { headers: bearer(), body: { userId: 'u1' } });
     expect(init.body).toEqual({ success: true });
     const oldInit = await http(`${stack.url}/${trackingKey}/feedback/prompting-init`, { body: { userId: 'u1' } });

@@ -41,6 +41,8 @@ export const SDK_READ_ANSWERS = {
   'GET /features/evaluated': { success: true, features: {}, flagStateVersion: 0 },
   /** Earlier browser SDK releases' name for the same. */
   'GET /features/enabled': { success: true, features: {}, flagStateVersion: 0 },
+  /** `@bucketco/tracking-sdk`'s getFeatureFlags: its flags are under `flags`. */
+  'GET /{trackingKey}/features/enabled': { success: true, flags: {} },
   /** Live feedback prompts: no `channel` turns them off. */
   'POST /feedback/prompting-init': { success: true },
   'POST /{trackingKey}/feedback/prompting-init': { success: true },
