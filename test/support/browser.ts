@@ -23,7 +23,7 @@ export async function launchChromium(): Promise<Browser> {
   } catch {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: the browser tests drive a real Chromium. ` +
-        'Install it with `sudo apt-get install -y chromium` (Debian and Ubuntu; .ci/run does this), ' +
+        'Install it with `sudo apt-get install -y chromium` (Debian; .ci/run does this when it is missing), ' +
         'or set FEATURELAKE_CHROMIUM to a Chromium or Chrome binary.',
     );
   }
