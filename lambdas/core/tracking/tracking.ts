@@ -373,7 +373,9 @@ function contextId(context: Record<string, unknown> | null | undefined, entity: 
   if (typeof id === 'number') return String(id);
   if (typeof id !== 'string') return null;
   const trimmed = id.trim();
-  return trimmed.length > 0 && trimmed.length <= MAX_ID_LENGTH ? trimmed : null;
+  // Characters (code points), as zod counts the other ids' limit.
+  const length = trimmed.length <= MAX_ID_LENGTH ? trimmed.length : [...trimmed].length;
+  return length > 0 && length <= MAX_ID_LENGTH ? trimmed : null;
 }
 
 /** JSON text of the fields that are present, in the order given; null when none is. */
