@@ -15,6 +15,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS } from '../lambdas/contract/cors.ts';
 import { type HandlerName, ROUTES, type RouteSpec } from '../lambdas/contract/routes.ts';
 import { vendedLogGroup } from './vended-log-group.ts';
 
@@ -41,8 +42,10 @@ export interface FeaturelakeHttpApiProps {
   readonly trackingThrottle?: ThrottleSettings;
   /**
    * Origins allowed to call the API from a browser (seed 001: tracking calls
-   * come from browsers too). Only `Content-Type` may be sent cross-origin, so
-   * browsers cannot present an admin or API token from another site.
+   * come from browsers too, through Bucket's and Reflag's browser SDKs). They
+   * may send the SDKs' headers, `Authorization` included, but never credentials:
+   * the API sets no cookies, so no key is ever sent by the browser on its own
+   * (lambdas/contract/cors.ts, docs/architecture.md "CORS").
    *
    * @default ['*']
    */
@@ -72,11 +75,14 @@ export class FeaturelakeHttpApi extends Construct {
       description: 'featurelake tracking, admin and export API',
       // The stage is created below, with access logs and throttling.
       createDefaultStage: false,
+      // API Gateway answers preflights itself from this and adds these headers
+      // to the Lambdas' answers (replacing any a Lambda sets), 4xx included.
       corsPreflight: {
         allowOrigins: props.corsAllowOrigins ?? ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
-        allowHeaders: ['content-type'],
-        maxAge: Duration.hours(1),
+        allowMethods: CORS_ALLOW_METHODS.map((method) => CorsHttpMethod[method]),
+        allowHeaders: [...CORS_ALLOW_HEADERS],
+        allowCredentials: false,
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
 

@@ -6,6 +6,7 @@ import { ENV, LAMBDA_SETTINGS, type Setting } from '../../lambdas/contract/setti
 import { STATE_TABLE } from '../../lambdas/contract/state-table.ts';
 import { UNCONFIGURED_EMAIL_FROM } from '../../lib/events-export-steps.ts';
 import { HandlerFunction } from '../../lib/handler-function.ts';
+import { SDK_REQUEST_HEADERS } from '../support/sdk-cors.ts';
 import {
   actionsOf,
   describeExecutionsStatement,
@@ -129,6 +130,20 @@ describe('the HTTP API', () => {
       AccessLogSettings: { DestinationArn: expect.anything(), Format: expect.stringContaining('$context.routeKey') },
     });
     expect(stage.AccessLogSettings).not.toMatchObject({ Format: expect.stringContaining('authorization') });
+  });
+
+  it("answers browsers' preflights itself: any origin, the SDKs' headers, every method of ROUTES, no credentials", () => {
+    const { api, stacks } = featurelake();
+    const cors = resourceOf(api, stacks.api.api.httpApi).Properties.CorsConfiguration as Record<string, unknown>;
+
+    expect(cors.AllowOrigins).toEqual(['*']);
+    // A browser's Access-Control-Request-Headers are lower case; API Gateway compares them as such.
+    const allowedHeaders = (cors.AllowHeaders as string[]).map((name) => name.toLowerCase());
+    expect(allowedHeaders).toEqual(expect.arrayContaining(SDK_REQUEST_HEADERS));
+    expect(cors.AllowMethods).toEqual(expect.arrayContaining([...new Set(ROUTES.map((route) => route.method))]));
+    // Credentials mode would let a browser attach cookies on its own; featurelake has none to attach.
+    expect(cors.AllowCredentials).not.toBe(true);
+    expect(cors.MaxAge).toBeGreaterThan(0);
   });
 
   it('outputs its URL', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS } from '../../contract/cors.ts';
 import type { HandlerName, RouteSpec } from '../../contract/routes.ts';
 
 export type LambdaHttpHandler = (
@@ -86,7 +87,9 @@ export function localLambdaContext(name: string, timeoutMs = 30_000): Context {
  * The local API Gateway: serves the route table with the same Lambda handlers the
  * HTTP API invokes, passing them API Gateway HTTP API (payload v2.0) events. Like
  * API Gateway, the most specific route wins, unknown routes get `{"message":"Not Found"}`,
- * and payloads over 10 MB get 413 before a handler runs.
+ * and payloads over 10 MB get 413 before a handler runs. CORS is the HTTP API's
+ * `corsPreflight` (contract/cors.ts): the server answers preflights itself and
+ * every answer, errors included, carries `Access-Control-Allow-Origin: *`.
  */
 export class ApiGatewayServer {
   private readonly routes: CompiledRoute[];
@@ -125,8 +128,13 @@ export class ApiGatewayServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'OPTIONS' && req.headers.origin && req.headers['access-control-request-method']) {
+      res.writeHead(204, PREFLIGHT_HEADERS);
+      res.end();
+      return;
+    }
     const body = await readBody(req);
     if (body === 'too-large') {
       send(res, 413, { message: 'Request Entity Too Large' });
@@ -177,7 +185,8 @@ export class ApiGatewayServer {
     const responseBody =
       result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
     res.writeHead(result.statusCode ?? 200, {
-      ...(result.headers as Record<string, string> | undefined),
+      ...withoutCors(result.headers),
+      ...ALLOW_ANY_ORIGIN,
       'content-length': Buffer.byteLength(responseBody),
     });
     res.end(responseBody);
@@ -203,9 +212,41 @@ export class ApiGatewayServer {
   }
 }
 
+/** On every answer, so that a page on another origin can read it, a 4xx included. No credentials, hence `*`. */
+const ALLOW_ANY_ORIGIN = { 'access-control-allow-origin': '*' } as const;
+
+/** What API Gateway answers a preflight with, for any origin, when the HTTP API has `corsPreflight`. */
+const PREFLIGHT_HEADERS = {
+  ...ALLOW_ANY_ORIGIN,
+  'access-control-allow-methods': CORS_ALLOW_METHODS.join(','),
+  'access-control-allow-headers': CORS_ALLOW_HEADERS.join(','),
+  'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+} as const;
+
+/** API Gateway replaces an integration's CORS headers with its own configuration's. */
+function withoutCors(headers: APIGatewayProxyStructuredResultV2['headers']): Record<string, string | number | boolean> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name]) => !name.toLowerCase().startsWith('access-control-')),
+  );
+}
+
+/**
+ * The request's URL. A path is appended to the origin rather than resolved against it:
+ * resolved, `//x` would be read as a host, and `//` alone fails to parse (a 500 for a
+ * client's mistake).
+ */
+function requestUrl(raw = '/'): URL {
+  if (raw.startsWith('/')) return new URL(`http://localhost${raw}`);
+  return URL.parse(raw, 'http://localhost') ?? new URL('http://localhost/');
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...ALLOW_ANY_ORIGIN,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
