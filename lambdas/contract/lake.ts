@@ -95,7 +95,7 @@ export function earliestReceivedDate(eventDate: string): string {
   return new Date(Date.parse(`${eventDate}T00:00:00.000Z`) - MAX_FUTURE_MS).toISOString().slice(0, 10);
 }
 
-export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback';
+export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback' | 'feature_flag' | 'prompt_event';
 
 /**
  * One row of the lake, as it travels on the wire: to Firehose (JSON, converted to
