@@ -181,13 +181,19 @@ const FACT_AGGREGATES = `
 
 /**
  * One read of the lake: the app's records before the last D, numbered per event_id
- * (1 = the copy kept), with a feedback's `feedbackId` (a non-empty JSON string in its attributes).
+ * (1 = the copy kept), with what the chains need of `attributes` for records other
+ * than company calls, so that only the company calls carry that wide column on: a
+ * feedback's `feedbackId` (a non-empty JSON string), and a feature-flag event's key
+ * when the event can be a use (a check that enabled the flag).
  */
 const lakeScan = (D: SqlDialect, condition: string) => `
-  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score, attributes,
+  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score,
+    CASE WHEN event_type = 'identify_company' THEN attributes END AS attributes,
     coalesce(context_active, true) AS active, "timestamp" AS ts, received_at,
     row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no,
-    CASE WHEN event_type = 'feedback' THEN ${feedbackIdOf(D, 'attributes')} END AS feedback_key
+    CASE WHEN event_type = 'feedback' THEN ${feedbackIdOf(D, 'attributes')} END AS feedback_key,
+    CASE WHEN event_type = 'feature_flag' AND event_name IN ${FLAG_USE_ACTIONS}
+      AND ${D.objectValue('attributes', "'evalResult'")} = 'true' THEN feature_id END AS flag_key
   FROM ${EVENTS_TABLE_NAME}
   WHERE shard = ? AND app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
     AND (${condition})`;
@@ -205,9 +211,11 @@ function feedbackIdOf(D: SqlDialect, attributes: string): string {
  * feedback of the app, so both chains see every version.
  */
 const versioned = (source: string) => `
-  SELECT r.*,
+  SELECT r.event_id, r.event_type, r.event_name, r.user_id, r.company_id, r.feature_id, r.score, r.active, r.ts,
+    r.received_at, r.copy_no, r.flag_key,
     CASE WHEN r.feedback_key IS NOT NULL AND r.copy_no = 1 THEN lead(r.ts) OVER (
-      PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.event_id END
+      -- Records without a feedbackId only need small partitions (their instant's), not a sort by a long key.
+      PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.ts END
       ${CALL_ORDER}
     ) END AS replaced_at
   FROM ${source} r`;
@@ -218,12 +226,10 @@ const versioned = (source: string) => `
  * for, and −3 − that feature for the retraction of a replaced feedback version. A
  * flag check that is not a use of a feature, and a prompt event, have no role at all.
  */
-const roleFanOut = (D: SqlDialect, first: string) => `
+const roleFanOut = (first: string) => `
   LEFT JOIN feature_events fe ON fe.event_name = CASE WHEN r.event_type = 'track' THEN r.event_name END
   LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
-  LEFT JOIN features ff ON ff.flag_checks = 1 AND ff.feature_id = CASE
-    WHEN r.event_type = 'feature_flag' AND r.event_name IN ${FLAG_USE_ACTIONS}
-      AND ${D.objectValue('r.attributes', "'evalResult'")} = 'true' THEN r.feature_id END
+  LEFT JOIN features ff ON ff.flag_checks = 1 AND ff.feature_id = r.flag_key
   CROSS JOIN UNNEST(ARRAY[
     CASE WHEN r.event_type NOT IN ('feature_flag', 'prompt_event') OR ff.fidx IS NOT NULL THEN ${first} END,
     fe.fidx, fb.fidx, ff.fidx, CASE WHEN r.replaced_at IS NOT NULL THEN -3 - fb.fidx END
@@ -345,7 +351,7 @@ main_versions AS (${versioned('main_rows')}
 ),
 main_roles AS (
   SELECT r.company_id, r.active, r.score, ${roleColumns(D)}
-  FROM main_versions r ${roleFanOut(D, 'CAST(-1 AS BIGINT)')}
+  FROM main_versions r ${roleFanOut('CAST(-1 AS BIGINT)')}
   WHERE r.copy_no = 1 AND r.company_id IS NOT NULL AND role.fidx IS NOT NULL
 ),
 main_days AS (
@@ -400,7 +406,7 @@ user_roles AS (
   SELECT r.user_id, r.received_at, r.active, r.score, ${roleColumns(D)},
     CASE WHEN role.fidx = -2 THEN r.event_id END AS member_event,
     CASE WHEN role.fidx = -2 THEN r.company_id END AS member_company
-  FROM user_versions r ${roleFanOut(D, `CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
+  FROM user_versions r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
   WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND role.fidx IS NOT NULL
     AND (r.event_type = 'identify_company' OR r.company_id IS NULL)
 ),
