@@ -44,6 +44,11 @@ export const EXPORT_INPUT_COLUMNS = [
   { name: 'feature_name', type: 'string', comment: 'feature' },
   { name: 'feature_type', type: 'string', comment: 'feature: event | attribute' },
   { name: 'event_name', type: 'string', comment: 'feature_event: one event name of an event feature' },
+  {
+    name: 'flag_checks',
+    type: 'int',
+    comment: 'feature: 1 when a feature-flag check of the feature id that enabled it is a use, else 0',
+  },
   { name: 'adoption_min_days', type: 'int', comment: 'feature' },
   { name: 'adoption_window_days', type: 'int', comment: 'feature' },
   { name: 'retention_min_days', type: 'int', comment: 'feature' },

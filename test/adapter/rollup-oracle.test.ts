@@ -41,7 +41,7 @@ async function runSeed(seed: number): Promise<void> {
   const run: SeedRun = { dataset, expected: new Map(), actual: new Map() };
   try {
     const appId = `app-${seed}`;
-    await lake.send(appId, dataset.batches);
+    await lake.send(appId, dataset.batches, dataset.rows);
     await Promise.all(
       ROLLUP_AGGREGATIONS.map(async (aggregation) => {
         const { csv, rows, windows } = await lake.export({

@@ -136,6 +136,7 @@ describe('features', () => {
       name: 'Messaging',
       type: 'event',
       event_names: ['Sent message', 'Read message'],
+      flag_checks: false,
       adoption: { min_active_days: 5, window_days: 28 },
       retention: { min_active_days: 1, window_days: 28 },
       created_at: '2026-03-10T12:00:00.000Z',
@@ -168,6 +169,33 @@ describe('features', () => {
     const again = await api.del('/api/v1/features/messaging');
     expect(again.status).toBe(404);
     expect(again.body).toEqual(notFound('Failed to delete feature with id messaging: feature not found'));
+  });
+
+  it('stores flag_checks (a feature of flag checks alone may list no event names), and names it when it is not a boolean', async () => {
+    const api = as((await environment()).key);
+    const flags = { name: 'Dark mode', type: 'event', event_names: [], flag_checks: true };
+    const created = await api.put('/api/v1/features/dark-mode', flags);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject(flags);
+    expect((await api.get('/api/v1/features/dark-mode')).body).toEqual(created.body);
+    expect((await api.get('/api/v1/features')).body.features).toEqual([created.body]);
+
+    const bad = await api.put('/api/v1/features/dark-mode', { ...flags, flag_checks: 'true' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('flag_checks: must be true or false');
+    const noUse = await api.put('/api/v1/features/dark-mode', { ...flags, flag_checks: false });
+    expect(noUse.status).toBe(400);
+    expect(noUse.text).toContain('event_names: must list at least one event name (or set flag_checks to true)');
+    expect((await api.get('/api/v1/features/dark-mode')).body).toEqual(created.body);
+
+    // Replaced by an attribute feature, the option goes with the event names.
+    await api.put('/api/v1/features/dark-mode', {
+      name: 'Paying',
+      type: 'attribute',
+      attribute: 'plan',
+      operator: 'is_set',
+    });
+    expect((await api.get('/api/v1/features/dark-mode')).body).not.toHaveProperty('flag_checks');
   });
 
   it('turns an event feature into an attribute feature without leftovers', async () => {

@@ -127,7 +127,8 @@ const featureBody = loosely(
       {
         name: loosely(hostileString),
         type: loosely(fc.constant('event')),
-        event_names: loosely(fc.array(loosely(hostileString), { minLength: 1, maxLength: 4 })),
+        event_names: loosely(fc.array(loosely(hostileString), { maxLength: 4 })),
+        flag_checks: optional(loosely(fc.boolean())),
         adoption: optional(thresholds),
         retention: optional(thresholds),
       },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
-import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import { type LakeEvent, lakeShard } from '../../lambdas/contract/lake.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import type {
@@ -49,11 +49,32 @@ export interface CallBatch {
   readonly calls: TrackingCall[];
 }
 
+/**
+ * A lake row written as it is (no tracking parse): feature-flag and prompt events,
+ * shaped as docs/rollup.md says the tracking API stores them. `send` adds the app,
+ * the partition keys and the fields these rows never carry.
+ */
+export type DirectRow = Pick<
+  LakeEvent,
+  | 'event_id'
+  | 'event_type'
+  | 'event_name'
+  | 'user_id'
+  | 'company_id'
+  | 'feature_id'
+  | 'attributes'
+  | 'context_active'
+  | 'timestamp'
+  | 'received_at'
+>;
+
 export interface RollupDataset {
   readonly seed: number;
   readonly asOf: Date;
   readonly catalog: RollupCatalog;
   readonly batches: CallBatch[];
+  /** Rows written straight into the lake beside the batches. */
+  readonly rows: DirectRow[];
 }
 
 const EVENT_NAMES = ['opened', 'clicked', 'exported', 'shared', 'commented', 'search'];
@@ -117,11 +138,14 @@ function randomCatalog(r: Prng, seed: number): RollupCatalog {
   const eventFeatures = r.int(2, 4);
   for (let i = 0; i < eventFeatures; i += 1) {
     const names = [r.pick(EVENT_NAMES), ...(r.chance(0.4) ? [r.pick(EVENT_NAMES)] : [])];
+    // Some features count flag checks too; one of those may count nothing else.
+    const flagChecks = r.chance(0.5);
     features.push({
       id: `f-${String.fromCharCode(97 + i)}${seed % 7}`,
       name: r.pick([`Feature ${i}`, `Feature, "${i}"`, `Fé ${i}`]),
       type: 'event',
-      event_names: [...new Set(names)],
+      event_names: flagChecks && i === 0 && r.chance(0.5) ? [] : [...new Set(names)],
+      ...(flagChecks ? { flag_checks: true } : r.chance(0.3) ? { flag_checks: false } : {}),
       ...(r.chance(0.3) ? { adoption: { min_active_days: r.int(1, 4), window_days: r.int(4, 10) } } : {}),
       ...(r.chance(0.3) ? { retention: { min_active_days: r.int(1, 3), window_days: r.int(3, 14) } } : {}),
     });
@@ -221,6 +245,48 @@ export function randomRollupDataset(seed: number): RollupDataset {
     }
   }
   const featureIds = [...catalog.features.map((f) => f.id), 'no-such-feature'];
+  const feedbackFields = () => {
+    const withScore = r.chance(0.7);
+    return {
+      ...(withScore ? { score: r.int(1, 5) } : {}),
+      ...(!withScore || r.chance(0.3) ? { comment: r.pick(['ok', 'needs work, really', '"great"']) } : {}),
+    };
+  };
+  // feedbackId chains: the same id sent 1 to 3 times, across days and dates, changing
+  // score, comment, feature and company; some versions share an instant (the later
+  // messageId wins, all arriving together) or come with an earlier timestamp.
+  for (let k = r.int(2, 6); k > 0; k -= 1) {
+    const feedbackId = r.pick([`fb-${k}`, `fb-${k}`, `Fé ${k}, "x"`]);
+    let day = randomDay();
+    let at = edgeInstant(day);
+    for (let v = r.int(1, 3); v > 0; v -= 1) {
+      push(at, {
+        type: 'feedback',
+        featureId: r.pick(featureIds),
+        userId: r.pick(users),
+        ...(r.chance(0.6) ? { companyId: r.pick(companies) } : {}),
+        ...feedbackFields(),
+        attributes: { feedbackId, ...(r.chance(0.3) ? { source: 'widget', question: 'How is it?' } : {}) },
+      });
+      const step = r.pick([0, 0, 1, 1, 3, 7, 20, -2]);
+      if (step === 0 && r.chance(0.5)) continue; // the very same instant
+      day += step;
+      at = edgeInstant(day);
+    }
+  }
+  // Feedback whose feedbackId is not a string counts as feedback without one.
+  if (r.chance(0.3)) {
+    for (let k = 0; k < 2; k += 1) {
+      push(edgeInstant(randomDay()), {
+        type: 'feedback',
+        featureId: r.pick(featureIds),
+        userId: r.pick(users),
+        companyId: r.pick(companies),
+        score: r.int(1, 5),
+        attributes: { feedbackId: r.pick<JsonValue>([7, '', null]) },
+      });
+    }
+  }
   for (let k = r.int(3, 12); k > 0; k -= 1) {
     const withScore = r.chance(0.7);
     push(edgeInstant(randomDay()), {
@@ -233,8 +299,70 @@ export function randomRollupDataset(seed: number): RollupDataset {
     });
   }
 
+  // Feature-flag events: checks of flag features (counting when enabled), of other
+  // features and unknown keys, other actions, evalResult false or not JSON true;
+  // prompt events. A company that only such rows carry ("c-ghost") is never seen.
+  const flagKeys = catalog.features.filter((f) => f.type === 'event' && f.flag_checks === true).map((f) => f.id);
+  const direct: { at: number; row: Omit<DirectRow, 'received_at'> }[] = [];
+  let rowNo = 0;
+  const pushRow = (at: number, row: Omit<DirectRow, 'received_at' | 'event_id' | 'timestamp' | 'context_active'>) => {
+    rowNo += 1;
+    direct.push({
+      at,
+      row: {
+        ...row,
+        event_id: `r-${seed}-${rowNo}`,
+        timestamp: new Date(at).toISOString(),
+        context_active: !r.chance(0.1),
+      },
+    });
+  };
+  for (let b = r.int(3, 8); b > 0; b -= 1) {
+    const user = r.pick(users);
+    const company = r.chance(0.5) ? r.pick(companies) : r.chance(0.2) ? 'c-ghost' : null;
+    const key = flagKeys.length > 0 && r.chance(0.7) ? r.pick(flagKeys) : r.pick(featureIds);
+    const start = randomDay();
+    const density = r.pick([0.15, 0.4, 0.7, 1]);
+    for (let d = start, end = start + r.int(1, 30); d < end; d += 1) {
+      if (!r.chance(density)) continue;
+      const evalResult = r.pick<JsonValue | undefined>([true, true, true, false, 'true', null, undefined]);
+      const attributes = {
+        targetingVersion: r.int(1, 9),
+        ...(evalResult === undefined ? {} : { evalResult }),
+        evalContext: { user: { id: user }, ...(company === null ? {} : { company: { id: company } }) },
+        evalRuleResults: [r.chance(0.5)],
+      };
+      pushRow(edgeInstant(d), {
+        event_type: 'feature_flag',
+        event_name: r.pick(['check', 'check', 'check-is-enabled', 'check-config', 'evaluate']),
+        user_id: user,
+        company_id: company,
+        feature_id: key,
+        attributes: JSON.stringify(attributes),
+      });
+    }
+  }
+  for (let k = r.int(0, 6); k > 0; k -= 1) {
+    pushRow(edgeInstant(randomDay()), {
+      event_type: 'prompt_event',
+      event_name: r.pick(['received', 'shown', 'dismissed']),
+      user_id: r.pick(users),
+      company_id: r.chance(0.3) ? r.pick(['c-ghost', ...companies]) : null,
+      feature_id: r.pick(featureIds),
+      attributes: JSON.stringify({ promptId: `p${k}`, promptedQuestion: 'How do you like it?' }),
+    });
+  }
+
   // Received a little after the latest instant, so no call is "in the future".
-  const receivedAt = new Date(Math.max(...calls.map((c) => c.at)) + 1000);
+  const receivedAt = new Date(Math.max(...calls.map((c) => c.at), ...direct.map((d) => d.at)) + 1000);
+  const receivedIso = receivedAt.toISOString();
+  const rows: DirectRow[] = direct.map(({ row }) => ({ ...row, received_at: receivedIso }));
+  // Their retries: the same event id received later, some stamped with that later time.
+  const retryIso = new Date(receivedAt.getTime() + 60_000).toISOString();
+  for (const { row } of direct) {
+    if (!r.chance(0.08)) continue;
+    rows.push({ ...row, received_at: retryIso, ...(r.chance(0.3) ? { timestamp: retryIso } : {}) });
+  }
   const batches: CallBatch[] = [{ receivedAt, calls: calls.map((c) => c.call) }];
   // Retries: the same messageId again, later; a few without their timestamp, so the
   // copy's timestamp is its (later) receive time and must not count.
@@ -246,7 +374,7 @@ export function randomRollupDataset(seed: number): RollupDataset {
       return rest as TrackingCall;
     });
   if (retries.length > 0) batches.push({ receivedAt: new Date(receivedAt.getTime() + 60_000), calls: retries });
-  return { seed, asOf, catalog, batches };
+  return { seed, asOf, catalog, batches, rows };
 }
 
 /** A local lake built through the real write path: tracking core → durable log → Parquet → DuckDB. */
@@ -257,7 +385,7 @@ export interface RollupLake {
   readonly inputs: FileLakeInputsWriter;
   /** Every lake row written so far, as the oracle reads them. */
   readonly events: LakeEvent[];
-  send(appId: string, batches: readonly CallBatch[]): Promise<void>;
+  send(appId: string, batches: readonly CallBatch[], rows?: readonly DirectRow[]): Promise<void>;
   /** Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text. */
   export(options: {
     appId: string;
@@ -287,7 +415,21 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
     engine,
     inputs,
     events,
-    async send(appId, batches) {
+    async send(appId, batches, rows = []) {
+      const lakeRows: LakeEvent[] = rows.map((row) => ({
+        score: null,
+        comment: null,
+        source: 'bulk',
+        ...row,
+        app_id: appId,
+        dt: row.timestamp.slice(0, 10),
+        shard: lakeShard(appId),
+        received: row.received_at.slice(0, 10),
+      }));
+      if (lakeRows.length > 0) {
+        await sink.putEvents(lakeRows);
+        events.push(...lakeRows);
+      }
       for (const batch of batches) {
         for (let i = 0; i < batch.calls.length; i += 1000) {
           const body = JSON.stringify(batch.calls.slice(i, i + 1000));

@@ -75,17 +75,49 @@ function countIn(days: ReadonlySet<number>, from: number, to: number): number {
   return n;
 }
 
+/** The actions of a feature-flag event that check the flag's value: the only ones that can be a use. */
+const FLAG_USE_ACTIONS = new Set(['check', 'check-is-enabled']);
+
+/**
+ * A `feature_flag` row is a use of the catalog's event feature whose id is its key,
+ * when that feature counts flag checks, the action checks the flag, and the
+ * evaluation enabled it (`evalResult` is JSON true).
+ */
+function isFlagUse(event: LakeEvent, flagFeatures: ReadonlySet<string>): boolean {
+  return (
+    event.event_type === 'feature_flag' &&
+    event.feature_id !== null &&
+    flagFeatures.has(event.feature_id) &&
+    event.event_name !== null &&
+    FLAG_USE_ACTIONS.has(event.event_name) &&
+    parseAttributes(event.attributes).evalResult === true
+  );
+}
+
+/** A feedback's feedbackId: a non-empty string in its attributes. */
+function feedbackIdOf(event: LakeEvent): string | undefined {
+  const id = parseAttributes(event.attributes).feedbackId;
+  return event.event_type === 'feedback' && typeof id === 'string' && id !== '' ? id : undefined;
+}
+
 interface FeatureState {
   firstUsed: number | undefined;
   lastUsed: number | undefined;
   activeDays: Set<number>;
 }
 
-/** Event feature: every counted track whose name is listed. */
-function eventFeatureState(feature: RollupFeature & { type: 'event' }, tracks: readonly LakeEvent[]): FeatureState {
+/** Event feature: every counted track whose name is listed, and every counted flag check of its id. */
+function eventFeatureState(
+  feature: RollupFeature & { type: 'event' },
+  tracks: readonly LakeEvent[],
+  flagUses: readonly LakeEvent[],
+): FeatureState {
   const state: FeatureState = { firstUsed: undefined, lastUsed: undefined, activeDays: new Set() };
-  for (const track of tracks) {
-    if (track.event_name === null || !feature.event_names.includes(track.event_name)) continue;
+  const uses = [
+    ...tracks.filter((t) => t.event_name !== null && feature.event_names.includes(t.event_name)),
+    ...flagUses.filter((f) => f.feature_id === feature.id),
+  ];
+  for (const track of uses) {
     const t = ms(track.timestamp);
     state.firstUsed = state.firstUsed === undefined ? t : Math.min(state.firstUsed, t);
     state.lastUsed = state.lastUsed === undefined ? t : Math.max(state.lastUsed, t);
@@ -146,12 +178,32 @@ export function oracleRollup(
   const events = dedupe(allEvents.filter((e) => e.app_id === appId));
   const features = [...catalog.features].sort((a, b) => compareBytes(a.id, b.id));
   const segments = [...catalog.segments].sort((a, b) => compareBytes(a.id, b.id));
+  const flagFeatures = new Set(features.filter((f) => f.type === 'event' && f.flag_checks === true).map((f) => f.id));
   const rows: string[][] = [[...COMPANY_EXPORT_HEADER]];
 
   for (const window of windows) {
     const D = window.d.getTime();
     const E = dayOf(D - 1);
-    const before = events.filter((e) => ms(e.timestamp) < D);
+    // Prompt events and flag events that are no use count nowhere, not even as "seen".
+    const before = events.filter(
+      (e) =>
+        ms(e.timestamp) < D &&
+        e.event_type !== 'prompt_event' &&
+        (e.event_type !== 'feature_flag' || isFlagUse(e, flagFeatures)),
+    );
+    // Of the feedback versions sharing a feedbackId, only the latest before D counts
+    // (for Feedback Count and Satisfaction; every version is still a record of its company).
+    const latestVersion = new Map<string, LakeEvent>();
+    for (const e of before) {
+      const id = feedbackIdOf(e);
+      if (id === undefined) continue;
+      const latest = latestVersion.get(id);
+      if (!latest || byCallOrder(latest, e) < 0) latestVersion.set(id, e);
+    }
+    const replaced = (e: LakeEvent) => {
+      const id = feedbackIdOf(e);
+      return id !== undefined && latestVersion.get(id) !== e;
+    };
     const companyCalls = before.filter((e) => e.event_type === 'identify_company' && e.company_id !== null);
     companyCalls.sort(byCallOrder);
 
@@ -171,7 +223,10 @@ export function oracleRollup(
       if (event.company_id !== null) {
         companies.add(event.company_id);
         countFor(event.company_id, event);
-      } else if ((event.event_type === 'track' || event.event_type === 'feedback') && event.user_id !== null) {
+      } else if (
+        (event.event_type === 'track' || event.event_type === 'feedback' || event.event_type === 'feature_flag') &&
+        event.user_id !== null
+      ) {
         const company = userCompany.get(event.user_id);
         if (company !== undefined) countFor(company, event);
       }
@@ -193,11 +248,14 @@ export function oracleRollup(
             : '';
       const inSegments = segments.filter((s) => s.filters.every((f) => matches(attributes, f)));
       const tracks = records.filter((r) => r.event_type === 'track');
-      const feedback = records.filter((r) => r.event_type === 'feedback');
+      const flagUses = records.filter((r) => r.event_type === 'feature_flag');
+      const feedback = records.filter((r) => r.event_type === 'feedback' && !replaced(r));
 
       for (const feature of features) {
         const state =
-          feature.type === 'event' ? eventFeatureState(feature, tracks) : attributeFeatureState(feature, calls, E);
+          feature.type === 'event'
+            ? eventFeatureState(feature, tracks, flagUses)
+            : attributeFeatureState(feature, calls, E);
         const days = new Set([...state.activeDays].filter((d) => d <= E));
         const adoption = feature.adoption ?? DEFAULT_ADOPTION;
         const retention = feature.retention ?? DEFAULT_RETENTION;

@@ -31,9 +31,25 @@ describe('feature requests', () => {
       name: 'Messaging',
       type: 'event',
       event_names: ['Sent message'],
+      flag_checks: false,
       adoption: { min_active_days: 5, window_days: 28 },
       retention: { min_active_days: 1, window_days: 28 },
     });
+  });
+
+  it('takes flag_checks, and with it an empty list of event names', () => {
+    expect(feature({ name: 'x', type: 'event', event_names: ['a'], flag_checks: true })).toMatchObject({
+      event_names: ['a'],
+      flag_checks: true,
+    });
+    expect(feature({ name: 'x', type: 'event', event_names: [], flag_checks: true })).toMatchObject({
+      event_names: [],
+      flag_checks: true,
+    });
+    // An attribute feature has no such option: the field is ignored like any unknown one.
+    expect(
+      feature({ name: 'x', type: 'attribute', attribute: 'plan', operator: 'is_set', flag_checks: true }),
+    ).not.toHaveProperty('flag_checks');
   });
 
   it('takes per-feature thresholds, each field defaulting on its own', () => {
@@ -79,7 +95,19 @@ describe('feature requests', () => {
     [{ name: 'x', type: 'page' }, 'type', 'must be one of event, attribute'],
     [{ name: 'x', type: 'event' }, 'event_names', 'is required'],
     [{ name: 'x', type: 'event', event_names: 'a' }, 'event_names', 'must be an array of event names'],
-    [{ name: 'x', type: 'event', event_names: [] }, 'event_names', 'must list at least one event name'],
+    [
+      { name: 'x', type: 'event', event_names: [] },
+      'event_names',
+      'must list at least one event name (or set flag_checks to true)',
+    ],
+    [
+      { name: 'x', type: 'event', event_names: [], flag_checks: false },
+      'event_names',
+      'must list at least one event name (or set flag_checks to true)',
+    ],
+    [{ name: 'x', type: 'event', event_names: ['a'], flag_checks: 'yes' }, 'flag_checks', 'must be true or false'],
+    [{ name: 'x', type: 'event', event_names: ['a'], flag_checks: 1 }, 'flag_checks', 'must be true or false'],
+    [{ name: 'x', type: 'event', event_names: ['a'], flag_checks: null }, 'flag_checks', 'must be true or false'],
     [
       { name: 'x', type: 'event', event_names: Array.from({ length: 101 }, (_, i) => `e${i}`) },
       'event_names',

@@ -64,6 +64,27 @@ describe('exportInputRows: what the rollup query joins with instead of values in
     ]);
   });
 
+  it('marks the event features that count flag checks with flag_checks 1, every other feature 0', () => {
+    const withFlags = exportInputRows(
+      'job-2',
+      {
+        features: [
+          ...catalog.features,
+          { id: 'c-dark', name: 'Dark mode', type: 'event', event_names: [], flag_checks: true },
+          { id: 'd-off', name: 'Off', type: 'event', event_names: ['x'], flag_checks: false },
+        ],
+        segments: [],
+      },
+      windows,
+    ).filter((r) => r.kind === 'feature');
+    expect(withFlags.map((r) => [r.feature_id, r.flag_checks])).toEqual([
+      ['A-pro', 0],
+      ['b-search', 0],
+      ['c-dark', 1],
+      ['d-off', 0],
+    ]);
+  });
+
   it('applies DESIGN’s default thresholds (5 in 28, 1 in 28) where a feature sets none', () => {
     expect(
       kind('feature').map((r) => [

@@ -52,7 +52,7 @@ const loadFilter = (stored: StoredFilter): Filter =>
   }) as Filter;
 
 /** Attributes a feature of one type holds and the other must not keep after a replace. */
-const EVENT_FEATURE_FIELDS = ['event_names'];
+const EVENT_FEATURE_FIELDS = ['event_names', 'flag_checks'];
 const ATTRIBUTE_FEATURE_FIELDS = ['attribute', 'operator', 'value_json'];
 
 /**
@@ -76,8 +76,10 @@ export class DynamoDbCatalogStore implements CatalogStore {
       adoption: { ...definition.adoption },
       retention: { ...definition.retention },
     };
-    if (definition.type === 'event') fields.event_names = [...definition.event_names];
-    else Object.assign(fields, storeFilter(definition));
+    if (definition.type === 'event') {
+      fields.event_names = [...definition.event_names];
+      fields.flag_checks = definition.flag_checks;
+    } else Object.assign(fields, storeFilter(definition));
     const remove = definition.type === 'event' ? ATTRIBUTE_FEATURE_FIELDS : EVENT_FEATURE_FIELDS;
     const { stamps, created } = await this.upsert(environmentId, `${FEATURE_PREFIX}${id}`, fields, remove, now);
     return { item: toFeature(id, definition, stamps), created };
@@ -232,7 +234,13 @@ function itemToFeature(item: Item): Feature {
   const definition: FeatureDefinition =
     item.type === 'attribute'
       ? { ...common, type: 'attribute', ...loadFilter(item as unknown as StoredFilter) }
-      : { ...common, type: 'event', event_names: (item.event_names as string[] | undefined) ?? [] };
+      : {
+          ...common,
+          type: 'event',
+          event_names: (item.event_names as string[] | undefined) ?? [],
+          // Features stored before the option existed have none.
+          flag_checks: item.flag_checks === true,
+        };
   return toFeature(String(item.id), definition, itemStamps(item));
 }
 

@@ -38,6 +38,8 @@ interface FeatureCommon {
 export interface EventFeatureDefinition extends FeatureCommon {
   type: 'event';
   event_names: string[];
+  /** Whether a feature-flag check of the feature's id that enabled it is a use (docs/catalog.md). */
+  flag_checks: boolean;
 }
 
 export type AttributeFeatureDefinition = FeatureCommon & { type: 'attribute' } & Filter;
@@ -108,7 +110,6 @@ const eventName = z
 
 const eventNames = z
   .array(eventName, { error: requiredOr('must be an array of event names') })
-  .min(1, 'must list at least one event name')
   .max(MAX_EVENT_NAMES, `must list at most ${MAX_EVENT_NAMES} event names`)
   // A repeated name adds nothing to `event_name IN (…)`; keep the first.
   .transform((names) => [...new Set(names)]);
@@ -124,7 +125,18 @@ const featureCommon = z.object({
 const featureVariant = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('event'), event_names: eventNames }),
+    z
+      .object({
+        type: z.literal('event'),
+        event_names: eventNames,
+        flag_checks: z.boolean({ error: 'must be true or false' }).default(false),
+      })
+      // Without flag checks nothing else could ever be a use of the feature.
+      .refine((feature) => feature.flag_checks || feature.event_names.length > 0, {
+        path: ['event_names'],
+        error: 'must list at least one event name (or set flag_checks to true)',
+        when: (payload) => payload.issues.length === 0,
+      }),
     withValueCheck(z.object({ type: z.literal('attribute'), ...filterShape })),
   ],
   {
@@ -143,6 +155,7 @@ export const featureRequest = z.intersection(featureCommon, featureVariant).tran
           name: input.name,
           type: 'event',
           event_names: input.event_names,
+          flag_checks: input.flag_checks,
           adoption: input.adoption,
           retention: input.retention,
         }
@@ -253,7 +266,14 @@ export function toFeature(id: string, definition: FeatureDefinition, stamps: Sta
     ...pickStamps(stamps),
   };
   if (definition.type === 'event') {
-    return { id, name: definition.name, type: 'event', event_names: [...definition.event_names], ...common };
+    return {
+      id,
+      name: definition.name,
+      type: 'event',
+      event_names: [...definition.event_names],
+      flag_checks: definition.flag_checks,
+      ...common,
+    };
   }
   return { id, name: definition.name, type: 'attribute', ...toFilter(definition), ...common };
 }

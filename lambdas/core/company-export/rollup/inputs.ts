@@ -31,6 +31,7 @@ export interface ExportInputRow {
   feature_name: string | null;
   feature_type: 'event' | 'attribute' | null;
   event_name: string | null;
+  flag_checks: number | null;
   adoption_min_days: number | null;
   adoption_window_days: number | null;
   retention_min_days: number | null;
@@ -66,6 +67,7 @@ export const EMPTY_INPUT_ROW: Omit<ExportInputRow, 'kind' | 'seq'> = {
   feature_name: null,
   feature_type: null,
   event_name: null,
+  flag_checks: null,
   adoption_min_days: null,
   adoption_window_days: null,
   retention_min_days: null,
@@ -187,6 +189,7 @@ export function exportInputRows(
         feature_id: feature.id,
         feature_name: feature.name,
         feature_type: feature.type,
+        flag_checks: feature.type === 'event' && feature.flag_checks === true ? 1 : 0,
         adoption_min_days: adoption.min_active_days,
         adoption_window_days: adoption.window_days,
         retention_min_days: retention.min_active_days,

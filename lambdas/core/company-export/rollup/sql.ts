@@ -156,34 +156,91 @@ function jsonExpressions(D: SqlDialect) {
 const FACT_COLUMNS =
   'company_id, fidx, ver, day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen';
 
+/** The `event_name`s (actions) of a `feature_flag` row that can be a use: a check of the flag's value. */
+const FLAG_USE_ACTIONS = "('check', 'check-is-enabled')";
+
 /**
  * The fact aggregates over rows fanned out by role (`fidx`): ≥ 0 a feature (a use
- * for a track, a feedback for a feedback), −1 the company itself (seen).
+ * for a track or a counting flag check, a feedback for a feedback, its withdrawal
+ * for a retraction), −1 the company itself (seen). A retraction (a feedback version
+ * replaced by a later one with the same feedbackId, dated at the later one's
+ * timestamp) subtracts what its version added, so running sums give the as-of answer.
  */
 const FACT_AGGREGATES = `
-    max(CASE WHEN fidx >= 0 AND event_type = 'track' THEN 1 ELSE 0 END) AS act,
-    min(CASE WHEN fidx >= 0 AND event_type = 'track' THEN ts END) AS first_use,
-    max(CASE WHEN fidx >= 0 AND event_type = 'track' THEN ts END) AS last_use,
-    count(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN 1 END) AS feedbacks,
-    CAST(coalesce(sum(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN score END), 0) AS BIGINT) AS score_sum,
-    count(CASE WHEN fidx >= 0 AND event_type = 'feedback' THEN score END) AS scores,
+    max(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN 1 ELSE 0 END) AS act,
+    min(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN ts END) AS first_use,
+    max(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN ts END) AS last_use,
+    CAST(coalesce(sum(CASE WHEN fidx < 0 THEN 0 WHEN event_type = 'feedback' THEN 1
+      WHEN event_type = 'retraction' THEN -1 END), 0) AS BIGINT) AS feedbacks,
+    CAST(coalesce(sum(CASE WHEN fidx < 0 THEN 0 WHEN event_type = 'feedback' THEN score
+      WHEN event_type = 'retraction' THEN -score END), 0) AS BIGINT) AS score_sum,
+    CAST(coalesce(sum(CASE WHEN fidx < 0 OR score IS NULL THEN 0 WHEN event_type = 'feedback' THEN 1
+      WHEN event_type = 'retraction' THEN -1 END), 0) AS BIGINT) AS scores,
     min(CASE WHEN fidx = -1 THEN ts END) AS first_seen,
     max(CASE WHEN fidx = -1 AND active THEN ts END) AS last_seen`;
 
-/** One read of the lake: the app's records before the last D, numbered per event_id (1 = the copy kept). */
-const lakeScan = (condition: string) => `
-  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score, attributes,
+/**
+ * One read of the lake: the app's records before the last D, numbered per event_id
+ * (1 = the copy kept), with what the chains need of `attributes` for records other
+ * than company calls, so that only the company calls carry that wide column on: a
+ * feedback's `feedbackId` (a non-empty JSON string), and a feature-flag event's key
+ * when the event can be a use (a check that enabled the flag).
+ */
+const lakeScan = (D: SqlDialect, condition: string) => `
+  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score,
+    CASE WHEN event_type = 'identify_company' THEN attributes END AS attributes,
     coalesce(context_active, true) AS active, "timestamp" AS ts, received_at,
-    row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no
+    row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no,
+    CASE WHEN event_type = 'feedback' THEN ${feedbackIdOf(D, 'attributes')} END AS feedback_key,
+    CASE WHEN event_type = 'feature_flag' AND event_name IN ${FLAG_USE_ACTIONS}
+      AND ${D.objectValue('attributes', "'evalResult'")} = 'true' THEN feature_id END AS flag_key
   FROM ${EVENTS_TABLE_NAME}
   WHERE shard = ? AND app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
     AND (${condition})`;
 
-/** Roles of a record: −1 (seen, unless told otherwise), the feature it uses, the feature it is feedback for. */
+/** A feedback's `feedbackId`: the attribute's text when it is a non-empty JSON string, else NULL. */
+function feedbackIdOf(D: SqlDialect, attributes: string): string {
+  const value = D.objectValue(attributes, "'feedbackId'");
+  return `nullif(CASE WHEN substr(${value}, 1, 1) = '"' THEN ${D.jsonStringValue(value)} END, '')`;
+}
+
+/**
+ * A chain's kept records (copy 1) with, for a feedback version with a feedbackId,
+ * the timestamp of the next version (the same feedbackId, in timestamp, received_at,
+ * event_id order): from then on it no longer counts. The chain's scan holds every
+ * feedback of the app, so both chains see every version.
+ */
+const versioned = (source: string) => `
+  SELECT r.event_id, r.event_type, r.event_name, r.user_id, r.company_id, r.feature_id, r.score, r.active, r.ts,
+    r.received_at, r.copy_no, r.flag_key,
+    CASE WHEN r.feedback_key IS NOT NULL AND r.copy_no = 1 THEN lead(r.ts) OVER (
+      -- Records without a feedbackId only need small partitions (their instant's), not a sort by a long key.
+      PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.ts END
+      ${CALL_ORDER}
+    ) END AS replaced_at
+  FROM ${source} r`;
+
+/**
+ * Roles of a record: `first` (−1 seen, unless told otherwise), the feature it uses
+ * (a track by its name, a counting flag check by its key), the feature it is feedback
+ * for, and −3 − that feature for the retraction of a replaced feedback version. A
+ * flag check that is not a use of a feature, and a prompt event, have no role at all.
+ */
 const roleFanOut = (first: string) => `
   LEFT JOIN feature_events fe ON fe.event_name = CASE WHEN r.event_type = 'track' THEN r.event_name END
   LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
-  CROSS JOIN UNNEST(ARRAY[${first}, fe.fidx, fb.fidx]) AS role (fidx)`;
+  LEFT JOIN features ff ON ff.flag_checks = 1 AND ff.feature_id = r.flag_key
+  CROSS JOIN UNNEST(ARRAY[
+    CASE WHEN r.event_type NOT IN ('feature_flag', 'prompt_event') OR ff.fidx IS NOT NULL THEN ${first} END,
+    fe.fidx, fb.fidx, ff.fidx, CASE WHEN r.replaced_at IS NOT NULL THEN -3 - fb.fidx END
+  ]) AS role (fidx)`;
+
+/** A role row's own event type, instant and feature: a retraction's are those of its version's replacement. */
+const roleColumns = (D: SqlDialect) => {
+  const ts = 'CASE WHEN role.fidx <= -3 THEN r.replaced_at ELSE r.ts END';
+  return `CASE WHEN role.fidx <= -3 THEN 'retraction' ELSE r.event_type END AS event_type, ${ts} AS ts,
+    ${D.dayNumber(ts)} AS day, CASE WHEN role.fidx <= -3 THEN -3 - role.fidx ELSE role.fidx END AS fidx`;
+};
 
 /** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
 const datesUpTo = (D: SqlDialect, x: string) =>
@@ -215,7 +272,7 @@ function buildRollupSql(D: SqlDialect): string {
 function jobInputRelations(D: SqlDialect): string {
   const J = jsonExpressions(D);
   return `job_inputs AS (
-  SELECT kind, seq, rollup_date, e_day, feature_id, feature_name, event_name,
+  SELECT kind, seq, rollup_date, e_day, feature_id, feature_name, event_name, flag_checks,
     adoption_min_days, adoption_window_days, retention_min_days, retention_window_days,
     segment_id, segment_name, owner, filter_no, attribute, operator, value_type, value_text, value_json
   FROM ${EXPORT_INPUTS_TABLE_NAME}
@@ -231,7 +288,7 @@ date_axis AS (
   FROM rollup_dates
 ),
 features AS (
-  SELECT CAST(seq AS BIGINT) AS fidx, feature_id, feature_name,
+  SELECT CAST(seq AS BIGINT) AS fidx, feature_id, feature_name, coalesce(flag_checks, 0) AS flag_checks,
     adoption_min_days AS adopt_k, adoption_window_days AS adopt_w,
     retention_min_days AS retain_k, retention_window_days AS retain_w, 1 AS fan_one
   FROM job_inputs WHERE kind = 'feature'
@@ -288,12 +345,14 @@ copy_plan AS (
 
 /** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
 function mainChain(D: SqlDialect): string {
-  return `main_rows AS (${lakeScan('company_id IS NOT NULL')}
+  return `main_rows AS (${lakeScan(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
+),
+main_versions AS (${versioned('main_rows')}
 ),
 main_roles AS (
-  SELECT r.company_id, r.event_type, r.ts, r.active, r.score, ${D.dayNumber('r.ts')} AS day, role.fidx
-  FROM main_rows r ${roleFanOut('CAST(-1 AS BIGINT)')}
-  WHERE r.copy_no = 1 AND role.fidx IS NOT NULL
+  SELECT r.company_id, r.active, r.score, ${roleColumns(D)}
+  FROM main_versions r ${roleFanOut('CAST(-1 AS BIGINT)')}
+  WHERE r.copy_no = 1 AND r.company_id IS NOT NULL AND role.fidx IS NOT NULL
 ),
 main_days AS (
   -- Per company × role × day; and, the second grouping set, one row per company.
@@ -325,8 +384,12 @@ main_facts AS (
  * user, attribute and info chains (DuckDB materializes it; Trino inlines it into each).
  */
 function sideRows(D: SqlDialect): string {
-  return `side_rows AS ${D.materialized}(${lakeScan(`(event_type = 'identify_company' AND company_id IS NOT NULL)
-      OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback'))`)}
+  return `side_rows AS ${D.materialized}(${lakeScan(
+    D,
+    `(event_type = 'identify_company' AND company_id IS NOT NULL)
+      OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback', 'feature_flag'))
+      OR event_type = 'feedback'`,
+  )}
 )`;
 }
 
@@ -335,13 +398,17 @@ function userChain(D: SqlDialect): string {
   const memberFrom = datesUpTo(D, 's.day - 1');
   const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 's.next_member_day - 1')} - 1 END`;
   const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
-  return `user_roles AS (
+  return `user_versions AS (${versioned('side_rows')}
+),
+user_roles AS (
   -- Role -2: a company call carrying the user, which moves the user into that company.
-  SELECT r.user_id, r.event_type, r.ts, r.received_at, r.active, r.score, ${D.dayNumber('r.ts')} AS day, role.fidx,
+  -- (Feedback carrying a companyId is here only for its versions: the main chain counts it.)
+  SELECT r.user_id, r.received_at, r.active, r.score, ${roleColumns(D)},
     CASE WHEN role.fidx = -2 THEN r.event_id END AS member_event,
     CASE WHEN role.fidx = -2 THEN r.company_id END AS member_company
-  FROM side_rows r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
+  FROM user_versions r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
   WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND role.fidx IS NOT NULL
+    AND (r.event_type = 'identify_company' OR r.company_id IS NULL)
 ),
 user_facts AS (
   SELECT user_id, fidx, day, member_event, max(member_company) AS member_company,

@@ -20,6 +20,12 @@ interface RollupFeatureCommon {
 export interface RollupEventFeature extends RollupFeatureCommon {
   readonly type: 'event';
   readonly event_names: readonly string[];
+  /**
+   * Whether a `feature_flag` row is a use: its `feature_id` is the feature's id, its
+   * `event_name` is `check` or `check-is-enabled`, and its attributes' `evalResult`
+   * is `true` (docs/rollup.md). Absent: false.
+   */
+  readonly flag_checks?: boolean;
 }
 
 /** Used while the company's merged attributes match the filter. */
