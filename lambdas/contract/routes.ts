@@ -6,7 +6,8 @@ export type HandlerName =
   | 'catalog'
   | 'company-exports'
   | 'automatic-exports'
-  | 'events-exports';
+  | 'events-exports'
+  | 'openapi';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -42,6 +43,7 @@ export const ROUTES: readonly RouteSpec[] = [
   // One route for every tracking method, so that an unknown method reaches the
   // handler and gets a 400 naming it, rather than API Gateway's bare 404.
   { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
+  { method: 'GET', path: '/openapi.json', handler: 'openapi' },
 ];
 
 /** Largest request body the tracking API accepts (bytes). */

@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local.ts';
 import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
+import { OpenApiExchangeValidator } from './openapi-exchanges.ts';
 
 /** A DynamoDB client for the dynalite at `endpoint` (dynalite only checks that credentials are present). */
 export function dynaliteClient(endpoint: string): DynamoDBClient {
@@ -41,17 +42,24 @@ export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a fresh home. */
+/**
+ * The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a
+ * fresh home. Every exchange it serves is checked against the OpenAPI document
+ * (test/support/openapi-exchanges.ts); `cleanup` fails the test on any violation.
+ */
 export async function startTestStack(
   options: LocalStackOptions = {},
-): Promise<LocalStack & { cleanup(): Promise<void> }> {
+): Promise<LocalStack & { readonly exchanges: OpenApiExchangeValidator; cleanup(): Promise<void> }> {
   const home = options.home ?? (await tempHome());
-  const stack = await startLocalStack({ port: 0, ...options, home });
+  const exchanges = new OpenApiExchangeValidator();
+  const stack = await startLocalStack({ port: 0, ...options, home, observeExchanges: exchanges.observe });
   return {
     ...stack,
+    exchanges,
     async cleanup() {
       await stack.close();
       await rm(home, { recursive: true, force: true });
+      exchanges.assertNone();
     },
   };
 }

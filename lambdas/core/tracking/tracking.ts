@@ -99,7 +99,7 @@ const feedbackCall = z
     error: 'either score or comment (or both) is required',
   });
 
-const SCHEMAS = { user: userCall, company: companyCall, event: eventCall, feedback: feedbackCall } as const;
+export const SCHEMAS = { user: userCall, company: companyCall, event: eventCall, feedback: feedbackCall } as const;
 
 type ParsedCall =
   | { type: 'user'; call: z.infer<typeof userCall> }
