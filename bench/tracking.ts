@@ -1,7 +1,9 @@
 /**
- * Tracking throughput on loopback: single-event calls and 100-event bulk calls at
- * 64 connections against the local stack (durable: every 200 is fsynced), side by
- * side with a bare node:http server answering 200 in the same run.
+ * Tracking throughput on loopback: single-event calls, 100-event bulk calls, and
+ * `/bulk` with @reflag/node-sdk's own batch shape (100 mixed items, the secret key
+ * in `Authorization: Bearer`), at 64 connections against the local stack (durable:
+ * every 200 is fsynced), side by side with a bare node:http server answering 200
+ * to the same bodies in the same run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -71,11 +73,17 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function load(name: string, url: string, body: string, eventsPerRequest: number): Promise<LoadResult> {
+async function load(
+  name: string,
+  url: string,
+  body: string,
+  eventsPerRequest: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const options = {
     url,
     method: 'POST' as const,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body,
     connections: CONNECTIONS,
   };
@@ -105,6 +113,61 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => console.log('bare on http://127.0.0.1:' + server.address().port));
 `;
 
+/**
+ * One `/bulk` body as @reflag/node-sdk 1.7 batches it (client.js: updateUser,
+ * updateCompany, track, sendFlagEvent; no timestamps, ids as sent): per user of a
+ * request handled by a bound client, its user and company calls, tracks, and the
+ * flag checks with their evaluation context. 100 items.
+ */
+export function nodeSdkBatch(): unknown[] {
+  const items: unknown[] = [];
+  for (let u = 0; items.length < 100; u++) {
+    const userId = `user-${u}`;
+    const companyId = `company-${u % 10}`;
+    const evalContext = { user: { id: userId, name: 'Ada', role: 'admin' }, company: { id: companyId, plan: 'pro' } };
+    items.push(
+      { type: 'user', userId, attributes: { name: 'Ada', role: 'admin' } },
+      { type: 'company', companyId, userId, attributes: { name: 'Acme', plan: 'pro', seats: 12 } },
+      { type: 'event', event: 'Huddle started', companyId, userId, attributes: { size: 3 } },
+      { type: 'event', event: 'Sent message', companyId, userId, attributes: { position: 'popover', version: 3 } },
+      {
+        type: 'feature-flag-event',
+        action: 'check',
+        key: 'huddles',
+        targetingVersion: 4,
+        evalContext,
+        evalResult: true,
+        evalRuleResults: [true],
+        evalMissingFields: [],
+      },
+      ...[
+        {
+          type: 'feature-flag-event',
+          action: 'check-config',
+          key: 'huddles',
+          targetingVersion: 2,
+          evalContext,
+          evalResult: { key: 'v2', payload: { maxSize: 8 } },
+          evalRuleResults: [false, true],
+          evalMissingFields: [],
+        },
+        { type: 'event', event: 'Huddle joined', companyId, userId },
+        { type: 'event', event: 'Report exported', companyId, userId, attributes: { format: 'csv' } },
+        {
+          type: 'feature-flag-event',
+          action: 'check',
+          key: 'reports',
+          targetingVersion: 1,
+          evalContext,
+          evalResult: false,
+        },
+        { type: 'event', event: 'Sent message', companyId, userId, attributes: { position: 'inline', version: 3 } },
+      ].slice(0, 5),
+    );
+  }
+  return items.slice(0, 100);
+}
+
 export async function trackingBenchmark(): Promise<{ results: LoadResult[]; lakeRows: number; expectedRows: number }> {
   const single = JSON.stringify({
     event: 'Sent message',
@@ -122,11 +185,17 @@ export async function trackingBenchmark(): Promise<{ results: LoadResult[]; lake
     })),
   );
 
+  const sdkBulk = JSON.stringify(nodeSdkBatch());
+  // A secret key of the Node SDK's length (the bare server reads no header).
+  const bareBearer = { authorization: `Bearer fl_${'k'.repeat(43)}` };
+
   const bare = await startChild(['-e', BARE_SERVER], {}, /bare on (http:\/\/[\d.:]+)/);
   const results: LoadResult[] = [];
+  let bareSdk: LoadResult;
   try {
     results.push(await load('bare node:http, single-event body', `${bare.url}/t/event`, single, 1));
     results.push(await load('bare node:http, 100-event body', `${bare.url}/t/bulk`, bulk, 100));
+    bareSdk = await load('bare node:http, Node SDK batch body', `${bare.url}/bulk`, sdkBulk, 100, bareBearer);
   } finally {
     await stop(bare.child);
   }
@@ -139,15 +208,30 @@ export async function trackingBenchmark(): Promise<{ results: LoadResult[]; lake
       await load('featurelake single event (durable)', `${stack.url}/${demo.tracking_key}/event`, single, 1),
     );
     results.push(await load('featurelake bulk of 100 (durable)', `${stack.url}/${demo.tracking_key}/bulk`, bulk, 100));
-    // Every acknowledged event, warm-up included, must be in the lake.
+    // The Node SDK authenticates with the environment's API key (its secret key).
     const token = (await readFile(join(home, 'admin-token'), 'utf8')).trim();
+    const created = await fetch(`${stack.url}/admin/v1/environments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench-node-sdk', plan: 'pro' }),
+    });
+    const { api_key: apiKey } = (await created.json()) as { api_key: string };
+    results.push(bareSdk);
+    results.push(
+      await load('featurelake Node SDK batch of 100, Bearer API key (durable)', `${stack.url}/bulk`, sdkBulk, 100, {
+        authorization: `Bearer ${apiKey}`,
+      }),
+    );
+    // Every acknowledged event, warm-up included, must be in the lake.
     const response = await fetch(`${stack.url}/admin/v1/sql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ sql: 'SELECT count(*) AS n FROM events' }),
     });
     const lakeRows = ((await response.json()) as { rows: Array<{ n: number }> }).rows[0]?.n ?? 0;
-    const expectedRows = results.slice(2).reduce((sum, r) => sum + r.acknowledgedEvents, 0);
+    const expectedRows = results
+      .filter((r) => r.name.startsWith('featurelake'))
+      .reduce((sum, r) => sum + r.acknowledgedEvents, 0);
     return { results, lakeRows, expectedRows };
   } finally {
     await stop(stack.child);

@@ -54,15 +54,19 @@ export class StateTable extends Construct {
   }
 
   /**
-   * What the tracking API needs and nothing more: Query on the
-   * `by-tracking-key` index (resolve a tracking key to its environment), and
-   * decrypt through DynamoDB with the table's key.
+   * What the tracking API needs and nothing more: Query on the two key indexes
+   * (`by-tracking-key`, and `by-api-key-hash` for a server SDK's secret key) to
+   * resolve a key to its environment, and decrypt through DynamoDB with the
+   * table's key. No GetItem on the table itself: no other item is readable.
    */
-  grantTrackingKeyLookup(grantee: IGrantable): void {
+  grantKeyLookups(grantee: IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['dynamodb:Query'],
-        resources: [`${this.table.tableArn}/index/${STATE_TABLE.byTrackingKey.indexName}`],
+        resources: [
+          `${this.table.tableArn}/index/${STATE_TABLE.byTrackingKey.indexName}`,
+          `${this.table.tableArn}/index/${STATE_TABLE.byApiKeyHash.indexName}`,
+        ],
       }),
     );
     this.grantKeyUseThroughDynamoDb(grantee, ['kms:Decrypt', 'kms:DescribeKey']);

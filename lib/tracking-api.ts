@@ -6,15 +6,16 @@ import type { StateTable } from './state-table.ts';
 export interface TrackingApiHandlerProps {
   /** Where accepted calls go. */
   readonly eventStream: EventStream;
-  /** Where tracking keys are resolved to environments. */
+  /** Where tracking keys and API-key hashes are resolved to environments. */
   readonly stateTable: StateTable;
 }
 
 /**
- * The tracking Lambda (seed 001). It may put records on the one delivery
- * stream and look a tracking key up in its index; it can read no other item,
- * write nothing in DynamoDB, and touch no bucket: the public, most-called
- * endpoint holds the least.
+ * The tracking Lambda (seed 001, and what the SDKs call: DESIGN "Tracking: SDK
+ * wire compatibility"). It may put records on the one delivery stream and look a
+ * key up in the two key indexes (tracking key; API key by hash, for server SDKs);
+ * it can read no other item, write nothing in DynamoDB, and touch no bucket: the
+ * public, most-called endpoint holds the least.
  */
 export class TrackingApiHandler extends Construct {
   readonly handler: HandlerFunction;
@@ -30,6 +31,6 @@ export class TrackingApiHandler extends Construct {
       },
     });
     props.eventStream.grantPutRecords(this.handler.role);
-    props.stateTable.grantTrackingKeyLookup(this.handler.role);
+    props.stateTable.grantKeyLookups(this.handler.role);
   }
 }

@@ -24,11 +24,23 @@ export interface LakeColumn {
 
 export const EVENT_COLUMNS: readonly LakeColumn[] = [
   { name: 'event_id', type: 'string', comment: 'server UUID, or the client messageId (de-duplication key)' },
-  { name: 'event_type', type: 'string', comment: 'identify_user | identify_company | track | feedback' },
-  { name: 'event_name', type: 'string', comment: 'the track call event name' },
+  {
+    name: 'event_type',
+    type: 'string',
+    comment: 'identify_user | identify_company | track | feedback | feature_flag | prompt_event',
+  },
+  {
+    name: 'event_name',
+    type: 'string',
+    comment: 'the track call event name; the action of a feature_flag or prompt_event row',
+  },
   { name: 'user_id', type: 'string', comment: 'userId, numbers stored as strings' },
   { name: 'company_id', type: 'string', comment: 'companyId, numbers stored as strings' },
-  { name: 'feature_id', type: 'string', comment: 'featureId of a feedback call' },
+  {
+    name: 'feature_id',
+    type: 'string',
+    comment: 'featureId of a feedback or prompt event, the flag key of a feature_flag row',
+  },
   { name: 'score', type: 'int', comment: 'feedback score 1-5' },
   { name: 'comment', type: 'string', comment: 'feedback comment' },
   { name: 'attributes', type: 'string', comment: 'attributes object as JSON text' },
@@ -95,7 +107,7 @@ export function earliestReceivedDate(eventDate: string): string {
   return new Date(Date.parse(`${eventDate}T00:00:00.000Z`) - MAX_FUTURE_MS).toISOString().slice(0, 10);
 }
 
-export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback';
+export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback' | 'feature_flag' | 'prompt_event';
 
 /**
  * One row of the lake, as it travels on the wire: to Firehose (JSON, converted to

@@ -16,6 +16,9 @@ export interface RouteSpec {
   readonly handler: HandlerName;
 }
 
+/** `POST /user`, `/company`, … : seed 001's methods on single-segment paths. */
+export const TRACKING_METHOD_PATHS = ['/user', '/company', '/event', '/events', '/feedback', '/bulk'] as const;
+
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', handler: 'health' },
   { method: 'POST', path: '/admin/v1/environments', handler: 'admin' },
@@ -43,6 +46,23 @@ export const ROUTES: readonly RouteSpec[] = [
   // One route for every tracking method, so that an unknown method reaches the
   // handler and gets a 400 naming it, rather than API Gateway's bare 404.
   { method: 'POST', path: '/{trackingKey}/{method}', handler: 'tracking' },
+  // The tracking methods with the key in `Authorization: Bearer` or `?publishableKey=`
+  // (Reflag's and Bucket's current SDKs; DESIGN "Tracking: SDK wire compatibility").
+  ...TRACKING_METHOD_PATHS.map((path) => ({ method: 'POST' as const, path, handler: 'tracking' as const })),
+  // What the SDKs call besides tracking. Static segments win over `{param}` ones
+  // (API Gateway's rule; the local server keeps it), so `/features/events` is never
+  // read as tracking key "features", method "events".
+  { method: 'POST', path: '/features/events', handler: 'tracking' },
+  { method: 'POST', path: '/feedback/prompt-events', handler: 'tracking' },
+  { method: 'POST', path: '/{trackingKey}/feedback/prompt-events', handler: 'tracking' },
+  { method: 'POST', path: '/feedback/prompting-init', handler: 'tracking' },
+  { method: 'POST', path: '/{trackingKey}/feedback/prompting-init', handler: 'tracking' },
+  { method: 'POST', path: '/flags/opt-in', handler: 'tracking' },
+  { method: 'GET', path: '/features', handler: 'tracking' },
+  { method: 'GET', path: '/features/evaluated', handler: 'tracking' },
+  { method: 'GET', path: '/features/enabled', handler: 'tracking' },
+  { method: 'GET', path: '/{trackingKey}/features/enabled', handler: 'tracking' },
+  { method: 'GET', path: '/sse/client', handler: 'tracking' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi' },
 ];
 

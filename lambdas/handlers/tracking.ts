@@ -1,8 +1,11 @@
 import { lazyHandler } from '../config.ts';
-import type { Environment } from '../core/environments/environments.ts';
+import { cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { type Environment, hashApiKey } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { TtlCache } from '../core/shared/ttl-cache.ts';
-import { track } from '../core/tracking/track.ts';
+import type { KeyLookup, KeyPlaces } from '../core/tracking/keys.ts';
+import { isSdkRead, sdkRead, sseClient, track } from '../core/tracking/track.ts';
+import type { SdkCallType } from '../core/tracking/tracking.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { EventSink } from '../ports/event-sink.ts';
@@ -11,24 +14,54 @@ import { header, httpHandler, json } from './http.ts';
 
 export interface TrackingDeps {
   readonly sink: EventSink;
-  readonly environments: Pick<EnvironmentStore, 'findByTrackingKey'>;
+  readonly environments: Pick<EnvironmentStore, 'findByTrackingKey' | 'findByApiKeyHash'>;
   readonly clock?: Clock;
   /** How long a found tracking key is remembered (an unknown key is looked up every time). @default 60 s */
   readonly keyCacheMs?: number;
 }
 
-/** `POST /{trackingKey}/{method}`: seed 001. A 200 means every event of the call is durable. */
+/** The SDK routes that carry one call of their own type. */
+const SDK_CALL_ROUTES: Readonly<Record<string, SdkCallType>> = {
+  'POST /features/events': 'feature-flag-event',
+  'POST /feedback/prompt-events': 'prompt-event',
+  'POST /{trackingKey}/feedback/prompt-events': 'prompt-event',
+};
+
+/**
+ * Every `tracking` route of ROUTES: seed 001's `POST /{trackingKey}/{method}`, the
+ * same methods on `POST /{method}` with the key in a header or the query, and what
+ * the SDKs read (DESIGN "Tracking: SDK wire compatibility"). A 200 on a call that
+ * carries events means every event of it is durable.
+ */
 export function makeHandler(deps: TrackingDeps) {
   const clock = deps.clock ?? systemClock;
   // Tracking keys never change owner, so a short cache spares a DynamoDB read per call.
   // Misses are not cached (TtlCache keeps no `undefined`): a key created a second ago
   // works at once, even where the key index is still catching up.
-  const keys = new TtlCache<Environment | undefined>(deps.keyCacheMs ?? 60_000);
-  const environmentOf = (key: string) => keys.get(key, (k) => deps.environments.findByTrackingKey(k));
+  const trackingKeys = new TtlCache<Environment | undefined>(deps.keyCacheMs ?? 60_000);
+  // A server SDK's secret key is the environment's API key: found by its hash, as
+  // `Authorization: Token` is, with the same capped cache of hits only.
+  const apiKeys = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  const environmentOf: KeyLookup = async (key) =>
+    (await trackingKeys.get(key, (k) => deps.environments.findByTrackingKey(k))) ?? apiKeys(hashApiKey(key));
   return httpHandler(async (event) => {
+    const keys: KeyPlaces = {
+      path: event.pathParameters?.trackingKey,
+      authorization: header(event, 'authorization'),
+      publishableKey: event.queryStringParameters?.publishableKey,
+    };
+    const routeKey = event.routeKey;
+    if (isSdkRead(routeKey)) return json(200, await sdkRead({ environmentOf }, routeKey, keys));
+    if (routeKey === 'GET /sse/client') {
+      await sseClient({ environmentOf }, keys);
+      return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+    }
+    const call = SDK_CALL_ROUTES[routeKey];
     const request = {
-      trackingKey: event.pathParameters?.trackingKey ?? '',
-      method: event.pathParameters?.method ?? '',
+      keys,
+      // `POST /user` and its kin: the route's own path is the method.
+      method: event.pathParameters?.method ?? routeKey.slice(routeKey.indexOf('/') + 1),
+      ...(call === undefined ? {} : { call }),
       contentType: header(event, 'content-type'),
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,

@@ -4,6 +4,7 @@ import { admin, http, startTestStack } from '../support/local-stack.ts';
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
 let trackingKey: string;
+let apiKey: string;
 let appId: string;
 let lake: ReturnType<typeof admin>;
 
@@ -12,11 +13,14 @@ beforeAll(async () => {
   lake = admin(stack);
   const created = await lake.createEnvironment('tracking-tests', 'pro');
   trackingKey = created.body.tracking_key;
+  apiKey = created.body.api_key;
   appId = created.body.environment_id;
 });
 afterAll(async () => {
   await stack?.cleanup();
 });
+
+const fieldsOf = (body: any): string[] => body.errors.map((e: { field: string }) => e.field);
 
 const post = (method: string, body: unknown, headers: Record<string, string> = {}) =>
   http(`${stack.url}/${trackingKey}/${method}`, { headers, body });
@@ -176,7 +180,6 @@ describe('accepted calls', () => {
 });
 
 describe('bad input: a 400 naming each failing field, and nothing stored', () => {
-  const fieldsOf = (body: any): string[] => body.errors.map((e: { field: string }) => e.field);
   const cases: Array<{
     name: string;
     method?: string;
@@ -301,5 +304,199 @@ describe('environments are kept apart', () => {
     expect(response.status).toBe(200);
     const rows = await lake.sql(`SELECT app_id FROM events WHERE user_id = 'iso-1'`);
     expect(rows).toEqual([{ app_id: other.body.environment_id }]);
+  });
+});
+
+describe('the key in a header or the query, on single-segment paths (the SDKs)', () => {
+  const event = (userId: string) => ({ event: 'Keyed', userId });
+  const rowsOf = (userIds: string[]) =>
+    lake.sql(
+      `SELECT user_id, event_type FROM events WHERE app_id = ? AND user_id IN (${userIds.map(() => '?').join(', ')}) ORDER BY user_id`,
+      [appId, ...userIds],
+    );
+
+  it('Bearer tracking key, Bearer API key, publishableKey and the same key twice all land in the environment', async () => {
+    const calls = [
+      http(`${stack.url}/event`, { headers: { authorization: `Bearer ${trackingKey}` }, body: event('key-bearer') }),
+      http(`${stack.url}/event`, { headers: { authorization: `Bearer ${apiKey}` }, body: event('key-secret') }),
+      http(`${stack.url}/events?publishableKey=${trackingKey}`, { body: event('key-query') }),
+      http(`${stack.url}/${trackingKey}/event?publishableKey=${trackingKey}`, {
+        headers: { authorization: `bearer ${trackingKey}` },
+        body: event('key-thrice'),
+      }),
+      http(`${stack.url}/user`, { headers: { authorization: `Bearer ${apiKey}` }, body: { userId: 'key-user' } }),
+      http(`${stack.url}/company`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+        body: { companyId: 'c', userId: 'key-company' },
+      }),
+      http(`${stack.url}/feedback`, {
+        headers: { authorization: `Bearer ${trackingKey}` },
+        body: { key: 'f', userId: 'key-feedback', score: 3, source: 'sdk' },
+      }),
+    ];
+    for (const response of await Promise.all(calls)) {
+      expect(response.status, response.text).toBe(200);
+      expect(response.body).toEqual({ success: true });
+    }
+    const bulk = await http(`${stack.url}/bulk`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+      body: [{ type: 'user', userId: 'key-bulk' }],
+    });
+    expect(bulk.body).toEqual({ success: true, accepted: 1 });
+    expect(
+      await rowsOf([
+        'key-bearer',
+        'key-secret',
+        'key-query',
+        'key-thrice',
+        'key-user',
+        'key-company',
+        'key-feedback',
+        'key-bulk',
+      ]),
+    ).toEqual([
+      { user_id: 'key-bearer', event_type: 'track' },
+      { user_id: 'key-bulk', event_type: 'identify_user' },
+      { user_id: 'key-company', event_type: 'identify_company' },
+      { user_id: 'key-feedback', event_type: 'feedback' },
+      { user_id: 'key-query', event_type: 'track' },
+      { user_id: 'key-secret', event_type: 'track' },
+      { user_id: 'key-thrice', event_type: 'track' },
+      { user_id: 'key-user', event_type: 'identify_user' },
+    ]);
+  });
+
+  it('two different keys: 400 naming both places; no key: 401; an unknown key: 404 naming its place', async () => {
+    const other = (await lake.createEnvironment('other-key', 'free')).body.tracking_key;
+    const clash = await http(`${stack.url}/event?publishableKey=${other}`, {
+      headers: { authorization: `Bearer ${trackingKey}` },
+      body: event('key-clash'),
+    });
+    expect(clash.status).toBe(400);
+    expect(fieldsOf(clash.body)).toEqual(['publishableKey']);
+    expect(clash.body.errors[0].details).toMatch(/Authorization/);
+    const pathClash = await http(`${stack.url}/${trackingKey}/event`, {
+      headers: { authorization: `Bearer ${other}` },
+      body: event('key-clash'),
+    });
+    expect(pathClash.status).toBe(400);
+    expect(pathClash.body.errors[0].details).toMatch(/^Authorization: .*path.*trackingKey/);
+
+    const none = await http(`${stack.url}/event`, { body: event('key-none') });
+    expect(none.status).toBe(401);
+    expect(none.body.errors[0].details).toMatch(/Bearer/);
+
+    const scheme = await http(`${stack.url}/event`, {
+      headers: { authorization: `Token ${apiKey}` },
+      body: event('x'),
+    });
+    expect(scheme.status).toBe(400);
+    expect(fieldsOf(scheme.body)).toEqual(['Authorization']);
+
+    const unknown = await http(`${stack.url}/event`, {
+      headers: { authorization: 'Bearer fl_not-a-real-secret-key-of-any-environment' },
+      body: event('key-unknown'),
+    });
+    expect(unknown.status).toBe(404);
+    expect(fieldsOf(unknown.body)).toEqual(['Authorization']);
+    expect(unknown.text).not.toContain('not-a-real-secret');
+    const unknownQuery = await http(`${stack.url}/features/evaluated?publishableKey=nope`);
+    expect(unknownQuery.status).toBe(404);
+    expect(fieldsOf(unknownQuery.body)).toEqual(['publishableKey']);
+
+    expect(await rowsOf(['key-clash', 'key-none', 'key-unknown'])).toEqual([]);
+  });
+});
+
+describe('what the SDKs read and post besides tracking', () => {
+  const bearer = () => ({ authorization: `Bearer ${apiKey}` });
+
+  it('answers the start-up reads in the shapes the SDKs check', async () => {
+    const features = await http(`${stack.url}/features`, { headers: bearer() });
+    expect(features.status).toBe(200);
+    expect(features.body).toEqual({ success: true, features: [], flagStateVersion: 0 });
+    for (const path of ['features/evaluated', 'features/enabled']) {
+      const response = await http(
+        `${stack.url}/${path}?context.user.id=u1&publishableKey=${trackingKey}&reflag-sdk-version=browser-sdk%2F1.6.1`,
+      );
+      expect(response.status, path).toBe(200);
+      expect(response.body).toEqual({ success: true, features: {}, flagStateVersion: 0 });
+    }
+    // @bucketco/tracking-sdk's getFeatureFlags (key in the path) reads `flags`.
+    const bucketFlags = await http(`${stack.url}/${trackingKey}/features/enabled?context.user.id=u1`);
+    expect(bucketFlags.body).toEqual({ success: true, flags: {} });
+    const init = await http(`${stack.url}/feedback/prompting-init`, { headers: bearer(), body: { userId: 'u1' } });
+    expect(init.body).toEqual({ success: true });
+    const oldInit = await http(`${stack.url}/${trackingKey}/feedback/prompting-init`, { body: { userId: 'u1' } });
+    expect(oldInit.body).toEqual({ success: true });
+    const optIn = await http(`${stack.url}/flags/opt-in`, {
+      headers: bearer(),
+      body: { key: 'f', optedIn: true, scope: 'user', context: { user: { id: 'u1' } } },
+    });
+    expect(optIn.body).toEqual({ success: true, flagStateVersion: 0 });
+    const sse = await http(`${stack.url}/sse/client?publishableKey=${trackingKey}&reflag-sdk-version=x`);
+    expect(sse.status).toBe(204);
+    expect(sse.text).toBe('');
+  });
+
+  it('stores flag events and prompt events posted to their own routes, and checks their fields', async () => {
+    const flag = await http(`${stack.url}/features/events`, {
+      headers: bearer(),
+      body: { action: 'check', key: 'sdk-flag', evalResult: true, evalContext: { user: { id: 'sdk-u' } } },
+    });
+    expect(flag.status, flag.text).toBe(200);
+    const prompt = await http(`${stack.url}/feedback/prompt-events`, {
+      headers: bearer(),
+      body: { action: 'shown', featureId: 'sdk-flag', userId: 'sdk-u', promptId: 'p', promptedQuestion: 'Q?' },
+    });
+    expect(prompt.status, prompt.text).toBe(200);
+    const oldPrompt = await http(`${stack.url}/${trackingKey}/feedback/prompt-events`, {
+      body: { action: 'dismissed', featureId: 'sdk-flag', userId: 'sdk-u' },
+    });
+    expect(oldPrompt.status, oldPrompt.text).toBe(200);
+    const bad = await http(`${stack.url}/features/events`, { headers: bearer(), body: { key: 'sdk-flag' } });
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad.body)).toEqual(['action']);
+    const rows = await lake.sql(
+      `SELECT event_type, event_name, feature_id, user_id, attributes, source FROM events
+       WHERE app_id = ? AND feature_id = 'sdk-flag' ORDER BY event_type, event_name`,
+      [appId],
+    );
+    expect(rows).toEqual([
+      {
+        event_type: 'feature_flag',
+        event_name: 'check',
+        feature_id: 'sdk-flag',
+        user_id: 'sdk-u',
+        attributes: JSON.stringify({ evalResult: true, evalContext: { user: { id: 'sdk-u' } } }),
+        source: 'api',
+      },
+      {
+        event_type: 'prompt_event',
+        event_name: 'dismissed',
+        feature_id: 'sdk-flag',
+        user_id: 'sdk-u',
+        attributes: null,
+        source: 'api',
+      },
+      {
+        event_type: 'prompt_event',
+        event_name: 'shown',
+        feature_id: 'sdk-flag',
+        user_id: 'sdk-u',
+        attributes: JSON.stringify({ promptId: 'p', promptedQuestion: 'Q?' }),
+        source: 'api',
+      },
+    ]);
+  });
+
+  it('reads check the key as tracking does', async () => {
+    expect((await http(`${stack.url}/features`)).status).toBe(401);
+    expect((await http(`${stack.url}/features`, { headers: { authorization: 'Bearer nope' } })).status).toBe(404);
+    expect((await http(`${stack.url}/sse/client?publishableKey=nope`)).status).toBe(404);
+    const clash = await http(`${stack.url}/features/evaluated?publishableKey=${trackingKey}`, {
+      headers: { authorization: 'Bearer another' },
+    });
+    expect(clash.status).toBe(400);
   });
 });

@@ -108,6 +108,7 @@ beforeAll(async () => {
         lookups++;
         return environments.findByTrackingKey(key);
       },
+      findByApiKeyHash: (hash) => environments.findByApiKeyHash(hash),
     },
     clock: { now: () => now },
   });

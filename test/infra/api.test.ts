@@ -81,6 +81,32 @@ describe('the HTTP API', () => {
     );
   });
 
+  it('sends what Bucket’s and Reflag’s SDKs call to the tracking Lambda (DESIGN "Tracking: SDK wire compatibility")', () => {
+    const { api } = featurelake();
+    const tracking = { 'Fn::GetAtt': [logicalId(handlers().tracking.function), 'Arn'] };
+    const integrations = resourcesOf(api, 'AWS::ApiGatewayV2::Integration');
+    const trackingIntegration = Object.keys(integrations).find(
+      (id) => JSON.stringify(integrations[id]?.Properties.IntegrationUri) === JSON.stringify(tracking),
+    );
+    const keys = Object.values(resourcesOf(api, 'AWS::ApiGatewayV2::Route'))
+      .filter(({ Properties }) => JSON.stringify(Properties.Target).includes(`"Ref":"${trackingIntegration}"`))
+      .map(({ Properties }) => Properties.RouteKey);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'POST /{trackingKey}/{method}',
+        ...['user', 'company', 'event', 'events', 'feedback', 'bulk'].map((method) => `POST /${method}`),
+        'POST /features/events',
+        'POST /feedback/prompt-events',
+        'POST /feedback/prompting-init',
+        'POST /flags/opt-in',
+        'GET /features',
+        'GET /features/evaluated',
+        'GET /features/enabled',
+        'GET /sse/client',
+      ]),
+    );
+  });
+
   it('lets API Gateway invoke each handler Lambda', () => {
     const { api } = featurelake();
     const invoked = Object.values(resourcesOf(api, 'AWS::Lambda::Permission'))
@@ -241,7 +267,7 @@ describe('the tracking Lambda role', () => {
     return { role: resourceOf(api, handlers().tracking.role).Properties, statements: inlineStatementsOf(api, roleId) };
   }
 
-  it('may put records on this delivery stream only, and query the by-tracking-key index only', () => {
+  it('may put records on this delivery stream only, and query the two key indexes only (no table item)', () => {
     const { data, stacks } = featurelake();
     const { role, statements } = trackingRole();
     const tableArn = importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.table), 'Arn'] });
@@ -255,7 +281,10 @@ describe('the tracking Lambda role', () => {
     expect(statements).toContainEqual({
       Effect: 'Allow',
       Action: 'dynamodb:Query',
-      Resource: { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byTrackingKey.indexName}`]] },
+      Resource: [
+        { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byTrackingKey.indexName}`]] },
+        { 'Fn::Join': ['', [tableArn, `/index/${STATE_TABLE.byApiKeyHash.indexName}`]] },
+      ],
     });
   });
 

@@ -107,7 +107,10 @@ describe('normalisation into lake rows', () => {
     expect(problems(() => track('user', ''))).toEqual([{ field: 'body', problem: 'is empty; send a JSON object' }]);
     expect(problems(() => track('bulk', []))[0]?.field).toBe('body');
     expect(problems(() => track('bulk', [{ userId: 'u' }, { type: 'user', userId: 'v' }]))).toEqual([
-      { field: '[0].type', problem: 'is required: one of user, company, event, feedback' },
+      {
+        field: '[0].type',
+        problem: 'is required: one of user, company, event, feedback, feature-flag-event, prompt-event',
+      },
     ]);
   });
 
@@ -117,8 +120,11 @@ describe('normalisation into lake rows', () => {
     ]);
   });
 
-  it('refuses ids that are fractions, empty strings or objects, and names the problem', () => {
-    expect(problems(() => track('user', { userId: 1.5 }))[0]?.problem).toMatch(/string .* or an integer/);
+  it('refuses ids that are empty strings, booleans or objects, and names the problem', () => {
+    // Any JSON number is an id (the Node SDK lets any number through): a 400 would drop its whole batch.
+    expect(track('user', { userId: 1.5 })[0]?.user_id).toBe('1.5');
+    expect(problems(() => track('user', { userId: true }))[0]?.problem).toMatch(/string .* or a number/);
+    expect(problems(() => track('user', { userId: {} }))[0]?.field).toBe('userId');
     expect(problems(() => track('user', { userId: '' }))[0]).toEqual({ field: 'userId', problem: 'must not be empty' });
     expect(problems(() => track('user', { userId: 'u', messageId: 5 }))[0]).toEqual({
       field: 'messageId',

@@ -24,7 +24,23 @@ interface CompiledRoute {
   readonly spec: RouteSpec;
   readonly pattern: RegExp;
   readonly params: readonly string[];
-  readonly literalSegments: number;
+  /** Per path segment, whether it is a `{param}`: routes are tried static-first, segment by segment. */
+  readonly paramSegments: readonly boolean[];
+}
+
+/**
+ * API Gateway's precedence: of the routes matching a path, the one whose first
+ * differing segment is static wins over one with a `{param}` there (so
+ * `POST /features/events` beats `POST /{trackingKey}/{method}`).
+ */
+function staticFirst(a: CompiledRoute, b: CompiledRoute): number {
+  const length = Math.max(a.paramSegments.length, b.paramSegments.length);
+  for (let i = 0; i < length; i++) {
+    const aParam = a.paramSegments[i] ?? true;
+    const bParam = b.paramSegments[i] ?? true;
+    if (aParam !== bParam) return aParam ? 1 : -1;
+  }
+  return 0;
 }
 
 function compile(spec: RouteSpec): CompiledRoute {
@@ -44,7 +60,7 @@ function compile(spec: RouteSpec): CompiledRoute {
     spec,
     pattern: new RegExp(`^${source || '/'}$`),
     params,
-    literalSegments: segments.length - params.length,
+    paramSegments: segments.map((segment) => /^\{\w+\}$/.test(segment)),
   };
 }
 
@@ -89,7 +105,7 @@ export class ApiGatewayServer {
     routes: readonly RouteSpec[],
     private readonly handlers: Record<HandlerName, LambdaHttpHandler>,
   ) {
-    this.routes = routes.map(compile).sort((a, b) => b.literalSegments - a.literalSegments);
+    this.routes = routes.map(compile).sort(staticFirst);
     this.server = createServer((req, res) => {
       this.serve(req, res).catch((error) => {
         console.error('local api gateway:', error);

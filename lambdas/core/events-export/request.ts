@@ -7,11 +7,11 @@ import { MAX_EXCLUDED_ID_LENGTH, MAX_EXCLUDED_IDS } from '../catalog/catalog.ts'
  */
 
 /**
- * The event types a request may name: the seed's list plus `feedback`. The lake
- * holds only identify_user, identify_company, track and feedback; the others are
- * accepted so a Userpilot client's request works, and match no event.
+ * The seed's default list, plus `feedback` (issue 5), when `event_type` is left out.
+ * The lake holds only identify_user, identify_company, track and feedback of these;
+ * the others are accepted so a Userpilot client's request works, and match no event.
  */
-export const EXPORT_EVENT_TYPES = [
+const SEED_EVENT_TYPES = [
   'identify_user',
   'identify_company',
   'page_view',
@@ -21,10 +21,16 @@ export const EXPORT_EVENT_TYPES = [
   'session_start',
   'feedback',
 ] as const;
+
+/**
+ * The event types a request may name: the seed's list, and the rows the SDKs' flag
+ * checks and feedback prompts make (`feature_flag`, `prompt_event`, issue 12), which
+ * an export holds only when asked for by name.
+ */
+export const EXPORT_EVENT_TYPES = [...SEED_EVENT_TYPES, 'feature_flag', 'prompt_event'] as const;
 export type ExportEventType = (typeof EXPORT_EVENT_TYPES)[number];
 
-/** The seed's default list, plus `feedback` (issue 5), when `event_type` is left out. */
-export const DEFAULT_EXPORT_EVENT_TYPES: readonly ExportEventType[] = EXPORT_EVENT_TYPES;
+export const DEFAULT_EXPORT_EVENT_TYPES: readonly ExportEventType[] = SEED_EVENT_TYPES;
 
 export const EXPORT_FORMATS = ['json', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { MAX_BULK_CALLS, TRACKING_METHOD_PATHS } from '../../contract/routes.ts';
 import { automaticExportRequest, schedulerTickRequest } from '../automatic-export/automatic-export.ts';
 import { CATALOG_ID_PATTERN, exclusionsRequest, featureRequest, segmentRequest } from '../catalog/catalog.ts';
 import { companyExportRequest } from '../company-export/job.ts';
 import { sqlRequest } from '../environments/admin.ts';
 import { createEnvironmentRequest } from '../environments/environments.ts';
 import { eventsExportRequest } from '../events-export/request.ts';
-import { SCHEMAS as TRACKING_CALLS, TRACKING_METHODS } from '../tracking/tracking.ts';
+import type { SDK_READ_ANSWERS } from '../tracking/track.ts';
+import { CALL_TYPES, SCHEMAS as TRACKING_CALLS, TRACKING_METHODS, type TrackingMethod } from '../tracking/tracking.ts';
 import {
   automaticExportSettings,
   companyExportJob,
@@ -13,16 +15,21 @@ import {
   createdEnvironment,
   dispatchReport,
   errorBody,
+  evaluatedFlags,
   eventsExportDetail,
   eventsExportListed,
   eventsExportStarted,
   exclusions,
   feature,
+  flagDefinitions,
+  flagOptIn,
   healthAnswer,
   openApiAnswer,
   segment,
   sqlAnswer,
+  successAnswer,
   trackAnswer,
+  trackingSdkFlags,
 } from './responses.ts';
 
 /**
@@ -36,8 +43,8 @@ import {
 
 type JsonSchema = Record<string, unknown>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-type Security = 'none' | 'apiToken' | 'apiTokenOrLink' | 'admin' | 'trackingPath';
-type Tag = 'Tracking' | 'Catalog' | 'Company exports' | 'Raw-event exports' | 'Admin' | 'Service';
+type Security = 'none' | 'apiToken' | 'apiTokenOrLink' | 'admin' | 'trackingPath' | 'trackingKey';
+type Tag = 'Tracking' | 'SDK' | 'Catalog' | 'Company exports' | 'Raw-event exports' | 'Admin' | 'Service';
 
 interface ResponseSpec {
   readonly description: string;
@@ -104,22 +111,65 @@ const FILE_LINK_QUERY = [
   },
 ] as const;
 
-const trackingBody = z.union([
-  TRACKING_CALLS.user,
-  TRACKING_CALLS.company,
-  TRACKING_CALLS.event,
-  TRACKING_CALLS.feedback,
-  z
-    .array(
-      z.union([
-        TRACKING_CALLS.user.extend({ type: z.literal('user') }),
-        TRACKING_CALLS.company.extend({ type: z.literal('company') }),
-        TRACKING_CALLS.event.extend({ type: z.literal('event') }),
-        z.intersection(TRACKING_CALLS.feedback, z.object({ type: z.literal('feedback') })),
-      ]),
-    )
-    .min(1),
-]);
+/** `bulk`: calls of every type the SDKs send, each with its `type`. */
+const bulkBody = z
+  .array(z.union(CALL_TYPES.map((type) => z.intersection(TRACKING_CALLS[type], z.object({ type: z.literal(type) })))))
+  .min(1)
+  .max(MAX_BULK_CALLS);
+
+/** The body of each tracking method: one call, or for `bulk` an array of typed calls. */
+const METHOD_BODIES: Record<TrackingMethod, z.ZodType> = {
+  user: TRACKING_CALLS.user,
+  company: TRACKING_CALLS.company,
+  event: TRACKING_CALLS.event,
+  events: TRACKING_CALLS.event,
+  feedback: TRACKING_CALLS.feedback,
+  bulk: bulkBody,
+};
+
+const TRACKING_ERRORS = [400, 401, 404, 500];
+
+/** `POST /user`, `/company`, …: the key in `Authorization: Bearer` or `?publishableKey=`. */
+const trackingMethodOperations = Object.fromEntries(
+  TRACKING_METHOD_PATHS.map((path): [string, OperationSpec] => {
+    const method = path.slice(1) as TrackingMethod;
+    return [
+      `POST ${path}`,
+      {
+        operationId: `track${method.charAt(0).toUpperCase()}${method.slice(1)}`,
+        summary: method === 'bulk' ? 'Track a batch of calls, all or nothing' : `Track: ${method}`,
+        description:
+          "The environment's tracking key (publishable key), or from a server its API key (secret key), in `Authorization: Bearer` or the `publishableKey` query parameter (Reflag's and Bucket's SDKs). A 200 means every event is durable.",
+        tag: 'Tracking',
+        security: 'trackingKey',
+        body: { schema: METHOD_BODIES[method], required: true },
+        responses: { 200: { description: 'Every event of the call is durable', body: trackAnswer } },
+        errors: TRACKING_ERRORS,
+      },
+    ];
+  }),
+);
+
+/** What an SDK read answers (featurelake evaluates no flags): SDK_READ_ANSWERS, route by route. */
+const sdkRead = (
+  key: keyof typeof SDK_READ_ANSWERS,
+  operationId: string,
+  summary: string,
+  body: z.ZodType,
+  security: Security = 'trackingKey',
+): [string, OperationSpec] => [
+  key,
+  {
+    operationId,
+    summary,
+    tag: 'SDK',
+    security,
+    // The SDKs post their context or nothing; it is not read.
+    ...(key.startsWith('POST') ? { body: { schema: z.unknown(), required: false } } : {}),
+    responses: { 200: { description: 'The empty answer in the shape the SDK reads', body } },
+    errors: TRACKING_ERRORS,
+  },
+];
 
 const CATALOG_ERRORS = [400, 401, 404, 500];
 const EXPORT_ERRORS = [400, 401, 404, 409, 500];
@@ -149,9 +199,73 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       "The environment's tracking key in the path. `user`, `company`, `event` (or `events`) and `feedback` take one call; `bulk` takes an array of calls, each with its `type`, all or nothing. A 200 means every event of the call is durable.",
     tag: 'Tracking',
     security: 'trackingPath',
-    body: { schema: trackingBody, required: true, description: 'One call, or for `bulk` an array of typed calls' },
+    body: {
+      schema: z.union(TRACKING_METHODS.filter((method) => method !== 'events').map((method) => METHOD_BODIES[method])),
+      required: true,
+      description: 'One call, or for `bulk` an array of typed calls',
+    },
     responses: { 200: { description: 'Every event of the call is durable', body: trackAnswer } },
-    errors: [400, 404, 500],
+    errors: TRACKING_ERRORS,
+  },
+  ...trackingMethodOperations,
+  'POST /features/events': {
+    operationId: 'trackFlagEvent',
+    summary: 'Track a flag check or evaluation (SDK)',
+    description: 'Stored as a `feature_flag` row (docs/sdk.md).',
+    tag: 'SDK',
+    security: 'trackingKey',
+    body: { schema: TRACKING_CALLS['feature-flag-event'], required: true },
+    responses: { 200: { description: 'The event is durable', body: trackAnswer } },
+    errors: TRACKING_ERRORS,
+  },
+  'POST /feedback/prompt-events': {
+    operationId: 'trackPromptEvent',
+    summary: 'Track a feedback prompt event (SDK)',
+    description: 'Stored as a `prompt_event` row (docs/sdk.md).',
+    tag: 'SDK',
+    security: 'trackingKey',
+    body: { schema: TRACKING_CALLS['prompt-event'], required: true },
+    responses: { 200: { description: 'The event is durable', body: trackAnswer } },
+    errors: TRACKING_ERRORS,
+  },
+  'POST /{trackingKey}/feedback/prompt-events': {
+    operationId: 'trackPromptEventByPath',
+    summary: 'Track a feedback prompt event, key in the path (SDK)',
+    tag: 'SDK',
+    security: 'trackingPath',
+    body: { schema: TRACKING_CALLS['prompt-event'], required: true },
+    responses: { 200: { description: 'The event is durable', body: trackAnswer } },
+    errors: TRACKING_ERRORS,
+  },
+  ...Object.fromEntries([
+    sdkRead('GET /features', 'getFlagDefinitions', 'Flag definitions (Node SDK): none', flagDefinitions),
+    sdkRead('GET /features/evaluated', 'getEvaluatedFlags', 'Evaluated flags (browser SDK): none', evaluatedFlags),
+    sdkRead('GET /features/enabled', 'getEnabledFlags', 'Enabled flags (earlier browser SDKs): none', evaluatedFlags),
+    sdkRead(
+      'GET /{trackingKey}/features/enabled',
+      'getTrackingSdkFlags',
+      'Feature flags (@bucketco/tracking-sdk): none',
+      trackingSdkFlags,
+      'trackingPath',
+    ),
+    sdkRead('POST /feedback/prompting-init', 'initFeedbackPrompting', 'Live feedback prompts: off', successAnswer),
+    sdkRead(
+      'POST /{trackingKey}/feedback/prompting-init',
+      'initFeedbackPromptingByPath',
+      'Live feedback prompts, key in the path: off',
+      successAnswer,
+      'trackingPath',
+    ),
+    sdkRead('POST /flags/opt-in', 'optInFlag', 'Flag opt-in (browser SDK): acknowledged', flagOptIn),
+  ]),
+  'GET /sse/client': {
+    operationId: 'getLiveUpdates',
+    summary: 'Live updates stream (browser SDK): none',
+    description: 'A 204, which tells an EventSource to stop reconnecting.',
+    tag: 'SDK',
+    security: 'trackingKey',
+    responses: { 204: { description: 'No live updates' } },
+    errors: TRACKING_ERRORS,
   },
   'POST /admin/v1/environments': {
     operationId: 'createEnvironment',
@@ -366,6 +480,7 @@ const SECURITY: Record<Security, readonly Record<string, string[]>[]> = {
   none: [],
   // The key is the path's {trackingKey}: nothing in headers.
   trackingPath: [],
+  trackingKey: [{ TrackingKey: [] }, { PublishableKey: [] }],
   apiToken: [{ ApiToken: [] }],
   apiTokenOrLink: [{ ApiToken: [] }, { DownloadLink: [] }],
   admin: [{ AdminToken: [] }],
@@ -373,6 +488,11 @@ const SECURITY: Record<Security, readonly Record<string, string[]>[]> = {
 
 const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'Tracking', description: "Bucket's tracking API (seed 001): users, companies, events, feedback" },
+  {
+    name: 'SDK',
+    description:
+      "What Bucket's and Reflag's SDKs call besides tracking: flag and prompt events stored, reads answered empty (docs/sdk.md)",
+  },
   { name: 'Catalog', description: 'Features, segments and exclusions the company export reads' },
   { name: 'Company exports', description: 'Company feature-adoption exports, manual and automatic (seed 000)' },
   { name: 'Raw-event exports', description: 'Bulk exports of raw events as weekly gzip files (seed 002)' },
@@ -465,6 +585,18 @@ export function openApiDocument(operations: Readonly<Record<string, OperationSpe
           in: 'header',
           name: 'Authorization',
           description: "`Authorization: Token <api_key>`: the environment's API key (seed 002)",
+        },
+        TrackingKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "`Authorization: Bearer <key>`: the environment's tracking key (publishable key), or from a server SDK its API key (secret key)",
+        },
+        PublishableKey: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'publishableKey',
+          description: "`?publishableKey=<tracking key>` (the browser SDK's way)",
         },
         AdminToken: {
           type: 'http',

@@ -41,6 +41,22 @@ export const trackAnswer = z.object({
   accepted: z.int().min(1).optional().describe('bulk only: how many calls the request held'),
 });
 
+/** The SDKs' reads, answered empty (lambdas/core/tracking/track.ts SDK_READ_ANSWERS). */
+export const successAnswer = z.object({ success: z.literal(true) });
+const flagStateVersion = z.int().min(0);
+export const flagDefinitions = z.object({
+  success: z.literal(true),
+  features: z.array(z.unknown()),
+  flagStateVersion,
+});
+export const evaluatedFlags = z.object({
+  success: z.literal(true),
+  features: z.record(z.string(), z.unknown()),
+  flagStateVersion,
+});
+export const trackingSdkFlags = z.object({ success: z.literal(true), flags: z.record(z.string(), z.unknown()) });
+export const flagOptIn = z.object({ success: z.literal(true), flagStateVersion });
+
 export const healthAnswer = z.object({ status: z.literal('ok') });
 
 export const createdEnvironment = z.object({

@@ -7,20 +7,28 @@ import { NOT_AN_OBJECT, readRequestJson } from '../shared/request-body.ts';
 
 /**
  * The tracking API of seed 001: `user`, `company`, `event` (also `events`),
- * `feedback`, and `bulk`. Everything here is pure: it turns one HTTP request into
- * lake rows or a ValidationError naming every failing field.
+ * `feedback`, and `bulk`, with what Bucket's and Reflag's SDKs add (DESIGN
+ * "Tracking: SDK wire compatibility"): `feature-flag-event` and `prompt-event`
+ * calls, feedback's extra fields, epoch-millisecond timestamps. Everything here is
+ * pure: it turns one HTTP request into lake rows or a ValidationError naming every
+ * failing field.
  */
 
 export const TRACKING_METHODS = ['user', 'company', 'event', 'events', 'feedback', 'bulk'] as const;
 export type TrackingMethod = (typeof TRACKING_METHODS)[number];
-export type CallType = 'user' | 'company' | 'event' | 'feedback';
+/** The `type` of a bulk item: every type the SDKs send, and no other. */
+export const CALL_TYPES = ['user', 'company', 'event', 'feedback', 'feature-flag-event', 'prompt-event'] as const;
+export type CallType = (typeof CALL_TYPES)[number];
+/** The calls the SDKs also send alone, to routes of their own (`POST /features/events`, `/feedback/prompt-events`). */
+export type SdkCallType = 'feature-flag-event' | 'prompt-event';
 
-const CALL_TYPES: readonly CallType[] = ['user', 'company', 'event', 'feedback'];
 const EVENT_TYPE_OF: Record<CallType, EventType> = {
   user: 'identify_user',
   company: 'identify_company',
   event: 'track',
   feedback: 'feedback',
+  'feature-flag-event': 'feature_flag',
+  'prompt-event': 'prompt_event',
 };
 
 const MAX_ID_LENGTH = 256;
@@ -30,12 +38,32 @@ const requiredOr =
   (issue: { input?: unknown }): string =>
     issue.input === undefined ? 'is required' : problem;
 
-/** Ids may be strings or integers (the seed's own examples send numbers); stored as strings. */
+/**
+ * Ids may be strings or numbers (the seed's own examples send integers; the Node
+ * SDK lets any number through); stored as strings.
+ */
 const trackingId = z
-  .union([z.string().trim().min(1).max(MAX_ID_LENGTH), z.int()], {
-    error: requiredOr(`must be a non-empty string (at most ${MAX_ID_LENGTH} characters) or an integer`),
+  .union([z.string().trim().min(1).max(MAX_ID_LENGTH), z.number()], {
+    error: requiredOr(`must be a non-empty string (at most ${MAX_ID_LENGTH} characters) or a number`),
   })
   .transform(String);
+
+/**
+ * A short free string: the SDKs' `action` and `source` values. Stored as sent, not
+ * checked against today's lists, so that an SDK release with a new value keeps
+ * landing (the SDKs drop a whole batch on a 400); the rollup reads only the values
+ * it knows.
+ */
+const label = z
+  .string({ error: requiredOr('must be a string') })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
+
+const MAX_TEXT_LENGTH = 10_000;
+const text = z
+  .string({ error: 'must be a string' })
+  .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`);
 
 /**
  * Attributes stay the very object JSON.parse made: zod's record parsing would copy
@@ -52,9 +80,14 @@ const context = z.object(
   { error: 'must be an object' },
 );
 
-/** ISO 8601: a date-time with `Z` or an offset (no offset means UTC), or a date alone (midnight UTC). */
-const timestamp = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()], {
-  error: 'must be an ISO 8601 date-time, e.g. 2024-10-06T10:44:50.999Z',
+const TIMESTAMP_PROBLEM = 'must be an ISO 8601 date-time, e.g. 2024-10-06T10:44:50.999Z, or epoch milliseconds';
+
+/**
+ * ISO 8601: a date-time with `Z` or an offset (no offset means UTC), or a date alone
+ * (midnight UTC); or a JSON number of milliseconds since 1970-01-01T00:00:00Z.
+ */
+const timestamp = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date(), z.number()], {
+  error: TIMESTAMP_PROBLEM,
 });
 
 const messageId = z
@@ -81,9 +114,14 @@ const eventCall = z.object({
   companyId: trackingId.optional(),
   ...common,
 });
+/** The SDKs' feedback fields kept in `attributes` under these names (DESIGN; the rollup reads `feedbackId`). */
+const FEEDBACK_EXTRAS = ['question', 'promptedQuestion', 'promptId', 'feedbackId', 'source'] as const;
+
 const feedbackCall = z
   .object({
-    featureId: trackingId,
+    featureId: trackingId.optional(),
+    /** The SDKs' name for featureId (the flag key). */
+    key: trackingId.optional(),
     userId: trackingId,
     companyId: trackingId.optional(),
     score: z
@@ -91,21 +129,79 @@ const feedbackCall = z
       .min(1, 'must be from 1 to 5')
       .max(5, 'must be from 1 to 5')
       .optional(),
-    comment: z.string({ error: 'must be a string' }).max(10_000, 'must be at most 10000 characters').optional(),
+    comment: text.optional(),
+    question: text.optional(),
+    promptedQuestion: text.optional(),
+    promptId: trackingId.optional(),
+    feedbackId: trackingId.optional(),
+    source: label.optional(),
     ...common,
+  })
+  .refine((call) => call.featureId !== undefined || call.key !== undefined, {
+    path: ['featureId'],
+    error: 'is required (or its alias key)',
+  })
+  .refine((call) => call.featureId === undefined || call.key === undefined || call.featureId === call.key, {
+    path: ['key'],
+    error: 'must equal featureId when both are sent (key is its alias)',
   })
   .refine((call) => call.score !== undefined || call.comment !== undefined, {
     path: ['score'],
     error: 'either score or comment (or both) is required',
   });
 
-export const SCHEMAS = { user: userCall, company: companyCall, event: eventCall, feedback: feedbackCall } as const;
+const jsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A flag check or evaluation the SDK made (DESIGN). `action` and `key` name it; the
+ * evaluation's own fields are diagnostics, stored as sent whatever their shape (a
+ * 400 here would drop the SDK's whole batch), except `evalContext`, whose user and
+ * company ids fill the row's columns.
+ */
+const featureFlagCall = z.object({
+  action: label,
+  key: trackingId,
+  targetingVersion: z.unknown().optional(),
+  evalResult: z.unknown().optional(),
+  evalContext: z
+    .custom<Record<string, unknown> | null>((value) => value === null || jsonObject(value), {
+      error: 'must be an object',
+    })
+    .optional(),
+  evalRuleResults: z.unknown().optional(),
+  evalMissingFields: z.unknown().optional(),
+  timestamp: timestamp.optional(),
+  messageId: messageId.optional(),
+});
+
+/** A live feedback prompt's life: received, shown, dismissed (browser SDK). */
+const promptEventCall = z.object({
+  action: label,
+  featureId: trackingId,
+  userId: trackingId,
+  promptId: trackingId.optional(),
+  promptedQuestion: text.optional(),
+  timestamp: timestamp.optional(),
+  messageId: messageId.optional(),
+});
+
+export const SCHEMAS = {
+  user: userCall,
+  company: companyCall,
+  event: eventCall,
+  feedback: feedbackCall,
+  'feature-flag-event': featureFlagCall,
+  'prompt-event': promptEventCall,
+} as const;
 
 type ParsedCall =
   | { type: 'user'; call: z.infer<typeof userCall> }
   | { type: 'company'; call: z.infer<typeof companyCall> }
   | { type: 'event'; call: z.infer<typeof eventCall> }
-  | { type: 'feedback'; call: z.infer<typeof feedbackCall> };
+  | { type: 'feedback'; call: z.infer<typeof feedbackCall> }
+  | { type: 'feature-flag-event'; call: z.infer<typeof featureFlagCall> }
+  | { type: 'prompt-event'; call: z.infer<typeof promptEventCall> };
 
 /** Per-parse messages for the issues no schema above words itself. */
 function issueMessage(issue: z.core.$ZodRawIssue): string {
@@ -135,8 +231,10 @@ function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 export interface TrackingRequest {
-  /** The `{method}` path segment. */
+  /** The `{method}` path segment (or the single-segment route's name). */
   readonly method: string;
+  /** Set by the SDK routes that carry one call of their own type (`POST /features/events`): `method` is then not read. */
+  readonly call?: SdkCallType;
   readonly contentType: string | undefined;
   readonly body: string | undefined;
   readonly isBase64Encoded?: boolean;
@@ -154,9 +252,12 @@ export function isTrackingMethod(method: string): method is TrackingMethod {
  * Decodes and checks the envelope: method, Content-Type, size, JSON (with the input
  * rules every request body gets: lone surrogates repaired, nesting bounded).
  */
-export function parseTrackingBody(request: TrackingRequest): { method: TrackingMethod; payload: unknown } {
-  const { method } = request;
-  if (!isTrackingMethod(method)) {
+export function parseTrackingBody(request: TrackingRequest): {
+  method: TrackingMethod | SdkCallType;
+  payload: unknown;
+} {
+  const method = request.call ?? request.method;
+  if (request.call === undefined && !isTrackingMethod(method)) {
     throw new ValidationError([
       { field: 'method', problem: `unknown method "${method}"; use one of ${TRACKING_METHODS.join(', ')}` },
     ]);
@@ -172,7 +273,10 @@ export function parseTrackingBody(request: TrackingRequest): { method: TrackingM
       },
     ]);
   }
-  return { method, payload: readRequestJson('tracking', request.body, request.isBase64Encoded) };
+  return {
+    method: method as TrackingMethod | SdkCallType,
+    payload: readRequestJson('tracking', request.body, request.isBase64Encoded),
+  };
 }
 
 function parseCall(type: CallType, payload: unknown, prefix: string, problems: FieldProblem[]): ParsedCall | undefined {
@@ -225,13 +329,18 @@ function parseBulk(payload: unknown, problems: FieldProblem[]): ParsedCall[] {
   return calls;
 }
 
-function toInstant(text: string, now: Date, field: string, problems: FieldProblem[]): Date {
-  // A date-time without an offset is UTC (JavaScript would read it as local time).
-  const hasZone = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(text);
-  const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const instant = new Date(hasZone || isDateOnly ? text : `${text}Z`);
+function toInstant(value: string | number, now: Date, field: string, problems: FieldProblem[]): Date {
+  let instant: Date;
+  if (typeof value === 'number') {
+    instant = new Date(value);
+  } else {
+    // A date-time without an offset is UTC (JavaScript would read it as local time).
+    const hasZone = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(value);
+    const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+    instant = new Date(hasZone || isDateOnly ? value : `${value}Z`);
+  }
   if (Number.isNaN(instant.getTime())) {
-    problems.push({ field, problem: 'must be an ISO 8601 date-time, e.g. 2024-10-06T10:44:50.999Z' });
+    problems.push({ field, problem: TIMESTAMP_PROBLEM });
   } else if (instant.getTime() > now.getTime() + MAX_FUTURE_MS) {
     problems.push({ field, problem: 'must not be more than one day in the future' });
   } else if (instant.toISOString().slice(0, 10) < LAKE_FIRST_DATE) {
@@ -256,6 +365,105 @@ function requestScope(target: TrackingTarget, now: Date, source: LakeEvent['sour
   return { target, now, nowIso, source, shard: lakeShard(target.environmentId), received: nowIso.slice(0, 10) };
 }
 
+/** An id of the SDK's evaluation context (`evalContext.user.id`), as a string; null when absent or unusable. */
+function contextId(context: Record<string, unknown> | null | undefined, entity: 'user' | 'company'): string | null {
+  const holder = context?.[entity];
+  if (!jsonObject(holder)) return null;
+  const id = holder.id;
+  if (typeof id === 'number') return String(id);
+  if (typeof id !== 'string') return null;
+  const trimmed = id.trim();
+  // Characters (code points), as zod counts the other ids' limit.
+  const length = trimmed.length <= MAX_ID_LENGTH ? trimmed.length : [...trimmed].length;
+  return length > 0 && length <= MAX_ID_LENGTH ? trimmed : null;
+}
+
+/** JSON text of the fields that are present, in the order given; null when none is. */
+function presentFields(fields: Record<string, unknown>): string | null {
+  const kept: Record<string, unknown> = {};
+  let any = false;
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    kept[name] = value;
+    any = true;
+  }
+  return any ? JSON.stringify(kept) : null;
+}
+
+/** The columns each call type fills beyond the shared ones (DESIGN "Tracking: SDK wire compatibility"). */
+type CallColumns = Pick<
+  LakeEvent,
+  'event_name' | 'user_id' | 'company_id' | 'feature_id' | 'score' | 'comment' | 'attributes' | 'context_active'
+>;
+
+function callColumns(parsed: ParsedCall): CallColumns {
+  const none = { event_name: null, company_id: null, feature_id: null, score: null, comment: null };
+  switch (parsed.type) {
+    case 'user':
+    case 'company':
+    case 'event': {
+      const { call } = parsed;
+      return {
+        ...none,
+        event_name: parsed.type === 'event' ? parsed.call.event : null,
+        user_id: call.userId ?? null,
+        company_id: parsed.type === 'user' ? null : (parsed.call.companyId ?? null),
+        attributes: call.attributes === undefined ? null : JSON.stringify(call.attributes),
+        context_active: call.context?.active ?? true,
+      };
+    }
+    case 'feedback': {
+      const { call } = parsed;
+      let attributes = call.attributes === undefined ? null : JSON.stringify(call.attributes);
+      if (FEEDBACK_EXTRAS.some((name) => call[name] !== undefined)) {
+        // Spread copies an own `__proto__` key as plain data; the SDK's fields win a clash.
+        const merged: Record<string, unknown> = { ...call.attributes };
+        for (const name of FEEDBACK_EXTRAS) if (call[name] !== undefined) merged[name] = call[name];
+        attributes = JSON.stringify(merged);
+      }
+      return {
+        event_name: null,
+        user_id: call.userId,
+        company_id: call.companyId ?? null,
+        feature_id: (call.featureId ?? call.key) as string,
+        score: call.score ?? null,
+        comment: call.comment ?? null,
+        attributes,
+        context_active: call.context?.active ?? true,
+      };
+    }
+    case 'feature-flag-event': {
+      const { call } = parsed;
+      return {
+        ...none,
+        event_name: call.action,
+        user_id: contextId(call.evalContext, 'user'),
+        company_id: contextId(call.evalContext, 'company'),
+        feature_id: call.key,
+        attributes: presentFields({
+          targetingVersion: call.targetingVersion,
+          evalResult: call.evalResult,
+          evalContext: call.evalContext,
+          evalRuleResults: call.evalRuleResults,
+          evalMissingFields: call.evalMissingFields,
+        }),
+        context_active: true,
+      };
+    }
+    case 'prompt-event': {
+      const { call } = parsed;
+      return {
+        ...none,
+        event_name: call.action,
+        user_id: call.userId,
+        feature_id: call.featureId,
+        attributes: presentFields({ promptId: call.promptId, promptedQuestion: call.promptedQuestion }),
+        context_active: true,
+      };
+    }
+  }
+}
+
 function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, problems: FieldProblem[]): LakeEvent {
   const { call } = parsed;
   let iso = scope.nowIso;
@@ -266,14 +474,7 @@ function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, pr
   return {
     event_id: call.messageId ?? randomUUID(),
     event_type: EVENT_TYPE_OF[parsed.type],
-    event_name: parsed.type === 'event' ? parsed.call.event : null,
-    user_id: call.userId ?? null,
-    company_id: parsed.type === 'user' ? null : (parsed.call.companyId ?? null),
-    feature_id: parsed.type === 'feedback' ? parsed.call.featureId : null,
-    score: parsed.type === 'feedback' ? (parsed.call.score ?? null) : null,
-    comment: parsed.type === 'feedback' ? (parsed.call.comment ?? null) : null,
-    attributes: call.attributes === undefined ? null : JSON.stringify(call.attributes),
-    context_active: call.context?.active ?? true,
+    ...callColumns(parsed),
     timestamp: iso,
     received_at: scope.nowIso,
     source: scope.source,
