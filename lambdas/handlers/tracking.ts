@@ -1,6 +1,6 @@
 import { lazyHandler } from '../config.ts';
 import { cachedApiKeyLookup } from '../core/environments/api-auth.ts';
-import { type Environment, hashApiKey } from '../core/environments/environments.ts';
+import { API_KEY_PREFIX, type Environment, hashApiKey } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { TtlCache } from '../core/shared/ttl-cache.ts';
 import type { KeyLookup, KeyPlaces } from '../core/tracking/keys.ts';
@@ -42,8 +42,14 @@ export function makeHandler(deps: TrackingDeps) {
   // A server SDK's secret key is the environment's API key: found by its hash, as
   // `Authorization: Token` is, with the same capped cache of hits only.
   const apiKeys = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  const byTrackingKey = (key: string) => trackingKeys.get(key, (k) => deps.environments.findByTrackingKey(k));
+  const byApiKey = (key: string) => apiKeys(hashApiKey(key));
+  // The index the key's shape points to first, so a valid key of either kind is a cache
+  // hit (misses are never cached: trying the other index first would cost a read per call).
   const environmentOf: KeyLookup = async (key) =>
-    (await trackingKeys.get(key, (k) => deps.environments.findByTrackingKey(k))) ?? apiKeys(hashApiKey(key));
+    key.startsWith(API_KEY_PREFIX)
+      ? ((await byApiKey(key)) ?? byTrackingKey(key))
+      : ((await byTrackingKey(key)) ?? byApiKey(key));
   return httpHandler(async (event) => {
     const keys: KeyPlaces = {
       path: event.pathParameters?.trackingKey,

@@ -97,6 +97,7 @@ let api: ApiGatewayServer;
 let url: string;
 let now = new Date('2026-03-10T23:59:30.000Z');
 let lookups = 0;
+let apiKeyLookups = 0;
 
 beforeAll(async () => {
   state = await inMemoryStateTable(TABLE);
@@ -108,7 +109,10 @@ beforeAll(async () => {
         lookups++;
         return environments.findByTrackingKey(key);
       },
-      findByApiKeyHash: (hash) => environments.findByApiKeyHash(hash),
+      findByApiKeyHash: (hash) => {
+        apiKeyLookups++;
+        return environments.findByApiKeyHash(hash);
+      },
     },
     clock: { now: () => now },
   });
@@ -152,6 +156,20 @@ describe('tracking keys', () => {
     await send(env.tracking_key, 'user', { userId: 'u' });
     await send(env.tracking_key, 'user', { userId: 'u' });
     expect(lookups).toBe(1);
+  });
+
+  it('a server SDK’s API key (Bearer) is found by its hash once, and never sends a tracking-key read', async () => {
+    const env = await environment('server-sdk');
+    lookups = 0;
+    apiKeyLookups = 0;
+    for (let i = 0; i < 3; i++) {
+      const response = await http(`${url}/bulk`, {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${env.api_key}` },
+        body: [{ type: 'user', userId: 'u' }],
+      });
+      expect(response.status, response.text).toBe(200);
+    }
+    expect({ lookups, apiKeyLookups }).toEqual({ lookups: 0, apiKeyLookups: 1 });
   });
 });
 

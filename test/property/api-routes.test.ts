@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
+import { ApiGatewayServer, type LambdaHttpHandler } from '../../lambdas/adapters/local/api-gateway-server.ts';
+import { type HandlerName, ROUTES } from '../../lambdas/contract/routes.ts';
 import { FILTER_OPERATORS } from '../../lambdas/core/shared/filters.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
 import {
@@ -400,5 +402,78 @@ describe('after the properties', () => {
     expect((await http(`${stack.url}/api/v1/segments`, { headers: auth() })).status).toBe(200);
     const rows = await admin(stack).sql('SELECT count(*) AS n FROM events WHERE app_id = ?', [env.environment_id]);
     expect(rows).toEqual([{ n: 60 }]);
+  });
+});
+
+describe('route matching: static segments win over {param} ones, as on API Gateway', () => {
+  let gateway: ApiGatewayServer;
+  let url: string;
+  beforeAll(async () => {
+    // Every handler answers with the route it was given.
+    const echo: LambdaHttpHandler = async (event) => ({ statusCode: 200, body: JSON.stringify(event.routeKey) });
+    const handlers = Object.fromEntries(ROUTES.map((route) => [route.handler, echo])) as Record<
+      HandlerName,
+      LambdaHttpHandler
+    >;
+    gateway = new ApiGatewayServer(ROUTES, handlers);
+    url = await gateway.listen(0);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  /** The oracle: of the routes a path matches, the one static earliest, compared segment by segment. */
+  function expectedRoute(method: string, segments: string[]): string | undefined {
+    const candidates = ROUTES.filter((route) => {
+      const parts = route.path.split('/').filter(Boolean);
+      return (
+        route.method === method &&
+        parts.length === segments.length &&
+        parts.every((part, i) => part.startsWith('{') || part === segments[i])
+      );
+    }).map((route) => ({
+      key: `${route.method} ${route.path}`,
+      shape: route.path
+        .split('/')
+        .filter(Boolean)
+        .map((part) => (part.startsWith('{') ? 'P' : 'S'))
+        .join(''),
+    }));
+    candidates.sort((a, b) => (a.shape < b.shape ? -1 : a.shape > b.shape ? 1 : 0));
+    return candidates[0]?.key;
+  }
+
+  /** Paths built from the routes' own words and arbitrary segments, so that routes overlap. */
+  const WORDS = [...new Set(ROUTES.flatMap((route) => route.path.split('/').filter((p) => p && !p.startsWith('{'))))];
+  const segment = fc.oneof(
+    { arbitrary: fc.constantFrom(...WORDS), weight: 4 },
+    { arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), weight: 1 },
+  );
+
+  test.prop([fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), fc.array(segment, { minLength: 1, maxLength: 4 })], {
+    numRuns: RUNS * 5,
+  })('any path reaches the most specific route, or the gateway’s 404', async (method, segments) => {
+    const response = await http(`${url}/${segments.join('/')}`, {
+      method,
+      ...(method === 'GET' || method === 'DELETE' ? {} : { raw: '{}' }),
+    });
+    const expected = expectedRoute(method, segments);
+    if (expected === undefined) {
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({ message: 'Not Found' });
+    } else {
+      expect(response.body, `${method} /${segments.join('/')}`).toBe(expected);
+    }
+  });
+
+  it('the SDK routes beat the seed-001 tracking route they overlap', async () => {
+    const routeOf = async (method: string, path: string) =>
+      (await http(`${url}${path}`, { method, ...(method === 'POST' ? { raw: '{}' } : {}) })).body;
+    expect(await routeOf('POST', '/features/events')).toBe('POST /features/events');
+    expect(await routeOf('POST', '/feedback/prompt-events')).toBe('POST /feedback/prompt-events');
+    expect(await routeOf('POST', '/flags/opt-in')).toBe('POST /flags/opt-in');
+    expect(await routeOf('POST', '/k1/event')).toBe('POST /{trackingKey}/{method}');
+    expect(await routeOf('POST', '/k1/feedback/prompting-init')).toBe('POST /{trackingKey}/feedback/prompting-init');
+    expect(await routeOf('POST', '/bulk')).toBe('POST /bulk');
   });
 });

@@ -65,6 +65,17 @@ describe('events export request (seed 002 parameters)', () => {
     expect(DEFAULT_EXPORT_EVENT_TYPES).toContain('feedback');
   });
 
+  it('takes the SDK rows’ event types when named, and leaves them out of the default (issue 12)', () => {
+    const request = parseRequest({
+      from: '2024-05-02',
+      to: '2024-09-30',
+      event_type: ['feature_flag', 'prompt_event'],
+    });
+    expect(request.event_type).toEqual(['feature_flag', 'prompt_event']);
+    expect(DEFAULT_EXPORT_EVENT_TYPES).not.toContain('feature_flag');
+    expect(DEFAULT_EXPORT_EVENT_TYPES).not.toContain('prompt_event');
+  });
+
   it('takes the seed’s example body as is, and ignores fields it does not know', () => {
     const request = parseRequest({
       from: '2024-05-02',

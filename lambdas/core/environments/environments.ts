@@ -57,12 +57,15 @@ export function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
+/** Every API key starts so (a tracking key, base62, never does): lets a key be looked up in its own index first. */
+export const API_KEY_PREFIX = 'fl_';
+
 export function newEnvironment(
   request: z.infer<typeof createEnvironmentRequest>,
   now: Date,
 ): { stored: Environment; created: CreatedEnvironment } {
   const environmentId = randomUUID();
-  const apiKey = `fl_${randomBytes(32).toString('base64url')}`;
+  const apiKey = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   const common = {
     environment_id: environmentId,
     name: request.name,

@@ -396,18 +396,21 @@ type CallColumns = Pick<
   'event_name' | 'user_id' | 'company_id' | 'feature_id' | 'score' | 'comment' | 'attributes' | 'context_active'
 >;
 
+// Each branch builds its object literal whole, keys in one order: object spread here
+// (`{...none, …}`, then spread again into the row) cost 7x the bulk path's CPU.
 function callColumns(parsed: ParsedCall): CallColumns {
-  const none = { event_name: null, company_id: null, feature_id: null, score: null, comment: null };
   switch (parsed.type) {
     case 'user':
     case 'company':
     case 'event': {
       const { call } = parsed;
       return {
-        ...none,
         event_name: parsed.type === 'event' ? parsed.call.event : null,
         user_id: call.userId ?? null,
         company_id: parsed.type === 'user' ? null : (parsed.call.companyId ?? null),
+        feature_id: null,
+        score: null,
+        comment: null,
         attributes: call.attributes === undefined ? null : JSON.stringify(call.attributes),
         context_active: call.context?.active ?? true,
       };
@@ -435,11 +438,12 @@ function callColumns(parsed: ParsedCall): CallColumns {
     case 'feature-flag-event': {
       const { call } = parsed;
       return {
-        ...none,
         event_name: call.action,
         user_id: contextId(call.evalContext, 'user'),
         company_id: contextId(call.evalContext, 'company'),
         feature_id: call.key,
+        score: null,
+        comment: null,
         attributes: presentFields({
           targetingVersion: call.targetingVersion,
           evalResult: call.evalResult,
@@ -453,10 +457,12 @@ function callColumns(parsed: ParsedCall): CallColumns {
     case 'prompt-event': {
       const { call } = parsed;
       return {
-        ...none,
         event_name: call.action,
         user_id: call.userId,
+        company_id: null,
         feature_id: call.featureId,
+        score: null,
+        comment: null,
         attributes: presentFields({ promptId: call.promptId, promptedQuestion: call.promptedQuestion }),
         context_active: true,
       };
@@ -471,10 +477,18 @@ function toLakeEvent(parsed: ParsedCall, scope: RequestScope, prefix: string, pr
     const at = toInstant(call.timestamp, scope.now, prefix === '' ? 'timestamp' : `${prefix}.timestamp`, problems);
     if (!Number.isNaN(at.getTime())) iso = at.toISOString();
   }
+  const columns = callColumns(parsed);
   return {
     event_id: call.messageId ?? randomUUID(),
     event_type: EVENT_TYPE_OF[parsed.type],
-    ...callColumns(parsed),
+    event_name: columns.event_name,
+    user_id: columns.user_id,
+    company_id: columns.company_id,
+    feature_id: columns.feature_id,
+    score: columns.score,
+    comment: columns.comment,
+    attributes: columns.attributes,
+    context_active: columns.context_active,
     timestamp: iso,
     received_at: scope.nowIso,
     source: scope.source,
