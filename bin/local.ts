@@ -20,6 +20,7 @@ import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.t
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
 import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
+import { makeHandler as makeOpenApiHandler } from '../lambdas/handlers/openapi.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { LOCAL_EXPORTS_BUCKET, type LocalStackOptions, localConfig } from './local/config.ts';
 import { type DemoEnvironment, ensureDemoEnvironment } from './local/demo-environment.ts';
@@ -111,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The same makeHandler(deps) as on AWS, over the local adapters.
     const api = new ApiGatewayServer(ROUTES, {
       health: makeHealthHandler(),
+      openapi: makeOpenApiHandler(),
       'events-exports': makeEventsExportsHandler({
         environments,
         jobs: eventsJobs,
@@ -150,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         scheduleOffsetMinutes: 0,
       }),
     });
+    if (options.observeExchanges) api.observeExchanges(options.observeExchanges);
     const url = await api.listen(config.port, config.host);
     apiUrl = url;
     closers.push(() => api.close());

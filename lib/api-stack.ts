@@ -78,6 +78,7 @@ export class FeaturelakeApiStack extends Stack {
   readonly tracking: TrackingApiHandler;
   readonly admin: AdminApiHandler;
   readonly health: HandlerFunction;
+  readonly openApi: HandlerFunction;
   readonly catalog: CatalogApiHandler;
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: ExportWorkflow;
@@ -112,6 +113,8 @@ export class FeaturelakeApiStack extends Stack {
       workgroup: data.workgroup,
     });
     this.health = new HandlerFunction(this, 'Health', { handler: 'health', memorySize: 128 });
+    // Serves the OpenAPI document it builds from its own code: it reads nothing, so its role holds only its logs.
+    this.openApi = new HandlerFunction(this, 'OpenApi', { handler: 'openapi', memorySize: 256 });
     this.catalog = new CatalogApiHandler(this, 'Catalog', { stateTable: data.stateTable });
 
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
@@ -174,6 +177,7 @@ export class FeaturelakeApiStack extends Stack {
         tracking: this.tracking.handler.function,
         admin: this.admin.handler.function,
         health: this.health.function,
+        openapi: this.openApi.function,
         catalog: this.catalog.handler.function,
         'company-exports': this.companyExports.handler.function,
         'automatic-exports': this.automaticExports.handler.function,
@@ -193,6 +197,7 @@ export class FeaturelakeApiStack extends Stack {
         Tracking: this.tracking.handler.function,
         Admin: this.admin.handler.function,
         Health: this.health.function,
+        OpenApi: this.openApi.function,
         Catalog: this.catalog.handler.function,
         CompanyExports: this.companyExports.handler.function,
         AutomaticExports: this.automaticExports.handler.function,

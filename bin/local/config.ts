@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { PrivateEndpoints } from '../../lambdas/adapters/aws/customer-endpoint-http.ts';
+import type { ObservedExchange } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { systemClock } from '../../lambdas/core/shared/clock.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
 
@@ -43,6 +44,8 @@ export interface LocalStackOptions {
   readonly privateEndpoints?: PrivateEndpoints;
   /** Admin SQL's time limit: past it the query is interrupted and the answer is a 400. @default 25 s */
   readonly sqlTimeoutMs?: number;
+  /** Sees every exchange a route serves (the tests validate each against the OpenAPI document). */
+  readonly observeExchanges?: (exchange: ObservedExchange) => void;
 }
 
 /** The options with every default filled in: what the stack runs with. */

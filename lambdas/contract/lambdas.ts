@@ -16,6 +16,7 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   'export-dispatcher': 'lambdas/handlers/export-dispatcher.ts',
   'events-exports': 'lambdas/handlers/events-exports.ts',
   'events-export-steps': 'lambdas/handlers/events-export-steps.ts',
+  openapi: 'lambdas/handlers/openapi.ts',
 };
 
 /** Lambda's own ceiling for a function's timeout. */

@@ -6,7 +6,8 @@ export type HandlerName =
   | 'catalog'
   | 'company-exports'
   | 'automatic-exports'
-  | 'events-exports';
+  | 'events-exports'
+  | 'openapi';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -62,6 +63,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/features/enabled', handler: 'tracking' },
   { method: 'GET', path: '/{trackingKey}/features/enabled', handler: 'tracking' },
   { method: 'GET', path: '/sse/client', handler: 'tracking' },
+  { method: 'GET', path: '/openapi.json', handler: 'openapi' },
 ];
 
 /** Largest request body the tracking API accepts (bytes). */

@@ -66,6 +66,7 @@ export const LAMBDA_SETTINGS = {
     'publicApiUrl',
     'downloadLinkSecretArn',
   ],
+  openapi: [],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

@@ -51,5 +51,7 @@ describe('a 200 means durable', () => {
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.once('exit', resolve));
     }
+    // Both stacks' exchanges (they log in the same home), against the OpenAPI document.
+    expect(await second.exchangeViolations()).toEqual([]);
   });
 });

@@ -303,6 +303,8 @@ afterAll(async () => {
     const exited = new Promise((resolve) => stack.child.once('exit', resolve));
     stack.child.kill('SIGTERM');
     await exited;
+    // Every stack's exchanges of the run (they log in the same home), against the OpenAPI document.
+    expect(await stack.exchangeViolations()).toEqual([]);
   }
   if (home) await rm(home, { recursive: true, force: true });
 });

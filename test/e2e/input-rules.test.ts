@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../bin/local.ts';
 import { admin, http, tempHome } from '../support/local-stack.ts';
+import { OpenApiExchangeValidator } from '../support/openapi-exchanges.ts';
 
 /**
  * DESIGN "Input rules that keep the store safe", over the local stack as a client
@@ -26,15 +27,19 @@ const postRaw = (method: string, raw: string) =>
   http(`${stack.url}/${env.tracking_key}/${method}`, { headers: json, raw });
 const fieldsOf = (body: any): string[] => body.errors.map((e: { field: string }) => e.field);
 
+/** Every exchange of both starts, checked against the OpenAPI document. */
+const exchanges = new OpenApiExchangeValidator();
+
 beforeAll(async () => {
   home = await tempHome();
-  stack = await startLocalStack({ home, port: 0 });
+  stack = await startLocalStack({ home, port: 0, observeExchanges: exchanges.observe });
   running = true;
   env = (await admin(stack).createEnvironment('input-rules', 'enterprise')).body;
 });
 afterAll(async () => {
   if (running) await stack.close();
   await rm(home, { recursive: true, force: true });
+  exchanges.assertNone();
 });
 
 describe('lone UTF-16 surrogates are stored as U+FFFD (finding 1)', () => {
@@ -252,7 +257,7 @@ describe('after all of it', () => {
     ]);
     running = false;
     await stack.close();
-    stack = await startLocalStack({ home, port: 0 });
+    stack = await startLocalStack({ home, port: 0, observeExchanges: exchanges.observe });
     running = true;
     const after = await admin(stack).sql<{ n: number }>('SELECT count(*) AS n FROM events WHERE app_id = ?', [
       env.environment_id,

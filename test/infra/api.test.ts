@@ -29,6 +29,7 @@ function handlers(): Record<HandlerName, HandlerFunction> {
     tracking: stacks.api.tracking.handler,
     admin: stacks.api.admin.handler,
     health: stacks.api.health,
+    openapi: stacks.api.openApi,
     catalog: stacks.api.catalog.handler,
     'company-exports': stacks.api.companyExports.handler,
     'automatic-exports': stacks.api.automaticExports.handler,
@@ -397,6 +398,21 @@ describe('the health Lambda role', () => {
 
     expect(statements.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(resourceOf(api, handlers().health.role).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('the OpenAPI Lambda role', () => {
+  it('may only write its own logs: the document is built from its own code', () => {
+    const { api } = featurelake();
+    const { role, logGroup } = handlers().openapi;
+
+    expect(inlineStatementsOf(api, logicalId(role))).toEqual([ownLogsStatement(logGroup)]);
+    expect(resourceOf(api, role).Properties.ManagedPolicyArns).toBeUndefined();
+    expect(
+      (resourceOf(api, handlers().openapi.function).Properties.Environment as { Variables: unknown }).Variables,
+    ).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+    });
   });
 });
 

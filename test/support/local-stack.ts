@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../bin/local.ts';
+import type { ObservedExchange } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
+import { OpenApiExchangeValidator } from './openapi-exchanges.ts';
 
 /** A DynamoDB client for the dynalite at `endpoint` (dynalite only checks that credentials are present). */
 export function dynaliteClient(endpoint: string): DynamoDBClient {
@@ -41,17 +43,31 @@ export async function tempHome(prefix = 'featurelake-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a fresh home. */
+/**
+ * The real local stack (dynalite, s3rver, DuckDB, durable log) on a free port in a
+ * fresh home. Every exchange it serves is checked against the OpenAPI document
+ * (test/support/openapi-exchanges.ts); `close` and `cleanup` fail the test on any violation.
+ */
 export async function startTestStack(
   options: LocalStackOptions = {},
-): Promise<LocalStack & { cleanup(): Promise<void> }> {
+): Promise<LocalStack & { readonly exchanges: OpenApiExchangeValidator; cleanup(): Promise<void> }> {
   const home = options.home ?? (await tempHome());
-  const stack = await startLocalStack({ port: 0, ...options, home });
+  const exchanges = new OpenApiExchangeValidator();
+  const stack = await startLocalStack({ port: 0, ...options, home, observeExchanges: exchanges.observe });
   return {
     ...stack,
-    async cleanup() {
+    exchanges,
+    async close() {
       await stack.close();
-      await rm(home, { recursive: true, force: true });
+      exchanges.assertNone();
+    },
+    async cleanup() {
+      try {
+        await stack.close();
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
+      exchanges.assertNone();
     },
   };
 }
@@ -96,15 +112,24 @@ export function admin(stack: { url: string; adminToken: string }) {
   };
 }
 
-/** `npm start` as a user runs it, in a child process (for crash tests). Resolves with its URL once it serves. */
+/**
+ * `npm start` as a user runs it, in a child process (for crash tests). Resolves with its URL once it serves.
+ * Every exchange it serves is logged in the home (test/support/exchange-log.ts); `exchangeViolations()`
+ * checks them, and those of earlier stacks on the same home, against the OpenAPI document.
+ */
 export async function spawnLocalStack(
   home: string,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    env: { ...process.env, FEATURELAKE_HOME: home, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+): Promise<{ child: ChildProcess; url: string; output: () => string; exchangeViolations(): Promise<string[]> }> {
+  const log = join(home, EXCHANGE_LOG);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './test/support/exchange-log.ts', 'bin/local.ts'],
+    {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { ...process.env, FEATURELAKE_HOME: home, PORT: '0', FEATURELAKE_TEST_EXCHANGE_LOG: log },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${output}`)), 60_000);
@@ -125,5 +150,25 @@ export async function spawnLocalStack(
       reject(new Error(`local stack exited with ${code}:\n${output}`));
     });
   });
-  return { child, url, output: () => output };
+  return { child, url, output: () => output, exchangeViolations: () => readExchangeViolations(log) };
+}
+
+/** Where a spawned stack logs its exchanges, in its home. */
+const EXCHANGE_LOG = 'test-exchanges.jsonl';
+
+/** The violations of the OpenAPI document among the exchanges logged in `file` (a line cut by SIGKILL is skipped). */
+async function readExchangeViolations(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const validator = new OpenApiExchangeValidator();
+  for (const line of text.split('\n')) {
+    let logged: ObservedExchange & { rawBody: string };
+    try {
+      logged = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    validator.observe({ ...logged, rawBody: Buffer.from(logged.rawBody, 'base64') });
+  }
+  if (validator.checked === 0) return [`no exchange was logged in ${file}`];
+  return [...validator.violations()];
 }

@@ -10,6 +10,14 @@ export type LambdaHttpHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** One request a route served and its answer, as the observer (the tests' OpenAPI check) sees it. */
+export interface ObservedExchange {
+  readonly routeKey: string;
+  readonly event: APIGatewayProxyEventV2;
+  readonly rawBody: Buffer;
+  readonly result: APIGatewayProxyStructuredResultV2;
+}
+
 /** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs. */
 const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
 
@@ -94,6 +102,7 @@ export function localLambdaContext(name: string, timeoutMs = 30_000): Context {
 export class ApiGatewayServer {
   private readonly routes: CompiledRoute[];
   private readonly server: Server;
+  private observe: ((exchange: ObservedExchange) => void) | undefined;
 
   constructor(
     routes: readonly RouteSpec[],
@@ -108,6 +117,11 @@ export class ApiGatewayServer {
     });
     // Clients such as load generators keep connections open between calls, as they would with API Gateway.
     this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** Shows every exchange a route serves to `observer` (tests check each against the OpenAPI document). */
+  observeExchanges(observer: (exchange: ObservedExchange) => void): void {
+    this.observe = observer;
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<string> {
@@ -190,6 +204,7 @@ export class ApiGatewayServer {
       'content-length': Buffer.byteLength(responseBody),
     });
     res.end(responseBody);
+    this.observe?.({ routeKey, event, rawBody: body, result });
   }
 
   private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } | undefined {

@@ -186,7 +186,7 @@ const promptEventCall = z.object({
   messageId: messageId.optional(),
 });
 
-const SCHEMAS = {
+export const SCHEMAS = {
   user: userCall,
   company: companyCall,
   event: eventCall,
