@@ -98,8 +98,7 @@ export const feature = z.discriminatedUnion('type', [
     name: z.string(),
     type: z.literal('event'),
     event_names: z.array(z.string()),
-    // Optional until the catalog's flag_checks option (issue 12, branch h-rollup) is merged; then always present.
-    flag_checks: z.boolean().optional().describe('Whether an enabled flag check of the feature id is a use'),
+    flag_checks: z.boolean().describe('Whether an enabled flag check of the feature id is a use'),
     adoption: thresholds,
     retention: thresholds,
     ...stamps,
