@@ -86,7 +86,9 @@ describe('API throttles', () => {
       ThrottlingBurstLimit: DEFAULT_API_THROTTLE.burstLimit,
     });
     // seed 001's path form and the SDKs' own routes (issue 12) all carry tracking traffic.
-    expect(trackingRouteKeys).toEqual(expect.arrayContaining(['POST /{trackingKey}/{method}', 'POST /bulk', 'POST /event']));
+    expect(trackingRouteKeys).toEqual(
+      expect.arrayContaining(['POST /{trackingKey}/{method}', 'POST /bulk', 'POST /event']),
+    );
     expect(stage(built).RouteSettings).toEqual(
       Object.fromEntries(
         trackingRouteKeys.map((key) => [
