@@ -175,6 +175,51 @@ const CATALOG_ERRORS = [400, 401, 404, 500];
 const EXPORT_ERRORS = [400, 401, 404, 409, 500];
 
 /** Every route of ROUTES (lambdas/contract/routes.ts), by its route key. */
+/** The four catalog routes of one kind (features, segments): list, put, get, delete. */
+function catalogOperations(
+  noun: 'feature' | 'segment',
+  plural: 'features' | 'segments',
+  request: z.ZodType,
+  item: z.ZodType,
+): Record<string, OperationSpec> {
+  const Noun = `${noun[0]?.toUpperCase()}${noun.slice(1)}`;
+  const common = { tag: 'Catalog', security: 'apiToken' } as const;
+  return {
+    [`GET /api/v1/${plural}`]: {
+      ...common,
+      operationId: `list${Noun}s`,
+      summary: `List ${plural}`,
+      responses: { 200: { description: `Every ${noun}`, body: z.object({ [plural]: z.array(item) }) } },
+      errors: [401, 500],
+    },
+    [`PUT /api/v1/${plural}/{id}`]: {
+      ...common,
+      operationId: `put${Noun}`,
+      summary: `Create or replace a ${noun}`,
+      body: { schema: request, required: true },
+      responses: {
+        200: { description: 'Replaced', body: item },
+        201: { description: 'Created', body: item },
+      },
+      errors: [400, 401, 500],
+    },
+    [`GET /api/v1/${plural}/{id}`]: {
+      ...common,
+      operationId: `get${Noun}`,
+      summary: `Get a ${noun}`,
+      responses: { 200: { description: `The ${noun}`, body: item } },
+      errors: CATALOG_ERRORS,
+    },
+    [`DELETE /api/v1/${plural}/{id}`]: {
+      ...common,
+      operationId: `delete${Noun}`,
+      summary: `Delete a ${noun}`,
+      responses: { 204: { description: 'Deleted' } },
+      errors: CATALOG_ERRORS,
+    },
+  };
+}
+
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /health': {
     operationId: 'getHealth',
@@ -294,78 +339,8 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     responses: { 200: { description: 'What the fire started, skipped and failed', body: dispatchReport } },
     errors: [400, 401, 404, 500],
   },
-  'GET /api/v1/features': {
-    operationId: 'listFeatures',
-    summary: 'List features',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 200: { description: 'Every feature', body: z.object({ features: z.array(feature) }) } },
-    errors: [401, 500],
-  },
-  'PUT /api/v1/features/{id}': {
-    operationId: 'putFeature',
-    summary: 'Create or replace a feature',
-    tag: 'Catalog',
-    security: 'apiToken',
-    body: { schema: featureRequest, required: true },
-    responses: {
-      200: { description: 'Replaced', body: feature },
-      201: { description: 'Created', body: feature },
-    },
-    errors: [400, 401, 500],
-  },
-  'GET /api/v1/features/{id}': {
-    operationId: 'getFeature',
-    summary: 'Get a feature',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 200: { description: 'The feature', body: feature } },
-    errors: CATALOG_ERRORS,
-  },
-  'DELETE /api/v1/features/{id}': {
-    operationId: 'deleteFeature',
-    summary: 'Delete a feature',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 204: { description: 'Deleted' } },
-    errors: CATALOG_ERRORS,
-  },
-  'GET /api/v1/segments': {
-    operationId: 'listSegments',
-    summary: 'List segments',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 200: { description: 'Every segment', body: z.object({ segments: z.array(segment) }) } },
-    errors: [401, 500],
-  },
-  'PUT /api/v1/segments/{id}': {
-    operationId: 'putSegment',
-    summary: 'Create or replace a segment',
-    tag: 'Catalog',
-    security: 'apiToken',
-    body: { schema: segmentRequest, required: true },
-    responses: {
-      200: { description: 'Replaced', body: segment },
-      201: { description: 'Created', body: segment },
-    },
-    errors: [400, 401, 500],
-  },
-  'GET /api/v1/segments/{id}': {
-    operationId: 'getSegment',
-    summary: 'Get a segment',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 200: { description: 'The segment', body: segment } },
-    errors: CATALOG_ERRORS,
-  },
-  'DELETE /api/v1/segments/{id}': {
-    operationId: 'deleteSegment',
-    summary: 'Delete a segment',
-    tag: 'Catalog',
-    security: 'apiToken',
-    responses: { 204: { description: 'Deleted' } },
-    errors: CATALOG_ERRORS,
-  },
+  ...catalogOperations('feature', 'features', featureRequest, feature),
+  ...catalogOperations('segment', 'segments', segmentRequest, segment),
   'GET /api/v1/exclusions': {
     operationId: 'getExclusions',
     summary: 'Get the exclusions',
