@@ -146,6 +146,16 @@ const csvField = (text: string) =>
   `WHEN strpos(${text}, '"') > 0 OR strpos(${text}, ',') > 0 OR strpos(${text}, chr(10)) > 0 OR strpos(${text}, chr(13)) > 0 ` +
   `THEN '"' || replace(${text}, '"', '""') || '"' ELSE ${text} END`;
 
+/** Fields whose every value featurelake writes itself: an app token, an enum, an ISO instant, an integer. */
+const UNQUOTED_CSV_FIELDS: ReadonlySet<string> = new Set([
+  'app_token',
+  'event_type',
+  'source',
+  'timestamp',
+  'inserted_at',
+  'score',
+]);
+
 function buildSql(D: SqlDialect, L: LineDialect): string {
   const key = valueKey(D);
   // A filter's value as the engine spells the attribute values it compares with.
@@ -183,7 +193,18 @@ function buildSql(D: SqlDialect, L: LineDialect): string {
     (field, i) => `'${i === 0 ? '' : ','}"${field}":' || ${jsonValue(field)}`,
   ).join(' || ')} || '}'`;
   // RFC 4180's CRLF: the UNLOAD writes the LF after each row, the line carries the CR.
-  const csvLine = EXPORTED_EVENT_FIELDS.map((field) => csvField(text[field])).join(" || ',' || ");
+  // Only a client's text is searched for what needs quoting (four scans of it): the
+  // fields featurelake writes itself never hold a comma, quote or line break, and a
+  // non-empty JSON object always holds a quote, so those skip the scans (a third of
+  // the line's CPU on DuckDB).
+  const csvValue = (field: (typeof EXPORTED_EVENT_FIELDS)[number]) => {
+    if (UNQUOTED_CSV_FIELDS.has(field)) return `coalesce(${text[field]}, '')`;
+    if (field === 'metadata') {
+      return `CASE WHEN ${text.metadata} = '{}' THEN '{}' ELSE '"' || replace(${text.metadata}, '"', '""') || '"' END`;
+    }
+    return csvField(text[field]);
+  };
+  const csvLine = EXPORTED_EVENT_FIELDS.map(csvValue).join(" || ',' || ");
 
   return `WITH
 job_inputs AS (
