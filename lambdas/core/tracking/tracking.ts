@@ -49,10 +49,10 @@ const trackingId = z
   .transform(String);
 
 /**
- * A short free string: the SDKs' `action` and `source` values. Stored as sent, not
- * checked against today's lists, so that an SDK release with a new value keeps
- * landing (the SDKs drop a whole batch on a 400); the rollup reads only the values
- * it knows.
+ * A short free string: a track's event name, the SDKs' `action` and `source` values.
+ * The SDKs' values are stored as sent, not checked against today's lists, so that an
+ * SDK release with a new value keeps landing (the SDKs drop a whole batch on a 400);
+ * the rollup reads only the values it knows.
  */
 const label = z
   .string({ error: requiredOr('must be a string') })
@@ -65,15 +65,15 @@ const text = z
   .string({ error: 'must be a string' })
   .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`);
 
+const jsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * Attributes stay the very object JSON.parse made: zod's record parsing would copy
  * keys into a fresh object, where an own `__proto__` key becomes a prototype
  * assignment. Kept as is, `__proto__` and `constructor` are plain data.
  */
-const attributes = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  { error: 'must be an object' },
-);
+const attributes = z.custom<Record<string, unknown>>(jsonObject, { error: 'must be an object' });
 
 const context = z.object(
   { active: z.boolean({ error: 'must be a boolean' }).optional() },
@@ -105,11 +105,7 @@ const common = {
 const userCall = z.object({ userId: trackingId, ...common });
 const companyCall = z.object({ companyId: trackingId, userId: trackingId.optional(), ...common });
 const eventCall = z.object({
-  event: z
-    .string({ error: requiredOr('must be a string') })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+  event: label,
   userId: trackingId,
   companyId: trackingId.optional(),
   ...common,
@@ -149,9 +145,6 @@ const feedbackCall = z
     path: ['score'],
     error: 'either score or comment (or both) is required',
   });
-
-const jsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A flag check or evaluation the SDK made (DESIGN). `action` and `key` name it; the
@@ -365,17 +358,16 @@ function requestScope(target: TrackingTarget, now: Date, source: LakeEvent['sour
   return { target, now, nowIso, source, shard: lakeShard(target.environmentId), received: nowIso.slice(0, 10) };
 }
 
-/** An id of the SDK's evaluation context (`evalContext.user.id`), as a string; null when absent or unusable. */
+/**
+ * An id of the SDK's evaluation context (`evalContext.user.id`), by the same rule as
+ * every other id (string or number, stored as a string); null when absent or unusable,
+ * since the rest of the evaluation is diagnostics and must not cost the SDK its batch.
+ */
 function contextId(context: Record<string, unknown> | null | undefined, entity: 'user' | 'company'): string | null {
   const holder = context?.[entity];
   if (!jsonObject(holder)) return null;
-  const id = holder.id;
-  if (typeof id === 'number') return String(id);
-  if (typeof id !== 'string') return null;
-  const trimmed = id.trim();
-  // Characters (code points), as zod counts the other ids' limit.
-  const length = trimmed.length <= MAX_ID_LENGTH ? trimmed.length : [...trimmed].length;
-  return length > 0 && length <= MAX_ID_LENGTH ? trimmed : null;
+  const id = trackingId.safeParse(holder.id);
+  return id.success ? id.data : null;
 }
 
 /** JSON text of the fields that are present, in the order given; null when none is. */
