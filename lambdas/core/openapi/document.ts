@@ -174,7 +174,6 @@ const sdkRead = (
 const CATALOG_ERRORS = [400, 401, 404, 500];
 const EXPORT_ERRORS = [400, 401, 404, 409, 500];
 
-/** Every route of ROUTES (lambdas/contract/routes.ts), by its route key. */
 /** The four catalog routes of one kind (features, segments): list, put, get, delete. */
 function catalogOperations(
   noun: 'feature' | 'segment',
@@ -220,6 +219,7 @@ function catalogOperations(
   };
 }
 
+/** Every route of ROUTES (lambdas/contract/routes.ts), by its route key. */
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /health': {
     operationId: 'getHealth',
