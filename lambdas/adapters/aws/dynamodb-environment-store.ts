@@ -5,6 +5,14 @@ import type { Environment } from '../../core/environments/environments.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
 
 const ENV_SK = 'ENVIRONMENT';
+
+/**
+ * DynamoDB refuses a key value outside 1 to 2,048 bytes (Developer Guide,
+ * "Constraints": partition key length) with a ValidationException, which would be a
+ * 500 for a client's oversized key (a `Bearer` header may hold 10 KB). No stored key
+ * is that long, so such a value is simply in no index.
+ */
+const MAX_PARTITION_KEY_BYTES = 2048;
 const pk = (environmentId: string) => `ENV#${environmentId}`;
 
 /** Environments in the state table (DynamoDB on AWS, dynalite locally: same adapter). */
@@ -55,6 +63,7 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
     index: { readonly indexName: string; readonly partitionKey: string },
     value: string,
   ): Promise<Environment | undefined> {
+    if (value === '' || Buffer.byteLength(value, 'utf8') > MAX_PARTITION_KEY_BYTES) return undefined;
     const { Items } = await this.options.client.send(
       new QueryCommand({
         TableName: this.options.tableName,
