@@ -13,6 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { SigV4S3Gateway } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
 
 /** The access key id the customer's bucket service knows (besides s3rver's own S3RVER). */
 export const CUSTOMER_ACCESS_KEY_ID = 'CUSTOMER-AKID-7Q2X';
@@ -75,6 +76,57 @@ export async function startCustomerS3(buckets: readonly string[]) {
     },
     async close(): Promise<void> {
       client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The customer's S3-compatible service as a real one behaves: s3rver behind the
+ * stack's SigV4 gateway (lambdas/adapters/local/sigv4-s3-gateway.ts), holding the
+ * customer's one key pair, so a wrong secret is refused with SignatureDoesNotMatch
+ * and an unknown key with InvalidAccessKeyId, as AWS, R2 or MinIO would. Region `auto`.
+ * `client` looks inside it as its owner would (straight to s3rver, over its socket).
+ */
+export async function startSigningCustomerS3(buckets: readonly string[], secretAccessKey: string) {
+  const directory = await mkdtemp(join(tmpdir(), 'featurelake-customer-s3-'));
+  const socket = join(directory, 's3.sock');
+  const server = new S3rver({
+    // A pipe path in place of a port: s3rver passes it to server.listen as it is.
+    port: socket as unknown as number,
+    silent: true,
+    directory: join(directory, 'data'),
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
+  await server.run();
+  const gateway = new SigV4S3Gateway({
+    credentials: { accessKeyId: CUSTOMER_ACCESS_KEY_ID, secretAccessKey },
+    region: 'auto',
+    upstreamSocket: socket,
+  });
+  const endpoint = await gateway.listen(0, '127.0.0.1');
+  const client = new S3Client({
+    endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: { accessKeyId: CUSTOMER_ACCESS_KEY_ID, secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    async keys(bucket: string): Promise<string[]> {
+      const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return Contents.map((object) => object.Key ?? '').sort();
+    },
+    async text(bucket: string, key: string): Promise<string> {
+      const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await Body?.transformToString('utf8')) ?? '';
+    },
+    async close(): Promise<void> {
+      client.destroy();
+      await gateway.close();
       await server.close();
       await rm(directory, { recursive: true, force: true });
     },
