@@ -64,6 +64,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/{trackingKey}/features/enabled', handler: 'tracking' },
   { method: 'GET', path: '/sse/client', handler: 'tracking' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi' },
+  // The console's "who am I" after signing in with an API key (served by the admin Lambda, which holds the environment store).
+  { method: 'GET', path: '/api/v1/environment', handler: 'admin' },
 ];
 
 /** Largest request body the tracking API accepts (bytes). */
