@@ -6,6 +6,7 @@ import { PageSection, ProblemNotice, TextField } from '../components.tsx';
 import type { PageProps } from '../context.ts';
 import { fieldProblems, pollInterval, utcTime } from './export-ui.ts';
 import { Field, Select } from './form-fields.tsx';
+import './exports.css';
 
 /**
  * Settings → Environment → Data export (seed 000): the manual export of the
@@ -114,7 +115,7 @@ function ManualExport(props: { api: ApiClient; allowed: boolean; plan: string })
   };
 
   return (
-    <section aria-labelledby={headingId}>
+    <section aria-labelledby={headingId} class="export-section">
       <h2 id={headingId}>Manual export</h2>
       {!allowed && <PlanNotice what="Data export" needs="Pro" plan={props.plan} />}
       <form onSubmit={start}>
@@ -304,7 +305,7 @@ function AutomaticExport(props: {
   const disabled = !allowed || saving;
   const status = settings?.status;
   return (
-    <section aria-labelledby={headingId}>
+    <section aria-labelledby={headingId} class="export-section">
       <h2 id={headingId}>Automatic export</h2>
       <p>
         Exports a CSV file every day (daily, after 00:00 UTC, a snapshot as of 00:00 UTC) or every week (Mondays) into
@@ -331,12 +332,13 @@ function AutomaticExport(props: {
           )}
         </Field>
         {allowed && settings && status && (
-          <section aria-label="Automatic export status" class="status">
-            <dl>
+          <section aria-label="Automatic export status" class="export-status">
+            <h3>Status</h3>
+            <dl class="facts">
               <dt>Last export</dt>
               <dd>{status.last_run_at ? utcTime(status.last_run_at) : 'none yet'}</dd>
               <dt>Status</dt>
-              <dd>{status.last_status}</dd>
+              <dd class={`status-${status.last_status.replace(/ /g, '-')}`}>{status.last_status}</dd>
               <dt>Next export</dt>
               <dd>{status.next_run_at ? utcTime(status.next_run_at) : 'none scheduled (automatic export is off)'}</dd>
               {status.error && (

@@ -12,7 +12,7 @@ export /** A control with its error below it, the error tied to the control by a
 function Field(props: { error: string | undefined; children: (describedBy: string | undefined) => ComponentChildren }) {
   const errorId = useId();
   return (
-    <div class="field">
+    <div class={props.error ? 'field field-invalid' : 'field'}>
       {props.children(props.error ? errorId : undefined)}
       {props.error && (
         <p id={errorId} class="field-error">
@@ -34,7 +34,7 @@ export function Select(props: {
   const id = useId();
   const errorId = useId();
   return (
-    <div class="field">
+    <div class={props.error ? 'field field-invalid' : 'field'}>
       <label for={id}>{props.label}</label>
       <select
         id={id}

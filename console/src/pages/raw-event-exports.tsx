@@ -4,6 +4,8 @@ import { call, type Problem, problemFromNetworkFailure, problemFromResponse } fr
 import { PageSection, ProblemNotice, TextField } from '../components.tsx';
 import type { PageProps } from '../context.ts';
 import { fieldProblems, pollInterval, utcTime } from './export-ui.ts';
+import { Select } from './form-fields.tsx';
+import './exports.css';
 
 /**
  * Settings → Environment → Raw-event exports (seed 002): the export request form,
@@ -144,9 +146,8 @@ function ExportForm(props: { api: ApiClient; announce: (message: string) => void
   };
 
   const eventTypesError = useId();
-  const formatId = useId();
   return (
-    <section aria-labelledby={headingId}>
+    <section aria-labelledby={headingId} class="export-section">
       <h2 id={headingId}>New export</h2>
       <form onSubmit={submit} noValidate>
         <div class="field-row">
@@ -167,25 +168,27 @@ function ExportForm(props: { api: ApiClient; announce: (message: string) => void
         </div>
         <fieldset aria-describedby={errors.event_type ? eventTypesError : undefined}>
           <legend>{LABELS.event_type}</legend>
-          {EVENT_TYPES.map((type) => (
-            <label key={type} class="choice">
-              <input
-                type="checkbox"
-                name="event_type"
-                value={type}
-                checked={request.event_type.includes(type)}
-                onChange={(event) =>
-                  set(
-                    'event_type',
-                    event.currentTarget.checked
-                      ? EVENT_TYPES.filter((t) => t === type || request.event_type.includes(t))
-                      : request.event_type.filter((t) => t !== type),
-                  )
-                }
-              />{' '}
-              {type}
-            </label>
-          ))}
+          <div class="choices-inline">
+            {EVENT_TYPES.map((type) => (
+              <label key={type} class="choice">
+                <input
+                  type="checkbox"
+                  name="event_type"
+                  value={type}
+                  checked={request.event_type.includes(type)}
+                  onChange={(event) =>
+                    set(
+                      'event_type',
+                      event.currentTarget.checked
+                        ? EVENT_TYPES.filter((t) => t === type || request.event_type.includes(t))
+                        : request.event_type.filter((t) => t !== type),
+                    )
+                  }
+                />{' '}
+                {type}
+              </label>
+            ))}
+          </div>
           {errors.event_type && (
             <p id={eventTypesError} class="field-error">
               {errors.event_type}
@@ -206,26 +209,33 @@ function ExportForm(props: { api: ApiClient; announce: (message: string) => void
           error={errors.company_id}
           onInput={(value) => set('company_id', value)}
         />
-        <SegmentSelect
+        <Select
+          name="segment_id"
+          label={LABELS.segment_id}
           value={request.segment_id}
-          segments={segments}
           error={errors.segment_id}
+          options={[
+            ['', 'All companies'],
+            ...segments.map(({ id, name }): [string, string] => [id, `${name} (${id})`]),
+          ]}
           onChange={(value) => set('segment_id', value)}
         />
         <fieldset>
-          <legend id={formatId}>{LABELS.format}</legend>
-          {(['json', 'csv'] as const).map((format) => (
-            <label key={format} class="choice">
-              <input
-                type="radio"
-                name="format"
-                value={format}
-                checked={request.format === format}
-                onChange={() => set('format', format)}
-              />{' '}
-              {format === 'json' ? 'JSON (one event per line)' : 'CSV'}
-            </label>
-          ))}
+          <legend>{LABELS.format}</legend>
+          <div class="choices-inline">
+            {(['json', 'csv'] as const).map((format) => (
+              <label key={format} class="choice">
+                <input
+                  type="radio"
+                  name="format"
+                  value={format}
+                  checked={request.format === format}
+                  onChange={() => set('format', format)}
+                />{' '}
+                {format === 'json' ? 'JSON (one event per line)' : 'CSV'}
+              </label>
+            ))}
+          </div>
         </fieldset>
         <label class="choice">
           <input
@@ -248,40 +258,6 @@ function ExportForm(props: { api: ApiClient; announce: (message: string) => void
       </form>
       <ProblemNotice problem={problem} onRetry={() => setProblem(undefined)} />
     </section>
-  );
-}
-
-function SegmentSelect(props: {
-  value: string;
-  segments: readonly { id: string; name: string }[];
-  error: string | undefined;
-  onChange: (value: string) => void;
-}) {
-  const id = useId();
-  const errorId = useId();
-  return (
-    <div class="field">
-      <label for={id}>{LABELS.segment_id}</label>
-      <select
-        id={id}
-        value={props.value}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? errorId : undefined}
-        onChange={(event) => props.onChange(event.currentTarget.value)}
-      >
-        <option value="">All companies</option>
-        {props.segments.map((segment) => (
-          <option key={segment.id} value={segment.id}>
-            {segment.name} ({segment.id})
-          </option>
-        ))}
-      </select>
-      {props.error && (
-        <p id={errorId} class="field-error">
-          {props.error}
-        </p>
-      )}
-    </div>
   );
 }
 
@@ -347,12 +323,12 @@ function ExportJobs(props: { api: ApiClient; refresh: number }) {
   }, [api, refresh, tick]);
 
   return (
-    <section aria-labelledby={headingId}>
+    <section aria-labelledby={headingId} class="export-section">
       <h2 id={headingId}>Export jobs</h2>
       <ProblemNotice problem={problem} onRetry={() => setTick((n) => n + 1)} />
       {jobs && jobs.length === 0 && <p>No export in the last 3 days.</p>}
       {jobs && jobs.length > 0 && (
-        <table>
+        <table class="jobs">
           <caption class="visually-hidden">Raw-event export jobs, newest first</caption>
           <thead>
             <tr>
@@ -389,16 +365,16 @@ function ExportJobs(props: { api: ApiClient; refresh: number }) {
 
 function JobFiles(props: { job: JobRow }) {
   const { job } = props;
-  if (job.status === 'failed') return <span class="error">{job.error ?? 'The export failed.'}</span>;
+  if (job.status === 'failed') return <span class="job-error">{job.error ?? 'The export failed.'}</span>;
   if (job.status !== 'completed') return <span>not ready yet</span>;
-  if (job.unreadable) return <span class="error">{job.unreadable}</span>;
+  if (job.unreadable) return <span class="job-error">{job.unreadable}</span>;
   if (job.files.length > 0) {
     const until = job.end_time
       ? utcTime(new Date(Date.parse(withZone(job.end_time)) + FILES_LIVE_MS).toISOString())
       : '';
     return (
       <>
-        <ul class="files">
+        <ul>
           {job.files.map((file) => (
             <li key={file.filename}>
               <a href={file.url} download={file.filename}>
