@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_STATE_TABLE } from '../../bin/local.ts';
+import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
 import {
   type ConsoleHarness,
   type CreatedEnvironment,
@@ -197,13 +200,55 @@ describe('Raw-event exports (seed 002) in the console', () => {
     await page.context().close();
   });
 
-  it('shows the files as expired once their 2 days have passed (the job itself shows for 3)', async () => {
+  it('shows the files as expired once their 2 days have passed (the job itself shows for 3), and a failed job with its error', async () => {
     expect(jobId).toBeDefined();
     clockOffsetMs = 2 * DAY + 3_600_000;
+    // And a job whose run died without a word (still marked running, past its deadline), as a crash leaves it.
+    const now = Date.now() + clockOffsetMs;
+    const client = harness.stack.dynamoClient();
+    try {
+      await new DynamoDbEventsExportJobs({
+        client: DynamoDBDocumentClient.from(client),
+        tableName: LOCAL_STATE_TABLE,
+      }).create({
+        job_id: 'died-without-a-word',
+        environment_id: env.environment_id,
+        app_token: env.app_token,
+        status: 'running',
+        request: {
+          from: '2025-03-03',
+          to: '2025-03-09',
+          emails: [],
+          event_type: ['track'],
+          user_id: [],
+          company_id: [],
+          format: 'csv',
+          exclusions: false,
+        },
+        all_chunks: ['2025-03-03'],
+        completed_chunks: [],
+        created_at: new Date(now - 3_600_000).toISOString(),
+        completed_at: null,
+        deadline: new Date(now - 1_800_000).toISOString(),
+        error: null,
+      });
+    } finally {
+      client.destroy();
+    }
+
     const watched = await openRawExports();
-    const row = watched.page.getByRole('main').getByRole('row').filter({ hasText: jobId });
+    const main = watched.page.getByRole('main');
+    const row = main.getByRole('row').filter({ hasText: jobId });
     await expect.poll(() => row.textContent()).toContain('Files expired');
     expect(await row.getByRole('link').count()).toBe(0);
+    const died = main.getByRole('row').filter({ hasText: 'died-without-a-word' });
+    const detail = await http(`${harness.stack.url}/api/v1/analytics/exports/jobs/died-without-a-word`, {
+      headers: { authorization: `Token ${env.api_key}` },
+    });
+    expect(detail.body).toMatchObject({ status: 'failed', progress: '0 out of 1 partitions' });
+    expect(detail.body.error).toMatch(/\w/);
+    await expect.poll(() => died.textContent()).toContain(detail.body.error);
+    expect(await died.getByRole('cell').nth(1).textContent()).toMatch(/^failed/);
     expect(watched.problems()).toEqual([]);
     await watched.page.context().close();
   });
