@@ -14,7 +14,9 @@ export const DEFAULT_POLL_MS = 2000;
  */
 export function pollInterval(): number {
   try {
-    const value = Number(globalThis.sessionStorage?.getItem('featurelake:poll-ms'));
+    // Typed here, not from the DOM library: the unit tests load this file in Node, where there is none.
+    const storage = (globalThis as { sessionStorage?: { getItem(key: string): string | null } }).sessionStorage;
+    const value = Number(storage?.getItem('featurelake:poll-ms'));
     return Number.isInteger(value) && value >= 50 && value <= 60_000 ? value : DEFAULT_POLL_MS;
   } catch {
     return DEFAULT_POLL_MS;
