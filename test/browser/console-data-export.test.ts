@@ -257,7 +257,7 @@ describe('Data export (seed 000) in the console', () => {
     await page.context().close();
   });
 
-  it('on free, exports are offered with the plan they need; on pro, the automatic part likewise', async () => {
+  it('on free, exports are offered with the plan they need; on pro, the automatic part likewise (and a dropped request is retryable)', async () => {
     const free = await harness.createEnvironment('Free tier', 'free');
     const pro = await harness.createEnvironment('Pro tier', 'pro');
 
@@ -280,7 +280,32 @@ describe('Data export (seed 000) in the console', () => {
     expect(await main.getByText('Data export needs the Pro plan.').count()).toBe(0);
     expect(await main.getByRole('button', { name: 'Download export' }).isEnabled()).toBe(true);
     expect(await main.getByRole('switch', { name: 'Enable automatic export' }).isDisabled()).toBe(true);
-    expect(proWatched.problems()).toEqual([]);
+
+    // On pro the manual export runs; a look at the job that gets no answer (the network dropped it) is a
+    // retryable message, and "Try again" follows the same job to its file.
+    const page = proWatched.page;
+    let dropped = 0;
+    await page.route('**/api/v1/company-exports/jobs/*', async (route) => {
+      if (dropped++ === 0) await route.abort('internetdisconnected');
+      else await route.fallback();
+    });
+    await main.getByRole('button', { name: 'Download export' }).click();
+    const alert = main.getByRole('alert');
+    await alert.getByText(/could not be reached/).waitFor();
+    const downloading = page.waitForEvent('download');
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toMatch(/^company-export-today-\d{4}-\d{2}-\d{2}\.csv$/);
+    expect((await readFile((await download.path()) as string, 'utf8')).split(/\r?\n/)[0]).toBe(
+      COMPANY_EXPORT_HEADER.join(','),
+    );
+    expect(proWatched.problems()).toEqual([
+      'console error: Failed to load resource: net::ERR_INTERNET_DISCONNECTED',
+      expect.stringMatching(
+        /^request failed: GET http:.*\/api\/v1\/company-exports\/jobs\/.*: net::ERR_INTERNET_DISCONNECTED$/,
+      ),
+      expect.stringMatching(/^request failed: GET http:.*response-content-disposition=attachment.*: net::ERR_ABORTED$/),
+    ]);
     await proWatched.page.context().close();
   });
 });

@@ -58,7 +58,8 @@ type ManualState =
   | { readonly kind: 'running'; readonly jobId: string }
   | { readonly kind: 'completed'; readonly url: string; readonly fileName: string; readonly rows: number | null }
   | { readonly kind: 'failed'; readonly message: string }
-  | { readonly kind: 'problem'; readonly problem: Problem };
+  /** A call failed; `jobId` when it was a look at a job that may still be running (Try again looks again). */
+  | { readonly kind: 'problem'; readonly problem: Problem; readonly jobId?: string };
 
 function ManualExport(props: { api: ApiClient; allowed: boolean; plan: string }) {
   const { api, allowed } = props;
@@ -79,7 +80,7 @@ function ManualExport(props: { api: ApiClient; allowed: boolean; plan: string })
       );
       if (stopped) return;
       if (!outcome.ok) {
-        setState({ kind: 'problem', problem: outcome.problem });
+        setState({ kind: 'problem', problem: outcome.problem, jobId: state.jobId });
         return;
       }
       const job = outcome.data;
@@ -154,7 +155,12 @@ function ManualExport(props: { api: ApiClient; allowed: boolean; plan: string })
           <p>The export failed: {state.message}</p>
         </div>
       )}
-      {state.kind === 'problem' && <ProblemNotice problem={state.problem} onRetry={() => setState({ kind: 'idle' })} />}
+      {state.kind === 'problem' && (
+        <ProblemNotice
+          problem={state.problem}
+          onRetry={() => setState(state.jobId ? { kind: 'running', jobId: state.jobId } : { kind: 'idle' })}
+        />
+      )}
     </section>
   );
 }
