@@ -115,6 +115,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       health: makeHealthHandler(),
       openapi: makeOpenApiHandler(),
       'events-exports': makeEventsExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         jobs: eventsJobs,
         catalog,
@@ -132,8 +133,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock,
         dispatch,
       }),
-      catalog: makeCatalogHandler({ environments, catalog, clock }),
+      catalog: makeCatalogHandler({ environments, adminToken: deps.adminToken, catalog, clock }),
       'company-exports': makeCompanyExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         jobs: companyJobs,
         settings: automaticExports,
@@ -144,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock,
       }),
       'automatic-exports': makeAutomaticExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         settings: automaticExports,
         secrets: secretBox,
