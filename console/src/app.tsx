@@ -5,6 +5,7 @@ import { type ApiClient, apiClient, type EnvironmentView } from './api/client.ts
 import { call, type Problem } from './api/problems.ts';
 import { ProblemNotice, TextField } from './components.tsx';
 import { type Session, SessionContext } from './context.ts';
+import { EnvironmentsPage } from './environments.tsx';
 import { environmentPath, PAGES } from './pages/index.ts';
 import { type Credentials, credentialsFrom, forgetCredentials, loadCredentials, saveCredentials } from './session.ts';
 
@@ -94,6 +95,18 @@ function SignIn(props: {
     setBusy(true);
     setProblem(undefined);
     const credentials = credentialsFrom(secret);
+    if (credentials.kind === 'admin') {
+      const outcome = await call(apiClient(credentials).GET('/admin/v1/environments'));
+      setBusy(false);
+      if (!outcome.ok) {
+        setProblem(outcome.problem);
+        return;
+      }
+      props.onSignedIn(credentials);
+      props.announce('Signed in as the admin.');
+      navigate(ENVIRONMENTS_PATH);
+      return;
+    }
     const outcome = await call(apiClient(credentials).GET('/api/v1/environment'));
     setBusy(false);
     if (!outcome.ok) {
@@ -133,9 +146,21 @@ function SignIn(props: {
   );
 }
 
+/** The admin's list of environments. */
+const ENVIRONMENTS_PATH = '/environments';
+
 function SignedIn({ session }: { readonly session: Session }) {
+  const admin = session.credentials.kind === 'admin';
   return (
     <Switch>
+      {admin ? (
+        <Route path={ENVIRONMENTS_PATH}>
+          <Header onSignOut={session.signOut} />
+          <main id="main" tabIndex={-1}>
+            <EnvironmentsPage session={session} />
+          </main>
+        </Route>
+      ) : null}
       <Route path="/environments/:id/:page">
         {(params) => <EnvironmentShell session={session} environmentId={params.id} slug={params.page} />}
       </Route>
@@ -146,8 +171,13 @@ function SignedIn({ session }: { readonly session: Session }) {
   );
 }
 
-/** Where a signed-in visit to `#/` (or an unknown path) goes: the key's own environment. */
+/** Where a signed-in visit to `#/` (or an unknown path) goes: the key's own environment, or the admin's list. */
 function Home({ session }: { readonly session: Session }) {
+  if (session.credentials.kind === 'admin') return <Redirect to={ENVIRONMENTS_PATH} replace />;
+  return <KeyHome session={session} />;
+}
+
+function KeyHome({ session }: { readonly session: Session }) {
   const { environment, problem, retry } = useEnvironment(session.credentials, undefined);
   if (environment) return <Redirect to={environmentPath(environment.environment_id)} replace />;
   return (
@@ -195,7 +225,9 @@ function EnvironmentShell(props: { readonly session: Session; readonly environme
     <>
       <Header onSignOut={session.signOut} />
       <div class="frame">
-        {environment ? <EnvironmentNav environment={environment} current={page.slug} /> : null}
+        {environment ? (
+          <EnvironmentNav environment={environment} current={page.slug} admin={session.credentials.kind === 'admin'} />
+        ) : null}
         <main id="main" tabIndex={-1}>
           {environment ? (
             <page.component environment={environment} client={client} announce={session.announce} />
@@ -210,10 +242,19 @@ function EnvironmentShell(props: { readonly session: Session; readonly environme
   );
 }
 
-function EnvironmentNav(props: { readonly environment: EnvironmentView; readonly current: string }) {
+function EnvironmentNav(props: {
+  readonly environment: EnvironmentView;
+  readonly current: string;
+  readonly admin: boolean;
+}) {
   const { environment, current } = props;
   return (
     <nav class="sidenav" aria-label="Settings">
+      {props.admin ? (
+        <p class="back">
+          <Link href={ENVIRONMENTS_PATH}>All environments</Link>
+        </p>
+      ) : null}
       <h2>Settings</h2>
       <h3>Environment: {environment.name}</h3>
       <ul>
