@@ -200,6 +200,22 @@ describe('Raw-event exports (seed 002) in the console', () => {
     await page.context().close();
   });
 
+  it("signed in with the admin token, shows the chosen environment's jobs and files", async () => {
+    const watched = await harness.openConsole();
+    const { page } = watched;
+    await page.getByLabel('API key or admin token').fill(harness.stack.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main').getByRole('link', { name: 'Acme production' }).click();
+    await page.evaluate("sessionStorage.setItem('featurelake:poll-ms', '100')");
+    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Raw-event exports' }).click();
+    const row = page.getByRole('main').getByRole('row').filter({ hasText: jobId });
+    await expect
+      .poll(() => row.getByRole('link').allTextContents())
+      .toEqual(['2025-03-03.json.gz', '2025-03-10.json.gz']);
+    expect(watched.problems()).toEqual([]);
+    await page.context().close();
+  });
+
   it('shows the files as expired once their 2 days have passed (the job itself shows for 3), and a failed job with its error', async () => {
     expect(jobId).toBeDefined();
     clockOffsetMs = 2 * DAY + 3_600_000;
