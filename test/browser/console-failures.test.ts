@@ -65,7 +65,9 @@ describe('when the API cannot be reached or fails', () => {
     // "Try again" sends the same key again: now the API answers (an unknown key, said beside the field).
     await page.unroute('**/api/v1/environment');
     await page.getByRole('button', { name: 'Try again' }).click();
-    await expect.poll(() => page.getByText('The API token is not valid: no environment has this key.').isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByText('The API token is not valid: no environment has this key.').isVisible())
+      .toBe(true);
     expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
     await page.context().close();
   });
