@@ -37,6 +37,7 @@ export function App() {
   );
   return (
     <Router hook={useHashLocation}>
+      <FocusOnNavigation />
       <SkipLink />
       {session ? (
         <SessionContext.Provider value={session}>
@@ -50,6 +51,25 @@ export function App() {
       </div>
     </Router>
   );
+}
+
+/**
+ * After an in-app navigation, focus moves to the new page's <main>, so that a
+ * keyboard or screen-reader user starts reading it (not where the last page's
+ * control was). The first load leaves focus alone.
+ */
+function FocusOnNavigation() {
+  const [location] = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    // After the new page has rendered.
+    setTimeout(() => document.getElementById('main')?.focus(), 0);
+  }, [location]);
+  return null;
 }
 
 /**
@@ -85,8 +105,8 @@ function SignIn(props: {
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   const [, navigate] = useLocation();
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const submit = async (event?: Event) => {
+    event?.preventDefault();
     if (busy) return;
     if (secret.trim() === '') {
       setProblem({ message: 'Enter an API key or the admin token.', fields: {}, retryable: false, status: undefined });
@@ -134,13 +154,13 @@ function SignIn(props: {
             autoComplete="off"
             value={secret}
             onInput={setSecret}
-            error={problem?.message}
+            error={problem && !problem.retryable ? problem.message : undefined}
           />
           <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
-        {problem?.retryable ? <ProblemNotice problem={problem} onRetry={() => setProblem(undefined)} /> : null}
+        {problem?.retryable ? <ProblemNotice problem={problem} onRetry={() => submit()} /> : null}
       </main>
     </>
   );
