@@ -14,6 +14,7 @@ import { ExportStepsFunction } from './export-steps.ts';
 import { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
+import { LakeInsightsApiHandler } from './lake-insights-api.ts';
 import { FeaturelakeMonitoring, type FirehoseQuota } from './monitoring.ts';
 import { TrackingApiHandler } from './tracking-api.ts';
 
@@ -80,6 +81,7 @@ export class FeaturelakeApiStack extends Stack {
   readonly health: HandlerFunction;
   readonly openApi: HandlerFunction;
   readonly catalog: CatalogApiHandler;
+  readonly lakeInsights: LakeInsightsApiHandler;
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: ExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
@@ -116,6 +118,12 @@ export class FeaturelakeApiStack extends Stack {
     // Serves the OpenAPI document it builds from its own code: it reads nothing, so its role holds only its logs.
     this.openApi = new HandlerFunction(this, 'OpenApi', { handler: 'openapi', memorySize: 256 });
     this.catalog = new CatalogApiHandler(this, 'Catalog', { stateTable: data.stateTable });
+    this.lakeInsights = new LakeInsightsApiHandler(this, 'LakeInsights', {
+      stateTable: data.stateTable,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      workgroup: data.workgroup,
+    });
 
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
       stateTable: data.stateTable,
@@ -182,6 +190,7 @@ export class FeaturelakeApiStack extends Stack {
         'company-exports': this.companyExports.handler.function,
         'automatic-exports': this.automaticExports.handler.function,
         'events-exports': this.eventsExports.handler.function,
+        'lake-insights': this.lakeInsights.handler.function,
       },
       ...(props.apiThrottle === undefined ? {} : { throttle: props.apiThrottle }),
       ...(props.trackingThrottle === undefined ? {} : { trackingThrottle: props.trackingThrottle }),
@@ -199,6 +208,7 @@ export class FeaturelakeApiStack extends Stack {
         Health: this.health.function,
         OpenApi: this.openApi.function,
         Catalog: this.catalog.handler.function,
+        LakeInsights: this.lakeInsights.handler.function,
         CompanyExports: this.companyExports.handler.function,
         AutomaticExports: this.automaticExports.handler.function,
         EventsExports: this.eventsExports.handler.function,

@@ -67,6 +67,7 @@ export const LAMBDA_SETTINGS = {
     'downloadLinkSecretArn',
   ],
   openapi: [],
+  'lake-insights': ['stateTable', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

@@ -34,6 +34,7 @@ function handlers(): Record<HandlerName, HandlerFunction> {
     'company-exports': stacks.api.companyExports.handler,
     'automatic-exports': stacks.api.automaticExports.handler,
     'events-exports': stacks.api.eventsExports.handler,
+    'lake-insights': stacks.api.lakeInsights.handler,
   };
 }
 
