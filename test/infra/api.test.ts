@@ -476,3 +476,25 @@ describe('the company exports Lambda role', () => {
     ]);
   });
 });
+
+describe('the lake insights Lambda role (console: recent events, unassociated tracks, STARS funnel)', () => {
+  it('uses the state table, queries in the admin workgroup over the lake and export_inputs, and writes only inputs files', () => {
+    const built = featurelake();
+    const { data, stacks } = built;
+    const insights = handlers()['lake-insights'];
+
+    expect(inlineStatementsOf(built.api, logicalId(insights.role))).toEqual([
+      ownLogsStatement(insights.logGroup),
+      ...stateTableReadWriteStatements(built),
+    ]);
+    // No workflow, no exports bucket, no results of another workgroup: only what its synchronous queries need.
+    expect(managedPolicyArnsOf(built.api, insights.role)).toEqual([
+      importOf(data, { Ref: logicalId(stacks.data.workgroup.queryExecutionPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
+    ]);
+    // API Gateway gives up after 30 s: the Lambda stops its query before that.
+    expect(resourceOf(built.api, insights.function).Properties.Timeout).toBe(29);
+  });
+});
