@@ -25,6 +25,7 @@ import { makeHandler as makeLakeInsightsHandler } from '../lambdas/handlers/lake
 import { makeHandler as makeOpenApiHandler } from '../lambdas/handlers/openapi.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { LOCAL_EXPORTS_BUCKET, type LocalStackOptions, localConfig } from './local/config.ts';
+import { consoleSite } from './local/console-site.ts';
 import { type DemoEnvironment, ensureDemoEnvironment } from './local/demo-environment.ts';
 import { openLocalDeps } from './local/deps.ts';
 import { localWorkflows } from './local/workflows.ts';
@@ -163,6 +164,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
     if (options.observeExchanges) api.observeExchanges(options.observeExchanges);
+    // The web console at /console/ (and / redirecting there), built now from console/src.
+    api.serveBefore(await consoleSite(join(home, 'console')));
     const url = await api.listen(config.port, config.host);
     apiUrl = url;
     closers.push(() => api.close());
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack();
   const lines = [
     `featurelake local stack on ${stack.url}  (state in ${stack.home})`,
+    `  console:       ${stack.url}/console/  (sign in with the demo API key below, or the admin token)`,
     `  admin token:   ${join(stack.home, 'admin-token')}`,
     `  demo environment ${stack.demo.environment_id} (${stack.demo.plan}), app token ${stack.demo.app_token}`,
     `  tracking key:  ${stack.demo.tracking_key}`,

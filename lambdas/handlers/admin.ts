@@ -2,8 +2,9 @@ import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
 import { assertAdmin, runAdminSql, sqlRequest } from '../core/environments/admin.ts';
+import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
 import { createEnvironment } from '../core/environments/create.ts';
-import { createEnvironmentRequest } from '../core/environments/environments.ts';
+import { createEnvironmentRequest, environmentView } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
@@ -15,18 +16,28 @@ import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
-  readonly environments: Pick<EnvironmentStore, 'create'>;
+  readonly environments: Pick<EnvironmentStore, 'create' | 'findByApiKeyHash'>;
   readonly queryEngine: Pick<QueryEngine, 'readRows'>;
   readonly adminToken: SecretSource;
   readonly clock?: Clock;
   /** The export dispatcher, as the daily schedule runs it (`POST /admin/v1/scheduler/tick`). */
   readonly dispatch?: (at: Date) => Promise<DispatchReport>;
+  /** How long a found API key is remembered (capped at one minute). @default 30 s */
+  readonly keyCacheMs?: number;
 }
 
-/** The admin API (`Authorization: Bearer <admin token>`): environments and lake SQL. */
+/**
+ * The admin API (`Authorization: Bearer <admin token>`): environments and lake SQL;
+ * and, with an API key, the key's own environment (`/api/v1/environment`): this
+ * Lambda is the one that holds the environment store.
+ */
 export function makeHandler(deps: AdminDeps) {
   const clock = deps.clock ?? systemClock;
+  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
   return httpHandler(async (event) => {
+    if (event.routeKey === 'GET /api/v1/environment') {
+      return json(200, environmentView(await authenticate(header(event, 'authorization'), lookup)));
+    }
     assertAdmin(header(event, 'authorization'), await deps.adminToken.value());
     switch (event.routeKey) {
       case 'POST /admin/v1/environments': {

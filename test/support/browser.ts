@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type ConsoleMessage, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, type ConsoleMessage, chromium, type Page } from 'playwright-core';
 
 /**
  * Real Chromium for the tests that need a browser (the vendors' browser SDKs, the
@@ -52,8 +52,8 @@ export interface WatchedPage {
   problems(): string[];
 }
 
-export async function watchedPage(browser: Browser): Promise<WatchedPage> {
-  const context = await browser.newContext();
+export async function watchedPage(browser: Browser, contextOptions: BrowserContextOptions = {}): Promise<WatchedPage> {
+  const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const messages: ConsoleMessage[] = [];
   const pageErrors: string[] = [];

@@ -103,6 +103,7 @@ export class ApiGatewayServer {
   private readonly routes: CompiledRoute[];
   private readonly server: Server;
   private observe: ((exchange: ObservedExchange) => void) | undefined;
+  private front: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
 
   constructor(
     routes: readonly RouteSpec[],
@@ -124,6 +125,14 @@ export class ApiGatewayServer {
     this.observe = observer;
   }
 
+  /**
+   * Lets `front` answer a request before the routes (the console's static files, which
+   * CloudFront serves on AWS); it resolves false to pass the request on.
+   */
+  serveBefore(front: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>): void {
+    this.front = front;
+  }
+
   listen(port: number, host = '127.0.0.1'): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -142,6 +151,7 @@ export class ApiGatewayServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.front && (await this.front(req, res))) return;
     const url = requestUrl(req.url);
     const method = (req.method ?? 'GET').toUpperCase();
     if (method === 'OPTIONS' && req.headers.origin && req.headers['access-control-request-method']) {

@@ -25,6 +25,14 @@ export interface CreatedEnvironment {
   api_key: string;
 }
 
+/** What an environment's key holder (or the admin) is shown of it: everything but the key's hash. */
+export type EnvironmentView = Omit<Environment, 'api_key_hash' | 'created_at'>;
+
+export function environmentView(environment: Environment): EnvironmentView {
+  const { environment_id, name, plan, app_token, tracking_key } = environment;
+  return { environment_id, name, plan, app_token, tracking_key };
+}
+
 export const createEnvironmentRequest = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }),

@@ -21,6 +21,7 @@ import {
   companyExportStarted,
   createdEnvironment,
   dispatchReport,
+  environmentView,
   errorBody,
   evaluatedFlags,
   eventsExportDetail,
@@ -54,7 +55,15 @@ import {
 type JsonSchema = Record<string, unknown>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Security = 'none' | 'apiToken' | 'apiTokenOrLink' | 'admin' | 'trackingPath' | 'trackingKey';
-type Tag = 'Tracking' | 'SDK' | 'Catalog' | 'Company exports' | 'Raw-event exports' | 'Admin' | 'Service';
+type Tag =
+  | 'Tracking'
+  | 'SDK'
+  | 'Catalog'
+  | 'Company exports'
+  | 'Raw-event exports'
+  | 'Environment'
+  | 'Admin'
+  | 'Service';
 
 interface ResponseSpec {
   readonly description: string;
@@ -322,6 +331,15 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     responses: { 204: { description: 'No live updates' } },
     errors: TRACKING_ERRORS,
   },
+  'GET /api/v1/environment': {
+    operationId: 'getEnvironment',
+    summary: "The API key's environment",
+    description: 'Who the key belongs to: what the console shows after sign-in. The API key itself is never returned.',
+    tag: 'Environment',
+    security: 'apiToken',
+    responses: { 200: { description: 'The environment', body: environmentView } },
+    errors: [401, 500],
+  },
   'POST /admin/v1/environments': {
     operationId: 'createEnvironment',
     summary: 'Create an environment',
@@ -533,6 +551,7 @@ const TAGS: readonly { name: Tag; description: string }[] = [
   { name: 'Catalog', description: 'Features, segments and exclusions the company export reads' },
   { name: 'Company exports', description: 'Company feature-adoption exports, manual and automatic (seed 000)' },
   { name: 'Raw-event exports', description: 'Bulk exports of raw events as weekly gzip files (seed 002)' },
+  { name: 'Environment', description: 'The environment an API key belongs to, and its key' },
   { name: 'Admin', description: 'Environments and lake SQL, with the admin token' },
   { name: 'Service', description: 'Health and this document' },
 ];

@@ -68,6 +68,15 @@ export const createdEnvironment = z.object({
   api_key: z.string().describe('Shown this once: only its hash is stored'),
 });
 
+/** An environment as its API key (or the admin) sees it: never a key's hash. */
+export const environmentView = z.object({
+  environment_id: z.string(),
+  name: z.string(),
+  plan: z.enum(PLANS),
+  app_token: z.string(),
+  tracking_key: z.string(),
+});
+
 export const sqlAnswer = z.object({
   rows: z.array(z.record(z.string(), z.unknown())),
   row_count: z.int().min(0),
