@@ -51,14 +51,14 @@ describe('the Tracking page', () => {
     expect(await main.getByText(a.tracking_key, { exact: true }).isVisible()).toBe(true);
 
     await main.getByRole('button', { name: 'Copy the tracking key' }).click();
-    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(a.tracking_key);
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()'), { timeout: 10_000 }).toBe(a.tracking_key);
 
     const browserSdk = main.getByRole('region', { name: 'Browser SDK (@reflag/browser-sdk)' });
     const code = await browserSdk.locator('code').innerText();
     expect(code).toContain(`publishableKey: '${a.tracking_key}'`);
     expect(code).toContain(`apiBaseUrl: '${harness.stack.url}'`);
     await browserSdk.getByRole('button', { name: /^Copy the Browser SDK/ }).click();
-    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toBe(code);
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()'), { timeout: 10_000 }).toBe(code);
 
     const node = await main.getByRole('region', { name: 'Node SDK (@reflag/node-sdk)' }).locator('code').innerText();
     expect(node).toContain(`apiBaseUrl: '${harness.stack.url}'`);
