@@ -2944,7 +2944,7 @@ export interface operations {
                             source: string;
                         }[];
                         limit: number;
-                        /** @description The earliest received date (YYYY-MM-DD, UTC) read: today and yesterday */
+                        /** @description The earliest received_at read: the last hour, or from the start of yesterday (UTC) when the hour holds fewer events than asked for */
                         received_since: string;
                     };
                 };

@@ -13,6 +13,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 import { companyRollupSql, prepareCompanyRollup, type SqlDialectName } from '../company-export/rollup/index.ts';
+import { DomainError, ValidationError } from '../shared/errors.ts';
 import { parseRequestPayload } from '../shared/request-body.ts';
 
 const DAY_MS = 86_400_000;
@@ -28,16 +29,55 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
+/**
+ * A read the lake could not answer inside one request: on Athena the workgroup's
+ * per-query scan cutoff or the 25-second limit stopped it. Not the client's input (it
+ * names no field), and the same request would stop the same way: a 400 in words.
+ */
+export class LakeReadTooLargeError extends DomainError {
+  readonly status = 400;
+}
+
+/** `readRows`, with the engine's refusal of our own query (`sql`) said in the console's words. */
+async function readLake(
+  engine: Pick<QueryEngine, 'readRows'>,
+  what: string,
+  instead: string,
+  sql: string,
+  params: readonly QueryParam[],
+  options?: { maxRows?: number },
+): Promise<QueryRow[]> {
+  try {
+    return await engine.readRows(sql, params, options);
+  } catch (error) {
+    if (error instanceof ValidationError && error.problems.every((p) => p.field === 'sql')) {
+      const reason = error.problems.map((p) => p.problem).join('; ');
+      throw new LakeReadTooLargeError(
+        `${what} needs more of the lake than one request may read (${reason}). ${instead}`,
+      );
+    }
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------- recent events
 
 export const RECENT_EVENTS_DEFAULT_LIMIT = 50;
 export const RECENT_EVENTS_MAX_LIMIT = 200;
 /**
- * How many UTC `received` dates the tail reads: today and yesterday. It prunes the
- * scan to two partitions of one shard, so a call costs what two days of one shard's
- * columns cost, never the history; an environment quiet for two days shows no events.
+ * How many UTC `received` dates the tail reads at most: today and yesterday. With
+ * the shard, that prunes the scan to two partitions; an environment quiet for two
+ * days shows no events.
  */
 export const RECENT_EVENTS_RECEIVED_DAYS = 2;
+/**
+ * The tail is looked for in the last hour first. The lake's files are written in
+ * arrival order (a Firehose buffer, a compacted log segment), so Parquet's min/max
+ * statistics on `received_at` let Athena skip every older row group: at 1,000
+ * events/s the first read scans an hour, not two days. Only when the hour holds
+ * fewer events than asked for is the two-day window read.
+ */
+export const RECENT_EVENTS_FIRST_WINDOW_MS = 60 * 60 * 1000;
 /** Characters of an event's attributes JSON shown in the tail; the rest is in the lake and its exports. */
 export const RECENT_EVENTS_ATTRIBUTES_CHARS = 500;
 
@@ -64,7 +104,7 @@ export interface RecentEvent {
 export interface RecentEventsAnswer {
   events: RecentEvent[];
   limit: number;
-  /** The earliest `received_at` date read: events received before it are not looked at. */
+  /** The earliest `received_at` read (the last hour, or the start of yesterday): older events are not looked at. */
   received_since: string;
 }
 
@@ -79,13 +119,13 @@ export const RECENT_EVENTS_SQL = `SELECT event_id, event_type, event_name, user_
   coalesce(length(attributes) > ${RECENT_EVENTS_ATTRIBUTES_CHARS}, false) AS attributes_truncated,
   context_active, "timestamp", received_at, source
 FROM events
-WHERE shard = ? AND app_id = ? AND received >= ?
+WHERE shard = ? AND app_id = ? AND received >= ? AND received_at >= CAST(? AS TIMESTAMP)
 ORDER BY received_at DESC, event_id DESC
 LIMIT ${RECENT_EVENTS_MAX_LIMIT}`;
 
-export function recentEventsParams(environmentId: string, now: Date): { params: QueryParam[]; since: string } {
-  const since = isoDate(now.getTime() - (RECENT_EVENTS_RECEIVED_DAYS - 1) * DAY_MS);
-  return { params: [lakeShard(environmentId), environmentId, since], since };
+/** The query's values for the events received from `since` on (its date prunes `received`). */
+export function recentEventsParams(environmentId: string, since: Date): QueryParam[] {
+  return [lakeShard(environmentId), environmentId, isoDate(since.getTime()), sqlTimestamp(since.getTime())];
 }
 
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
@@ -98,8 +138,21 @@ export async function recentEvents(
   now: Date,
 ): Promise<RecentEventsAnswer> {
   const { limit } = parseRequestPayload(recentEventsQuery, query ?? {});
-  const { params, since } = recentEventsParams(environmentId, now);
-  const rows = await engine.readRows(RECENT_EVENTS_SQL, params, { maxRows: limit });
+  const read = (since: Date) =>
+    readLake(
+      engine,
+      'Reading the recent events',
+      'Ask for fewer events, or read the lake with a raw-event export.',
+      RECENT_EVENTS_SQL,
+      recentEventsParams(environmentId, since),
+      { maxRows: limit },
+    );
+  let since = new Date(now.getTime() - RECENT_EVENTS_FIRST_WINDOW_MS);
+  let rows = await read(since);
+  if (rows.length < limit) {
+    since = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - (RECENT_EVENTS_RECEIVED_DAYS - 1) * DAY_MS);
+    rows = await read(since);
+  }
   return {
     events: rows.slice(0, limit).map((row) => ({
       event_id: String(row.event_id),
@@ -116,7 +169,7 @@ export async function recentEvents(
       source: String(row.source),
     })),
     limit,
-    received_since: since,
+    received_since: since.toISOString(),
   };
 }
 
@@ -203,7 +256,14 @@ export async function unassociatedEvents(
 ): Promise<UnassociatedAnswer> {
   const { limit } = parseRequestPayload(unassociatedQuery, query ?? {});
   const { params, since } = unassociatedParams(environmentId, now);
-  const rows = await engine.readRows(UNASSOCIATED_SQL, params, { maxRows: limit });
+  const rows = await readLake(
+    engine,
+    'Counting the unassociated events',
+    'Count them with POST /admin/v1/sql over a shorter window, or in a raw-event export.',
+    UNASSOCIATED_SQL,
+    params,
+    { maxRows: limit },
+  );
   const first = rows[0];
   return {
     since: since.toISOString(),
@@ -303,7 +363,13 @@ export async function starsFunnel(
   const jobId = `funnel-${randomUUID()}`;
   const prepared = prepareCompanyRollup({ jobId, environmentId, aggregation: 'today', asOf, features, segments });
   await deps.inputs.writeInputs(jobId, prepared.inputRows);
-  const rows: QueryRow[] = await deps.engine.readRows(starsFunnelSql(deps.dialect), prepared.params);
+  const rows = await readLake(
+    deps.engine,
+    'Counting the STARS funnel',
+    "Start a “Just today's snapshot” export (Data export): its CSV holds the same counts.",
+    starsFunnelSql(deps.dialect),
+    prepared.params,
+  );
   const byId = new Map(answer.features.map((f) => [f.feature_id, f]));
   for (const row of rows) {
     const feature = byId.get(String(row.feature_id));

@@ -235,7 +235,9 @@ export const recentEventsAnswer = z.object({
     }),
   ),
   limit: z.int(),
-  received_since: z.string().describe('The earliest received date (YYYY-MM-DD, UTC) read: today and yesterday'),
+  received_since: instant.describe(
+    'The earliest received_at read: the last hour, or from the start of yesterday (UTC) when the hour holds fewer events than asked for',
+  ),
 });
 
 /** `GET /api/v1/tracking/unassociated`. */
