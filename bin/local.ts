@@ -117,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       health: makeHealthHandler(),
       openapi: makeOpenApiHandler(),
       'events-exports': makeEventsExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         jobs: eventsJobs,
         catalog,
@@ -134,9 +135,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock,
         dispatch,
       }),
-      catalog: makeCatalogHandler({ environments, catalog, clock }),
+      catalog: makeCatalogHandler({ environments, adminToken: deps.adminToken, catalog, clock }),
       'lake-insights': makeLakeInsightsHandler({
         environments,
+        adminToken: deps.adminToken,
         queryEngine: deps.queryEngine,
         dialect: 'duckdb',
         catalog,
@@ -144,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock,
       }),
       'company-exports': makeCompanyExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         jobs: companyJobs,
         settings: automaticExports,
@@ -154,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock,
       }),
       'automatic-exports': makeAutomaticExportsHandler({
+        adminToken: deps.adminToken,
         environments,
         settings: automaticExports,
         secrets: secretBox,

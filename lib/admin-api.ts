@@ -44,6 +44,7 @@ export class AdminApiHandler extends Construct {
     });
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
+    props.stateTable.grantEnvironmentListing(role);
     props.adminToken.grantRead(role);
     props.workgroup.grantQueryExecution(role);
     props.lake.grantQuery(role);

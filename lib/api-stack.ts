@@ -117,9 +117,13 @@ export class FeaturelakeApiStack extends Stack {
     this.health = new HandlerFunction(this, 'Health', { handler: 'health', memorySize: 128 });
     // Serves the OpenAPI document it builds from its own code: it reads nothing, so its role holds only its logs.
     this.openApi = new HandlerFunction(this, 'OpenApi', { handler: 'openapi', memorySize: 256 });
-    this.catalog = new CatalogApiHandler(this, 'Catalog', { stateTable: data.stateTable });
+    this.catalog = new CatalogApiHandler(this, 'Catalog', {
+      stateTable: data.stateTable,
+      adminToken: data.adminToken,
+    });
     this.lakeInsights = new LakeInsightsApiHandler(this, 'LakeInsights', {
       stateTable: data.stateTable,
+      adminToken: data.adminToken,
       lake: data.lake,
       exportInputs: data.exportInputs,
       workgroup: data.workgroup,
@@ -142,12 +146,14 @@ export class FeaturelakeApiStack extends Stack {
     });
     this.companyExports = new CompanyExportsApiHandler(this, 'CompanyExports', {
       stateTable: data.stateTable,
+      adminToken: data.adminToken,
       workflow: this.companyExportWorkflow,
       exports: data.exports,
       ...links,
     });
     this.automaticExports = new AutomaticExportsApiHandler(this, 'AutomaticExports', {
       stateTable: data.stateTable,
+      adminToken: data.adminToken,
       secretsKey: data.exportSecretsKey,
     });
     this.exportSchedule = new ExportSchedule(this, 'ExportSchedule', {
@@ -175,6 +181,7 @@ export class FeaturelakeApiStack extends Stack {
     });
     this.eventsExports = new EventsExportsApiHandler(this, 'EventsExports', {
       stateTable: data.stateTable,
+      adminToken: data.adminToken,
       workflow: this.eventsExportWorkflow,
       exports: data.exports,
       ...links,

@@ -1,10 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { AdminToken } from './admin-token.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 
 export interface AutomaticExportsApiHandlerProps {
+  /** The admin token, which also opens this Lambda's `Token` routes (with the Featurelake-Environment header). */
+  readonly adminToken: AdminToken;
   /** Where settings and API key hashes live. */
   readonly stateTable: StateTable;
   /** The key that seals the bucket secrets. */
@@ -31,11 +34,13 @@ export class AutomaticExportsApiHandler extends Construct {
       timeout: Duration.seconds(29),
       settings: {
         stateTable: props.stateTable.tableName,
+        adminSecretArn: props.adminToken.secretArn,
         exportSecretsKeyArn: props.secretsKey.keyArn,
       },
     });
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
+    props.adminToken.grantRead(role);
     props.secretsKey.grantSeal(role);
     props.secretsKey.grantOpen(role);
   }

@@ -1,8 +1,11 @@
 import { Construct } from 'constructs';
+import type { AdminToken } from './admin-token.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 
 export interface CatalogApiHandlerProps {
+  /** The admin token, which also opens this Lambda's `Token` routes (with the Featurelake-Environment header). */
+  readonly adminToken: AdminToken;
   /** Where features, segments, exclusions and API key hashes live. */
   readonly stateTable: StateTable;
 }
@@ -20,8 +23,9 @@ export class CatalogApiHandler extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'catalog',
       memorySize: 512,
-      settings: { stateTable: props.stateTable.tableName },
+      settings: { stateTable: props.stateTable.tableName, adminSecretArn: props.adminToken.secretArn },
     });
     props.stateTable.grantReadWrite(this.handler.role);
+    props.adminToken.grantRead(this.handler.role);
   }
 }

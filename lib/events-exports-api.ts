@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { AdminToken } from './admin-token.ts';
 import type { DownloadLinkKey } from './download-link-key.ts';
 import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
@@ -6,6 +7,8 @@ import { HandlerFunction } from './handler-function.ts';
 import type { StateTable } from './state-table.ts';
 
 export interface EventsExportsApiHandlerProps {
+  /** The admin token, which also opens this Lambda's `Token` routes (with the Featurelake-Environment header). */
+  readonly adminToken: AdminToken;
   /** Where jobs, the one-job locks, segments and API key hashes live. */
   readonly stateTable: StateTable;
   /** The workflow `POST /api/v1/analytics/exports` starts. */
@@ -38,6 +41,7 @@ export class EventsExportsApiHandler extends Construct {
       memorySize: 512,
       settings: {
         stateTable: props.stateTable.tableName,
+        adminSecretArn: props.adminToken.secretArn,
         exportsBucket: props.exports.bucketName,
         eventsExportStateMachineArn: props.workflow.stateMachineArn,
         publicApiUrl: props.publicApiUrl,
@@ -46,6 +50,7 @@ export class EventsExportsApiHandler extends Construct {
     });
     const role = this.handler.role;
     props.stateTable.grantReadWrite(role);
+    props.adminToken.grantRead(role);
     props.workflow.grantStartExecution(role);
     props.workflow.grantDescribeExecutions(role);
     props.downloadLinkKey.grantRead(role);

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { AdminToken } from './admin-token.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import { HandlerFunction } from './handler-function.ts';
@@ -7,6 +8,8 @@ import type { QueryWorkgroup } from './query-workgroup.ts';
 import type { StateTable } from './state-table.ts';
 
 export interface LakeInsightsApiHandlerProps {
+  /** The admin token, which also opens this Lambda's `Token` routes (with the Featurelake-Environment header). */
+  readonly adminToken: AdminToken;
   /** Where API key hashes and the catalog (features, segments) live. */
   readonly stateTable: StateTable;
   /** The lake the console's reads query. */
@@ -34,6 +37,7 @@ export class LakeInsightsApiHandler extends Construct {
       timeout: Duration.seconds(29),
       settings: {
         stateTable: props.stateTable.tableName,
+        adminSecretArn: props.adminToken.secretArn,
         athenaWorkgroup: props.workgroup.workgroupName,
         glueDatabase: props.lake.database.databaseName,
         lakeBucket: props.lake.bucket.bucketName,
@@ -42,6 +46,7 @@ export class LakeInsightsApiHandler extends Construct {
     const role = this.handler.role;
     // Key lookups and catalog reads (the state table has no read-only grant of its own).
     props.stateTable.grantReadWrite(role);
+    props.adminToken.grantRead(role);
     props.workgroup.grantQueryExecution(role);
     props.lake.grantQuery(role);
     props.exportInputs.grantQuery(role);

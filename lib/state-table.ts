@@ -98,6 +98,20 @@ export class StateTable extends Construct {
     this.grantKeyUseThroughDynamoDb(grantee, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
   }
 
+  /**
+   * Scan of the sparse `by-tracking-key` index, which holds environments only: the
+   * admin's list of environments (paged), with no Scan of the table's other items.
+   */
+  grantEnvironmentListing(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: [`${this.table.tableArn}/index/${STATE_TABLE.byTrackingKey.indexName}`],
+      }),
+    );
+    this.grantKeyUseThroughDynamoDb(grantee, ['kms:Decrypt', 'kms:DescribeKey']);
+  }
+
   /** The key is usable only by way of DynamoDB, never directly. */
   private grantKeyUseThroughDynamoDb(grantee: IGrantable, actions: string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(

@@ -5,6 +5,7 @@ import { type ApiClient, apiClient, type EnvironmentView } from './api/client.ts
 import { call, type Problem } from './api/problems.ts';
 import { ProblemNotice, TextField } from './components.tsx';
 import { type Session, SessionContext } from './context.ts';
+import { EnvironmentsPage } from './environments.tsx';
 import { environmentPath, PAGES } from './pages/index.ts';
 import { type Credentials, credentialsFrom, forgetCredentials, loadCredentials, saveCredentials } from './session.ts';
 
@@ -36,6 +37,7 @@ export function App() {
   );
   return (
     <Router hook={useHashLocation}>
+      <FocusOnNavigation />
       <SkipLink />
       {session ? (
         <SessionContext.Provider value={session}>
@@ -49,6 +51,25 @@ export function App() {
       </div>
     </Router>
   );
+}
+
+/**
+ * After an in-app navigation, focus moves to the new page's <main>, so that a
+ * keyboard or screen-reader user starts reading it (not where the last page's
+ * control was). The first load leaves focus alone.
+ */
+function FocusOnNavigation() {
+  const [location] = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    // After the new page has rendered.
+    setTimeout(() => document.getElementById('main')?.focus(), 0);
+  }, [location]);
+  return null;
 }
 
 /**
@@ -84,8 +105,8 @@ function SignIn(props: {
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   const [, navigate] = useLocation();
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const submit = async (event?: Event) => {
+    event?.preventDefault();
     if (busy) return;
     if (secret.trim() === '') {
       setProblem({ message: 'Enter an API key or the admin token.', fields: {}, retryable: false, status: undefined });
@@ -94,6 +115,18 @@ function SignIn(props: {
     setBusy(true);
     setProblem(undefined);
     const credentials = credentialsFrom(secret);
+    if (credentials.kind === 'admin') {
+      const outcome = await call(apiClient(credentials).GET('/admin/v1/environments'));
+      setBusy(false);
+      if (!outcome.ok) {
+        setProblem(outcome.problem);
+        return;
+      }
+      props.onSignedIn(credentials);
+      props.announce('Signed in as the admin.');
+      navigate(ENVIRONMENTS_PATH);
+      return;
+    }
     const outcome = await call(apiClient(credentials).GET('/api/v1/environment'));
     setBusy(false);
     if (!outcome.ok) {
@@ -121,21 +154,33 @@ function SignIn(props: {
             autoComplete="off"
             value={secret}
             onInput={setSecret}
-            error={problem?.message}
+            error={problem && !problem.retryable ? problem.message : undefined}
           />
           <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
-        {problem?.retryable ? <ProblemNotice problem={problem} onRetry={() => setProblem(undefined)} /> : null}
+        {problem?.retryable ? <ProblemNotice problem={problem} onRetry={() => submit()} /> : null}
       </main>
     </>
   );
 }
 
+/** The admin's list of environments. */
+const ENVIRONMENTS_PATH = '/environments';
+
 function SignedIn({ session }: { readonly session: Session }) {
+  const admin = session.credentials.kind === 'admin';
   return (
     <Switch>
+      {admin ? (
+        <Route path={ENVIRONMENTS_PATH}>
+          <Header onSignOut={session.signOut} />
+          <main id="main" tabIndex={-1}>
+            <EnvironmentsPage session={session} />
+          </main>
+        </Route>
+      ) : null}
       <Route path="/environments/:id/:page">
         {(params) => <EnvironmentShell session={session} environmentId={params.id} slug={params.page} />}
       </Route>
@@ -146,8 +191,13 @@ function SignedIn({ session }: { readonly session: Session }) {
   );
 }
 
-/** Where a signed-in visit to `#/` (or an unknown path) goes: the key's own environment. */
+/** Where a signed-in visit to `#/` (or an unknown path) goes: the key's own environment, or the admin's list. */
 function Home({ session }: { readonly session: Session }) {
+  if (session.credentials.kind === 'admin') return <Redirect to={ENVIRONMENTS_PATH} replace />;
+  return <KeyHome session={session} />;
+}
+
+function KeyHome({ session }: { readonly session: Session }) {
   const { environment, problem, retry } = useEnvironment(session.credentials, undefined);
   if (environment) return <Redirect to={environmentPath(environment.environment_id)} replace />;
   return (
@@ -195,7 +245,9 @@ function EnvironmentShell(props: { readonly session: Session; readonly environme
     <>
       <Header onSignOut={session.signOut} />
       <div class="frame">
-        {environment ? <EnvironmentNav environment={environment} current={page.slug} /> : null}
+        {environment ? (
+          <EnvironmentNav environment={environment} current={page.slug} admin={session.credentials.kind === 'admin'} />
+        ) : null}
         <main id="main" tabIndex={-1}>
           {environment ? (
             <page.component environment={environment} client={client} announce={session.announce} />
@@ -210,10 +262,19 @@ function EnvironmentShell(props: { readonly session: Session; readonly environme
   );
 }
 
-function EnvironmentNav(props: { readonly environment: EnvironmentView; readonly current: string }) {
+function EnvironmentNav(props: {
+  readonly environment: EnvironmentView;
+  readonly current: string;
+  readonly admin: boolean;
+}) {
   const { environment, current } = props;
   return (
     <nav class="sidenav" aria-label="Settings">
+      {props.admin ? (
+        <p class="back">
+          <Link href={ENVIRONMENTS_PATH}>All environments</Link>
+        </p>
+      ) : null}
       <h2>Settings</h2>
       <h3>Environment: {environment.name}</h3>
       <ul>

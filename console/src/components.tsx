@@ -71,6 +71,69 @@ export function TextField(props: TextFieldProps) {
   );
 }
 
+/**
+ * "Copy" next to a value: its accessible name says what it copies ("Copy tracking
+ * key"), and the status region says that it did.
+ */
+export function CopyButton(props: {
+  readonly text: string;
+  readonly what: string;
+  readonly announce: (m: string) => void;
+}) {
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.text);
+      props.announce(`Copied the ${props.what}.`);
+    } catch {
+      props.announce(`The ${props.what} could not be copied: select it and copy it by hand.`);
+    }
+  };
+  return (
+    <button type="button" class="secondary small" aria-label={`Copy ${props.what}`} onClick={copy}>
+      Copy
+    </button>
+  );
+}
+
+export interface SelectFieldProps {
+  readonly label: string;
+  readonly value: string;
+  readonly options: readonly { readonly value: string; readonly label: string }[];
+  readonly onChange: (value: string) => void;
+  readonly error?: string | undefined;
+  readonly name?: string;
+}
+
+/** A labelled select whose error message is announced with it. */
+export function SelectField(props: SelectFieldProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div class={props.error ? 'field field-invalid' : 'field'}>
+      <label for={id}>{props.label}</label>
+      <select
+        id={id}
+        name={props.name}
+        value={props.value}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={props.error ? errorId : undefined}
+        onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
+      >
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {props.error ? (
+        <p class="field-error" id={errorId}>
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 /** A page's heading and body, the same on every page. */
 export function PageSection(props: { readonly title: string; readonly children?: ComponentChildren }) {
   return (

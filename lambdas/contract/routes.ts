@@ -71,6 +71,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/api/v1/stars-funnel', handler: 'lake-insights' },
   // The console's "who am I" after signing in with an API key (served by the admin Lambda, which holds the environment store).
   { method: 'GET', path: '/api/v1/environment', handler: 'admin' },
+  { method: 'POST', path: '/api/v1/environment/api-key', handler: 'admin' },
+  { method: 'GET', path: '/admin/v1/environments', handler: 'admin' },
 ];
 
 /** Largest request body the tracking API accepts (bytes). */

@@ -40,19 +40,22 @@ export const LAMBDA_SETTINGS = {
   // companyExportStateMachineArn: POST /admin/v1/scheduler/tick starts automatic exports in this Lambda.
   admin: ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'companyExportStateMachineArn'],
   health: [],
-  catalog: ['stateTable'],
+  // adminSecretArn: the admin token also opens every `Token` route (with the Featurelake-Environment header).
+  catalog: ['stateTable', 'adminSecretArn'],
   'company-exports': [
     'stateTable',
+    'adminSecretArn',
     'exportsBucket',
     'companyExportStateMachineArn',
     'publicApiUrl',
     'downloadLinkSecretArn',
   ],
   'export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn'],
-  'automatic-exports': ['stateTable', 'exportSecretsKeyArn'],
+  'automatic-exports': ['stateTable', 'exportSecretsKeyArn', 'adminSecretArn'],
   'export-dispatcher': ['stateTable', 'companyExportStateMachineArn'],
   'events-exports': [
     'stateTable',
+    'adminSecretArn',
     'exportsBucket',
     'eventsExportStateMachineArn',
     'publicApiUrl',
@@ -67,7 +70,7 @@ export const LAMBDA_SETTINGS = {
     'downloadLinkSecretArn',
   ],
   openapi: [],
-  'lake-insights': ['stateTable', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
+  'lake-insights': ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

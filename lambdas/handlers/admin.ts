@@ -2,9 +2,10 @@ import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
 import { assertAdmin, runAdminSql, sqlRequest } from '../core/environments/admin.ts';
-import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { environmentAuthenticator } from '../core/environments/api-auth.ts';
+import { rotateApiKey } from '../core/environments/api-key-rotation.ts';
 import { createEnvironment } from '../core/environments/create.ts';
-import { createEnvironmentRequest, environmentView } from '../core/environments/environments.ts';
+import { createEnvironmentRequest, environmentView, listedEnvironment } from '../core/environments/environments.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
@@ -16,7 +17,7 @@ import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
 export interface AdminDeps {
-  readonly environments: Pick<EnvironmentStore, 'create' | 'findByApiKeyHash'>;
+  readonly environments: Pick<EnvironmentStore, 'create' | 'findByApiKeyHash' | 'get' | 'list' | 'replaceApiKeyHash'>;
   readonly queryEngine: Pick<QueryEngine, 'readRows'>;
   readonly adminToken: SecretSource;
   readonly clock?: Clock;
@@ -33,10 +34,13 @@ export interface AdminDeps {
  */
 export function makeHandler(deps: AdminDeps) {
   const clock = deps.clock ?? systemClock;
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  const authenticate = environmentAuthenticator(deps);
   return httpHandler(async (event) => {
     if (event.routeKey === 'GET /api/v1/environment') {
-      return json(200, environmentView(await authenticate(header(event, 'authorization'), lookup)));
+      return json(200, environmentView(await authenticate(event.headers)));
+    }
+    if (event.routeKey === 'POST /api/v1/environment/api-key') {
+      return json(201, await rotateApiKey(deps.environments, await authenticate(event.headers)));
     }
     assertAdmin(header(event, 'authorization'), await deps.adminToken.value());
     switch (event.routeKey) {
@@ -44,6 +48,8 @@ export function makeHandler(deps: AdminDeps) {
         const request = parseRequestBody('admin', createEnvironmentRequest, event.body, event.isBase64Encoded);
         return json(201, await createEnvironment(deps.environments, request, clock.now()));
       }
+      case 'GET /admin/v1/environments':
+        return json(200, { environments: (await deps.environments.list()).map(listedEnvironment) });
       case 'POST /admin/v1/sql': {
         const request = parseRequestBody('admin', sqlRequest, event.body, event.isBase64Encoded);
         return json(200, await runAdminSql(deps.queryEngine, request));
@@ -70,9 +76,9 @@ export const handler = lazyHandler(() => {
   };
   return makeHandler({
     environments: aws.environments(),
+    adminToken: aws.adminToken(),
     // The same dispatch the daily schedule runs, in this Lambda: a tick is an admin's backfill.
     dispatch: (at) => dispatchAutomaticExports(dispatchDeps, at),
     queryEngine: aws.queryEngine(),
-    adminToken: aws.adminToken(),
   });
 });

@@ -9,16 +9,17 @@ import {
   type SaveAutomaticExportSettingsDeps,
   saveAutomaticExportSettings,
 } from '../core/automatic-export/settings.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { type EnvironmentAuthDeps, environmentAuthenticator, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
-import { header, httpHandler, json } from './http.ts';
+import { httpHandler, json } from './http.ts';
 
 export interface AutomaticExportsDeps extends Omit<SaveAutomaticExportSettingsDeps, 'clock'> {
-  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly environments: EnvironmentAuthDeps['environments'];
+  /** Also opens these routes, acting in the environment the Featurelake-Environment header names. */
+  readonly adminToken?: EnvironmentAuthDeps['adminToken'];
   readonly clock?: Clock;
   /**
    * Minutes after 00:00 UTC at which the schedule fires, for `next_run_at`.
@@ -35,11 +36,11 @@ export interface AutomaticExportsDeps extends Omit<SaveAutomaticExportSettingsDe
 export function makeHandler(deps: AutomaticExportsDeps) {
   const clock = deps.clock ?? systemClock;
   const offset = deps.scheduleOffsetMinutes ?? AUTOMATIC_EXPORT_SCHEDULE.minuteUtc;
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash));
+  const authenticate = environmentAuthenticator(deps);
   const view = (stored: StoredAutomaticExport | undefined) => automaticExportView(stored, clock.now(), offset);
 
   return httpHandler(async (event) => {
-    const environment = await authenticate(header(event, 'authorization'), lookup);
+    const environment = await authenticate(event.headers);
     // Before the body is read: another plan gets its 403 whatever it sent.
     requirePlan(environment, 'automatic_exports');
     const environmentId = environment.environment_id;
@@ -58,6 +59,7 @@ export const handler = lazyHandler(() => {
   const aws = awsDeps('automatic-exports');
   return makeHandler({
     environments: aws.environments(),
+    adminToken: aws.adminToken(),
     settings: aws.automaticExports(),
     secrets: aws.secrets(),
     buckets: aws.customerBuckets(),

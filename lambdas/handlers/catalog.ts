@@ -8,18 +8,19 @@ import {
   parseCatalogPut,
   segmentRequest,
 } from '../core/catalog/catalog.ts';
-import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { type EnvironmentAuthDeps, environmentAuthenticator } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
-import { type HttpEvent, type HttpResult, header, httpHandler, json } from './http.ts';
+import { type HttpEvent, type HttpResult, httpHandler, json } from './http.ts';
 
 export interface CatalogDeps {
-  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly environments: EnvironmentAuthDeps['environments'];
+  /** Also opens these routes, acting in the environment the Featurelake-Environment header names. */
+  readonly adminToken?: EnvironmentAuthDeps['adminToken'];
   readonly catalog: CatalogStore;
   readonly clock?: Clock;
   /** How long a found API key is remembered (capped at one minute). @default 30 s */
@@ -34,9 +35,9 @@ const noContent = (): HttpResult => ({ statusCode: 204 });
  */
 export function makeHandler(deps: CatalogDeps) {
   const clock = deps.clock ?? systemClock;
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  const authenticate = environmentAuthenticator(deps);
   return httpHandler(async (event: HttpEvent) => {
-    const { environment_id: env } = await authenticate(header(event, 'authorization'), lookup);
+    const { environment_id: env } = await authenticate(event.headers);
     const rawId = event.pathParameters?.id;
     const id = () => parseCatalogId(rawId);
 
@@ -97,5 +98,5 @@ export function makeHandler(deps: CatalogDeps) {
 
 export const handler = lazyHandler(() => {
   const aws = awsDeps('catalog');
-  return makeHandler({ environments: aws.environments(), catalog: aws.catalog() });
+  return makeHandler({ environments: aws.environments(), adminToken: aws.adminToken(), catalog: aws.catalog() });
 });

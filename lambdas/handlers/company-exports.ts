@@ -2,23 +2,24 @@ import { lazyHandler } from '../config.ts';
 import { companyExportRequest } from '../core/company-export/job.ts';
 import { companyExportFileUrl, readCompanyExport } from '../core/company-export/read.ts';
 import { startRequestedCompanyExport } from '../core/company-export/start.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { type EnvironmentAuthDeps, environmentAuthenticator, requirePlan } from '../core/environments/api-auth.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { type DownloadLinkDeps, presentsDownloadLink, verifyDownloadLink } from '../core/shared/download-links.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { AutomaticExportStore } from '../ports/automatic-export-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
-import { header, httpHandler, json, redirect } from './http.ts';
+import { httpHandler, json, redirect } from './http.ts';
 
 const FILE_ROUTE = 'GET /api/v1/company-exports/jobs/{job_id}/files/{filename}';
 
 export interface CompanyExportsDeps extends DownloadLinkDeps {
-  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly environments: EnvironmentAuthDeps['environments'];
+  /** Also opens these routes, acting in the environment the Featurelake-Environment header names. */
+  readonly adminToken?: EnvironmentAuthDeps['adminToken'];
   readonly jobs: CompanyExportJobs;
   /** Starts runs, and says whether a job's run still runs (a job whose run died is settled when read). */
   readonly workflows: WorkflowStarter & WorkflowMonitor;
@@ -37,7 +38,7 @@ export interface CompanyExportsDeps extends DownloadLinkDeps {
  */
 export function makeHandler(deps: CompanyExportsDeps) {
   const clock = deps.clock ?? systemClock;
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash));
+  const authenticate = environmentAuthenticator(deps);
   return httpHandler(async (event) => {
     const jobId = event.pathParameters?.job_id ?? '';
     const filename = event.pathParameters?.filename ?? '';
@@ -50,7 +51,7 @@ export function makeHandler(deps: CompanyExportsDeps) {
       );
       return redirect(await companyExportFileUrl({ ...deps, clock }, { environmentId, jobId, filename }));
     }
-    const environment = await authenticate(header(event, 'authorization'), lookup);
+    const environment = await authenticate(event.headers);
     requirePlan(environment, 'exports');
     const environmentId = environment.environment_id;
 
@@ -84,6 +85,7 @@ export const handler = lazyHandler(() => {
   const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
     environments: aws.environments(),
+    adminToken: aws.adminToken(),
     jobs: aws.companyExportJobs(),
     settings: aws.automaticExports(),
     workflows: aws.workflows('company-export'),

@@ -1,5 +1,5 @@
 import { lazyHandler } from '../config.ts';
-import { authenticate, cachedApiKeyLookup, requirePlan } from '../core/environments/api-auth.ts';
+import { type EnvironmentAuthDeps, environmentAuthenticator, requirePlan } from '../core/environments/api-auth.ts';
 import type { ExportFilesDeps } from '../core/events-export/downloads.ts';
 import { startedView } from '../core/events-export/job.ts';
 import {
@@ -15,15 +15,16 @@ import { type DownloadLinkDeps, presentsDownloadLink, verifyDownloadLink } from 
 import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
 import { awsDeps } from './aws-deps.ts';
-import { type HttpResult, header, httpHandler, json, redirect } from './http.ts';
+import { type HttpResult, httpHandler, json, redirect } from './http.ts';
 
 export type EventsExportsDeps = Omit<
   StartEventsExportDeps & ReadEventsExportsDeps & ExportFilesDeps & DownloadLinkDeps,
   'clock'
 > & {
-  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly environments: EnvironmentAuthDeps['environments'];
+  /** Also opens these routes, acting in the environment the Featurelake-Environment header names. */
+  readonly adminToken?: EnvironmentAuthDeps['adminToken'];
   readonly clock?: Clock;
   /** How long a found API key is remembered (capped at one minute). @default 30 s */
   readonly keyCacheMs?: number;
@@ -39,7 +40,7 @@ const FILE_ROUTE = 'GET /api/v1/analytics/exports/jobs/{job_id}/files/{filename}
  */
 export function makeHandler(deps: EventsExportsDeps) {
   const core = { ...deps, clock: deps.clock ?? systemClock };
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  const authenticate = environmentAuthenticator(deps);
 
   return httpHandler(async (event): Promise<HttpResult> => {
     if (event.routeKey === FILE_ROUTE && presentsDownloadLink(event.queryStringParameters)) {
@@ -49,7 +50,7 @@ export function makeHandler(deps: EventsExportsDeps) {
       const environmentId = await verifyDownloadLink(core, { kind: 'events-export', ...request, query }, now);
       return redirect(await eventsExportFileUrl(core, environmentId, request, now));
     }
-    const environment = await authenticate(header(event, 'authorization'), lookup);
+    const environment = await authenticate(event.headers);
     requirePlan(environment, 'exports');
     const environmentId = environment.environment_id;
     const jobId = event.pathParameters?.job_id ?? '';
@@ -81,6 +82,7 @@ export const handler = lazyHandler(() => {
   const publicApiUrl = aws.setting('publicApiUrl');
   return makeHandler({
     environments: aws.environments(),
+    adminToken: aws.adminToken(),
     jobs: aws.eventsExportJobs(),
     catalog: aws.catalog(),
     workflows: aws.workflows('events-export'),

@@ -1,19 +1,20 @@
 import { lazyHandler } from '../config.ts';
 import type { SqlDialectName } from '../core/company-export/rollup/index.ts';
-import { authenticate, cachedApiKeyLookup } from '../core/environments/api-auth.ts';
+import { type EnvironmentAuthDeps, environmentAuthenticator } from '../core/environments/api-auth.ts';
 import { recentEvents, starsFunnel, unassociatedEvents } from '../core/insights/lake-insights.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { awsDeps } from './aws-deps.ts';
-import { header, httpHandler, json } from './http.ts';
+import { httpHandler, json } from './http.ts';
 
 export interface LakeInsightsDeps {
-  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'>;
+  readonly environments: EnvironmentAuthDeps['environments'];
+  /** Also opens these routes, acting in the environment the Featurelake-Environment header names. */
+  readonly adminToken?: EnvironmentAuthDeps['adminToken'];
   readonly queryEngine: Pick<QueryEngine, 'readRows'>;
   /** Which SQL dialect `queryEngine` speaks (the funnel runs the rollup's text for it). */
   readonly dialect: SqlDialectName;
@@ -29,9 +30,9 @@ export interface LakeInsightsDeps {
  */
 export function makeHandler(deps: LakeInsightsDeps) {
   const clock = deps.clock ?? systemClock;
-  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash));
+  const authenticate = environmentAuthenticator(deps);
   return httpHandler(async (event) => {
-    const { environment_id: env } = await authenticate(header(event, 'authorization'), lookup);
+    const { environment_id: env } = await authenticate(event.headers);
     const query = event.queryStringParameters;
     switch (event.routeKey) {
       case 'GET /api/v1/tracking/events':
@@ -58,6 +59,7 @@ export const handler = lazyHandler(() => {
   const aws = awsDeps('lake-insights');
   return makeHandler({
     environments: aws.environments(),
+    adminToken: aws.adminToken(),
     queryEngine: aws.queryEngine(),
     dialect: 'trino',
     catalog: aws.catalog(),

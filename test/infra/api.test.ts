@@ -9,6 +9,7 @@ import { HandlerFunction } from '../../lib/handler-function.ts';
 import { SDK_REQUEST_HEADERS } from '../support/sdk-cors.ts';
 import {
   actionsOf,
+  adminTokenReadStatement,
   describeExecutionsStatement,
   downloadLinkKeyReadStatement,
   featurelake,
@@ -193,7 +194,7 @@ describe('the handler Lambdas', () => {
       () =>
         new HandlerFunction(stack, 'Catalog', {
           handler: 'catalog',
-          settings: { stateTable: 'state' },
+          settings: { stateTable: 'state', adminSecretArn: 'admin' },
           timeout: Duration.seconds(60),
         }),
     ).toThrow(/catalog.*at most 29 seconds/);
@@ -210,13 +211,19 @@ describe('the handler Lambdas', () => {
   it('refuses a Lambda settings missing from its list in LAMBDA_SETTINGS, or not in it, naming them and the table', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Scratch');
     const table =
-      /LAMBDA_SETTINGS\['company-exports'\] in lambdas\/contract\/settings\.ts \(stateTable, exportsBucket, companyExportStateMachineArn, publicApiUrl, downloadLinkSecretArn\)/;
+      /LAMBDA_SETTINGS\['company-exports'\] in lambdas\/contract\/settings\.ts \(stateTable, adminSecretArn, exportsBucket, companyExportStateMachineArn, publicApiUrl, downloadLinkSecretArn\)/;
 
     const missing = () =>
       new HandlerFunction(stack, 'Missing', {
         handler: 'company-exports',
         // @ts-expect-error: the state machine ARN is missing
-        settings: { stateTable: 'state', exportsBucket: 'exports', publicApiUrl: 'u', downloadLinkSecretArn: 'k' },
+        settings: {
+          stateTable: 'state',
+          adminSecretArn: 'admin',
+          exportsBucket: 'exports',
+          publicApiUrl: 'u',
+          downloadLinkSecretArn: 'k',
+        },
       });
     expect(missing).toThrow(new RegExp(`${table.source}; missing companyExportStateMachineArn$`));
 
@@ -225,6 +232,7 @@ describe('the handler Lambdas', () => {
         handler: 'company-exports',
         settings: {
           stateTable: 'state',
+          adminSecretArn: 'admin',
           exportsBucket: 'exports',
           companyExportStateMachineArn: 'arn',
           publicApiUrl: 'u',
@@ -418,13 +426,14 @@ describe('the OpenAPI Lambda role', () => {
 });
 
 describe('the catalog Lambda role', () => {
-  it('reads and writes the state table, and holds nothing else', () => {
+  it('reads and writes the state table, reads the admin token, and holds nothing else', () => {
     const built = featurelake();
     const { catalog } = handlers();
 
     expect(inlineStatementsOf(built.api, logicalId(catalog.role))).toEqual([
       ownLogsStatement(catalog.logGroup),
       ...stateTableReadWriteStatements(built),
+      adminTokenReadStatement(built),
     ]);
     expect(managedPolicyArnsOf(built.api, catalog.role)).toEqual([]);
   });
@@ -449,6 +458,7 @@ describe('the company exports Lambda role', () => {
     expect(inline).toEqual([
       ownLogsStatement(handler.logGroup),
       ...stateTableReadWriteStatements(built),
+      adminTokenReadStatement(built),
       {
         Effect: 'Allow',
         Action: 'states:StartExecution',
@@ -478,7 +488,7 @@ describe('the company exports Lambda role', () => {
 });
 
 describe('the lake insights Lambda role (console: recent events, unassociated tracks, STARS funnel)', () => {
-  it('uses the state table, queries in the admin workgroup over the lake and export_inputs, and writes only inputs files', () => {
+  it('uses the state table and the admin token, queries in the admin workgroup over the lake and export_inputs, and writes only inputs files', () => {
     const built = featurelake();
     const { data, stacks } = built;
     const insights = handlers()['lake-insights'];
@@ -486,6 +496,7 @@ describe('the lake insights Lambda role (console: recent events, unassociated tr
     expect(inlineStatementsOf(built.api, logicalId(insights.role))).toEqual([
       ownLogsStatement(insights.logGroup),
       ...stateTableReadWriteStatements(built),
+      adminTokenReadStatement(built),
     ]);
     // No workflow, no exports bucket, no results of another workgroup: only what its synchronous queries need.
     expect(managedPolicyArnsOf(built.api, insights.role)).toEqual([

@@ -3,6 +3,7 @@ import { AUTOMATIC_EXPORT_SCHEDULE, AUTOMATIC_EXPORT_SECRET_PURPOSE } from '../.
 import { ENV } from '../../lambdas/contract/settings.ts';
 import {
   actionsOf,
+  adminTokenReadStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -175,12 +176,13 @@ describe('the automatic exports settings Lambda', () => {
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
       [ENV.exportSecretsKeyArn]: keyArn,
     });
     expect(fn.Timeout).toBe(29);
   });
 
-  it('holds its logs, the state table and the key grants: no workflow, no bucket of ours', () => {
+  it('holds its logs, the state table, the admin token and the key grants: no workflow, no bucket of ours', () => {
     const app = built();
     const handler = app.stacks.api.automaticExports.handler;
     const statements = inlineStatementsOf(app.api, logicalId(handler.role));
@@ -188,6 +190,7 @@ describe('the automatic exports settings Lambda', () => {
     expect(statements).toEqual([
       ownLogsStatement(handler.logGroup),
       ...stateTableReadWriteStatements(app),
+      adminTokenReadStatement(app),
       { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: app.keyArn, Condition: PURPOSE },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: app.keyArn, Condition: PURPOSE },
     ]);

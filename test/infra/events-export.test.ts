@@ -23,6 +23,7 @@ import { EVENTS_EXPORT_FILE_RETENTION_DAYS } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
   actionsOf,
+  adminTokenReadStatement,
   type BuiltFeaturelake,
   buildFeaturelake,
   describeExecutionsStatement,
@@ -464,6 +465,7 @@ describe('the events exports API Lambda', () => {
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
+      [ENV.adminSecretArn]: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
       [ENV.exportsBucket]: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
       [ENV.eventsExportStateMachineArn]: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
       [ENV.publicApiUrl]: api.toJSON().Outputs.ApiUrl.Value,
@@ -477,6 +479,7 @@ describe('the events exports API Lambda', () => {
     expect(built.inline).toEqual([
       ownLogsStatement(built.handler.logGroup),
       ...stateTableReadWriteStatements(built),
+      adminTokenReadStatement(built),
       {
         Effect: 'Allow',
         Action: 'states:StartExecution',

@@ -267,3 +267,16 @@ export function downloadLinkKeyReadStatement(built: BuiltFeaturelake): Statement
     Resource: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
   };
 }
+
+/**
+ * What AdminToken.grantRead gives, as the API stack writes it: read the one secret
+ * (every Lambda with `Token` routes: the admin token also opens them, acting in one environment).
+ */
+export function adminTokenReadStatement(built: BuiltFeaturelake): Statement {
+  const { data, stacks } = built;
+  return {
+    Effect: 'Allow',
+    Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    Resource: importOf(data, { Ref: logicalId(stacks.data.adminToken.secret) }),
+  };
+}

@@ -13,7 +13,7 @@ describe("a Lambda's settings", () => {
 
   it('fail fast, naming the Lambda and every missing or empty variable', () => {
     expect(() => loadConfig('company-exports', { [ENV.exportsBucket]: '' })).toThrow(
-      'featurelake configuration of the company-exports Lambda: environment variable FEATURELAKE_STATE_TABLE is not set; environment variable FEATURELAKE_EXPORTS_BUCKET is empty; environment variable FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN is not set',
+      'featurelake configuration of the company-exports Lambda: environment variable FEATURELAKE_STATE_TABLE is not set; environment variable FEATURELAKE_ADMIN_SECRET_ARN is not set; environment variable FEATURELAKE_EXPORTS_BUCKET is empty; environment variable FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN is not set',
     );
   });
 });

@@ -75,15 +75,16 @@ describe('the OpenAPI document', () => {
     expect(tracking).toContain('"userId"');
   });
 
-  it('names its security: Token for /api/v1, Bearer for /admin, none for health and itself', () => {
+  it('names its security: Token (or the admin acting in an environment) for /api/v1, Bearer for /admin, none for health and itself', () => {
     const security = (key: string) => {
       const [method = '', path = ''] = key.split(' ');
       return document.paths[path][method.toLowerCase()].security;
     };
-    expect(security('GET /api/v1/features')).toEqual([{ ApiToken: [] }]);
+    expect(security('GET /api/v1/features')).toEqual([{ ApiToken: [] }, { AdminToken: [], ActingEnvironment: [] }]);
     expect(security('POST /admin/v1/sql')).toEqual([{ AdminToken: [] }]);
     expect(security('GET /api/v1/analytics/exports/jobs/{job_id}/files/{filename}')).toEqual([
       { ApiToken: [] },
+      { AdminToken: [], ActingEnvironment: [] },
       { DownloadLink: [] },
     ]);
     expect(security('GET /health')).toEqual([]);

@@ -391,7 +391,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/v1/environments": {
+    "/api/v1/environment/api-key": {
         parameters: {
             query?: never;
             header?: never;
@@ -399,6 +399,27 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        put?: never;
+        /**
+         * Generate a new API key, replacing the current one
+         * @description The new key is shown this once. The key that made the request (or the current one, for the admin) stops working at once on the instance that served this call and within 30 seconds everywhere (the key cache of other warm instances). A 409 means another request replaced the key meanwhile.
+         */
+        post: operations["replaceApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List every environment */
+        get: operations["listEnvironments"];
         put?: never;
         /** Create an environment */
         post: operations["createEnvironment"];
@@ -1783,6 +1804,69 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    replaceApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new API key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Shown this once: only its hash is stored. The previous key no longer works. */
+                        api_key: string;
+                    };
+                };
+            };
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    listEnvironments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every environment, oldest first (never a key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        environments: {
+                            environment_id: string;
+                            name: string;
+                            /** @enum {string} */
+                            plan: "free" | "pro" | "enterprise";
+                            app_token: string;
+                            tracking_key: string;
+                            /** @description ISO 8601 instant, UTC */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Error401"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -1979,6 +2063,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2233,6 +2318,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2298,6 +2384,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2416,6 +2503,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2468,6 +2556,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2502,6 +2591,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2669,6 +2759,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2735,6 +2826,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2820,6 +2912,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2951,6 +3044,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -2995,6 +3089,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };
@@ -3033,6 +3128,7 @@ export interface operations {
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];
         };

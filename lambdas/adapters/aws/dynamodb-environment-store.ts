@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contract/state-table.ts';
 import type { Environment } from '../../core/environments/environments.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
@@ -17,7 +24,14 @@ const pk = (environmentId: string) => `ENV#${environmentId}`;
 
 /** Environments in the state table (DynamoDB on AWS, dynalite locally: same adapter). */
 export class DynamoDbEnvironmentStore implements EnvironmentStore {
-  constructor(private readonly options: { readonly client: DynamoDBDocumentClient; readonly tableName: string }) {}
+  constructor(
+    private readonly options: {
+      readonly client: DynamoDBDocumentClient;
+      readonly tableName: string;
+      /** Items per Scan page of `list` (tests make it small to cross pages). @default DynamoDB's 1 MB pages */
+      readonly listPageSize?: number;
+    },
+  ) {}
 
   async create(environment: Environment): Promise<void> {
     try {
@@ -57,6 +71,51 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
 
   findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined> {
     return this.findOne(STATE_TABLE.byApiKeyHash, apiKeyHash);
+  }
+
+  /**
+   * Scans the sparse `by-tracking-key` index, which holds environments and nothing
+   * else (only they carry a tracking key), page by page until no LastEvaluatedKey.
+   */
+  async list(): Promise<Environment[]> {
+    const environments: Environment[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          IndexName: STATE_TABLE.byTrackingKey.indexName,
+          ExclusiveStartKey: startKey,
+          Limit: this.options.listPageSize,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item[STATE_TABLE.sortKey] === ENV_SK) environments.push(toEnvironment(item));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return environments.sort(
+      (a, b) => a.created_at.localeCompare(b.created_at) || a.environment_id.localeCompare(b.environment_id),
+    );
+  }
+
+  async replaceApiKeyHash(environmentId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [STATE_TABLE.partitionKey]: pk(environmentId), [STATE_TABLE.sortKey]: ENV_SK },
+          UpdateExpression: 'SET #hash = :new',
+          ConditionExpression: '#hash = :expected',
+          ExpressionAttributeNames: { '#hash': 'api_key_hash' },
+          ExpressionAttributeValues: { ':new': newHash, ':expected': expectedHash },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   private async findOne(

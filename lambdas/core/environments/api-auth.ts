@@ -1,6 +1,9 @@
-import { UnauthorizedError } from '../shared/errors.ts';
+import { ENVIRONMENT_HEADER } from '../../contract/console.ts';
+import type { EnvironmentStore } from '../../ports/environment-store.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import { NotFoundError, UnauthorizedError } from '../shared/errors.ts';
 import { TtlCache } from '../shared/ttl-cache.ts';
-import { type Environment, hashApiKey, type Plan } from './environments.ts';
+import { API_KEY_PREFIX, type Environment, hashApiKey, type Plan, sameSecret } from './environments.ts';
 
 /**
  * `Authorization: Token <api_key>` (seed 002) for every `/api/v1/…` route, and
@@ -33,6 +36,51 @@ export async function authenticate(authorization: string | undefined, lookup: Ap
   return environment;
 }
 
+export const ADMIN_NEEDS_ENVIRONMENT = `The admin token acts in one environment at a time on this route: send the header "${ENVIRONMENT_HEADER}: <environment_id>".`;
+export const ADMIN_TOKEN_INVALID = 'The admin token is not valid.';
+export const UNKNOWN_ENVIRONMENT = `No environment has the id given in the ${ENVIRONMENT_HEADER} header.`;
+
+export interface EnvironmentAuthDeps {
+  /** `get` is needed only when the admin token is accepted. */
+  readonly environments: Pick<EnvironmentStore, 'findByApiKeyHash'> & Partial<Pick<EnvironmentStore, 'get'>>;
+  /**
+   * The admin token, which then also opens every `Token` route, acting in the
+   * environment that the `Featurelake-Environment` header names (the console's admin).
+   */
+  readonly adminToken?: SecretSource;
+  /** How long a found API key is remembered (capped at one minute). @default 30 s */
+  readonly keyCacheMs?: number;
+}
+
+/** The request headers authentication reads (API Gateway lowercases their names). */
+export type AuthHeaders = Readonly<Record<string, string | undefined>> | undefined;
+
+/**
+ * The one authentication of every `Token` route: `Authorization: Token <api_key>`
+ * (seed 002), or `Authorization: Bearer <admin token>` with `Featurelake-Environment:
+ * <environment_id>`. Resolves to the environment the request acts in; a failure is
+ * seed 002's 401 (or a 404 naming the header for an unknown environment).
+ */
+export function environmentAuthenticator(deps: EnvironmentAuthDeps): (headers: AuthHeaders) => Promise<Environment> {
+  const lookup = cachedApiKeyLookup((hash) => deps.environments.findByApiKeyHash(hash), { ttlMs: deps.keyCacheMs });
+  return async (headers) => {
+    const authorization = headers?.authorization;
+    const bearer = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    const get = deps.environments.get?.bind(deps.environments);
+    // An API key sent as Bearer (or a Lambda that takes no admin token) is told the Token form.
+    if (bearer === undefined || bearer.startsWith(API_KEY_PREFIX) || !deps.adminToken || !get) {
+      return authenticate(authorization, lookup);
+    }
+    if (!sameSecret(bearer, await deps.adminToken.value())) throw new UnauthorizedError(ADMIN_TOKEN_INVALID);
+    const environmentId = headers?.[ENVIRONMENT_HEADER.toLowerCase()]?.trim();
+    if (!environmentId) throw new UnauthorizedError(ADMIN_NEEDS_ENVIRONMENT);
+    // An id is a UUID; anything far longer is no id (and no DynamoDB key).
+    const environment = environmentId.length <= 128 ? await get(environmentId) : undefined;
+    if (!environment) throw new NotFoundError(UNKNOWN_ENVIRONMENT, ENVIRONMENT_HEADER);
+    return environment;
+  };
+}
+
 /**
  * How long a key's environment is remembered. Under a minute, so that a revoked
  * key or a changed plan takes effect within a minute on every warm Lambda.
@@ -51,6 +99,7 @@ export function cachedApiKeyLookup(
   // Capped, whatever the caller asks: the one-minute revocation promise holds everywhere.
   const ttlMs = Math.min(options.ttlMs ?? API_KEY_CACHE_MS, 60_000);
   const cache = new TtlCache<Environment>(ttlMs, 10_000, options.now);
+  KEY_CACHES.add(new WeakRef(cache));
   const notFound = Symbol('not found');
   return async (apiKeyHash) => {
     try {
@@ -65,6 +114,22 @@ export function cachedApiKeyLookup(
       throw error;
     }
   };
+}
+
+/** Every key cache of this process: a Lambda instance's, or all handlers' in the one process of the local stack. */
+const KEY_CACHES = new Set<WeakRef<TtlCache<Environment>>>();
+
+/**
+ * Forgets a rotated-away key in every cache of this process at once: the Lambda
+ * instance that rotated it (and the whole local stack) refuses it from the next
+ * request; other warm instances within API_KEY_CACHE_MS.
+ */
+export function forgetApiKeyHash(apiKeyHash: string): void {
+  for (const ref of KEY_CACHES) {
+    const cache = ref.deref();
+    if (cache) cache.delete(apiKeyHash);
+    else KEY_CACHES.delete(ref);
+  }
 }
 
 /** Features of the product that not every plan includes. */

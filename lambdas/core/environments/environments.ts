@@ -25,12 +25,19 @@ export interface CreatedEnvironment {
   api_key: string;
 }
 
+/** What the admin's list shows of each environment. */
+export type ListedEnvironment = EnvironmentView & { created_at: string };
+
 /** What an environment's key holder (or the admin) is shown of it: everything but the key's hash. */
 export type EnvironmentView = Omit<Environment, 'api_key_hash' | 'created_at'>;
 
 export function environmentView(environment: Environment): EnvironmentView {
   const { environment_id, name, plan, app_token, tracking_key } = environment;
   return { environment_id, name, plan, app_token, tracking_key };
+}
+
+export function listedEnvironment(environment: Environment): ListedEnvironment {
+  return { ...environmentView(environment), created_at: environment.created_at };
 }
 
 export const createEnvironmentRequest = z.object({
@@ -68,12 +75,17 @@ export function sameSecret(a: string, b: string): boolean {
 /** Every API key starts so (a tracking key, base62, never does): lets a key be looked up in its own index first. */
 export const API_KEY_PREFIX = 'fl_';
 
+/** A new secret API key: 256 random bits, with the prefix that tells it from a tracking key. */
+export function newApiKey(): string {
+  return `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
 export function newEnvironment(
   request: z.infer<typeof createEnvironmentRequest>,
   now: Date,
 ): { stored: Environment; created: CreatedEnvironment } {
   const environmentId = randomUUID();
-  const apiKey = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const apiKey = newApiKey();
   const common = {
     environment_id: environmentId,
     name: request.name,

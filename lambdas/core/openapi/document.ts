@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENVIRONMENT_HEADER } from '../../contract/console.ts';
 import { MAX_BULK_CALLS, TRACKING_METHOD_PATHS } from '../../contract/routes.ts';
 import { automaticExportRequest, schedulerTickRequest } from '../automatic-export/automatic-export.ts';
 import { CATALOG_ID_PATTERN, exclusionsRequest, featureRequest, segmentRequest } from '../catalog/catalog.ts';
@@ -32,6 +33,8 @@ import {
   flagDefinitions,
   flagOptIn,
   healthAnswer,
+  listedEnvironments,
+  newApiKey,
   openApiAnswer,
   recentEventsAnswer,
   segment,
@@ -340,6 +343,24 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     responses: { 200: { description: 'The environment', body: environmentView } },
     errors: [401, 500],
   },
+  'POST /api/v1/environment/api-key': {
+    operationId: 'replaceApiKey',
+    summary: 'Generate a new API key, replacing the current one',
+    description:
+      'The new key is shown this once. The key that made the request (or the current one, for the admin) stops working at once on the instance that served this call and within 30 seconds everywhere (the key cache of other warm instances). A 409 means another request replaced the key meanwhile.',
+    tag: 'Environment',
+    security: 'apiToken',
+    responses: { 201: { description: 'The new API key', body: newApiKey } },
+    errors: [401, 404, 409, 500],
+  },
+  'GET /admin/v1/environments': {
+    operationId: 'listEnvironments',
+    summary: 'List every environment',
+    tag: 'Admin',
+    security: 'admin',
+    responses: { 200: { description: 'Every environment, oldest first (never a key)', body: listedEnvironments } },
+    errors: [401, 500],
+  },
   'POST /admin/v1/environments': {
     operationId: 'createEnvironment',
     summary: 'Create an environment',
@@ -536,8 +557,9 @@ const SECURITY: Record<Security, readonly Record<string, string[]>[]> = {
   // The key is the path's {trackingKey}: nothing in headers.
   trackingPath: [],
   trackingKey: [{ TrackingKey: [] }, { PublishableKey: [] }],
-  apiToken: [{ ApiToken: [] }],
-  apiTokenOrLink: [{ ApiToken: [] }, { DownloadLink: [] }],
+  // The admin token opens every Token route too, acting in the environment its header names.
+  apiToken: [{ ApiToken: [] }, { AdminToken: [], ActingEnvironment: [] }],
+  apiTokenOrLink: [{ ApiToken: [] }, { AdminToken: [], ActingEnvironment: [] }, { DownloadLink: [] }],
   admin: [{ AdminToken: [] }],
 };
 
@@ -587,7 +609,9 @@ function operationObject(path: string, spec: OperationSpec): JsonSchema {
         : {}),
     };
   }
-  for (const status of spec.errors) {
+  // The admin acting in an environment may name one that does not exist: any Token route can answer 404.
+  const errors = spec.security.startsWith('apiToken') ? [...new Set([...spec.errors, 404])].sort() : spec.errors;
+  for (const status of errors) {
     responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
   }
   responses['429'] = { $ref: '#/components/responses/Throttled' };
@@ -658,6 +682,12 @@ export function openApiDocument(operations: Readonly<Record<string, OperationSpe
           type: 'http',
           scheme: 'bearer',
           description: "`Authorization: Bearer <admin token>`: the deployment's admin token",
+        },
+        ActingEnvironment: {
+          type: 'apiKey',
+          in: 'header',
+          name: ENVIRONMENT_HEADER,
+          description: `With the admin token on a \`Token\` route: \`${ENVIRONMENT_HEADER}: <environment_id>\`, the environment the admin acts in`,
         },
         DownloadLink: {
           type: 'apiKey',

@@ -77,6 +77,14 @@ export const environmentView = z.object({
   tracking_key: z.string(),
 });
 
+export const listedEnvironments = z.object({
+  environments: z.array(environmentView.extend({ created_at: instant })),
+});
+
+export const newApiKey = z.object({
+  api_key: z.string().describe('Shown this once: only its hash is stored. The previous key no longer works.'),
+});
+
 export const sqlAnswer = z.object({
   rows: z.array(z.record(z.string(), z.unknown())),
   row_count: z.int().min(0),

@@ -22,4 +22,9 @@ export class TtlCache<V> {
     this.entries.set(key, { value, expires: now + this.ttlMs });
     return value;
   }
+
+  /** Forgets `key` at once (a rotated-away API key). */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }
