@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApiGatewayServer } from '../lambdas/adapters/local/api-gateway-server.ts';
+import { FileLakeInputsWriter } from '../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import { LocalExportScheduler } from '../lambdas/adapters/local/local-export-scheduler.ts';
 import { ROUTES } from '../lambdas/contract/routes.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../lambdas/core/automatic-export/dispatch.ts';
@@ -20,6 +21,7 @@ import { makeHandler as makeCatalogHandler } from '../lambdas/handlers/catalog.t
 import { makeHandler as makeCompanyExportsHandler } from '../lambdas/handlers/company-exports.ts';
 import { makeHandler as makeEventsExportsHandler } from '../lambdas/handlers/events-exports.ts';
 import { makeHandler as makeHealthHandler } from '../lambdas/handlers/health.ts';
+import { makeHandler as makeLakeInsightsHandler } from '../lambdas/handlers/lake-insights.ts';
 import { makeHandler as makeOpenApiHandler } from '../lambdas/handlers/openapi.ts';
 import { makeHandler as makeTrackingHandler } from '../lambdas/handlers/tracking.ts';
 import { LOCAL_EXPORTS_BUCKET, type LocalStackOptions, localConfig } from './local/config.ts';
@@ -134,6 +136,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dispatch,
       }),
       catalog: makeCatalogHandler({ environments, adminToken: deps.adminToken, catalog, clock }),
+      'lake-insights': makeLakeInsightsHandler({
+        environments,
+        adminToken: deps.adminToken,
+        queryEngine: deps.queryEngine,
+        dialect: 'duckdb',
+        catalog,
+        inputs: new FileLakeInputsWriter({ lakeDir: deps.lakeDir }),
+        clock,
+      }),
       'company-exports': makeCompanyExportsHandler({
         adminToken: deps.adminToken,
         environments,

@@ -15,6 +15,7 @@ import { ExportStepsFunction } from './export-steps.ts';
 import { ExportWorkflow } from './export-workflow.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
+import { LakeInsightsApiHandler } from './lake-insights-api.ts';
 import { FeaturelakeMonitoring, type FirehoseQuota } from './monitoring.ts';
 import { TrackingApiHandler } from './tracking-api.ts';
 
@@ -83,6 +84,7 @@ export class FeaturelakeApiStack extends Stack {
   readonly health: HandlerFunction;
   readonly openApi: HandlerFunction;
   readonly catalog: CatalogApiHandler;
+  readonly lakeInsights: LakeInsightsApiHandler;
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: ExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
@@ -122,6 +124,13 @@ export class FeaturelakeApiStack extends Stack {
     this.catalog = new CatalogApiHandler(this, 'Catalog', {
       stateTable: data.stateTable,
       adminToken: data.adminToken,
+    });
+    this.lakeInsights = new LakeInsightsApiHandler(this, 'LakeInsights', {
+      stateTable: data.stateTable,
+      adminToken: data.adminToken,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      workgroup: data.workgroup,
     });
 
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
@@ -192,6 +201,7 @@ export class FeaturelakeApiStack extends Stack {
         'company-exports': this.companyExports.handler.function,
         'automatic-exports': this.automaticExports.handler.function,
         'events-exports': this.eventsExports.handler.function,
+        'lake-insights': this.lakeInsights.handler.function,
       },
       ...(props.apiThrottle === undefined ? {} : { throttle: props.apiThrottle }),
       ...(props.trackingThrottle === undefined ? {} : { trackingThrottle: props.trackingThrottle }),
@@ -215,6 +225,7 @@ export class FeaturelakeApiStack extends Stack {
         Health: this.health.function,
         OpenApi: this.openApi.function,
         Catalog: this.catalog.handler.function,
+        LakeInsights: this.lakeInsights.handler.function,
         CompanyExports: this.companyExports.handler.function,
         AutomaticExports: this.automaticExports.handler.function,
         EventsExports: this.eventsExports.handler.function,

@@ -17,6 +17,7 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   'events-exports': 'lambdas/handlers/events-exports.ts',
   'events-export-steps': 'lambdas/handlers/events-export-steps.ts',
   openapi: 'lambdas/handlers/openapi.ts',
+  'lake-insights': 'lambdas/handlers/lake-insights.ts',
 };
 
 /** Lambda's own ceiling for a function's timeout. */

@@ -7,7 +7,8 @@ export type HandlerName =
   | 'company-exports'
   | 'automatic-exports'
   | 'events-exports'
-  | 'openapi';
+  | 'openapi'
+  | 'lake-insights';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -64,6 +65,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/{trackingKey}/features/enabled', handler: 'tracking' },
   { method: 'GET', path: '/sse/client', handler: 'tracking' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi' },
+  // The console's reads of the lake (docs/console.md: Tracking and Features pages).
+  { method: 'GET', path: '/api/v1/tracking/events', handler: 'lake-insights' },
+  { method: 'GET', path: '/api/v1/tracking/unassociated', handler: 'lake-insights' },
+  { method: 'GET', path: '/api/v1/stars-funnel', handler: 'lake-insights' },
   // The console's "who am I" after signing in with an API key (served by the admin Lambda, which holds the environment store).
   { method: 'GET', path: '/api/v1/environment', handler: 'admin' },
   { method: 'POST', path: '/api/v1/environment/api-key', handler: 'admin' },

@@ -70,6 +70,7 @@ export const LAMBDA_SETTINGS = {
     'downloadLinkSecretArn',
   ],
   openapi: [],
+  'lake-insights': ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

@@ -35,6 +35,7 @@ function handlers(): Record<HandlerName, HandlerFunction> {
     'company-exports': stacks.api.companyExports.handler,
     'automatic-exports': stacks.api.automaticExports.handler,
     'events-exports': stacks.api.eventsExports.handler,
+    'lake-insights': stacks.api.lakeInsights.handler,
   };
 }
 
@@ -483,5 +484,28 @@ describe('the company exports Lambda role', () => {
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [exportsBucket, 'Arn'] }, '/company-exports/*']] },
       },
     ]);
+  });
+});
+
+describe('the lake insights Lambda role (console: recent events, unassociated tracks, STARS funnel)', () => {
+  it('uses the state table and the admin token, queries in the admin workgroup over the lake and export_inputs, and writes only inputs files', () => {
+    const built = featurelake();
+    const { data, stacks } = built;
+    const insights = handlers()['lake-insights'];
+
+    expect(inlineStatementsOf(built.api, logicalId(insights.role))).toEqual([
+      ownLogsStatement(insights.logGroup),
+      ...stateTableReadWriteStatements(built),
+      adminTokenReadStatement(built),
+    ]);
+    // No workflow, no exports bucket, no results of another workgroup: only what its synchronous queries need.
+    expect(managedPolicyArnsOf(built.api, insights.role)).toEqual([
+      importOf(data, { Ref: logicalId(stacks.data.workgroup.queryExecutionPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
+      importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
+    ]);
+    // API Gateway gives up after 30 s: the Lambda stops its query before that.
+    expect(resourceOf(built.api, insights.function).Properties.Timeout).toBe(29);
   });
 });

@@ -693,6 +693,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tracking/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent events, newest first (console: Tracking)
+         * @description The environment's events received today or yesterday (UTC), newest `received_at` first; attributes cut to 500 characters. Locally they show as soon as they are accepted; on AWS once Firehose has delivered them (its buffer, up to a minute or so).
+         */
+        get: operations["listRecentEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/unassociated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tracks whose user has no company (console: Tracking, seed 001)
+         * @description Tracks of the last 30 days sent without `companyId` by users whom no `company` call has ever associated with a company, counted, with the users who sent the most.
+         */
+        get: operations["getUnassociatedEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stars-funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Companies per STARS state for every feature (console: Features)
+         * @description The counts a `today` company export with the same `as_of` holds: the rollup itself, grouped by feature and state. One query over the whole history of the environment.
+         */
+        get: operations["getStarsFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2934,6 +2994,140 @@ export interface operations {
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    listRecentEvents: {
+        parameters: {
+            query?: {
+                /** @description How many events, 1 to 200 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The most recent events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            event_id: string;
+                            event_type: string;
+                            event_name: string | null;
+                            user_id: string | null;
+                            company_id: string | null;
+                            feature_id: string | null;
+                            /** @description The attributes JSON, cut to its first 500 characters */
+                            attributes: string | null;
+                            /** @description Whether `attributes` was cut */
+                            attributes_truncated: boolean;
+                            context_active: boolean;
+                            /** @description ISO 8601 instant, UTC */
+                            timestamp: string;
+                            /** @description ISO 8601 instant, UTC */
+                            received_at: string;
+                            source: string;
+                        }[];
+                        limit: number;
+                        /** @description The earliest received_at read: the last hour, or from the start of yesterday (UTC) when the hour holds fewer events than asked for */
+                        received_since: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    getUnassociatedEvents: {
+        parameters: {
+            query?: {
+                /** @description How many users to list, 1 to 200 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unassociated tracks and their users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description ISO 8601 instant, UTC */
+                        since: string;
+                        /** @description ISO 8601 instant, UTC */
+                        until: string;
+                        window_days: number;
+                        /** @description Tracks of the window that count for no company */
+                        unassociated_tracks: number;
+                        /** @description Users who sent them */
+                        unassociated_users: number;
+                        users: {
+                            user_id: string;
+                            tracks: number;
+                            /** @description ISO 8601 instant, UTC */
+                            last_seen: string;
+                        }[];
+                        limit: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    getStarsFunnel: {
+        parameters: {
+            query?: {
+                /** @description The instant that stands for "now" (default: now) */
+                as_of?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every feature of the catalog with its funnel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description ISO 8601 instant, UTC */
+                        as_of: string;
+                        features: {
+                            feature_id: string;
+                            feature_name: string;
+                            never: number;
+                            tried: number;
+                            retained: number;
+                            churned: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
             404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["Error500"];

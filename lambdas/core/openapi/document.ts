@@ -7,6 +7,13 @@ import { companyExportRequest } from '../company-export/job.ts';
 import { sqlRequest } from '../environments/admin.ts';
 import { createEnvironmentRequest } from '../environments/environments.ts';
 import { eventsExportRequest } from '../events-export/request.ts';
+import {
+  RECENT_EVENTS_DEFAULT_LIMIT,
+  RECENT_EVENTS_MAX_LIMIT,
+  UNASSOCIATED_DEFAULT_USERS,
+  UNASSOCIATED_MAX_USERS,
+  UNASSOCIATED_WINDOW_DAYS,
+} from '../insights/lake-insights.ts';
 import type { SDK_READ_ANSWERS } from '../tracking/track.ts';
 import { CALL_TYPES, SCHEMAS as TRACKING_CALLS, TRACKING_METHODS, type TrackingMethod } from '../tracking/tracking.ts';
 import {
@@ -29,11 +36,14 @@ import {
   listedEnvironments,
   newApiKey,
   openApiAnswer,
+  recentEventsAnswer,
   segment,
   sqlAnswer,
+  starsFunnelAnswer,
   successAnswer,
   trackAnswer,
   trackingSdkFlags,
+  unassociatedAnswer,
 } from './responses.ts';
 
 /**
@@ -476,6 +486,58 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     query: FILE_LINK_QUERY,
     responses: { 302: { description: 'To a presigned URL of the gzip file, valid for minutes', redirect: true } },
     errors: [400, 401, 403, 404, 500],
+  },
+  'GET /api/v1/tracking/events': {
+    operationId: 'listRecentEvents',
+    summary: 'Recent events, newest first (console: Tracking)',
+    description:
+      "The environment's events received today or yesterday (UTC), newest `received_at` first; attributes cut to 500 characters. Locally they show as soon as they are accepted; on AWS once Firehose has delivered them (its buffer, up to a minute or so).",
+    tag: 'Tracking',
+    security: 'apiToken',
+    query: [
+      {
+        name: 'limit',
+        // Query values are text: the handler reads the digits.
+        schema: z.string().regex(/^\d+$/).default(String(RECENT_EVENTS_DEFAULT_LIMIT)),
+        description: `How many events, 1 to ${RECENT_EVENTS_MAX_LIMIT}`,
+      },
+    ],
+    responses: { 200: { description: 'The most recent events', body: recentEventsAnswer } },
+    errors: [400, 401, 500],
+  },
+  'GET /api/v1/tracking/unassociated': {
+    operationId: 'getUnassociatedEvents',
+    summary: 'Tracks whose user has no company (console: Tracking, seed 001)',
+    description: `Tracks of the last ${UNASSOCIATED_WINDOW_DAYS} days sent without \`companyId\` by users whom no \`company\` call has ever associated with a company, counted, with the users who sent the most.`,
+    tag: 'Tracking',
+    security: 'apiToken',
+    query: [
+      {
+        name: 'limit',
+        // Query values are text: the handler reads the digits.
+        schema: z.string().regex(/^\d+$/).default(String(UNASSOCIATED_DEFAULT_USERS)),
+        description: `How many users to list, 1 to ${UNASSOCIATED_MAX_USERS}`,
+      },
+    ],
+    responses: { 200: { description: 'The unassociated tracks and their users', body: unassociatedAnswer } },
+    errors: [400, 401, 500],
+  },
+  'GET /api/v1/stars-funnel': {
+    operationId: 'getStarsFunnel',
+    summary: 'Companies per STARS state for every feature (console: Features)',
+    description:
+      'The counts a `today` company export with the same `as_of` holds: the rollup itself, grouped by feature and state. One query over the whole history of the environment.',
+    tag: 'Catalog',
+    security: 'apiToken',
+    query: [
+      {
+        name: 'as_of',
+        schema: z.iso.datetime({ offset: true }),
+        description: 'The instant that stands for "now" (default: now)',
+      },
+    ],
+    responses: { 200: { description: 'Every feature of the catalog with its funnel', body: starsFunnelAnswer } },
+    errors: [400, 401, 500],
   },
 };
 

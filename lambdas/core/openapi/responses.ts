@@ -223,3 +223,53 @@ export const eventsExportDetail = z.object({
 
 /** `GET /openapi.json` answers the document itself. */
 export const openApiAnswer = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });
+
+/** `GET /api/v1/tracking/events` (lambdas/core/insights/lake-insights.ts). */
+export const recentEventsAnswer = z.object({
+  events: z.array(
+    z.object({
+      event_id: z.string(),
+      event_type: z.string(),
+      event_name: nullable(z.string()),
+      user_id: nullable(z.string()),
+      company_id: nullable(z.string()),
+      feature_id: nullable(z.string()),
+      attributes: nullable(z.string()).describe('The attributes JSON, cut to its first 500 characters'),
+      attributes_truncated: z.boolean().describe('Whether `attributes` was cut'),
+      context_active: z.boolean(),
+      timestamp: instant,
+      received_at: instant,
+      source: z.string(),
+    }),
+  ),
+  limit: z.int(),
+  received_since: instant.describe(
+    'The earliest received_at read: the last hour, or from the start of yesterday (UTC) when the hour holds fewer events than asked for',
+  ),
+});
+
+/** `GET /api/v1/tracking/unassociated`. */
+export const unassociatedAnswer = z.object({
+  since: instant,
+  until: instant,
+  window_days: z.int(),
+  unassociated_tracks: z.int().describe('Tracks of the window that count for no company'),
+  unassociated_users: z.int().describe('Users who sent them'),
+  users: z.array(z.object({ user_id: z.string(), tracks: z.int(), last_seen: instant })),
+  limit: z.int(),
+});
+
+/** `GET /api/v1/stars-funnel`. */
+export const starsFunnelAnswer = z.object({
+  as_of: instant,
+  features: z.array(
+    z.object({
+      feature_id: z.string(),
+      feature_name: z.string(),
+      never: z.int(),
+      tried: z.int(),
+      retained: z.int(),
+      churned: z.int(),
+    }),
+  ),
+});
