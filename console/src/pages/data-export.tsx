@@ -2,10 +2,10 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client.ts';
 import { call, type Problem, problemFromNetworkFailure, problemFromResponse } from '../api/problems.ts';
 import type { paths } from '../api/schema.d.ts';
-import { PageSection, ProblemNotice, TextField } from '../components.tsx';
+import { PageSection, ProblemNotice, SelectField, TextField } from '../components.tsx';
 import type { PageProps } from '../context.ts';
 import { fieldProblems, pollInterval, utcTime } from './export-ui.ts';
-import { Field, Select } from './form-fields.tsx';
+import { Field } from './form-fields.tsx';
 import './exports.css';
 
 /**
@@ -359,26 +359,26 @@ function AutomaticExport(props: {
         {form.enabled && (
           <fieldset disabled={disabled}>
             <legend>Export settings</legend>
-            <Select
+            <SelectField
               name="cadence"
               label={LABELS.cadence}
               value={form.cadence}
               error={fieldErrors.cadence}
               options={[
-                ['daily', 'Daily'],
-                ['weekly', 'Weekly'],
+                { value: 'daily', label: 'Daily' },
+                { value: 'weekly', label: 'Weekly' },
               ]}
               onChange={(value) => set('cadence', value as Cadence)}
             />
-            <Select
+            <SelectField
               name="provider"
               label={LABELS.provider}
               value={form.provider}
               error={fieldErrors.provider}
               options={[
-                ['aws', 'AWS'],
-                ['gcp', 'GCP'],
-                ['custom', 'Custom'],
+                { value: 'aws', label: 'AWS' },
+                { value: 'gcp', label: 'GCP' },
+                { value: 'custom', label: 'Custom' },
               ]}
               onChange={(value) => set('provider', value as Provider)}
             />

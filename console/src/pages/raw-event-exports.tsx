@@ -1,10 +1,9 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client.ts';
 import { call, type Problem, problemFromNetworkFailure, problemFromResponse } from '../api/problems.ts';
-import { PageSection, ProblemNotice, TextField } from '../components.tsx';
+import { PageSection, ProblemNotice, SelectField, TextField } from '../components.tsx';
 import type { PageProps } from '../context.ts';
 import { fieldProblems, pollInterval, utcTime } from './export-ui.ts';
-import { Select } from './form-fields.tsx';
 import './exports.css';
 
 /**
@@ -209,14 +208,14 @@ function ExportForm(props: { api: ApiClient; announce: (message: string) => void
           error={errors.company_id}
           onInput={(value) => set('company_id', value)}
         />
-        <Select
+        <SelectField
           name="segment_id"
           label={LABELS.segment_id}
           value={request.segment_id}
           error={errors.segment_id}
           options={[
-            ['', 'All companies'],
-            ...segments.map(({ id, name }): [string, string] => [id, `${name} (${id})`]),
+            { value: '', label: 'All companies' },
+            ...segments.map(({ id, name }) => ({ value: id, label: `${name} (${id})` })),
           ]}
           onChange={(value) => set('segment_id', value)}
         />
