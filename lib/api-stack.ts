@@ -6,6 +6,7 @@ import { AdminApiHandler } from './admin-api.ts';
 import { AutomaticExportsApiHandler } from './automatic-exports-api.ts';
 import { CatalogApiHandler } from './catalog-api.ts';
 import { CompanyExportsApiHandler } from './company-exports-api.ts';
+import { FeaturelakeConsole } from './console.ts';
 import { type FeaturelakeDataStack, LAKE_ERRORS_METRICS_ID } from './data-stack.ts';
 import { EventsExportStepsFunction } from './events-export-steps.ts';
 import { EventsExportsApiHandler } from './events-exports-api.ts';
@@ -23,6 +24,8 @@ export interface FeaturelakeApiStackProps extends StackProps {
   readonly data: FeaturelakeDataStack;
   /** The export workflows to deploy (lambdas/workflows/exportWorkflowSpecs()). */
   readonly workflows: ExportWorkflowSpecs;
+  /** The built web console (console/build.ts), served with the API behind one CloudFront origin. */
+  readonly consoleAssets: string;
   /**
    * The address events export notifications are sent from, verified in SES.
    *
@@ -91,6 +94,7 @@ export class FeaturelakeApiStack extends Stack {
   readonly eventsExportWorkflow: ExportWorkflow;
   readonly eventsExports: EventsExportsApiHandler;
   readonly api: FeaturelakeHttpApi;
+  readonly console: FeaturelakeConsole;
   readonly monitoring: FeaturelakeMonitoring;
 
   constructor(scope: Construct, id: string, props: FeaturelakeApiStackProps) {
@@ -201,6 +205,12 @@ export class FeaturelakeApiStack extends Stack {
       },
       ...(props.apiThrottle === undefined ? {} : { throttle: props.apiThrottle }),
       ...(props.trackingThrottle === undefined ? {} : { trackingThrottle: props.trackingThrottle }),
+    });
+
+    this.console = new FeaturelakeConsole(this, 'Console', {
+      httpApi: this.api.httpApi,
+      assets: props.consoleAssets,
+      accessLogsBucket: data.accessLogs.bucket,
     });
 
     this.monitoring = new FeaturelakeMonitoring(this, 'Monitoring', {

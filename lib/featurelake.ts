@@ -47,7 +47,12 @@ export interface FeaturelakeParameters {
  * them, so lib/ never builds SQL or documents), configured from CDK context
  * (readFeaturelakeParameters).
  */
-export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpecs): FeaturelakeStacks {
+export function addFeaturelakeStacks(
+  scope: Stage,
+  workflows: ExportWorkflowSpecs,
+  /** The built web console's directory (console/build.ts buildConsole: bin/app.ts builds it at synth). */
+  consoleAssets: string,
+): FeaturelakeStacks {
   const parameters = readFeaturelakeParameters(scope);
   const { region, account } = parameters;
   // A region on the stacks is required by the state table's KMS key; the
@@ -65,6 +70,7 @@ export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpec
     description: 'featurelake: HTTP API and Lambda handlers (stateless)',
     data,
     workflows,
+    consoleAssets,
     emailFrom: parameters.emailFrom,
     emailIdentity: parameters.emailIdentity,
     apiThrottle: parameters.apiThrottle,

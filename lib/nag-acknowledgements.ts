@@ -145,6 +145,65 @@ export function acknowledgeNagFindings(stacks: {
     'Rotating the download-link key invalidates every outstanding link (each carries a signature made with the old key), so links promised for 2 days would die early: the very failure the key exists to prevent. Replace it deliberately, to revoke all links, with `aws secretsmanager put-secret-value` (docs/deploy.md).',
   );
 
+  // The console's CloudFront distribution (lib/console.ts).
+  const distribution = api.console.distribution;
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR1',
+    'No geo restriction: featurelake is an API and console for its operators and their apps wherever they run; a deployment that needs one adds it.',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR2',
+    'No WAF web ACL by default: a WAF costs a fixed monthly fee per ACL and its rules depend on the deployment; the API stage has its own throttles (docs/deploy.md says how to attach a web ACL).',
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR3',
+    "No CloudFront standard logs: they need an ACL-enabled bucket (the access-log bucket enforces bucket-owner ownership); every API request is already in the HTTP API stage's access log, and the console's files are the same static build for everyone (no data, no secrets).",
+  );
+  acknowledge(
+    distribution,
+    'AwsSolutions-CFR4',
+    'The default *.cloudfront.net certificate, so that `cdk deploy` needs no domain: CloudFront then negotiates TLS 1.2+ with modern browsers but cannot pin a minimum policy; a deployment with its own domain and ACM certificate sets TLSv1.2_2021 (docs/deploy.md).',
+  );
+  // BucketDeployment's provider Lambda (a stack singleton, one per memory size), which copies the built console.
+  const assetsBucket = `arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${Stack.of(api).region}/*`;
+  for (const provider of api.node.children.filter((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "CDK's BucketDeployment provider Lambda writes its logs with the AWS managed basic execution policy; the L2 offers no other role shape.",
+    );
+    for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
+      acknowledge(
+        provider,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        "BucketDeployment grants itself read on the CDK asset bucket and read/write on the console bucket (to copy the built files and prune old ones); the L2's grants cannot be narrowed.",
+      );
+    }
+    acknowledge(
+      provider,
+      `AwsSolutions-IAM5[Resource::${assetsBucket}]`,
+      "The CDK bootstrap asset bucket's objects: the provider reads the console's zipped asset from there (its key is a content hash).",
+    );
+    acknowledge(
+      provider,
+      `AwsSolutions-IAM5[Resource::${arnToken(api.console.bucket)}/*]`,
+      'The console bucket alone, every key: a deploy writes the built files (hashed names) and deletes the previous ones.',
+    );
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudfront:CreateInvalidation and GetInvalidation, which BucketDeployment adds to invalidate /console/* after a deploy; the L2 grants them on *.',
+    );
+    acknowledge(
+      provider,
+      'AwsSolutions-L1',
+      "The BucketDeployment provider's runtime is chosen by aws-cdk-lib (it runs the AWS CLI layer), not by featurelake.",
+    );
+  }
+
   for (const route of api.api.routes) {
     acknowledge(
       route,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -5,6 +6,12 @@ import type { IConstruct } from 'constructs';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { addFeaturelakeStacks, type FeaturelakeStacks } from '../../lib/featurelake.ts';
 import type { QueryWorkgroup } from '../../lib/query-workgroup.ts';
+
+/**
+ * A stand-in for the built console (test/infra/console.test.ts deploys the real build):
+ * the stacks only zip the directory as an asset.
+ */
+export const CONSOLE_FIXTURE = join(import.meta.dirname, 'fixtures', 'console');
 
 export interface BuiltFeaturelake {
   readonly app: App;
@@ -22,7 +29,7 @@ export function buildFeaturelake(context: Record<string, unknown> = {}): BuiltFe
     context: { 'aws:cdk:bundling-stacks': [], region: 'eu-west-1', ...context },
     builtinCloudFormationValidation: false,
   });
-  const stacks = addFeaturelakeStacks(app, exportWorkflowSpecs());
+  const stacks = addFeaturelakeStacks(app, exportWorkflowSpecs(), CONSOLE_FIXTURE);
   return { app, stacks, data: Template.fromStack(stacks.data), api: Template.fromStack(stacks.api) };
 }
 

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { addFeaturelakeStacks, DEFAULT_REGION } from '../../lib/featurelake.ts';
-import { buildFeaturelake, featurelake } from './featurelake-app.ts';
+import { buildFeaturelake, CONSOLE_FIXTURE, featurelake } from './featurelake-app.ts';
 
 function describeViolations(report: ReturnType<AwsSolutionsChecks['validateScope']>): string[] {
   return report.violations.flatMap((violation) =>
@@ -32,7 +32,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('passes synthesis with CloudFormation validation on and the nag plugin registered, as the CLI runs it', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    addFeaturelakeStacks(app, exportWorkflowSpecs());
+    addFeaturelakeStacks(app, exportWorkflowSpecs(), CONSOLE_FIXTURE);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
     // An unacknowledged nag finding throws here.
