@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { buildConsole } from '../../console/build.ts';
+import { requestUrl } from '../../lambdas/adapters/local/api-gateway-server.ts';
 import { CONSOLE_PATH, CONSOLE_SECURITY_HEADERS } from '../../lambdas/contract/console.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -28,7 +29,7 @@ export async function consoleSite(outDir: string): Promise<FrontHandler> {
   return async (req, res) => {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const path = requestUrl(req.url).pathname;
     if (path === '/') {
       res.writeHead(302, { location: CONSOLE_PATH, 'cache-control': 'no-store' }).end();
       return true;

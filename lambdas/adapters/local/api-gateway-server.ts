@@ -260,7 +260,7 @@ function withoutCors(headers: APIGatewayProxyStructuredResultV2['headers']): Rec
  * resolved, `//x` would be read as a host, and `//` alone fails to parse (a 500 for a
  * client's mistake).
  */
-function requestUrl(raw = '/'): URL {
+export function requestUrl(raw = '/'): URL {
   if (raw.startsWith('/')) return new URL(`http://localhost${raw}`);
   return URL.parse(raw, 'http://localhost') ?? new URL('http://localhost/');
 }
