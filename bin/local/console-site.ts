@@ -28,7 +28,12 @@ export async function consoleSite(outDir: string): Promise<FrontHandler> {
   return async (req, res) => {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://local').pathname;
+    } catch {
+      return false;
+    }
     if (path === '/') {
       res.writeHead(302, { location: CONSOLE_PATH, 'cache-control': 'no-store' }).end();
       return true;
