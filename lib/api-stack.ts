@@ -232,6 +232,7 @@ export class FeaturelakeApiStack extends Stack {
         ExportSteps: this.exportSteps.handler.function,
         EventsExportSteps: this.eventsExportSteps.handler.function,
         ExportDispatcher: this.exportSchedule.dispatcher.function,
+        ConsoleDeployment: this.console.deploymentFunction,
       },
       workflows: {
         CompanyExportWorkflow: this.companyExportWorkflow.stateMachine,

@@ -17,6 +17,7 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -48,6 +49,8 @@ export class FeaturelakeConsole extends Construct {
   readonly deployment: BucketDeployment;
   /** `https://<distribution>/console/`. */
   readonly url: string;
+  /** The Lambda BucketDeployment runs the copy with (a stack singleton), for the stack's alarms. */
+  readonly deploymentFunction: IFunction;
 
   constructor(scope: Construct, id: string, props: FeaturelakeConsoleProps) {
     super(scope, id);
@@ -124,6 +127,11 @@ export class FeaturelakeConsole extends Construct {
       distributionPaths: [`${CONSOLE_PATH}*`],
       memoryLimit: 256,
     });
+
+    const provider = stack.node.children.find((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!(provider instanceof LambdaFunction))
+      throw new Error('FeaturelakeConsole: no BucketDeployment provider Lambda');
+    this.deploymentFunction = provider;
 
     this.url = `https://${this.distribution.distributionDomainName}${CONSOLE_PATH}`;
     new CfnOutput(stack, 'ConsoleUrl', {

@@ -42,7 +42,8 @@ describe('accessibility (axe-core: no serious or critical violation)', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Generate a new API key' }).click();
     await page.getByRole('button', { name: 'Yes, generate a new key' }).click();
-    await page.getByText('New API key').waitFor();
+    // Exact: the status region's "A new API key was generated…" also contains the words.
+    await page.getByText('New API key', { exact: true }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await page.context().close();
   });
