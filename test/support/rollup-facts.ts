@@ -90,6 +90,8 @@ function entry(x: { entry: { calls: TrackingCall[]; rows: DirectRow[] } }) {
 
 export interface FactsLake {
   readonly lake: RollupLake;
+  /** The dynalite holding the manifest, for a child process's client; its table is `state`. */
+  readonly dynamoEndpoint: string;
   readonly manifest: DynamoDbFactsManifestStore;
   readonly files: FolderFactsBuildFiles;
   /** Delivers what was received up to `until`, then builds facts as a run at `now` would. */
@@ -114,6 +116,7 @@ export async function openFactsLake(home: string): Promise<FactsLake> {
   const delivered = new Set<Delivery>();
   return {
     lake,
+    dynamoEndpoint: table.endpoint,
     manifest,
     files,
     async deliver(appId, deliveries, until) {
