@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_RETIRED_GRACE_MS } from '../../lambdas/contract/facts.ts';
 import { earliestReceivedDate } from '../../lambdas/contract/lake.ts';
-import { rawReadsFrom } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { factsSnapshot } from '../../lambdas/core/company-export/facts/manifest.ts';
+import { rawReadsFrom } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { tempHome } from '../support/local-stack.ts';
 import { prng, type RollupDataset, randomRollupDataset } from '../support/rollup-data.ts';
 import { type FactsLake, openFactsLake, timeline } from '../support/rollup-facts.ts';
@@ -148,7 +148,10 @@ describe('daily facts build', () => {
   it('an export reads the facts: with every raw file received before its raw reads begin moved away, its CSV is the same', async () => {
     const manifest = await facts.readManifest(appId);
     const lastD = new Date(Date.parse(`${dataset.asOf.toISOString().slice(0, 10)}T00:00:00.000Z`));
-    const rawFrom = rawReadsFrom(factsSnapshot(manifest, lastD.toISOString().slice(0, 10)), manifest?.watermark ?? null);
+    const rawFrom = rawReadsFrom(
+      factsSnapshot(manifest, lastD.toISOString().slice(0, 10)),
+      manifest?.watermark ?? null,
+    );
     expect(rawFrom).toBe(earliestReceivedDate(lastD.toISOString().slice(0, 10)));
     const eventsDir = join(facts.lake.lakeDir, 'events');
     const aside = join(home, 'aside');

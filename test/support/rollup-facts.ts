@@ -53,8 +53,8 @@ export function timeline(dataset: RollupDataset, r: Prng): Delivery[] {
   const bySlot = new Map<number, { calls: TrackingCall[]; rows: DirectRow[] }>();
   const at = (ms: number) => {
     const key = slot(ms);
-    let entry = bySlot.get(key);
-    if (!entry) bySlot.set(key, (entry = { calls: [], rows: [] }));
+    const entry = bySlot.get(key) ?? { calls: [], rows: [] };
+    bySlot.set(key, entry);
     return { key, entry };
   };
   const [originals, retries] = dataset.batches as [CallBatch, CallBatch | undefined];
