@@ -301,8 +301,9 @@ const lakeScan = (D: SqlDialect, condition: string) => `
  * the facts' own rows in their place. De-duplication is over every copy: a raw copy
  * counts only if no copy was received before it, which for copies the facts hold is
  * asked of the lake directly (their event ids against the raw ones': one narrow read).
- * The facts' rows are already de-duplicated; a use row stands for its records by three
- * instants (first, last, last active), all the chains' min/max aggregates need of them.
+ * The facts' rows are already de-duplicated; a use row stands for its records by the
+ * instants the chains' min/max aggregates need of them (first, last, last active): one
+ * record when they coincide (most rows: one record of a key on a day), at most three.
  */
 const factsLakeScan = (D: SqlDialect, condition: string) => {
   const rawScope = (e: string, f: string) => `${f}.day_no IS NULL OR ${e}.received_at >= ${f}.cutoff`;
@@ -334,7 +335,9 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
       CASE WHEN x.kind = 'use' AND x.event_type = 'track' THEN x.use_key END AS event_name,
       x.user_id, x.company_id, CASE WHEN x.kind = 'record' THEN x.feature_id END AS feature_id, x.score,
       CASE WHEN x.event_type = 'identify_company' THEN x.attributes END AS attributes,
-      CASE WHEN x.kind = 'record' THEN coalesce(x.context_active, true) ELSE p.n = 3 END AS active,
+      CASE WHEN x.kind = 'record' THEN coalesce(x.context_active, true)
+        WHEN p.n = 1 THEN coalesce(x.last_active_ts = x.first_ts, false)
+        WHEN p.n = 2 THEN coalesce(x.last_active_ts = x.last_ts, false) ELSE true END AS active,
       CASE WHEN x.kind = 'record' THEN x."timestamp" WHEN p.n = 1 THEN x.first_ts WHEN p.n = 2 THEN x.last_ts
         ELSE x.last_active_ts END AS ts,
       x.received_at, CAST(1 AS BIGINT) AS copy_no,
@@ -343,7 +346,9 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
     FROM ${COMPANY_FACTS_TABLE_NAME} x
     JOIN facts_days f ON f.day_no = ${D.dayNumber('x.dt')} AND f.build_id = x.build_id
     CROSS JOIN UNNEST(ARRAY[1, 2, 3]) AS p (n)
-    WHERE x.shard = ? AND x.app_id = ? AND (p.n = 1 OR x.kind = 'use') AND (p.n < 3 OR x.last_active_ts IS NOT NULL)
+    WHERE x.shard = ? AND x.app_id = ? AND (p.n = 1 OR (x.kind = 'use' AND (
+      (p.n = 2 AND x.last_ts > x.first_ts)
+      OR (p.n = 3 AND x.last_active_ts > x.first_ts AND x.last_active_ts < x.last_ts))))
   ) held
   WHERE ${condition}`;
 };
