@@ -3,6 +3,7 @@ import type { AutomaticExportStore } from '../../ports/automatic-export-store.ts
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
+import type { FactsManifestStore } from '../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { type AutomaticDelivery, automaticRunFailure } from '../automatic-export/automatic-export.ts';
@@ -28,6 +29,12 @@ import { prepareCompanyRollup } from './rollup/prepare.ts';
 export interface PrepareCompanyExportDeps {
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
   readonly inputs: LakeInputsWriter;
+  /**
+   * Given (FEATURELAKE_ROLLUP_FROM_FACTS=1, the default), the export snapshots the
+   * environment's facts manifest into its inputs and runs the facts-reading text;
+   * absent, the full recompute. The result's `from_facts` says which query to run.
+   */
+  readonly facts?: Pick<FactsManifestStore, 'readFactsManifest'>;
 }
 
 /**
@@ -36,9 +43,10 @@ export interface PrepareCompanyExportDeps {
  */
 export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: CompanyExportWorkflowInput) {
   const environmentId = job.app_id;
-  const [features, segments] = await Promise.all([
+  const [features, segments, manifest] = await Promise.all([
     deps.catalog.listFeatures(environmentId),
     deps.catalog.listSegments(environmentId),
+    deps.facts?.readFactsManifest(environmentId),
   ]);
   const prepared = prepareCompanyRollup({
     jobId: job.job_id,
@@ -47,10 +55,16 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
     asOf: new Date(job.as_of),
     features,
     segments,
+    ...(deps.facts ? { facts: { manifest } } : {}),
   });
   await deps.inputs.writeInputs(job.job_id, prepared.inputRows);
   // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
-  return { athena_params: prepared.params.map(toAthenaLiteral), dates: prepared.dates };
+  // `from_facts` picks the query state: companyRollupFromFactsSql or companyRollupSql.
+  return {
+    athena_params: prepared.params.map(toAthenaLiteral),
+    dates: prepared.dates,
+    from_facts: prepared.fromFacts,
+  };
 }
 
 export interface PublishCompanyExportDeps {

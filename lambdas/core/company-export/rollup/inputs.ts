@@ -19,7 +19,15 @@ import { dayNumber, lastDateBefore } from './windows.ts';
  * Values arriving as data can never become SQL, whatever characters they hold.
  */
 
-export type ExportInputKind = 'date' | 'feature' | 'feature_event' | 'segment' | 'filter' | 'filter_value';
+export type ExportInputKind =
+  | 'date'
+  | 'feature'
+  | 'feature_event'
+  | 'segment'
+  | 'filter'
+  | 'filter_value'
+  | 'facts_span'
+  | 'build_span';
 
 export interface ExportInputRow {
   kind: ExportInputKind;
@@ -45,6 +53,10 @@ export interface ExportInputRow {
   value_type: JsonType | null;
   value_text: string | null;
   value_json: string | null;
+  span_from: string | null;
+  span_to: string | null;
+  build_id: string | null;
+  cutoff: string | null;
 }
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
@@ -81,6 +93,10 @@ export const EMPTY_INPUT_ROW: Omit<ExportInputRow, 'kind' | 'seq'> = {
   value_type: null,
   value_text: null,
   value_json: null,
+  span_from: null,
+  span_to: null,
+  build_id: null,
+  cutoff: null,
 };
 
 const row = (kind: ExportInputKind, seq: number, fields: Partial<ExportInputRow>): ExportInputRow => ({
@@ -230,4 +246,26 @@ export function exportInputsJsonLines(jobId: string, rows: readonly ExportInputR
 export function exportInputsKey(jobId: string): string {
   assertJobId(jobId);
   return `${EXPORT_INPUTS_TABLE_NAME}/${jobId}.json`;
+}
+
+/** `YYYY-MM-DD HH:MM:SS.mmm` (UTC): what `CAST(x AS TIMESTAMP)` reads alike in Trino and DuckDB. */
+export const sqlTimestampText = (instant: Date): string => instant.toISOString().replace('T', ' ').replace('Z', '');
+
+/** An export's facts snapshot as `facts_span` rows (the cutoff in the form the SQL casts). */
+export function factsSpanInputRows(
+  spans: readonly { from: string; to: string; build_id: string; cutoff: string }[],
+): ExportInputRow[] {
+  return spans.map((span, i) =>
+    row('facts_span', i, {
+      span_from: span.from,
+      span_to: span.to,
+      build_id: span.build_id,
+      cutoff: sqlTimestampText(new Date(span.cutoff)),
+    }),
+  );
+}
+
+/** The days a facts build writes, as `build_span` rows carrying the build's id (its files' `build_id` column). */
+export function buildSpanInputRows(buildId: string, spans: readonly { from: string; to: string }[]): ExportInputRow[] {
+  return spans.map((span, i) => row('build_span', i, { span_from: span.from, span_to: span.to, build_id: buildId }));
 }
