@@ -130,6 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         adminToken: deps.adminToken,
         clock,
         dispatch,
+        facts: workflows,
       }),
       catalog: makeCatalogHandler({ environments, catalog, clock }),
       'company-exports': makeCompanyExportsHandler({

@@ -12,6 +12,7 @@ import { EventsExportsApiHandler } from './events-exports-api.ts';
 import { ExportSchedule } from './export-schedule.ts';
 import { ExportStepsFunction } from './export-steps.ts';
 import { ExportWorkflow } from './export-workflow.ts';
+import { FactsStepsFunction } from './facts-steps.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
 import { FeaturelakeMonitoring, type FirehoseQuota } from './monitoring.ts';
@@ -80,6 +81,8 @@ export class FeaturelakeApiStack extends Stack {
   readonly health: HandlerFunction;
   readonly openApi: HandlerFunction;
   readonly catalog: CatalogApiHandler;
+  readonly factsSteps: FactsStepsFunction;
+  readonly dailyFactsWorkflow: ExportWorkflow;
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: ExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
@@ -117,7 +120,26 @@ export class FeaturelakeApiStack extends Stack {
     this.openApi = new HandlerFunction(this, 'OpenApi', { handler: 'openapi', memorySize: 256 });
     this.catalog = new CatalogApiHandler(this, 'Catalog', { stateTable: data.stateTable });
 
+    // The daily facts build: before the exports, whose automatic runs wait for it.
+    this.factsSteps = new FactsStepsFunction(this, 'FactsSteps', {
+      stateTable: data.stateTable,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      facts: data.facts,
+      workgroup: data.dailyFactsWorkgroup,
+    });
+    this.dailyFactsWorkflow = new ExportWorkflow(this, 'DailyFactsWorkflow', {
+      spec: props.workflows['daily-facts'],
+      steps: this.factsSteps.handler.function,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      workgroup: data.dailyFactsWorkgroup,
+    });
+    // Its UNLOAD writes each build's files with the state machine's role.
+    data.facts.grantWriteBuilds(this.dailyFactsWorkflow.stateMachine.role);
+
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
+      dailyFactsWorkflow: this.dailyFactsWorkflow,
       stateTable: data.stateTable,
       lake: data.lake,
       exportInputs: data.exportInputs,
@@ -132,6 +154,8 @@ export class FeaturelakeApiStack extends Stack {
       exportInputs: data.exportInputs,
       workgroup: data.companyExportWorkgroup,
     });
+    // The rollup reads the current facts where they exist.
+    data.facts.grantQuery(this.companyExportWorkflow.stateMachine.role);
     this.companyExports = new CompanyExportsApiHandler(this, 'CompanyExports', {
       stateTable: data.stateTable,
       workflow: this.companyExportWorkflow,
@@ -145,8 +169,9 @@ export class FeaturelakeApiStack extends Stack {
     this.exportSchedule = new ExportSchedule(this, 'ExportSchedule', {
       stateTable: data.stateTable,
       workflow: this.companyExportWorkflow,
+      factsWorkflow: this.dailyFactsWorkflow,
     });
-    this.admin.allowSchedulerTick(this.companyExportWorkflow);
+    this.admin.allowSchedulerTick(this.companyExportWorkflow, this.dailyFactsWorkflow);
 
     this.eventsExportSteps = new EventsExportStepsFunction(this, 'EventsExportSteps', {
       stateTable: data.stateTable,
@@ -205,13 +230,20 @@ export class FeaturelakeApiStack extends Stack {
         ExportSteps: this.exportSteps.handler.function,
         EventsExportSteps: this.eventsExportSteps.handler.function,
         ExportDispatcher: this.exportSchedule.dispatcher.function,
+        FactsSteps: this.factsSteps.handler.function,
       },
       workflows: {
+        DailyFactsWorkflow: this.dailyFactsWorkflow.stateMachine,
         CompanyExportWorkflow: this.companyExportWorkflow.stateMachine,
         EventsExportWorkflow: this.eventsExportWorkflow.stateMachine,
       },
       stateTableName: data.stateTable.tableName,
-      workgroupNames: [data.workgroup, data.companyExportWorkgroup, data.eventsExportWorkgroup].map(
+      workgroupNames: [
+        data.workgroup,
+        data.companyExportWorkgroup,
+        data.eventsExportWorkgroup,
+        data.dailyFactsWorkgroup,
+      ].map(
         (workgroup) => workgroup.workgroupName,
       ),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
@@ -224,6 +256,11 @@ export class FeaturelakeApiStack extends Stack {
     new CfnOutput(this, 'CompanyExportStateMachineArn', {
       description: 'The company export workflow (one execution per job, named by its job_id)',
       value: this.companyExportWorkflow.stateMachineArn,
+    });
+    new CfnOutput(this, 'DailyFactsStateMachineArn', {
+      description:
+        'The daily facts build (daily-facts-<date> per schedule fire, facts-build-<uuid> per POST /admin/v1/facts/build)',
+      value: this.dailyFactsWorkflow.stateMachineArn,
     });
     new CfnOutput(this, 'DashboardName', {
       description: 'The CloudWatch dashboard of this deployment (alarms: docs/deploy.md, Runbook)',

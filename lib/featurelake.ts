@@ -86,7 +86,7 @@ export function addFeaturelakeStacks(scope: Stage, workflows: ExportWorkflowSpec
  * - `athenaScanLimitBytes`: the scan cutoff of every workgroup that has no
  *   cutoff of its own below (else each workgroup's default, DEFAULT_SCAN_LIMITS);
  * - `adhocScanLimitBytes`, `companyExportScanLimitBytes`,
- *   `eventsExportScanLimitBytes`: one workgroup's cutoff;
+ *   `eventsExportScanLimitBytes`, `dailyFactsScanLimitBytes`: one workgroup's cutoff;
  * - `apiThrottleRateLimit`, `apiThrottleBurstLimit`: the stage's throttle, for
  *   every route but tracking (else DEFAULT_API_THROTTLE);
  * - `trackingThrottleRateLimit`, `trackingThrottleBurstLimit`: the tracking
@@ -121,6 +121,7 @@ export function readFeaturelakeParameters(scope: Stage): FeaturelakeParameters {
     adhoc: scanLimit('adhocScanLimitBytes') ?? fallback,
     companyExport: scanLimit('companyExportScanLimitBytes') ?? fallback,
     eventsExport: scanLimit('eventsExportScanLimitBytes') ?? fallback,
+    dailyFacts: scanLimit('dailyFactsScanLimitBytes') ?? fallback,
   };
 
   const regionQuota = defaultFirehoseQuota(region);

@@ -98,6 +98,21 @@ export class StateTable extends Construct {
     this.grantKeyUseThroughDynamoDb(grantee, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
   }
 
+  /**
+   * Scan the `by-tracking-key` index, which holds exactly the environments (it is
+   * sparse: no other item carries a tracking key): the daily facts build lists the
+   * environments it runs over. Only that index; Decrypt through DynamoDB is given by
+   * the grant this one comes with (grantReadWrite).
+   */
+  grantListEnvironments(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Scan'],
+        resources: [`${this.table.tableArn}/index/${STATE_TABLE.byTrackingKey.indexName}`],
+      }),
+    );
+  }
+
   /** The key is usable only by way of DynamoDB, never directly. */
   private grantKeyUseThroughDynamoDb(grantee: IGrantable, actions: string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(

@@ -49,6 +49,7 @@ function once<T>(build: () => T): () => T {
 const WORKFLOW_ARNS = {
   'company-export': 'companyExportStateMachineArn',
   'events-export': 'eventsExportStateMachineArn',
+  'daily-facts': 'dailyFactsStateMachineArn',
 } as const satisfies Record<WorkflowName, Setting>;
 
 /** An adapter and the settings it is built from. */
@@ -91,6 +92,16 @@ function awsAdapters() {
       (c) =>
         new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: c.athenaWorkgroup, database: c.glueDatabase }),
     ),
+    // The daily facts plan query, in the facts workgroup (its own scan cutoff).
+    factsQueryEngine: adapter(
+      ['dailyFactsWorkgroup', 'glueDatabase'],
+      (c) =>
+        new AthenaQueryEngine({
+          client: new AthenaClient({}),
+          workGroup: c.dailyFactsWorkgroup,
+          database: c.glueDatabase,
+        }),
+    ),
     adminToken: adapter(
       ['adminSecretArn'],
       (c) => new SecretsManagerSecretSource({ client: secretsManager(), secretArn: c.adminSecretArn }),
@@ -122,8 +133,8 @@ type WorkflowOf<L extends LambdaName> = {
 export type AwsDeps<L extends LambdaName> = AdaptersOf<L> & {
   /** One of the Lambda's settings. */
   readonly setting: (name: LambdaSetting<L>) => string;
-  /** Starts and watches executions of the one named state machine. */
-  readonly workflows: (name: WorkflowOf<L>) => SfnWorkflowStarter;
+  /** Starts and watches executions of the named state machines (one or more). */
+  readonly workflows: (...names: [WorkflowOf<L>, ...WorkflowOf<L>[]]) => SfnWorkflowStarter;
 };
 
 /**
@@ -155,8 +166,11 @@ function buildAwsDeps<L extends LambdaName>(lambda: L, env: NodeJS.ProcessEnv): 
   return {
     ...adapters,
     setting,
-    workflows: (name: WorkflowName) =>
-      new SfnWorkflowStarter({ client: sfn(), stateMachineArns: { [name]: setting(WORKFLOW_ARNS[name]) } }),
+    workflows: (...names: WorkflowName[]) =>
+      new SfnWorkflowStarter({
+        client: sfn(),
+        stateMachineArns: Object.fromEntries(names.map((name) => [name, setting(WORKFLOW_ARNS[name])])),
+      }),
   } as unknown as AwsDeps<L>;
 }
 

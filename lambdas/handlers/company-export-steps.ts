@@ -3,6 +3,7 @@ import { lazyHandler } from '../config.ts';
 import { type DeliverAutomaticExportDeps, deliverAutomaticExport } from '../core/automatic-export/deliver.ts';
 import { AGGREGATIONS } from '../core/company-export/job.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
+import { awaitFactsInput, CHECK_DAILY_FACTS_STEP, checkDailyFacts } from '../core/daily-facts/orchestration.ts';
 import { failCompanyExport, prepareCompanyExport, publishCompanyExport } from '../core/company-export/steps.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
@@ -10,6 +11,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { WorkflowMonitor } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
 import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 
@@ -24,6 +26,8 @@ export interface ExportStepsDeps {
   readonly clock?: Clock;
   /** Automatic exports (the DeliverToCustomerBucket state, and their status on failure). */
   readonly delivery?: Pick<DeliverAutomaticExportDeps, 'settings' | 'secrets' | 'buckets'>;
+  /** Automatic exports wait for their fire's daily facts build (the CheckDailyFacts state). */
+  readonly facts?: WorkflowMonitor;
 }
 
 const workflowInput = z.object({
@@ -51,6 +55,10 @@ export function makeHandler(deps: ExportStepsDeps) {
   const clock = deps.clock ?? systemClock;
   const { catalog, inputs, jobs, files, exportsBucket, delivery } = deps;
   return workflowStepsHandler({
+    [CHECK_DAILY_FACTS_STEP]: workflowStep(awaitFactsInput, async (after) => {
+      if (!deps.facts) return { wait: false, facts: 'unknown' };
+      return checkDailyFacts({ workflows: deps.facts, clock }, after);
+    }),
     [EXPORT_STEPS.prepareCompanyExport]: workflowStep(workflowInput, (job) =>
       prepareCompanyExport({ catalog, inputs }, job),
     ),
@@ -80,5 +88,6 @@ export const handler = lazyHandler(() => {
     files: aws.objects(),
     exportsBucket: aws.setting('exportsBucket'),
     delivery: { settings: aws.automaticExports(), secrets: aws.secrets(), buckets: aws.customerBuckets() },
+    facts: aws.workflows('daily-facts'),
   });
 });

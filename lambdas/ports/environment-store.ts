@@ -7,4 +7,6 @@ export interface EnvironmentStore {
   get(environmentId: string): Promise<Environment | undefined>;
   findByTrackingKey(trackingKey: string): Promise<Environment | undefined>;
   findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined>;
+  /** Every environment's id (the daily facts build runs over all of them). */
+  listIds(): Promise<string[]>;
 }

@@ -1,9 +1,14 @@
 /**
  * The company export workflow (seed 000, manual and automatic):
  *
+ *   (automatic only) CheckDailyFacts ⟲ WaitForDailyFacts →
  *   PrepareRollupInputs → RunRollupQuery → PublishCsv → (automatic only) DeliverToCustomerBucket
  *
- * Every Task catches everything into RecordFailure, which records the job as failed.
+ * An automatic export first waits for its fire's daily facts build (bounded: see
+ * core/daily-facts/orchestration.ts), so that it reads the new day's facts rather
+ * than its raw events; the wait is for cost only, so a failed check goes on to the
+ * export. Every other Task catches everything into RecordFailure, which records
+ * the job as failed.
  */
 import { COMPANY_EXPORT_RESULTS_PREFIX } from '../contract/exports.ts';
 import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
@@ -11,10 +16,13 @@ import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
 import { companyRollupSql } from '../core/company-export/rollup/index.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
+import { CHECK_DAILY_FACTS_STEP, FACTS_WAIT_POLL_SECONDS } from '../core/daily-facts/orchestration.ts';
 import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
 
 /** Task state names: local handlers are keyed by them, so they are part of the contract. */
 export const COMPANY_EXPORT_STATES = {
+  /** Automatic exports only (`$.delivery.facts_build`): has the fire's daily facts build ended? */
+  checkFacts: 'CheckDailyFacts',
   prepare: 'PrepareRollupInputs',
   query: 'RunRollupQuery',
   publish: 'PublishCsv',
@@ -48,9 +56,33 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
   const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
   return {
     Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
-    StartAt: S.prepare,
+    StartAt: 'WaitForFactsIfAutomatic',
     TimeoutSeconds: COMPANY_EXPORT_TIME_LIMIT_SECONDS,
     States: {
+      WaitForFactsIfAutomatic: {
+        Type: 'Choice',
+        Comment: "Scheduled exports carry $.delivery.facts_build: the fire's facts build, started just before",
+        Choices: [{ Variable: '$.delivery.facts_build', IsPresent: true, Next: S.checkFacts }],
+        Default: S.prepare,
+      },
+      [S.checkFacts]: lambdaTask(
+        step(CHECK_DAILY_FACTS_STEP, "Whether the fire's daily facts build still runs, within the wait's limit"),
+        {
+          Parameters: { step: CHECK_DAILY_FACTS_STEP, 'job.$': '$.delivery.facts_build' },
+          ResultPath: '$.facts_wait',
+          TimeoutSeconds: 60,
+          Retry: retry(LAMBDA_TRANSIENT),
+          // Waiting is for cost only: an export is exact whatever the facts' state.
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.facts_wait', Next: S.prepare }],
+          Next: 'FactsStillBuilding',
+        },
+      ),
+      FactsStillBuilding: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.facts_wait.wait', BooleanEquals: true, Next: 'WaitForDailyFacts' }],
+        Default: S.prepare,
+      },
+      WaitForDailyFacts: { Type: 'Wait', Seconds: FACTS_WAIT_POLL_SECONDS, Next: S.checkFacts },
       [S.prepare]: lambdaTask(
         step(
           EXPORT_STEPS.prepareCompanyExport,
@@ -133,7 +165,7 @@ export function companyExportWorkflow(): ExportWorkflowSpec {
     definition: companyExportDefinition(trino),
     placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
     queries: { [S.query]: { trino, duckdb: companyRollupSql('duckdb') } },
-    stepsTasks: [S.prepare, S.publish, S.deliver, S.fail],
+    stepsTasks: [S.checkFacts, S.prepare, S.publish, S.deliver, S.fail],
     stepsLambda: 'export-steps',
     resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
   };

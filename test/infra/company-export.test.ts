@@ -239,6 +239,7 @@ describe('the company export state machine role', () => {
     name: 'company export',
     build: workflow,
     steps: { name: 'export-steps', of: (stacks) => stacks.api.exportSteps.handler },
+    facts: (stacks) => [stacks.data.facts.queryPolicy],
     workgroup: {
       name: 'featurelake-company-exports',
       prefix: 'company-exports',

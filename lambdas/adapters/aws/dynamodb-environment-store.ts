@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contract/state-table.ts';
 import type { Environment } from '../../core/environments/environments.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
@@ -57,6 +63,27 @@ export class DynamoDbEnvironmentStore implements EnvironmentStore {
 
   findByApiKeyHash(apiKeyHash: string): Promise<Environment | undefined> {
     return this.findOne(STATE_TABLE.byApiKeyHash, apiKeyHash);
+  }
+
+  /**
+   * A Scan of the tracking-key index, which holds exactly the environments (it is
+   * sparse: no other item has a tracking key), reading their ids only.
+   */
+  async listIds(): Promise<string[]> {
+    const ids: string[] = [];
+    const pages = paginateScan(
+      { client: this.options.client },
+      {
+        TableName: this.options.tableName,
+        IndexName: STATE_TABLE.byTrackingKey.indexName,
+        ProjectionExpression: '#id',
+        ExpressionAttributeNames: { '#id': 'environment_id' },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) if (typeof item.environment_id === 'string') ids.push(item.environment_id);
+    }
+    return ids.sort();
   }
 
   private async findOne(
