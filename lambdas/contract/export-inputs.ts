@@ -30,7 +30,7 @@ export const EXPORT_INPUT_COLUMNS = [
   {
     name: 'kind',
     type: 'string',
-    comment: 'date | feature | feature_event | segment | filter | filter_value',
+    comment: 'date | feature | feature_event | segment | filter | filter_value | facts_span | build_span',
   },
   {
     name: 'seq',
@@ -78,4 +78,12 @@ export const EXPORT_INPUT_COLUMNS = [
     comment: 'filter, filter_value: a string as is; a number, boolean or null as JSON; arrays and objects as JSON',
   },
   { name: 'value_json', type: 'string', comment: 'filter, filter_value: the value as compact JSON' },
+  {
+    name: 'span_from',
+    type: 'string',
+    comment: 'facts_span (an export’s facts snapshot), build_span (the days a facts build writes): first day',
+  },
+  { name: 'span_to', type: 'string', comment: 'facts_span, build_span: last day (inclusive)' },
+  { name: 'build_id', type: 'string', comment: 'facts_span: the current facts build of the days' },
+  { name: 'cutoff', type: 'string', comment: 'facts_span: that build’s cutoff, ISO-8601 UTC' },
 ] as const satisfies readonly ExportInputColumn[];

@@ -30,6 +30,11 @@ export const ENV = {
   downloadLinkSecretArn: 'FEATURELAKE_DOWNLOAD_LINK_SECRET_ARN',
   /** The KMS key that seals automatic-export bucket secrets. */
   exportSecretsKeyArn: 'FEATURELAKE_EXPORT_SECRETS_KEY_ARN',
+  /**
+   * `1`: company exports read the daily facts where they are current (docs/rollup.md,
+   * "Daily facts"); `0`: the full recompute from raw events (the reference, and the fallback).
+   */
+  rollupFromFacts: 'FEATURELAKE_ROLLUP_FROM_FACTS',
 } as const;
 
 export type Setting = keyof typeof ENV;

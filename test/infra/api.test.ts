@@ -265,6 +265,8 @@ describe('the handler Lambdas', () => {
       publicApiUrl: api.toJSON().Outputs.ApiUrl.Value,
       downloadLinkSecretArn: importOf(data, { Ref: logicalId(stacks.data.downloadLinkKey.secret) }),
       exportSecretsKeyArn: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'] }),
+      // Company exports read the daily facts unless an operator switches back to the full recompute.
+      rollupFromFacts: '1',
     };
   }
 

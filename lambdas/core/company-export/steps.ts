@@ -3,6 +3,7 @@ import type { AutomaticExportStore } from '../../ports/automatic-export-store.ts
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
+import type { FactsManifestStore } from '../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { type AutomaticDelivery, automaticRunFailure } from '../automatic-export/automatic-export.ts';
@@ -28,6 +29,12 @@ import { prepareCompanyRollup } from './rollup/prepare.ts';
 export interface PrepareCompanyExportDeps {
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
   readonly inputs: LakeInputsWriter;
+  /**
+   * Given (FEATURELAKE_ROLLUP_FROM_FACTS=1, the default), the export snapshots the
+   * environment's facts manifest into its inputs and runs the facts-reading text;
+   * absent, the full recompute. The result's `from_facts` says which query to run.
+   */
+  readonly facts?: Pick<FactsManifestStore, 'readFactsManifest'>;
 }
 
 /**

@@ -126,6 +126,17 @@ export class ExportInProgressError extends ConflictError {
   }
 }
 
+/**
+ * A facts build's commit found the environment's facts manifest changed since the
+ * build was planned (another build committed first): this build is not made
+ * current, its files are left for cleanup, and the next run plans again.
+ */
+export class FactsManifestConflictError extends ConflictError {
+  constructor(environmentId: string, expectedVersion: number) {
+    super(`the facts manifest of environment ${environmentId} is no longer at version ${expectedVersion}`);
+  }
+}
+
 /** The event could not be made durable: the one 500 a tracking client should retry. */
 export class DurabilityError extends DomainError {
   readonly status = 500;

@@ -19,7 +19,15 @@ import { dayNumber, lastDateBefore } from './windows.ts';
  * Values arriving as data can never become SQL, whatever characters they hold.
  */
 
-export type ExportInputKind = 'date' | 'feature' | 'feature_event' | 'segment' | 'filter' | 'filter_value';
+export type ExportInputKind =
+  | 'date'
+  | 'feature'
+  | 'feature_event'
+  | 'segment'
+  | 'filter'
+  | 'filter_value'
+  | 'facts_span'
+  | 'build_span';
 
 export interface ExportInputRow {
   kind: ExportInputKind;
@@ -45,6 +53,10 @@ export interface ExportInputRow {
   value_type: JsonType | null;
   value_text: string | null;
   value_json: string | null;
+  span_from: string | null;
+  span_to: string | null;
+  build_id: string | null;
+  cutoff: string | null;
 }
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
@@ -81,6 +93,10 @@ export const EMPTY_INPUT_ROW: Omit<ExportInputRow, 'kind' | 'seq'> = {
   value_type: null,
   value_text: null,
   value_json: null,
+  span_from: null,
+  span_to: null,
+  build_id: null,
+  cutoff: null,
 };
 
 const row = (kind: ExportInputKind, seq: number, fields: Partial<ExportInputRow>): ExportInputRow => ({

@@ -1,6 +1,7 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
 import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
+import type { FactsSnapshotSpan } from '../facts/manifest.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
 import { assertJobId, assertRollupDates } from './inputs.ts';
 import {
@@ -85,6 +86,28 @@ export function companyRollupParams(input: CompanyRollupParamsInput): QueryParam
     sqlTimestampText(last.d),
   ];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
+}
+
+export interface CompanyRollupFromFactsParamsInput extends CompanyRollupParamsInput {
+  /** The facts the job's `facts_span` inputs rows name (`factsSnapshot`); empty: none yet. */
+  readonly facts: readonly FactsSnapshotSpan[];
+  /** The manifest's watermark (ISO), null without one: what bounds the raw reads by `received`. */
+  readonly watermark: string | null;
+}
+
+/**
+ * The rollup reading the daily facts (docs/rollup.md "Daily facts"): the same
+ * computation as `companyRollupSql`, fed per day from the facts of the job's
+ * `facts_span` rows where they are current, and from raw events for every other day
+ * and every record received after its day's build's cutoff. Bind
+ * `companyRollupFromFactsParams`. With no facts it computes what `companyRollupSql` does.
+ */
+export function companyRollupFromFactsSql(_dialect: SqlDialectName): string {
+  throw new Error('facts: companyRollupFromFactsSql not yet implemented');
+}
+
+export function companyRollupFromFactsParams(_input: CompanyRollupFromFactsParamsInput): QueryParam[] {
+  throw new Error('facts: companyRollupFromFactsParams not yet implemented');
 }
 
 /** Names of the `?`s in text order, for documentation and tests. */
