@@ -243,9 +243,7 @@ export class FeaturelakeApiStack extends Stack {
         data.companyExportWorkgroup,
         data.eventsExportWorkgroup,
         data.dailyFactsWorkgroup,
-      ].map(
-        (workgroup) => workgroup.workgroupName,
-      ),
+      ].map((workgroup) => workgroup.workgroupName),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 

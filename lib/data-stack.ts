@@ -10,8 +10,8 @@ import { EventLake } from './event-lake.ts';
 import { EventStream } from './event-stream.ts';
 import { ExportInputsTable } from './export-inputs-table.ts';
 import { ExportSecretsKey } from './export-secrets-key.ts';
-import { FactsTables } from './facts-tables.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS, ExportsBucket } from './exports-bucket.ts';
+import { FactsTables } from './facts-tables.ts';
 import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
 

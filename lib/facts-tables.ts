@@ -28,7 +28,11 @@ const GLUE_TYPES: Record<LakeColumnType, Type> = {
   timestamp: Schema.TIMESTAMP,
 };
 
-const glueColumn = (column: LakeColumn) => ({ name: column.name, type: GLUE_TYPES[column.type], comment: column.comment });
+const glueColumn = (column: LakeColumn) => ({
+  name: column.name,
+  type: GLUE_TYPES[column.type],
+  comment: column.comment,
+});
 
 export interface FactsTablesProps {
   /** The lake whose bucket holds the facts and whose database holds their table. */

@@ -19,6 +19,7 @@ import {
   type TextFileUnloader,
 } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
 import type { DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
+import { factsBuildTask } from '../../lambdas/adapters/local/facts-build-task.ts';
 import type { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import type { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
@@ -35,9 +36,8 @@ import type { ExportWorkflowSpec } from '../../lambdas/contract/workflow-spec.ts
 import { makeHandler as makeExportStepsHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../../lambdas/handlers/events-export-steps.ts';
 import { makeHandler as makeFactsStepsHandler } from '../../lambdas/handlers/facts-steps.ts';
-import type { FactsBuildFiles, FactsBuildWriter, FactsManifestStore } from '../../lambdas/ports/company-facts.ts';
-import { factsBuildTask } from '../../lambdas/adapters/local/facts-build-task.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
+import type { FactsBuildFiles, FactsBuildWriter, FactsManifestStore } from '../../lambdas/ports/company-facts.ts';
 import type { SecretSource } from '../../lambdas/ports/secret-source.ts';
 import type { WorkflowMonitor, WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';

@@ -10,9 +10,9 @@ import { NotFoundError } from '../core/shared/errors.ts';
 import { parseRequestBody } from '../core/shared/request-body.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
-import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 

@@ -16,6 +16,7 @@ import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export
 import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
+import { S3FactsBuildFiles } from '../adapters/aws/s3-facts-build-files.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
@@ -81,6 +82,7 @@ function awsAdapters() {
     automaticExports: adapter(['stateTable'], (c) => new DynamoDbAutomaticExportStore(stateTable(c))),
     objects: adapter([], () => new S3ObjectStore({ client: s3() })),
     lakeInputs: adapter(['lakeBucket'], (c) => new S3LakeInputsWriter({ client: s3(), bucket: c.lakeBucket })),
+    factsBuildFiles: adapter(['lakeBucket'], (c) => new S3FactsBuildFiles({ client: s3(), bucket: c.lakeBucket })),
     secrets: adapter(['exportSecretsKeyArn'], (c) => new KmsSecretBox({ client: kms(), keyId: c.exportSecretsKeyArn })),
     customerBuckets: adapter([], () => awsCustomerBuckets()),
     eventSink: adapter(

@@ -2,7 +2,8 @@
  * The company export workflow (seed 000, manual and automatic):
  *
  *   (automatic only) CheckDailyFacts ⟲ WaitForDailyFacts →
- *   PrepareRollupInputs → RunRollupQuery → PublishCsv → (automatic only) DeliverToCustomerBucket
+ *   PrepareRollupInputs → RunRollupFromFactsQuery or RunRollupQuery (the prepare step's
+ *   `from_facts`) → PublishCsv → (automatic only) DeliverToCustomerBucket
  *
  * An automatic export first waits for its fire's daily facts build (bounded: see
  * core/daily-facts/orchestration.ts), so that it reads the new day's facts rather
@@ -15,6 +16,7 @@ import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
 import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
 import { companyRollupSql } from '../core/company-export/rollup/index.ts';
+import { companyRollupFromFactsSql } from '../core/company-export/rollup/sql.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
 import { CHECK_DAILY_FACTS_STEP, FACTS_WAIT_POLL_SECONDS } from '../core/daily-facts/orchestration.ts';
 import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
@@ -24,7 +26,10 @@ export const COMPANY_EXPORT_STATES = {
   /** Automatic exports only (`$.delivery.facts_build`): has the fire's daily facts build ended? */
   checkFacts: 'CheckDailyFacts',
   prepare: 'PrepareRollupInputs',
+  /** The full recompute from raw events (FEATURELAKE_ROLLUP_FROM_FACTS=0: the reference and the fallback). */
   query: 'RunRollupQuery',
+  /** The rollup over the current daily facts and the raw events they do not cover (the default). */
+  queryFromFacts: 'RunRollupFromFactsQuery',
   publish: 'PublishCsv',
   /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
   deliver: 'DeliverToCustomerBucket',
@@ -50,8 +55,11 @@ const retryCustomerBucket = () => [
   },
 ];
 
-/** The document, given the text of the rollup query (Trino: what Athena runs). */
-export function companyExportDefinition(rollupSql: string): Record<string, unknown> {
+/**
+ * The document, given the texts of the rollup query (Trino: what Athena runs): the
+ * full recompute, and the one reading the daily facts.
+ */
+export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: string): Record<string, unknown> {
   const S = COMPANY_EXPORT_STATES;
   const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
   return {
@@ -93,12 +101,29 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
           TimeoutSeconds: 120,
           Retry: retry(LAMBDA_TRANSIENT),
           Catch: catchAll(S.fail),
-          Next: S.query,
+          Next: 'ReadFactsOrRaw',
         },
+      ),
+      ReadFactsOrRaw: {
+        Type: 'Choice',
+        Comment:
+          'The prepare step says which text its inputs are for: over the daily facts, or the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0)',
+        Choices: [{ Variable: '$.prepared.from_facts', BooleanEquals: true, Next: S.queryFromFacts }],
+        Default: S.query,
+      },
+      [S.queryFromFacts]: athenaQueryTask(
+        {
+          comment:
+            'The rollup over the current daily facts and the raw events they do not cover; values are parameters',
+          queryString: rollupFromFactsSql,
+          parametersPath: '$.prepared.athena_params',
+          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+        },
+        { Catch: catchAll(S.fail), Next: S.publish },
       ),
       [S.query]: athenaQueryTask(
         {
-          comment: 'One rollup SQL text; every value is an execution parameter',
+          comment: 'The full recompute from raw events; every value is an execution parameter',
           queryString: rollupSql,
           parametersPath: '$.prepared.athena_params',
           resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
@@ -160,11 +185,15 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
 export function companyExportWorkflow(): ExportWorkflowSpec {
   const S = COMPANY_EXPORT_STATES;
   const trino = companyRollupSql('trino');
+  const fromFacts = companyRollupFromFactsSql('trino');
   return {
     name: 'company-export',
-    definition: companyExportDefinition(trino),
+    definition: companyExportDefinition(trino, fromFacts),
     placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
-    queries: { [S.query]: { trino, duckdb: companyRollupSql('duckdb') } },
+    queries: {
+      [S.queryFromFacts]: { trino: fromFacts, duckdb: companyRollupFromFactsSql('duckdb') },
+      [S.query]: { trino, duckdb: companyRollupSql('duckdb') },
+    },
     stepsTasks: [S.checkFacts, S.prepare, S.publish, S.deliver, S.fail],
     stepsLambda: 'export-steps',
     resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,

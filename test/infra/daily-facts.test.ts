@@ -11,9 +11,9 @@ import { companyFactsBuildSql } from '../../lambdas/core/company-export/facts/sq
 import { FACTS_RESULTS_PREFIX, FACTS_STEPS } from '../../lambdas/core/daily-facts/orchestration.ts';
 import {
   DAILY_FACTS_MAX_CONCURRENCY,
-  DAILY_FACTS_STATES as S,
   dailyFactsDefinition,
   dailyFactsWorkflow,
+  DAILY_FACTS_STATES as S,
 } from '../../lambdas/workflows/daily-facts.ts';
 import { DEFAULT_SCAN_LIMITS } from '../../lib/data-stack.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
@@ -83,6 +83,7 @@ describe('the company_facts Glue table', () => {
       'projection.shard.type': 'integer',
       'projection.shard.range': '0,63',
       'storage.location.template': {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Glue's projection template, literally.
         'Fn::Join': ['', ['s3://', lakeBucket, '/company_facts/shard=${shard}/']],
       },
     });
@@ -90,7 +91,9 @@ describe('the company_facts Glue table', () => {
 
   it('grants reading, writing and deleting under company_facts/ only, each in its own policy', () => {
     const { data, stacks } = featurelake();
-    const facts = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] }, '/company_facts/*']] };
+    const facts = {
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] }, '/company_facts/*']],
+    };
     const bucket = { 'Fn::GetAtt': [logicalId(stacks.data.lake.bucket), 'Arn'] };
     const objectStatements = (policy: Parameters<typeof managedStatementsOf>[1]) =>
       managedStatementsOf(data, policy).filter((s: Statement) => JSON.stringify(s.Resource).includes('/company_facts'));
@@ -115,7 +118,11 @@ describe('the company_facts Glue table', () => {
       { Effect: 'Allow', Action: 's3:DeleteObject', Resource: facts },
     ]);
     // None of them reaches the events or anything else of the lake.
-    for (const policy of [stacks.data.facts.queryPolicy, stacks.data.facts.writePolicy, stacks.data.facts.deletePolicy]) {
+    for (const policy of [
+      stacks.data.facts.queryPolicy,
+      stacks.data.facts.writePolicy,
+      stacks.data.facts.deletePolicy,
+    ]) {
       expect(JSON.stringify(managedStatementsOf(data, policy))).not.toMatch(/\/events\/|export_inputs/);
     }
   });
@@ -177,7 +184,11 @@ describe('the daily facts state machine', () => {
       Next: S.finish,
     });
     expect(each.ItemProcessor?.StartAt).toBe(S.plan);
-    expect(inner[S.plan]).toMatchObject({ Resource: STEPS_ARN, Parameters: { step: FACTS_STEPS.plan }, Next: S.hasDays });
+    expect(inner[S.plan]).toMatchObject({
+      Resource: STEPS_ARN,
+      Parameters: { step: FACTS_STEPS.plan },
+      Next: S.hasDays,
+    });
     expect(inner[S.hasDays]).toMatchObject({
       Choices: [{ Variable: '$.plan.days_count', NumericGreaterThan: 0, Next: S.build }],
       Default: S.commit,
@@ -187,9 +198,16 @@ describe('the daily facts state machine', () => {
       Next: S.commit,
       Parameters: { 'ExecutionParameters.$': '$.plan.athena_params' },
     });
-    expect(inner[S.commit]).toMatchObject({ Parameters: { step: FACTS_STEPS.commit, 'job.$': '$.plan' }, Next: S.cleanup });
+    expect(inner[S.commit]).toMatchObject({
+      Parameters: { step: FACTS_STEPS.commit, 'job.$': '$.plan' },
+      Next: S.cleanup,
+    });
     expect(inner[S.cleanup]).toMatchObject({ Parameters: { step: FACTS_STEPS.cleanup }, Next: S.built });
-    expect(States[S.finish]).toMatchObject({ Resource: STEPS_ARN, Parameters: { step: FACTS_STEPS.finish }, End: true });
+    expect(States[S.finish]).toMatchObject({
+      Resource: STEPS_ARN,
+      Parameters: { step: FACTS_STEPS.finish },
+      End: true,
+    });
   });
 
   it("UNLOADs the build as Parquet into the plan's destination under the lake bucket, every value a parameter", () => {
@@ -197,10 +215,12 @@ describe('the daily facts state machine', () => {
     const format = String(inner[S.build]?.Parameters?.['QueryString.$']);
 
     expect(format).toMatch(/^States\.Format\('UNLOAD \(/);
-    expect(format).toContain("TO \\'s3://${LakeBucket}/{}\\' WITH (format = \\'PARQUET\\', compression = \\'SNAPPY\\')'");
+    expect(format).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+      "TO \\'s3://${LakeBucket}/{}\\' WITH (format = \\'PARQUET\\', compression = \\'SNAPPY\\')'",
+    );
     expect(format.endsWith(', $.plan.destination)')).toBe(true);
     expect(inner[S.build]?.Parameters).toMatchObject({
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
       ResultConfiguration: { OutputLocation: `s3://\${ResultsBucket}/${FACTS_RESULTS_PREFIX}` },
     });
   });
@@ -220,7 +240,11 @@ describe('the daily facts state machine', () => {
       build: workflow,
       steps: { name: 'facts-steps', of: (stacks) => stacks.api.factsSteps.handler },
       facts: (stacks) => [stacks.data.facts.writePolicy],
-      workgroup: { name: 'featurelake-daily-facts', prefix: 'daily-facts', of: (stacks) => stacks.data.dailyFactsWorkgroup },
+      workgroup: {
+        name: 'featurelake-daily-facts',
+        prefix: 'daily-facts',
+        of: (stacks) => stacks.data.dailyFactsWorkgroup,
+      },
     });
   });
 });
@@ -272,15 +296,25 @@ describe('the order before the automatic exports', () => {
     const dispatcher = stacks.api.exportSchedule.dispatcher;
     const fn = resourceOf(api, dispatcher.function).Properties;
 
-    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables[ENV.dailyFactsStateMachineArn]).toEqual({
-      Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine),
-    });
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables[ENV.dailyFactsStateMachineArn]).toEqual(
+      {
+        Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine),
+      },
+    );
     const starts = inlineStatementsOf(api, logicalId(dispatcher.role)).filter((s) =>
       JSON.stringify(s.Action).includes('states:'),
     );
     expect(starts).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) } },
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) } },
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
+      },
     ]);
   });
 
@@ -300,8 +334,16 @@ describe('the order before the automatic exports', () => {
     );
 
     expect(statements).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) } },
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) } },
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
+      },
       describeExecutionsStatement(stacks.api.dailyFactsWorkflow.stateMachine),
     ]);
   });

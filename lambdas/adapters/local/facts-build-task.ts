@@ -36,7 +36,10 @@ export function factsBuildTask(options: {
     const fail = (reason: string) =>
       new AthenaTaskFailure(
         JSON.stringify({
-          QueryExecution: { QueryExecutionId: queryExecutionId, Status: { State: 'FAILED', StateChangeReason: reason } },
+          QueryExecution: {
+            QueryExecutionId: queryExecutionId,
+            Status: { State: 'FAILED', StateChangeReason: reason },
+          },
         }),
       );
     const match = FACTS_UNLOAD.exec(request.QueryString ?? '');

@@ -5,7 +5,11 @@ import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
 import type { WorkflowStarter } from '../../ports/workflow-starter.ts';
 import { startCompanyExport } from '../company-export/start.ts';
-import { DAILY_FACTS_WORKFLOW, type FactsWorkflowInput, scheduledFactsExecutionName } from '../daily-facts/orchestration.ts';
+import {
+  DAILY_FACTS_WORKFLOW,
+  type FactsWorkflowInput,
+  scheduledFactsExecutionName,
+} from '../daily-facts/orchestration.ts';
 import { planAllows } from '../environments/api-auth.ts';
 import {
   type AutomaticDelivery,
@@ -97,7 +101,10 @@ async function startScheduledFacts(
       wait: { execution_name: executionName, started_at: startedAt },
     };
   } catch (error) {
-    return { report: { execution_name: executionName, started: false, error: (error as Error).message }, wait: undefined };
+    return {
+      report: { execution_name: executionName, started: false, error: (error as Error).message },
+      wait: undefined,
+    };
   }
 }
 

@@ -182,9 +182,7 @@ export async function listFactsEnvironments(
 
 /** What each Map iteration of the workflow ends with. */
 export const factsIterationResults = z.object({
-  results: z.array(
-    z.object({ app_id: z.string(), failed: z.boolean(), error: z.string().nullable().optional() }),
-  ),
+  results: z.array(z.object({ app_id: z.string(), failed: z.boolean(), error: z.string().nullable().optional() })),
 });
 
 /** The error FinishDailyFacts fails the execution with when an environment's build failed. */
