@@ -15,6 +15,7 @@ import {
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
+  describeExecutionsStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -313,7 +314,7 @@ describe('the export-steps Lambda', () => {
     };
   }
 
-  it('knows the state table, the exports bucket, the lake bucket and the export secrets key', () => {
+  it('knows the state table, the exports bucket, the lake bucket, the export secrets key and the daily facts state machine', () => {
     const { data, stacks, fn } = exportSteps();
 
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
@@ -324,6 +325,7 @@ describe('the export-steps Lambda', () => {
       [ENV.exportSecretsKeyArn]: importOf(data, {
         'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'],
       }),
+      [ENV.dailyFactsStateMachineArn]: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
     });
   });
 
@@ -351,7 +353,7 @@ describe('the export-steps Lambda', () => {
     expect(permissions).toEqual([]);
   });
 
-  it('uses the state table and opens automatic-export secrets, and holds no inline grant beyond them and its logs', () => {
+  it('uses the state table, opens automatic-export secrets, describes facts builds, and holds no inline grant beyond them and its logs', () => {
     const built = exportSteps();
 
     expect(built.inline).toEqual([
@@ -363,6 +365,8 @@ describe('the export-steps Lambda', () => {
         Resource: importOf(built.data, { 'Fn::GetAtt': [logicalId(built.stacks.data.exportSecretsKey.key), 'Arn'] }),
         Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'featurelake-automatic-export-secret' } },
       },
+      // An automatic export asks whether its fire's facts build still runs (CheckDailyFacts).
+      describeExecutionsStatement(built.stacks.api.dailyFactsWorkflow.stateMachine),
     ]);
   });
 

@@ -79,7 +79,7 @@ describe('the company_facts Glue table', () => {
       'Fn::Join': ['', ['s3://', lakeBucket, '/company_facts/']],
     });
     expect(input.Parameters).toMatchObject({
-      'projection.enabled': true,
+      'projection.enabled': 'true',
       'projection.shard.type': 'integer',
       'projection.shard.range': '0,63',
       'storage.location.template': {

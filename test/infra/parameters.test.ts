@@ -25,6 +25,7 @@ function cutoffs(built: BuiltFeaturelake) {
     adhoc: cutoff(stacks.data.workgroup),
     companyExport: cutoff(stacks.data.companyExportWorkgroup),
     eventsExport: cutoff(stacks.data.eventsExportWorkgroup),
+    dailyFacts: cutoff(stacks.data.dailyFactsWorkgroup),
   };
 }
 
@@ -42,11 +43,13 @@ const trackingRouteKeys = ROUTES.filter((route) => route.handler === 'tracking')
 describe('Athena scan cutoffs per workgroup', () => {
   it('default to the sizes docs/deploy.md derives for the reference customer', () => {
     expect(cutoffs(featurelake())).toEqual(DEFAULT_SCAN_LIMITS);
-    // 10 GiB ad hoc, 2 TiB per company export query, 64 GiB per events export week.
+    // 10 GiB ad hoc, 2 TiB per company export query, 64 GiB per events export week, 2 TiB per facts build
+    // (a first build reads an environment's whole history, as a full recompute does).
     expect(DEFAULT_SCAN_LIMITS).toEqual({
       adhoc: 10 * 1024 ** 3,
       companyExport: 2 * 1024 ** 4,
       eventsExport: 64 * 1024 ** 3,
+      dailyFacts: 2 * 1024 ** 4,
     });
   });
 
@@ -56,13 +59,19 @@ describe('Athena scan cutoffs per workgroup', () => {
       companyExportScanLimitBytes: String(3 * 1024 ** 4),
     });
 
-    expect(cutoffs(built)).toEqual({ adhoc: 5 * 1024 ** 3, companyExport: 3 * 1024 ** 4, eventsExport: 5 * 1024 ** 3 });
+    expect(cutoffs(built)).toEqual({
+      adhoc: 5 * 1024 ** 3,
+      companyExport: 3 * 1024 ** 4,
+      eventsExport: 5 * 1024 ** 3,
+      dailyFacts: 5 * 1024 ** 3,
+    });
     expect(
       cutoffs(buildFeaturelake({ adhocScanLimitBytes: 1024 ** 3, eventsExportScanLimitBytes: 1024 ** 4 })),
     ).toEqual({
       adhoc: 1024 ** 3,
       companyExport: DEFAULT_SCAN_LIMITS.companyExport,
       eventsExport: 1024 ** 4,
+      dailyFacts: DEFAULT_SCAN_LIMITS.dailyFacts,
     });
   });
 
@@ -70,6 +79,7 @@ describe('Athena scan cutoffs per workgroup', () => {
     ['adhocScanLimitBytes', String(MIN_SCAN_LIMIT_BYTES - 1), /"adhocScanLimitBytes" must be at least 10485760 bytes/],
     ['companyExportScanLimitBytes', '2TB', /"companyExportScanLimitBytes" must be a whole number/],
     ['eventsExportScanLimitBytes', -5, /"eventsExportScanLimitBytes" must be at least 10485760 bytes/],
+    ['dailyFactsScanLimitBytes', '1e12', /"dailyFactsScanLimitBytes" must be a whole number/],
     ['athenaScanLimitBytes', '1000', /"athenaScanLimitBytes" must be at least 10485760 bytes/],
   ])('refuse %s = %j at synth, naming it', (key, value, message) => {
     expect(() => readFeaturelakeParameters(new App({ context: { [key]: value } }))).toThrow(message);
