@@ -4,6 +4,7 @@ import type { CompanyFactsPlan } from '../core/company-export/facts/steps.ts';
 import { cleanupCompanyFacts, commitCompanyFacts, planCompanyFacts } from '../core/company-export/facts/steps.ts';
 import {
   FACTS_STEPS,
+  factsEnvironmentInput,
   factsIterationResults,
   factsWorkflowInput,
   finishDailyFacts,
@@ -54,8 +55,8 @@ export function makeHandler(deps: FactsStepsDeps) {
   const { manifest, query, inputs, files } = deps;
   return workflowStepsHandler({
     [FACTS_STEPS.list]: workflowStep(factsWorkflowInput, (input) => listFactsEnvironments(deps, input)),
-    [FACTS_STEPS.plan]: workflowStep(environmentInput, (input) =>
-      planCompanyFacts({ manifest, query, inputs, clock }, { app_id: input.app_id }),
+    [FACTS_STEPS.plan]: workflowStep(factsEnvironmentInput, (input) =>
+      planCompanyFacts({ manifest, query, inputs, clock }, input),
     ),
     [FACTS_STEPS.commit]: workflowStep(planInput, (plan) =>
       commitCompanyFacts({ manifest, clock }, plan as unknown as CompanyFactsPlan),

@@ -72,14 +72,14 @@ export function dailyFactsDefinition(buildSql: string): Record<string, unknown> 
       [S.list]: lambdaTask(step(FACTS_STEPS.list, 'The environments to build: the one asked for, or all'), {
         TimeoutSeconds: 120,
         Retry: retry(LAMBDA_TRANSIENT),
-        ResultPath: '$.environments',
+        ResultPath: '$.list',
         Next: S.each,
       }),
       [S.each]: {
         Type: 'Map',
         Comment: 'One iteration per environment: plan, build, commit, clean up',
-        ItemsPath: '$.environments.environment_ids',
-        ItemSelector: { 'app_id.$': '$$.Map.Item.Value' },
+        // Each item is `{app_id, days?}`: the iteration's input.
+        ItemsPath: '$.list.environments',
         MaxConcurrency: DAILY_FACTS_MAX_CONCURRENCY,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },

@@ -179,7 +179,7 @@ describe('the daily facts state machine', () => {
     expect(States[S.list]).toMatchObject({ Resource: STEPS_ARN, Parameters: { step: FACTS_STEPS.list }, Next: S.each });
     expect(each).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.environments.environment_ids',
+      ItemsPath: '$.list.environments',
       MaxConcurrency: DAILY_FACTS_MAX_CONCURRENCY,
       Next: S.finish,
     });

@@ -52,30 +52,53 @@ export const onDemandFactsExecutionName = (id: string = randomUUID()): string =>
 /** Execution names this module makes: what the status route accepts. */
 export const FACTS_EXECUTION_NAME = /^(daily-facts-\d{4}-\d{2}-\d{2}|facts-build-[0-9a-f-]{36})$/;
 
+/** Days to rebuild, inclusive (YYYY-MM-DD). */
+export interface FactsDays {
+  readonly from: string;
+  readonly to: string;
+}
+
 /** What the facts workflow is started with (its execution input). */
 export interface FactsWorkflowInput {
-  /** When the build was asked for (ISO): "closed days" are the days before its date. */
+  /** When the build was asked for (ISO). */
   readonly requested_at: string;
   /** Only this environment's facts; absent: every environment's. */
   readonly environment_id?: string;
+  /** Only these days of it (a rebuild an admin asked for); absent: every stale closed day. */
+  readonly days?: FactsDays;
   readonly trigger: 'schedule' | 'admin';
 }
 
+const isoDay = z.iso.date({ error: 'must be a date, YYYY-MM-DD' });
+
 /** `POST /admin/v1/facts/build`. */
-export const factsBuildRequest = z.object({
-  environment_id: z
-    .string({ error: 'must be a string' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters')
-    .optional(),
-});
+export const factsBuildRequest = z
+  .object({
+    environment_id: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .optional(),
+    days: z
+      .object(
+        { from: isoDay, to: isoDay },
+        { error: 'must be an object {from, to} of dates (YYYY-MM-DD), the days to rebuild' },
+      )
+      .refine((days) => days.from <= days.to, { error: 'from must not be after to', path: ['to'] })
+      .optional(),
+  })
+  .refine((request) => request.days === undefined || request.environment_id !== undefined, {
+    error: 'is required when days are given: days are rebuilt for one environment at a time',
+    path: ['environment_id'],
+  });
 
 /** The answer of `POST /admin/v1/facts/build` (202). */
 export interface FactsBuildStarted {
   workflow: typeof DAILY_FACTS_WORKFLOW;
   execution_name: string;
   environment_id: string | null;
+  days: FactsDays | null;
   requested_at: string;
   /** Links to the build's status. */
   links: string;
@@ -104,12 +127,14 @@ export async function startFactsBuild(
     requested_at: requestedAt,
     trigger: 'admin',
     ...(request.environment_id === undefined ? {} : { environment_id: request.environment_id }),
+    ...(request.days === undefined ? {} : { days: request.days }),
   };
   await deps.workflows.start(DAILY_FACTS_WORKFLOW, executionName, { ...input });
   return {
     workflow: DAILY_FACTS_WORKFLOW,
     execution_name: executionName,
     environment_id: request.environment_id ?? null,
+    days: request.days ?? null,
     requested_at: requestedAt,
     links: `/admin/v1/facts/builds/${executionName}`,
   };
@@ -165,19 +190,27 @@ export async function checkDailyFacts(
 }
 
 /** The execution input, as the ListFactsEnvironments step parses it. */
+const factsDays = z.object({ from: z.iso.date(), to: z.iso.date() });
+
 export const factsWorkflowInput = z.object({
   requested_at: z.iso.datetime(),
   environment_id: z.string().min(1).optional(),
+  days: factsDays.optional(),
   trigger: z.enum(['schedule', 'admin']),
 });
 
-/** The environments a run builds: the one an admin asked for, or every environment. */
+/** One iteration of the workflow's Map: an environment, and the days to rebuild if restricted. */
+export const factsEnvironmentInput = z.object({ app_id: z.string().min(1), days: factsDays.optional() });
+
+/** The environments a run builds: the one an admin asked for (with its days, if given), or every environment. */
 export async function listFactsEnvironments(
   deps: { readonly environments: Pick<EnvironmentStore, 'listIds'> },
   input: z.output<typeof factsWorkflowInput>,
-): Promise<{ environment_ids: string[] }> {
-  if (input.environment_id !== undefined) return { environment_ids: [input.environment_id] };
-  return { environment_ids: await deps.environments.listIds() };
+): Promise<{ environments: z.output<typeof factsEnvironmentInput>[] }> {
+  if (input.environment_id !== undefined) {
+    return { environments: [{ app_id: input.environment_id, ...(input.days ? { days: input.days } : {}) }] };
+  }
+  return { environments: (await deps.environments.listIds()).map((app_id) => ({ app_id })) };
 }
 
 /** What each Map iteration of the workflow ends with. */

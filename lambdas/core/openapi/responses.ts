@@ -91,6 +91,10 @@ export const factsBuildStarted = z.object({
   workflow: z.literal('daily-facts'),
   execution_name: z.string(),
   environment_id: z.string().nullable().describe('The one environment built; null: every environment'),
+  days: z
+    .object({ from: z.string(), to: z.string() })
+    .nullable()
+    .describe('The days rebuilt; null: every closed day that is stale'),
   requested_at: instant,
   links: z.string().describe("The build's status path"),
 });
