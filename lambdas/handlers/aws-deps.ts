@@ -13,6 +13,7 @@ import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts'
 import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
+import { DynamoDbFactsManifestStore } from '../adapters/aws/dynamodb-facts-manifest-store.ts';
 import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
@@ -80,6 +81,7 @@ function awsAdapters() {
     companyExportJobs: adapter(['stateTable'], (c) => new DynamoDbCompanyExportJobs(stateTable(c))),
     eventsExportJobs: adapter(['stateTable'], (c) => new DynamoDbEventsExportJobs(stateTable(c))),
     automaticExports: adapter(['stateTable'], (c) => new DynamoDbAutomaticExportStore(stateTable(c))),
+    factsManifest: adapter(['stateTable'], (c) => new DynamoDbFactsManifestStore(stateTable(c))),
     objects: adapter([], () => new S3ObjectStore({ client: s3() })),
     lakeInputs: adapter(['lakeBucket'], (c) => new S3LakeInputsWriter({ client: s3(), bucket: c.lakeBucket })),
     factsBuildFiles: adapter(['lakeBucket'], (c) => new S3FactsBuildFiles({ client: s3(), bucket: c.lakeBucket })),
