@@ -51,6 +51,13 @@ export interface FeaturelakeApiStackProps extends StackProps {
   /** The tracking stream's Direct PUT quotas in this account and region, which alarms watch. */
   readonly firehoseQuota: FirehoseQuota;
   /**
+   * Whether company exports read the daily facts where current (false: the full
+   * recompute from raw events, the fallback).
+   *
+   * @default true
+   */
+  readonly rollupFromFacts?: boolean;
+  /**
    * An address the alarms notify (through an encrypted SNS topic).
    *
    * @default none: alarms without actions
@@ -140,6 +147,7 @@ export class FeaturelakeApiStack extends Stack {
 
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
       dailyFactsWorkflow: this.dailyFactsWorkflow,
+      rollupFromFacts: props.rollupFromFacts ?? true,
       stateTable: data.stateTable,
       lake: data.lake,
       exportInputs: data.exportInputs,

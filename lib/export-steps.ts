@@ -25,6 +25,13 @@ export interface ExportStepsFunctionProps {
   /** The daily facts build an automatic export waits for (CheckDailyFacts: DescribeExecution only). */
   readonly dailyFactsWorkflow: ExportWorkflow;
   /**
+   * Whether exports read the daily facts where current; false: the full recompute
+   * from raw events (the fallback switch, FEATURELAKE_ROLLUP_FROM_FACTS=0).
+   *
+   * @default true
+   */
+  readonly rollupFromFacts?: boolean;
+  /**
    * Memory in MiB. Publishing parses and re-encodes the whole query result
    * (about 1 GB for the largest exports) as a stream: CPU-bound, and Lambda
    * gives a full vCPU from 1,769 MiB.
@@ -61,6 +68,7 @@ export class ExportStepsFunction extends Construct {
         lakeBucket: props.lake.bucket.bucketName,
         exportSecretsKeyArn: props.secretsKey.keyArn,
         dailyFactsStateMachineArn: props.dailyFactsWorkflow.stateMachineArn,
+        rollupFromFacts: props.rollupFromFacts === false ? '0' : '1',
       },
     });
     const role = this.handler.role;

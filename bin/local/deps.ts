@@ -26,11 +26,11 @@ import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/l
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileSecretSource } from '../../lambdas/adapters/local/file-secret-source.ts';
-import { FolderFactsBuildFiles } from '../../lambdas/adapters/local/folder-facts-build-files.ts';
 import {
   type LocalStorageCredentials,
   openLocalStorageCredentials,
 } from '../../lambdas/adapters/local/file-storage-credentials.ts';
+import { FolderFactsBuildFiles } from '../../lambdas/adapters/local/folder-facts-build-files.ts';
 import { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
 import { SigV4S3Gateway } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';

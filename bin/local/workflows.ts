@@ -84,6 +84,8 @@ export interface LocalWorkflowParts {
   readonly factsManifest: FactsManifestStore;
   readonly factsFiles: FactsBuildFiles;
   readonly factsWriter: FactsBuildWriter;
+  /** Whether company exports read the facts (FEATURELAKE_ROLLUP_FROM_FACTS, default 1). */
+  readonly rollupFromFacts: boolean;
 }
 
 /**
@@ -110,7 +112,9 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     exportsBucket: LOCAL_EXPORTS_BUCKET,
     clock: parts.clock,
     delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
-    facts: factsMonitor,
+    factsBuilds: factsMonitor,
+    // FEATURELAKE_ROLLUP_FROM_FACTS=0: the full recompute (the reference, and the fallback).
+    ...(parts.rollupFromFacts ? { factsManifest: parts.factsManifest } : {}),
   });
   const eventsExportSteps = makeEventsExportStepsHandler({
     jobs: parts.eventsJobs,

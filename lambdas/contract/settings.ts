@@ -64,8 +64,16 @@ export const LAMBDA_SETTINGS = {
     'publicApiUrl',
     'downloadLinkSecretArn',
   ],
-  // dailyFactsStateMachineArn: an automatic export waits for its fire's facts build (DescribeExecution only).
-  'export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn', 'dailyFactsStateMachineArn'],
+  // dailyFactsStateMachineArn: an automatic export waits for its fire's facts build (DescribeExecution only);
+  // rollupFromFacts: `0` switches the exports back to the full recompute.
+  'export-steps': [
+    'stateTable',
+    'exportsBucket',
+    'lakeBucket',
+    'exportSecretsKeyArn',
+    'dailyFactsStateMachineArn',
+    'rollupFromFacts',
+  ],
   'automatic-exports': ['stateTable', 'exportSecretsKeyArn'],
   'export-dispatcher': ['stateTable', 'companyExportStateMachineArn', 'dailyFactsStateMachineArn'],
   'events-exports': [

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lakeShard } from '../../lambdas/contract/lake.ts';
 import type { RollupAggregation } from '../../lambdas/core/company-export/rollup/types.ts';
 import { http, spawnLocalStack, tempHome } from '../support/local-stack.ts';
 import { openRollupLake, prng, randomRollupDataset } from '../support/rollup-data.ts';
@@ -93,6 +94,12 @@ async function buildToTheEnd(body: Record<string, unknown> = {}): Promise<number
   throw new Error('the facts build did not end');
 }
 
+/** The environment's facts build folders in the stack's lake (a killed build's may be among them). */
+async function factsBuilds(): Promise<string[]> {
+  const dir = join(home, 'lake', 'company_facts', `shard=${lakeShard(env.environment_id)}`, env.environment_id);
+  return (await readdir(dir).catch(() => [])).filter((name) => !name.startsWith('.'));
+}
+
 /** Every aggregation's export, through the API, against the full recompute. */
 async function expectExportsEqualTheReference(when: string): Promise<void> {
   for (const aggregation of AGGREGATIONS) {
@@ -159,6 +166,8 @@ describe('the daily facts build killed at a random point', () => {
 
     const repairMs = await buildToTheEnd();
     log.push(`repair took ${Math.round(repairMs)} ms`);
+    // The exports now read facts: the repair committed a build (its folder is in the lake).
+    expect(await factsBuilds(), `seed ${SEED}`).not.toEqual([]);
     await expectExportsEqualTheReference('after the repairing build');
     // Twice: nothing is stale, nothing changes.
     await buildToTheEnd();
@@ -168,12 +177,9 @@ describe('the daily facts build killed at a random point', () => {
 
   it('a rebuild of every day, cut: the facts it would replace stay current; the next rebuild replaces them whole', async () => {
     await start();
-    const days = {
-      from: new Date(Math.min(...dataset.batches.flatMap((b) => b.calls.map((c) => Date.parse(String(c.timestamp))))))
-        .toISOString()
-        .slice(0, 10),
-      to: new Date(dataset.asOf.getTime() - 86_400_000).toISOString().slice(0, 10),
-    };
+    // The dataset's calls span the 230 days before its as_of (and a few after).
+    const day = (offset: number) => new Date(dataset.asOf.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+    const days = { from: day(-240), to: day(-1) };
     const killAfter = random.int(0, 1500);
     log.push(`rebuild of ${days.from}..${days.to} killed after ${killAfter} ms`);
     const { links } = await startBuild({ environment_id: env.environment_id, days });

@@ -207,6 +207,7 @@ describe('the handler Lambdas', () => {
             lakeBucket: 'lake',
             exportSecretsKeyArn: 'key',
             dailyFactsStateMachineArn: 'arn',
+            rollupFromFacts: '1',
           },
           timeout: Duration.minutes(16),
         }),

@@ -326,6 +326,8 @@ describe('the export-steps Lambda', () => {
         'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'],
       }),
       [ENV.dailyFactsStateMachineArn]: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
+      // Company exports read the daily facts unless an operator switches back (context rollupFromFacts=0).
+      [ENV.rollupFromFacts]: '1',
     });
   });
 

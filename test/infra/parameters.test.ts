@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/contract/routes.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
 import { DEFAULT_SCAN_LIMITS } from '../../lib/data-stack.ts';
 import { readFeaturelakeParameters } from '../../lib/featurelake.ts';
 import { DEFAULT_API_THROTTLE, routeKey } from '../../lib/http-api.ts';
@@ -83,6 +84,23 @@ describe('Athena scan cutoffs per workgroup', () => {
     ['athenaScanLimitBytes', '1000', /"athenaScanLimitBytes" must be at least 10485760 bytes/],
   ])('refuse %s = %j at synth, naming it', (key, value, message) => {
     expect(() => readFeaturelakeParameters(new App({ context: { [key]: value } }))).toThrow(message);
+  });
+});
+
+describe('the fallback switch to the full recompute', () => {
+  it('rollupFromFacts: 1 by default, 0 switches the export-steps Lambda to the full recompute, anything else is refused', () => {
+    const variable = (built: BuiltFeaturelake) =>
+      (
+        resourceOf(built.api, built.stacks.api.exportSteps.handler.function).Properties.Environment as {
+          Variables: Record<string, string>;
+        }
+      ).Variables[ENV.rollupFromFacts];
+
+    expect(variable(featurelake())).toBe('1');
+    expect(variable(buildFeaturelake({ rollupFromFacts: '0' }))).toBe('0');
+    expect(() => readFeaturelakeParameters(new App({ context: { rollupFromFacts: 'no' } }))).toThrow(
+      /"rollupFromFacts" must be 1 \(read the daily facts\) or 0/,
+    );
   });
 });
 
