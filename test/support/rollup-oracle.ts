@@ -31,15 +31,15 @@ function byCallOrder(a: LakeEvent, b: LakeEvent): number {
   );
 }
 
-/** One copy per event_id: the earliest by timestamp, then by arrival (a client's retry arrives later). */
+/** One copy per event_id: the one received first, then the earliest by timestamp (a client's retry arrives later). */
 export function dedupe(events: readonly LakeEvent[]): LakeEvent[] {
   const kept = new Map<string, LakeEvent>();
   for (const event of events) {
     const seen = kept.get(event.event_id);
     if (
       !seen ||
-      ms(event.timestamp) < ms(seen.timestamp) ||
-      (ms(event.timestamp) === ms(seen.timestamp) && ms(event.received_at) < ms(seen.received_at))
+      ms(event.received_at) < ms(seen.received_at) ||
+      (ms(event.received_at) === ms(seen.received_at) && ms(event.timestamp) < ms(seen.timestamp))
     ) {
       kept.set(event.event_id, event);
     }

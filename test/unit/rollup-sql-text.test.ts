@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { companyFactsBuildSql } from '../../lambdas/core/company-export/facts/sql.ts';
 import type { SqlDialectName } from '../../lambdas/core/company-export/rollup/dialect.ts';
-import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { companyRollupFromFactsSql, companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 
 const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
 
@@ -10,5 +11,15 @@ const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
 describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
   it('is byte for byte the text in its fixture', async () => {
     await expect(companyRollupSql(dialect)).toMatchFileSnapshot(`./fixtures/company-rollup.${dialect}.sql`);
+  });
+
+  it('from facts: is byte for byte the text in its fixture', async () => {
+    await expect(companyRollupFromFactsSql(dialect)).toMatchFileSnapshot(
+      `./fixtures/company-rollup-from-facts.${dialect}.sql`,
+    );
+  });
+
+  it('facts build: is byte for byte the text in its fixture', async () => {
+    await expect(companyFactsBuildSql(dialect)).toMatchFileSnapshot(`./fixtures/company-facts-build.${dialect}.sql`);
   });
 });

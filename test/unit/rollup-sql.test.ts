@@ -2,20 +2,34 @@ import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it, vi } from 'vitest';
 import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/contract/export-inputs.ts';
 import {
+  companyFactsBuildParams,
+  companyFactsBuildSql,
+  companyFactsPlanParams,
+  companyFactsPlanSql,
+} from '../../lambdas/core/company-export/facts/sql.ts';
+import {
   DUCKDB,
   type SqlDialect,
   type SqlDialectName,
   TRINO,
 } from '../../lambdas/core/company-export/rollup/dialect.ts';
 import {
+  COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES,
   COMPANY_ROLLUP_PARAM_NAMES,
+  companyRollupFromFactsParams,
+  companyRollupFromFactsSql,
   companyRollupParams,
   companyRollupSql,
 } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
 
-/** Every SQL text the rollup can send to Athena. */
-const ATHENA_TEXTS = { 'company rollup': companyRollupSql('trino') };
+/** Every SQL text the rollup and the daily facts can send to Athena. */
+const ATHENA_TEXTS = {
+  'company rollup': companyRollupSql('trino'),
+  'company rollup from facts': companyRollupFromFactsSql('trino'),
+  'facts build': companyFactsBuildSql('trino'),
+  'facts plan': companyFactsPlanSql('trino'),
+};
 const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
 
 /** The text without comments and with every quoted literal and identifier emptied. */
@@ -118,64 +132,122 @@ describe('SQL sent to Athena', () => {
     expect(reads.get(EXPORT_INPUTS_TABLE_NAME)).toBeLessThanOrEqual(30);
     expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'events'].sort());
   });
-});
 
-describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
-  const sql = companyRollupSql(dialect);
-
-  it('puts every ? in a WHERE clause, the only place Athena accepts one', () => {
-    const clauses = placeholderClauses(sql);
-    expect(clauses.length).toBeGreaterThan(0);
-    expect(new Set(clauses)).toEqual(new Set(['WHERE']));
-  });
-
-  it('has exactly as many ? as companyRollupParams binds', () => {
-    const windows = aggregationWindows('30d_daily', new Date('2025-06-11T00:00:00Z'));
-    expect(placeholderClauses(sql)).toHaveLength(
-      companyRollupParams({ environmentId: 'a', jobId: 'j', windows }).length,
-    );
-    expect(COMPANY_ROLLUP_PARAM_NAMES).toHaveLength(placeholderClauses(sql).length);
-  });
-
-  it('holds no value: its only literals are the query’s own constants', () => {
-    const literals = new Set([...sql.replace(/--[^\n]*/g, ' ').matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]));
-    const own = new Set([
-      ...['date', 'feature', 'feature_event', 'segment', 'filter', 'filter_value'],
-      ...[
-        'identify_company',
-        'track',
-        'feedback',
-        'feature_flag',
-        'prompt_event',
-        'retraction',
-        'check',
-        'check-is-enabled',
-        'feedbackId',
-        'evalResult',
-        'true',
-        'name',
-        'any',
-        'keep',
-        'copy',
-        'grid',
-        'day',
-        '1970-01-01',
-        '$',
-        ',',
-        ' ',
-        'T',
-        'Z',
-        '%Y-%m-%dT%H:%M:%S.%gZ',
-      ],
-      ...['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'in', 'is_set', 'is_not_set'],
-      ...['string', 'number', 'boolean', 'null', 'array', 'object', '"', '[', '{', 't', 'f', 'n', 's:', 'j:', 'n:'],
-      ...['never', 'tried', 'retained', 'churned', 'Inactive', 'Monthly', 'Weekly', 'Daily'],
-      ...['Very dissatisfied', 'Dissatisfied', 'Neutral', 'Satisfied', 'Very satisfied', ''],
-    ]);
-    expect([...literals].filter((l) => !own.has(l as string))).toEqual([]);
-  });
-
-  it('is built once and is the same text every time (one text per dialect)', () => {
-    expect(companyRollupSql(dialect)).toBe(sql);
+  it('from facts: reads the facts table once per chain read, and the lake only in bounded, mostly pruned reads', () => {
+    const reads = readsAfterInlining(companyRollupFromFactsSql('trino'));
+    // Per chain read (1 main + 3 side): the raw records (pruned by received), the facts'
+    // copies of their event ids (event_id column) with its pruned id list, and the facts.
+    expect(reads.get('events')).toBe(12);
+    expect(reads.get('company_facts')).toBe(4);
+    expect(reads.get(EXPORT_INPUTS_TABLE_NAME)).toBeLessThanOrEqual(60);
+    expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'company_facts', 'events'].sort());
   });
 });
+
+const windows = aggregationWindows('30d_daily', new Date('2025-06-11T00:00:00Z'));
+/** Each text with the parameters its builder binds and, where there is one, their documented names. */
+const TEXTS = {
+  'company rollup': {
+    sql: companyRollupSql,
+    params: () => companyRollupParams({ environmentId: 'a', jobId: 'j', windows }),
+    names: COMPANY_ROLLUP_PARAM_NAMES as readonly string[],
+  },
+  'company rollup from facts': {
+    sql: companyRollupFromFactsSql,
+    params: () =>
+      companyRollupFromFactsParams({
+        environmentId: 'a',
+        jobId: 'j',
+        windows,
+        facts: [{ from: '2020-01-01', to: '2025-06-09', build_id: 'b', cutoff: '2025-06-10T00:30:00.000Z' }],
+        watermark: '2025-06-10T00:30:00.000Z',
+      }),
+    names: COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES as readonly string[],
+  },
+  'facts build': {
+    sql: companyFactsBuildSql,
+    params: () =>
+      companyFactsBuildParams({
+        environmentId: 'a',
+        buildId: '20250610T003000Z-0123abcd',
+        cutoff: '2025-06-10T00:30:00.000Z',
+        firstDay: '2025-06-01',
+        lastDay: '2025-06-09',
+      }),
+    names: undefined,
+  },
+  'facts plan': {
+    sql: companyFactsPlanSql,
+    params: () =>
+      companyFactsPlanParams({
+        environmentId: 'a',
+        since: '2025-06-09T00:30:00.000Z',
+        cutoff: '2025-06-10T00:30:00.000Z',
+        through: '2025-06-09',
+      }),
+    names: undefined,
+  },
+} as const;
+
+describe.each(DIALECTS.flatMap((dialect) => Object.entries(TEXTS).map(([name, text]) => ({ dialect, name, text }))))(
+  '$name text ($dialect)',
+  ({ dialect, text }) => {
+    const sql = text.sql(dialect);
+
+    it('puts every ? in a WHERE clause, the only place Athena accepts one', () => {
+      const clauses = placeholderClauses(sql);
+      expect(clauses.length).toBeGreaterThan(0);
+      expect(new Set(clauses)).toEqual(new Set(['WHERE']));
+    });
+
+    it('has exactly as many ? as its params builder binds', () => {
+      expect(placeholderClauses(sql)).toHaveLength(text.params().length);
+      if (text.names) expect(text.names).toHaveLength(placeholderClauses(sql).length);
+    });
+
+    it('holds no value: its only literals are the query’s own constants', () => {
+      const literals = new Set([...sql.replace(/--[^\n]*/g, ' ').matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]));
+      expect([...literals].filter((l) => !OWN_LITERALS.has(l as string))).toEqual([]);
+    });
+
+    it('is built once and is the same text every time (one text per dialect)', () => {
+      expect(text.sql(dialect)).toBe(sql);
+    });
+  },
+);
+
+/** The literals the texts may hold: their own constants, never a value. */
+const OWN_LITERALS = new Set([
+  ...['facts_span', 'build_span', 'use', 'record'],
+  ...['date', 'feature', 'feature_event', 'segment', 'filter', 'filter_value'],
+  ...[
+    'identify_company',
+    'track',
+    'feedback',
+    'feature_flag',
+    'prompt_event',
+    'retraction',
+    'check',
+    'check-is-enabled',
+    'feedbackId',
+    'evalResult',
+    'true',
+    'name',
+    'any',
+    'keep',
+    'copy',
+    'grid',
+    'day',
+    '1970-01-01',
+    '$',
+    ',',
+    ' ',
+    'T',
+    'Z',
+    '%Y-%m-%dT%H:%M:%S.%gZ',
+  ],
+  ...['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'in', 'is_set', 'is_not_set'],
+  ...['string', 'number', 'boolean', 'null', 'array', 'object', '"', '[', '{', 't', 'f', 'n', 's:', 'j:', 'n:'],
+  ...['never', 'tried', 'retained', 'churned', 'Inactive', 'Monthly', 'Weekly', 'Daily'],
+  ...['Very dissatisfied', 'Dissatisfied', 'Neutral', 'Satisfied', 'Very satisfied', ''],
+]);

@@ -14,9 +14,22 @@ import {
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumnType,
 } from '../../contract/export-inputs.ts';
-import { EVENT_COLUMNS, EVENT_PARTITION_COLUMNS, EVENTS_TABLE_NAME, type LakeColumnType } from '../../contract/lake.ts';
+import {
+  COMPANY_FACT_COLUMNS,
+  COMPANY_FACT_PARTITION_COLUMNS,
+  COMPANY_FACTS_TABLE_NAME,
+  factsBuildPrefix,
+} from '../../contract/facts.ts';
+import {
+  EVENT_COLUMNS,
+  EVENT_PARTITION_COLUMNS,
+  EVENTS_TABLE_NAME,
+  type LakeColumnType,
+  lakeShard,
+} from '../../contract/lake.ts';
 import { assertReadOnlyQuery, queryTimedOut } from '../../core/environments/sql-guard.ts';
 import { ValidationError } from '../../core/shared/errors.ts';
+import type { FactsBuildWriter } from '../../ports/company-facts.ts';
 import {
   type CsvQueryEngine,
   jsonRowBytes,
@@ -54,6 +67,10 @@ async function openDuckDb(options: { threads?: number } = {}): Promise<DuckDBIns
 }
 
 const PARTITION_KEYS = EVENT_PARTITION_COLUMNS.map((c) => c.name);
+/** The facts table's columns in the Glue table's order: the columns, then the partition key. */
+const FACT_ROW_COLUMNS = [...COMPANY_FACT_COLUMNS, ...COMPANY_FACT_PARTITION_COLUMNS];
+/** Where facts builds are written before they move into the table's folder (outside the table's glob). */
+const FACTS_STAGING = '_facts_staging';
 /** Every column of a lake row in the Glue table's order: the columns, then the partition keys. */
 const EVENT_ROW_COLUMNS = [...EVENT_COLUMNS, ...EVENT_PARTITION_COLUMNS];
 
@@ -150,9 +167,10 @@ const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
  * folders and write nothing outside `csvOutputDir`; `readRows` runs only a single
  * SELECT, so `POST /admin/v1/sql` is read-only.
  */
-export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
+export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine, FactsBuildWriter {
   private eventsViewHasFiles: boolean | undefined;
   private inputsViewHasFiles: boolean | undefined;
+  private factsViewHasFiles: boolean | undefined;
   /** Concurrent queries would otherwise replace a view at once: a DuckDB write-write conflict. */
   private viewRefresh: Promise<void> = Promise.resolve();
   /** The texts `runToCsv` has found to be one SELECT (our own few query texts). */
@@ -162,6 +180,8 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     private readonly instance: DuckDBInstance,
     private readonly eventsDir: string,
     private readonly inputsDir: string,
+    private readonly factsDir: string,
+    private readonly factsStagingDir: string,
     private readonly csvOutputDir: string | undefined,
     private readonly beforeQuery: () => Promise<void>,
     private readonly readTimeoutMs: number,
@@ -170,12 +190,21 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
   static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
     const eventsDir = resolve(options.lakeDir, EVENTS_TABLE_NAME);
     const inputsDir = resolve(options.lakeDir, EXPORT_INPUTS_TABLE_NAME);
+    const factsDir = resolve(options.lakeDir, COMPANY_FACTS_TABLE_NAME);
+    const factsStagingDir = resolve(options.lakeDir, FACTS_STAGING);
     const csvOutputDir = options.csvOutputDir === undefined ? undefined : resolve(options.csvOutputDir);
     const spillDir = options.spillDir === undefined ? undefined : resolve(options.spillDir);
     if (options.memoryLimit !== undefined && !MEMORY_LIMIT.test(options.memoryLimit)) {
       throw new Error(`DuckDbQueryEngine: memoryLimit must be a size such as 1GB or 512MB, not ${options.memoryLimit}`);
     }
-    const allowed = [eventsDir, inputsDir, ...(csvOutputDir ? [csvOutputDir] : []), ...(spillDir ? [spillDir] : [])];
+    const allowed = [
+      eventsDir,
+      inputsDir,
+      factsDir,
+      factsStagingDir,
+      ...(csvOutputDir ? [csvOutputDir] : []),
+      ...(spillDir ? [spillDir] : []),
+    ];
     for (const dir of allowed) await mkdir(dir, { recursive: true });
     const instance = await openDuckDb();
     const connection = await instance.connect();
@@ -192,6 +221,8 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
       instance,
       eventsDir,
       inputsDir,
+      factsDir,
+      factsStagingDir,
       csvOutputDir,
       options.beforeQuery ?? (async () => {}),
       options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
@@ -294,6 +325,38 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
     }
   }
 
+  /**
+   * The local stand-in for the facts build's UNLOAD: runs the build query (one of our
+   * own texts) and writes its rows as one Parquet file into a staging folder, then
+   * moves the folder to `factsBuildPrefix` in one rename, so the build's folder
+   * appears whole or not at all (a build killed midway leaves only staging, which the
+   * next build of the same id, or cleanup, removes). Exports read a build only once
+   * the manifest names it, whatever lies in the folder.
+   */
+  async writeFactsBuild(
+    sql: string,
+    params: readonly QueryParam[],
+    environmentId: string,
+    buildId: string,
+  ): Promise<{ rows: number }> {
+    const target = join(this.factsDir, '..', factsBuildPrefix(lakeShard(environmentId), environmentId, buildId));
+    const staging = join(this.factsStagingDir, buildId);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    try {
+      const file = join(staging, 'part-0.parquet');
+      const rows = await this.copy(sql, params, `TO ${pathLiteral(file)} (FORMAT parquet)`, staging);
+      await fsyncPath(file);
+      await mkdir(dirname(resolve(target)), { recursive: true });
+      await rename(staging, resolve(target));
+      await fsyncPath(dirname(resolve(target)));
+      return { rows };
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
   /** A path inside csvOutputDir, the one folder DuckDB may write into. */
   private outputPath(path: string): string {
     const destination = resolve(path);
@@ -350,6 +413,16 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine {
         : `SELECT ${EVENT_ROW_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
       await connection.run(`CREATE OR REPLACE VIEW ${ident(EVENTS_TABLE_NAME)} AS ${body}`);
       this.eventsViewHasFiles = eventsHaveFiles;
+    }
+    // Facts builds come and go (cleanup deletes retired ones), so the view is re-checked too.
+    const factsGlob = `${this.factsDir}/**/*.parquet`;
+    const factsHaveFiles = await hasFiles(connection, factsGlob);
+    if (factsHaveFiles !== this.factsViewHasFiles) {
+      const body = factsHaveFiles
+        ? `SELECT ${FACT_ROW_COLUMNS.map((c) => ident(c.name)).join(', ')} FROM read_parquet(${pathLiteral(factsGlob)}, hive_partitioning = true, hive_types = {${COMPANY_FACT_PARTITION_COLUMNS.map((c) => `${ident(c.name)}: ${DUCKDB_TYPE[c.type]}`).join(', ')}})`
+        : `SELECT ${FACT_ROW_COLUMNS.map((c) => `CAST(NULL AS ${DUCKDB_TYPE[c.type]}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+      await connection.run(`CREATE OR REPLACE VIEW ${ident(COMPANY_FACTS_TABLE_NAME)} AS ${body}`);
+      this.factsViewHasFiles = factsHaveFiles;
     }
     // Inputs files come and go with jobs, so the view is re-checked before every query.
     const inputsGlob = `${this.inputsDir}/*.json`;

@@ -43,9 +43,10 @@ export interface PrepareCompanyExportDeps {
  */
 export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: CompanyExportWorkflowInput) {
   const environmentId = job.app_id;
-  const [features, segments] = await Promise.all([
+  const [features, segments, manifest] = await Promise.all([
     deps.catalog.listFeatures(environmentId),
     deps.catalog.listSegments(environmentId),
+    deps.facts?.readFactsManifest(environmentId),
   ]);
   const prepared = prepareCompanyRollup({
     jobId: job.job_id,
@@ -54,10 +55,16 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
     asOf: new Date(job.as_of),
     features,
     segments,
+    ...(deps.facts ? { facts: { manifest } } : {}),
   });
   await deps.inputs.writeInputs(job.job_id, prepared.inputRows);
   // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
-  return { athena_params: prepared.params.map(toAthenaLiteral), dates: prepared.dates };
+  // `from_facts` picks the query state: companyRollupFromFactsSql or companyRollupSql.
+  return {
+    athena_params: prepared.params.map(toAthenaLiteral),
+    dates: prepared.dates,
+    from_facts: prepared.fromFacts,
+  };
 }
 
 export interface PublishCompanyExportDeps {

@@ -247,3 +247,25 @@ export function exportInputsKey(jobId: string): string {
   assertJobId(jobId);
   return `${EXPORT_INPUTS_TABLE_NAME}/${jobId}.json`;
 }
+
+/** `YYYY-MM-DD HH:MM:SS.mmm` (UTC): what `CAST(x AS TIMESTAMP)` reads alike in Trino and DuckDB. */
+export const sqlTimestampText = (instant: Date): string => instant.toISOString().replace('T', ' ').replace('Z', '');
+
+/** An export's facts snapshot as `facts_span` rows (the cutoff in the form the SQL casts). */
+export function factsSpanInputRows(
+  spans: readonly { from: string; to: string; build_id: string; cutoff: string }[],
+): ExportInputRow[] {
+  return spans.map((span, i) =>
+    row('facts_span', i, {
+      span_from: span.from,
+      span_to: span.to,
+      build_id: span.build_id,
+      cutoff: sqlTimestampText(new Date(span.cutoff)),
+    }),
+  );
+}
+
+/** The days a facts build writes, as `build_span` rows carrying the build's id (its files' `build_id` column). */
+export function buildSpanInputRows(buildId: string, spans: readonly { from: string; to: string }[]): ExportInputRow[] {
+  return spans.map((span, i) => row('build_span', i, { span_from: span.from, span_to: span.to, build_id: buildId }));
+}

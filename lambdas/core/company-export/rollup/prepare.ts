@@ -1,6 +1,7 @@
 import type { QueryParam } from '../../shared/query-param.ts';
-import { type ExportInputRow, exportInputRows } from './inputs.ts';
-import { companyRollupParams } from './sql.ts';
+import { type FactsManifest, factsSnapshot } from '../facts/manifest.ts';
+import { type ExportInputRow, exportInputRows, factsSpanInputRows } from './inputs.ts';
+import { companyRollupFromFactsParams, companyRollupParams } from './sql.ts';
 import type { RollupAggregation, RollupDate, RollupEventFeature, RollupFeature, RollupSegment } from './types.ts';
 import { aggregationWindows } from './windows.ts';
 
@@ -12,13 +13,19 @@ export interface PrepareCompanyRollupInput {
   readonly asOf: Date;
   readonly features: readonly (RollupFeature | RollupEventFeature)[];
   readonly segments: readonly RollupSegment[];
+  /**
+   * Read the daily facts this manifest names (undefined: none built yet), through
+   * `companyRollupFromFactsSql`. Absent: the full recompute, `companyRollupSql`.
+   */
+  readonly facts?: { readonly manifest: FactsManifest | undefined };
 }
 
 export interface PreparedCompanyRollup {
   /** Write these to `export_inputs` (LakeInputsWriter) before running the query. */
   readonly inputRows: ExportInputRow[];
-  /** Bind to `companyRollupSql(dialect)`, in order. */
+  /** Bind to `companyRollupFromFactsSql(dialect)` when `fromFacts`, else to `companyRollupSql(dialect)`, in order. */
   readonly params: QueryParam[];
+  readonly fromFacts: boolean;
   /** The output dates, oldest first, with their D as an ISO instant (JSON-friendly for a workflow's state). */
   readonly dates: { date: string; d: string }[];
   readonly windows: RollupDate[];
@@ -27,10 +34,21 @@ export interface PreparedCompanyRollup {
 /** Everything a job needs to run one company export: the inputs rows and the query's parameters. */
 export function prepareCompanyRollup(input: PrepareCompanyRollupInput): PreparedCompanyRollup {
   const windows = aggregationWindows(input.aggregation, input.asOf);
-  return {
-    inputRows: exportInputRows(input.jobId, { features: input.features, segments: input.segments }, windows),
-    params: companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows }),
-    dates: windows.map((w) => ({ date: w.date, d: w.d.toISOString() })),
+  const inputRows = exportInputRows(input.jobId, { features: input.features, segments: input.segments }, windows);
+  const dates = windows.map((w) => ({ date: w.date, d: w.d.toISOString() }));
+  if (!input.facts) {
+    const params = companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows });
+    return { inputRows, params, fromFacts: false, dates, windows };
+  }
+  // Facts of the days before the last D's date only: a day holding D is counted raw, record by record.
+  const lastD = (windows[windows.length - 1] as RollupDate).d;
+  const facts = factsSnapshot(input.facts.manifest, lastD.toISOString().slice(0, 10));
+  const params = companyRollupFromFactsParams({
+    environmentId: input.environmentId,
+    jobId: input.jobId,
     windows,
-  };
+    facts,
+    watermark: input.facts.manifest?.watermark ?? null,
+  });
+  return { inputRows: [...inputRows, ...factsSpanInputRows(facts)], params, fromFacts: true, dates, windows };
 }

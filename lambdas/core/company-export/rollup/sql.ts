@@ -1,5 +1,6 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
-import { EVENTS_TABLE_NAME, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
+import { COMPANY_FACTS_TABLE_NAME } from '../../../contract/facts.ts';
+import { EVENTS_TABLE_NAME, earliestReceivedDate, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
 import type { FactsSnapshotSpan } from '../facts/manifest.ts';
 import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
@@ -48,7 +49,7 @@ const ROLLUP_SQL = new Map<SqlDialectName, string>();
 export function companyRollupSql(dialect: SqlDialectName): string {
   let sql = ROLLUP_SQL.get(dialect);
   if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect]);
+    sql = buildRollupSql(DIALECTS[dialect], lakeScan);
     ROLLUP_SQL.set(dialect, sql);
   }
   return sql;
@@ -78,13 +79,7 @@ export function companyRollupParams(input: CompanyRollupParamsInput): QueryParam
   assertRollupDates(input.windows);
   if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
   const last = input.windows[input.windows.length - 1] as RollupDate;
-  const scan = [
-    lakeShard(input.environmentId),
-    input.environmentId,
-    LAKE_FIRST_DATE,
-    lastDateBefore(last.d),
-    sqlTimestampText(last.d),
-  ];
+  const scan = [lakeShard(input.environmentId), input.environmentId, LAKE_FIRST_DATE, sqlTimestampText(last.d)];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
 
@@ -102,18 +97,82 @@ export interface CompanyRollupFromFactsParamsInput extends CompanyRollupParamsIn
  * and every record received after its day's build's cutoff. Bind
  * `companyRollupFromFactsParams`. With no facts it computes what `companyRollupSql` does.
  */
-export function companyRollupFromFactsSql(_dialect: SqlDialectName): string {
-  throw new Error('facts: companyRollupFromFactsSql not yet implemented');
+export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
+  let sql = FACTS_ROLLUP_SQL.get(dialect);
+  if (!sql) {
+    sql = buildRollupSql(DIALECTS[dialect], factsLakeScan);
+    FACTS_ROLLUP_SQL.set(dialect, sql);
+  }
+  return sql;
 }
 
-export function companyRollupFromFactsParams(_input: CompanyRollupFromFactsParamsInput): QueryParam[] {
-  throw new Error('facts: companyRollupFromFactsParams not yet implemented');
+const FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
+
+/**
+ * The values for the facts-reading text's `?`s, in text order
+ * (COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES). `raw_from` is the first `received`
+ * partition a raw record outside the facts can be in: the watermark's date (every
+ * record received before it is in the facts of its day), or earlier when a day
+ * before the last D has no facts (its records may have been received any time from
+ * the day before it on).
+ */
+export function companyRollupFromFactsParams(input: CompanyRollupFromFactsParamsInput): QueryParam[] {
+  assertJobId(input.jobId);
+  assertRollupDates(input.windows);
+  if (input.environmentId === '') throw new RangeError('environmentId must not be empty');
+  const last = input.windows[input.windows.length - 1] as RollupDate;
+  const shard = lakeShard(input.environmentId);
+  const app = input.environmentId;
+  const rawFrom = rawReadsFrom(input.facts, input.watermark);
+  const scan = [shard, app, rawFrom, shard, app, shard, app, rawFrom, sqlTimestampText(last.d), shard, app];
+  return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
+
+/** Names of the facts-reading text's `?`s in text order. */
+export const COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES = [
+  'job_id',
+  ...Array.from({ length: LAKE_SCANS }, () => [
+    'shard',
+    'app_id',
+    'raw_from',
+    'shard',
+    'app_id',
+    'shard',
+    'app_id',
+    'raw_from',
+    'last_d',
+    'shard',
+    'app_id',
+  ]).flat(),
+] as const;
+
+/**
+ * The earliest `received` date of a record the job's facts do not hold: the
+ * watermark's date (every record received before it is in its day's facts, if the
+ * snapshot has that day), or the earliest possible receipt of the first day the
+ * snapshot lacks (records of a day without facts, or after the snapshot's last day,
+ * may have been received any time from the day before it on), whichever is earlier.
+ * Records after the last D still matter there: an earlier-received copy decides.
+ */
+export function rawReadsFrom(facts: readonly FactsSnapshotSpan[], watermark: string | null): string {
+  if (watermark === null) return LAKE_FIRST_DATE;
+  let next = LAKE_FIRST_DATE;
+  for (const span of [...facts].sort((a, b) => (a.from < b.from ? -1 : 1))) {
+    if (span.from > next) break;
+    if (span.to >= next) next = addDays(span.to, 1);
+  }
+  const fromWatermark = watermark.slice(0, 10);
+  const fromDay = earliestReceivedDate(next);
+  return fromDay < fromWatermark ? fromDay : fromWatermark;
+}
+
+const addDays = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 /** Names of the `?`s in text order, for documentation and tests. */
 export const COMPANY_ROLLUP_PARAM_NAMES = [
   'job_id',
-  ...Array.from({ length: LAKE_SCANS }, () => ['shard', 'app_id', 'dt_from', 'dt_to', 'last_d']).flat(),
+  ...Array.from({ length: LAKE_SCANS }, () => ['shard', 'app_id', 'dt_from', 'last_d']).flat(),
 ] as const;
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -202,24 +261,93 @@ const FACT_AGGREGATES = `
     min(CASE WHEN fidx = -1 THEN ts END) AS first_seen,
     max(CASE WHEN fidx = -1 AND active THEN ts END) AS last_seen`;
 
+/** The columns every lake read hands its chain, in this order. */
+const SCAN_COLUMNS =
+  'event_id, event_type, event_name, user_id, company_id, feature_id, score, attributes, active, ts, received_at, copy_no, feedback_key, flag_key';
+
 /**
- * One read of the lake: the app's records before the last D, numbered per event_id
- * (1 = the copy kept), with what the chains need of `attributes` for records other
- * than company calls, so that only the company calls carry that wide column on: a
- * feedback's `feedbackId` (a non-empty JSON string), and a feature-flag event's key
- * when the event can be a use (a check that enabled the flag).
+ * What a lake row gives its chain: `attributes` only for company calls (so only they
+ * carry that wide column on), a feedback's `feedbackId` (a non-empty JSON string),
+ * and a feature-flag event's key when the event can be a use (a check that enabled
+ * the flag). `e` is the events table's alias.
+ */
+const scanDerived = (D: SqlDialect, e: string) => `${e}.event_id, ${e}.event_type, ${e}.event_name, ${e}.user_id,
+      ${e}.company_id, ${e}.feature_id, ${e}.score,
+      CASE WHEN ${e}.event_type = 'identify_company' THEN ${e}.attributes END AS attributes,
+      coalesce(${e}.context_active, true) AS active, ${e}."timestamp" AS ts, ${e}.received_at,
+      CASE WHEN ${e}.event_type = 'feedback' THEN ${feedbackIdOf(D, `${e}.attributes`)} END AS feedback_key,
+      CASE WHEN ${e}.event_type = 'feature_flag' AND ${e}.event_name IN ${FLAG_USE_ACTIONS}
+        AND ${D.objectValue(`${e}.attributes`, "'evalResult'")} = 'true' THEN ${e}.feature_id END AS flag_key`;
+
+/**
+ * One read of the lake (the full recompute): the app's records numbered per event_id
+ * over the whole lake, then those before the last D. Copy 1, the one that counts, is
+ * the copy received first, then the earlier timestamp: a copy received later can
+ * never displace one already counted, which is what lets the daily facts count a day
+ * once and for all (docs/rollup.md, "Duplicates").
  */
 const lakeScan = (D: SqlDialect, condition: string) => `
-  SELECT event_id, event_type, event_name, user_id, company_id, feature_id, score,
-    CASE WHEN event_type = 'identify_company' THEN attributes END AS attributes,
-    coalesce(context_active, true) AS active, "timestamp" AS ts, received_at,
-    row_number() OVER (PARTITION BY event_id ORDER BY "timestamp", received_at) AS copy_no,
-    CASE WHEN event_type = 'feedback' THEN ${feedbackIdOf(D, 'attributes')} END AS feedback_key,
-    CASE WHEN event_type = 'feature_flag' AND event_name IN ${FLAG_USE_ACTIONS}
-      AND ${D.objectValue('attributes', "'evalResult'")} = 'true' THEN feature_id END AS flag_key
-  FROM ${EVENTS_TABLE_NAME}
-  WHERE shard = ? AND app_id = ? AND dt >= ? AND dt <= ? AND "timestamp" < CAST(? AS TIMESTAMP)
-    AND (${condition})`;
+  SELECT ${SCAN_COLUMNS} FROM (
+    SELECT ${scanDerived(D, 'e')},
+      row_number() OVER (PARTITION BY e.event_id ORDER BY e.received_at, e."timestamp") AS copy_no
+    FROM ${EVENTS_TABLE_NAME} e
+    WHERE e.shard = ? AND e.app_id = ? AND e.dt >= ? AND (${condition})
+  ) scanned
+  WHERE ts < CAST(? AS TIMESTAMP)`;
+
+/**
+ * One read of the lake by the facts-reading text: the records the daily facts do not
+ * hold (of days without current facts, or received at or after their day's build's
+ * cutoff: `facts_days`), pruned to the `received` partitions where they can be, with
+ * the facts' own rows in their place. De-duplication is over every copy: a raw copy
+ * counts only if no copy was received before it, which for copies the facts hold is
+ * asked of the lake directly (their event ids against the raw ones': one narrow read).
+ * The facts' rows are already de-duplicated; a use row stands for its records by three
+ * instants (first, last, last active), all the chains' min/max aggregates need of them.
+ */
+const factsLakeScan = (D: SqlDialect, condition: string) => {
+  const rawScope = (e: string, f: string) => `${f}.day_no IS NULL OR ${e}.received_at >= ${f}.cutoff`;
+  const factsDay = (e: string, f: string) => `facts_days ${f} ON ${f}.day_no = ${D.dayNumber(`${e}.dt`)}`;
+  return `
+  SELECT ${SCAN_COLUMNS} FROM (
+    SELECT ${SCAN_COLUMNS.replace('copy_no, ', '')}, src,
+      row_number() OVER (PARTITION BY event_id ORDER BY received_at, ts, src DESC) AS copy_no
+    FROM (
+      SELECT ${scanDerived(D, 'e')}, 0 AS src
+      FROM ${EVENTS_TABLE_NAME} e LEFT JOIN ${factsDay('e', 'f')}
+      WHERE e.shard = ? AND e.app_id = ? AND e.received >= ? AND (${rawScope('e', 'f')})
+      UNION ALL
+      -- The copies the facts hold of the raw records' event ids: they only decide which copy counts.
+      SELECT e.event_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+        CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), CAST(NULL AS VARCHAR), false, e."timestamp", e.received_at,
+        CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 1
+      FROM ${EVENTS_TABLE_NAME} e JOIN ${factsDay('e', 'f')}
+      WHERE e.shard = ? AND e.app_id = ? AND e.received_at < f.cutoff AND e.event_id IN (
+        SELECT l.event_id FROM ${EVENTS_TABLE_NAME} l LEFT JOIN ${factsDay('l', 'lf')}
+        WHERE l.shard = ? AND l.app_id = ? AND l.received >= ? AND (${rawScope('l', 'lf')})
+      )
+    ) copies
+  ) kept
+  WHERE src = 0 AND ts < CAST(? AS TIMESTAMP) AND (${condition})
+  UNION ALL
+  SELECT ${SCAN_COLUMNS} FROM (
+    SELECT CASE WHEN x.kind = 'record' THEN x.event_id END AS event_id, x.event_type,
+      CASE WHEN x.kind = 'use' AND x.event_type = 'track' THEN x.use_key END AS event_name,
+      x.user_id, x.company_id, CASE WHEN x.kind = 'record' THEN x.feature_id END AS feature_id, x.score,
+      CASE WHEN x.event_type = 'identify_company' THEN x.attributes END AS attributes,
+      CASE WHEN x.kind = 'record' THEN coalesce(x.context_active, true) ELSE p.n = 3 END AS active,
+      CASE WHEN x.kind = 'record' THEN x."timestamp" WHEN p.n = 1 THEN x.first_ts WHEN p.n = 2 THEN x.last_ts
+        ELSE x.last_active_ts END AS ts,
+      x.received_at, CAST(1 AS BIGINT) AS copy_no,
+      CASE WHEN x.event_type = 'feedback' THEN ${feedbackIdOf(D, 'x.attributes')} END AS feedback_key,
+      CASE WHEN x.kind = 'use' AND x.event_type = 'feature_flag' THEN x.use_key END AS flag_key
+    FROM ${COMPANY_FACTS_TABLE_NAME} x
+    JOIN facts_days f ON f.day_no = ${D.dayNumber('x.dt')} AND f.build_id = x.build_id
+    CROSS JOIN UNNEST(ARRAY[1, 2, 3]) AS p (n)
+    WHERE x.shard = ? AND x.app_id = ? AND (p.n = 1 OR x.kind = 'use') AND (p.n < 3 OR x.last_active_ts IS NOT NULL)
+  ) held
+  WHERE ${condition}`;
+};
 
 /** A feedback's `feedbackId`: the attribute's text when it is a non-empty JSON string, else NULL. */
 function feedbackIdOf(D: SqlDialect, attributes: string): string {
@@ -272,11 +400,14 @@ const datesUpTo = (D: SqlDialect, x: string) =>
 /** The order of a company's calls: the later of two calls on the same instant is the one received later. */
 const CALL_ORDER = 'ORDER BY ts, received_at, event_id';
 
-function buildRollupSql(D: SqlDialect): string {
+/** How a chain reads the lake: `lakeScan` (the full recompute) or `factsLakeScan`. */
+type LakeRead = (D: SqlDialect, condition: string) => string;
+
+function buildRollupSql(D: SqlDialect, read: LakeRead): string {
   const ctes = [
-    jobInputRelations(D),
-    mainChain(D),
-    sideRows(D),
+    jobInputRelations(D, read === factsLakeScan),
+    mainChain(D, read),
+    sideRows(D, read),
     userChain(D),
     attributeFeatureChain(D),
     companyInfoChain(D),
@@ -292,15 +423,24 @@ function buildRollupSql(D: SqlDialect): string {
  * The job's inputs (one `export_inputs` read) shaped into the small relations the
  * chains join with: dates, features and their events, segments and filters.
  */
-function jobInputRelations(D: SqlDialect): string {
+function jobInputRelations(D: SqlDialect, withFacts: boolean): string {
   const J = jsonExpressions(D);
+  const days = D.dayRange(D.dayNumber('s.span_from'), D.dayNumber('s.span_to'), 'r');
+  const factsDays = withFacts
+    ? `
+facts_days AS (
+  -- The days whose facts the job reads: their build, and the cutoff before which it holds their records.
+  SELECT ${days.column} AS day_no, s.build_id, CAST(s.cutoff AS TIMESTAMP) AS cutoff
+  FROM (SELECT span_from, span_to, build_id, cutoff FROM job_inputs WHERE kind = 'facts_span') s ${days.from}
+),`
+    : '';
   return `job_inputs AS (
   SELECT kind, seq, rollup_date, e_day, feature_id, feature_name, event_name, flag_checks,
     adoption_min_days, adoption_window_days, retention_min_days, retention_window_days,
-    segment_id, segment_name, owner, filter_no, attribute, operator, value_type, value_text, value_json
+    segment_id, segment_name, owner, filter_no, attribute, operator, value_type, value_text, value_json${withFacts ? ', span_from, span_to, build_id, cutoff' : ''}
   FROM ${EXPORT_INPUTS_TABLE_NAME}
   WHERE job_id = ?
-),
+),${factsDays}
 rollup_dates AS (
   SELECT CAST(seq AS BIGINT) AS date_no, rollup_date, CAST(e_day AS BIGINT) AS e_day, 1 AS fan_one
   FROM job_inputs WHERE kind = 'date'
@@ -367,8 +507,8 @@ copy_plan AS (
 }
 
 /** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
-function mainChain(D: SqlDialect): string {
-  return `main_rows AS (${lakeScan(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
+function mainChain(D: SqlDialect, read: LakeRead): string {
+  return `main_rows AS (${read(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
 ),
 main_versions AS (${versioned('main_rows')}
 ),
@@ -406,8 +546,8 @@ main_facts AS (
  * The second lake read: company calls and records without a companyId, read by the
  * user, attribute and info chains (DuckDB materializes it; Trino inlines it into each).
  */
-function sideRows(D: SqlDialect): string {
-  return `side_rows AS ${D.materialized}(${lakeScan(
+function sideRows(D: SqlDialect, read: LakeRead): string {
+  return `side_rows AS ${D.materialized}(${read(
     D,
     `(event_type = 'identify_company' AND company_id IS NOT NULL)
       OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback', 'feature_flag'))
