@@ -108,7 +108,15 @@ export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: s
         Type: 'Choice',
         Comment:
           'The prepare step says which text its inputs are for: over the daily facts, or the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0)',
-        Choices: [{ Variable: '$.prepared.from_facts', BooleanEquals: true, Next: S.queryFromFacts }],
+        Choices: [
+          {
+            And: [
+              { Variable: '$.prepared.from_facts', IsPresent: true },
+              { Variable: '$.prepared.from_facts', BooleanEquals: true },
+            ],
+            Next: S.queryFromFacts,
+          },
+        ],
         Default: S.query,
       },
       [S.queryFromFacts]: athenaQueryTask(

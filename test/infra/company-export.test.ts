@@ -150,7 +150,16 @@ describe('the company export state machine', () => {
     // The prepare step says which text its inputs are for: facts (the default) or the full recompute.
     expect(States[S.prepare]?.Next).toBe('ReadFactsOrRaw');
     expect(States.ReadFactsOrRaw).toMatchObject({
-      Choices: [{ Variable: '$.prepared.from_facts', BooleanEquals: true, Next: S.queryFromFacts }],
+      // Absent (a prepare result without it): the full recompute, never a failed Choice.
+      Choices: [
+        {
+          And: [
+            { Variable: '$.prepared.from_facts', IsPresent: true },
+            { Variable: '$.prepared.from_facts', BooleanEquals: true },
+          ],
+          Next: S.queryFromFacts,
+        },
+      ],
       Default: S.query,
     });
     expect(States[S.query]?.Next).toBe(S.publish);
