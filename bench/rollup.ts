@@ -247,6 +247,8 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
     csvOutputDir: outDir,
     memoryLimit: localConfig().queryMemoryLimit,
     spillDir: join(lakeDir, '..', 'spill'),
+    // readRows is admin SQL's reader, cut at 25 s: a baseline on a loaded machine may take longer.
+    readTimeoutMs: 3_600_000,
   });
   const file = join(outDir, `${task.kind}-${Date.now()}.csv`);
   const started = performance.now();
@@ -438,7 +440,11 @@ async function factsBuildThroughStack(
 
 /** The events the exports' raw part selects after a build that started at `buildStartedAt`: received after its cutoff. */
 async function countRawEvents(lakeDir: string, appId: string, buildStartedAt: Date): Promise<number> {
-  const engine = await DuckDbQueryEngine.open({ lakeDir, csvOutputDir: join(lakeDir, '..', 'out') });
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir,
+    csvOutputDir: join(lakeDir, '..', 'out'),
+    readTimeoutMs: 3_600_000,
+  });
   try {
     const [row] = await engine.readRows(
       `SELECT count(*) AS n FROM ${EVENTS_TABLE_NAME} WHERE shard = ? AND app_id = ? AND received_at >= CAST(? AS TIMESTAMP)`,
