@@ -276,6 +276,14 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   );
 }
 
+/** Each run's figures as soon as it ends (stderr): a long benchmark on a loaded machine shows what it has. */
+function progress<T extends RollupRun>(run: T): T {
+  console.error(
+    `[rollup bench ${new Date().toISOString()}] ${run.name}: ${run.seconds.toFixed(1)} s, ${run.rows} rows, ${(run.csvBytes / 1024 / 1024).toFixed(0)} MB CSV, peak RSS ${(run.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,
+  );
+  return run;
+}
+
 function measure(name: string, lakeDir: string, task: ChildTask): Promise<RollupRun> {
   const child = spawn(
     process.execPath,
@@ -298,7 +306,7 @@ function measure(name: string, lakeDir: string, task: ChildTask): Promise<Rollup
         reject(new Error(`${name} exited ${code}:\n${err}`));
         return;
       }
-      resolve({ name, ...(JSON.parse(line) as Omit<RollupRun, 'name'>) });
+      resolve(progress({ name, ...(JSON.parse(line) as Omit<RollupRun, 'name'>) }));
     });
   });
 }
@@ -393,13 +401,13 @@ async function exportThroughStack(
     let csvBytes = 0;
     for await (const chunk of response.body) csvBytes += (chunk as Uint8Array).byteLength;
     const seconds = (performance.now() - started) / 1000;
-    return {
+    return progress({
       name: `${aggregation} export${options.label ? ` (${options.label})` : ''}`,
       seconds,
       rows: job.rows ?? 0,
       csvBytes,
       peakRssBytes: await peakRss(stack.child.pid as number),
-    };
+    });
   } finally {
     await stop(stack.child);
   }
@@ -432,7 +440,14 @@ async function factsBuildThroughStack(
     }
     const seconds = (performance.now() - started) / 1000;
     if (/ended in error/.test(stack.log())) throw new Error(`the facts build failed:\n${stack.log()}`);
-    return { name, seconds, rows: 0, csvBytes: 0, peakRssBytes: await peakRss(stack.child.pid as number), startedAt };
+    return progress({
+      name,
+      seconds,
+      rows: 0,
+      csvBytes: 0,
+      peakRssBytes: await peakRss(stack.child.pid as number),
+      startedAt,
+    });
   } finally {
     await stop(stack.child);
   }
@@ -470,6 +485,9 @@ async function benchLake(days: number, events: number) {
   }
   const started = performance.now();
   const generated = await generateLake(lakeDir, env.environment_id, events, days);
+  console.error(
+    `[rollup bench ${new Date().toISOString()}] lake of ${generated} events over ${days} days generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { home, lakeDir, env, events: generated, generateSeconds: (performance.now() - started) / 1000 };
 }
 
@@ -511,6 +529,7 @@ export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
       await exportThroughStack(home, token, 'today', { label: 'from facts' }),
     ];
     const rawEventsRead = await countRawEvents(lakeDir, appId, factsOneDay.startedAt);
+    console.error(`[rollup bench] raw events read besides the facts: ${rawEventsRead}`);
     await rm(home, { recursive: true, force: true });
 
     let growth: RollupBenchmarkResult['growth'];
