@@ -17,6 +17,8 @@ export function dynaliteClient(endpoint: string): DynamoDBClient {
 }
 
 export interface InMemoryStateTable {
+  /** Where the dynalite listens (for a child process's client). */
+  readonly endpoint: string;
   readonly client: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   /** Stops the client and the dynalite. */
@@ -27,9 +29,11 @@ export interface InMemoryStateTable {
 export async function inMemoryStateTable(table: string): Promise<InMemoryStateTable> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = dynaliteClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = dynaliteClient(endpoint);
   await ensureStateTable(client, table);
   return {
+    endpoint,
     client,
     documents: DynamoDBDocumentClient.from(client),
     close: async () => {

@@ -53,8 +53,8 @@ export function timeline(dataset: RollupDataset, r: Prng): Delivery[] {
   const bySlot = new Map<number, { calls: TrackingCall[]; rows: DirectRow[] }>();
   const at = (ms: number) => {
     const key = slot(ms);
-    let entry = bySlot.get(key);
-    if (!entry) bySlot.set(key, (entry = { calls: [], rows: [] }));
+    const entry = bySlot.get(key) ?? { calls: [], rows: [] };
+    bySlot.set(key, entry);
     return { key, entry };
   };
   const [originals, retries] = dataset.batches as [CallBatch, CallBatch | undefined];
@@ -90,6 +90,8 @@ function entry(x: { entry: { calls: TrackingCall[]; rows: DirectRow[] } }) {
 
 export interface FactsLake {
   readonly lake: RollupLake;
+  /** The dynalite holding the manifest, for a child process's client; its table is `state`. */
+  readonly dynamoEndpoint: string;
   readonly manifest: DynamoDbFactsManifestStore;
   readonly files: FolderFactsBuildFiles;
   /** Delivers what was received up to `until`, then builds facts as a run at `now` would. */
@@ -114,6 +116,7 @@ export async function openFactsLake(home: string): Promise<FactsLake> {
   const delivered = new Set<Delivery>();
   return {
     lake,
+    dynamoEndpoint: table.endpoint,
     manifest,
     files,
     async deliver(appId, deliveries, until) {

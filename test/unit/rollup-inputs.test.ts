@@ -173,13 +173,13 @@ describe('exportInputsJsonLines and the table layout', () => {
 });
 
 describe('companyRollupParams', () => {
-  it('binds the job, then per lake read the app’s shard and id, the dt range from LAKE_FIRST_DATE to the last E, and the last D', () => {
+  it('binds the job, then per lake read the app’s shard and id, the dt range from LAKE_FIRST_DATE on (copies dated after the last D still decide which copy counts), and the last D', () => {
     const params = companyRollupParams({ environmentId: 'app-1', jobId: 'job-1', windows });
     expect(params).toHaveLength(COMPANY_ROLLUP_PARAM_NAMES.length);
     expect(params).toEqual([
       'job-1',
       ...Array(2)
-        .fill([lakeShard('app-1'), 'app-1', '2020-01-01', '2025-06-08', '2025-06-09 00:00:00.000'])
+        .fill([lakeShard('app-1'), 'app-1', '2020-01-01', '2025-06-09 00:00:00.000'])
         .flat(),
     ]);
   });
@@ -190,12 +190,10 @@ describe('companyRollupParams', () => {
       lakeShard('a'),
       'a',
       '2020-01-01',
-      '2025-06-11',
       '2025-06-11 14:05:06.789',
       lakeShard('a'),
       'a',
       '2020-01-01',
-      '2025-06-11',
       '2025-06-11 14:05:06.789',
     ]);
   });

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   type DuckDBConnection,
@@ -341,6 +341,7 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine, FactsBuil
   ): Promise<{ rows: number }> {
     const target = join(this.factsDir, '..', factsBuildPrefix(lakeShard(environmentId), environmentId, buildId));
     const staging = join(this.factsStagingDir, buildId);
+    await removeStaleStaging(this.factsStagingDir);
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     try {
@@ -434,6 +435,16 @@ export class DuckDbQueryEngine implements QueryEngine, CsvQueryEngine, FactsBuil
       await connection.run(`CREATE OR REPLACE VIEW ${ident(EXPORT_INPUTS_TABLE_NAME)} AS ${body}`);
       this.inputsViewHasFiles = inputsHaveFiles;
     }
+  }
+}
+
+/** Staging folders a day old are what killed builds left behind (a live build takes minutes). */
+async function removeStaleStaging(dir: string): Promise<void> {
+  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && info.mtimeMs < dayAgo) await rm(path, { recursive: true, force: true });
   }
 }
 

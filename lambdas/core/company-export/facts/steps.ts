@@ -87,7 +87,7 @@ function newBuildId(cutoff: Date): string {
 /** The instant a build id was made for (its cutoff, to the second). */
 function buildIdTime(buildId: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/.exec(buildId);
-  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Number.NaN;
+  return m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : Number.NaN;
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   SATISFACTION_LABELS,
   STARS_LABELS,
 } from './types.ts';
-import { lastDateBefore } from './windows.ts';
 
 /**
  * The company feature-adoption rollup (DESIGN "Company feature-adoption rollup") as
