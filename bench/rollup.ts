@@ -1,23 +1,30 @@
 /**
  * The company rollup benchmark: a lake of 10M events (10,000 companies, 20 features,
- * 180 days) generated with DuckDB straight into the local stack's lake layout, then
- * the `6m_weekly` and `30d_daily` exports end to end through the local stack, driven
- * over HTTP as a client would (POST the job, poll it until `completed`, download the
- * CSV from its presigned link), each export in a fresh stack process so that its peak
- * RSS (VmHWM) is its own. Side by side, in the same run and each in a child process
- * of its own: a bare DuckDB aggregate over the same files (`company_id, event_name,
- * dt, count(*)`), counted and written to CSV, and the output floor (the export's own
- * rows, made without a lake, written to CSV).
+ * 180 days) generated with DuckDB straight into the local stack's lake layout (the
+ * last day's records arriving "now", inside the facts' received lag, as a day's
+ * newest arrivals are at the daily run). Then, through the local stack over HTTP as
+ * an admin and a client would, each in a fresh stack process so that its peak RSS
+ * (VmHWM) is its own: the daily facts' first build over all of history
+ * (`POST /admin/v1/facts/build`), a rebuild of one day, and the `6m_weekly`,
+ * `30d_daily` and `today` exports reading the facts (POST the job, poll it until
+ * `completed`, download the CSV from its presigned link). Side by side, in the same
+ * run and each in a child process of its own: a bare DuckDB aggregate over the same
+ * files (`company_id, event_name, dt, count(*)`), counted and written to CSV, and the
+ * output floor (the export's own rows, made without a lake, written to CSV).
  *
- * `npx tsx bench/run.ts rollup` runs it alone; `BENCH_ROLLUP_EVENTS` scales it.
+ * `npx tsx bench/run.ts rollup` runs it alone; `BENCH_ROLLUP_EVENTS` scales it;
+ * `BENCH_ROLLUP_FULL=1` adds the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0);
+ * `BENCH_ROLLUP_GROWTH=1` adds the same exports over twice the history (360 days,
+ * twice the events, the same output dates).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { localConfig } from '../bin/local/config.ts';
 import { DuckDbQueryEngine } from '../lambdas/adapters/local/duckdb-lake.ts';
+import { FACTS_RECEIVED_LAG_MS } from '../lambdas/contract/facts.ts';
 import { EVENTS_TABLE_NAME, lakeShard } from '../lambdas/contract/lake.ts';
 import type { RollupAggregation, RollupCatalog, RollupFeature } from '../lambdas/core/company-export/rollup/types.ts';
 import { withGeneratorDuckDb } from './event-lake.ts';
@@ -28,6 +35,8 @@ const ROOT = join(import.meta.dirname, '..');
 const COMPANIES = 10_000;
 const USERS_PER_COMPANY = 5;
 const DAYS = 180;
+/** How long before the benchmark the last day's records arrive: inside the facts' 30-minute received lag. */
+const LAST_DAY_LATE_MINUTES = 5;
 /** "Now" of the exports; the lake holds the 180 days before it. */
 const AS_OF = new Date('2025-07-01T00:00:00.000Z');
 
@@ -71,7 +80,7 @@ export const BENCH_CATALOG: RollupCatalog = {
  * tracks for the rest: companies' activity skewed (a few busy, many quiet), 1 in 10
  * tracks without companyId (counted through the user), 1 in 333 sent twice.
  */
-async function generateLake(lakeDir: string, appId: string, events: number): Promise<number> {
+async function generateLake(lakeDir: string, appId: string, events: number, days = DAYS): Promise<number> {
   const eventsDir = join(lakeDir, EVENTS_TABLE_NAME);
   await rm(eventsDir, { recursive: true, force: true });
   await mkdir(lakeDir, { recursive: true });
@@ -80,8 +89,10 @@ async function generateLake(lakeDir: string, appId: string, events: number): Pro
   const moves = users / 500;
   const feedback = Math.round(events / 100);
   const tracks = Math.round((events - companyCalls - users - moves - feedback) / (1 + 1 / 333));
-  const start = `TIMESTAMP '${new Date(AS_OF.getTime() - DAYS * 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
-  const spanMs = DAYS * 86_400_000;
+  const start = `TIMESTAMP '${new Date(AS_OF.getTime() - days * 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
+  const spanMs = days * 86_400_000;
+  const lastDay = `TIMESTAMP '${new Date(AS_OF.getTime() - 86_400_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
+  const arrivedNow = `TIMESTAMP '${new Date(Date.now() - LAST_DAY_LATE_MINUTES * 60_000).toISOString().replace('T', ' ').replace('Z', '')}'`;
   return withGeneratorDuckDb(async (connection) => {
     const row = (fields: Record<string, string>) =>
       [
@@ -167,7 +178,13 @@ async function generateLake(lakeDir: string, appId: string, events: number): Pro
         )
         SELECT *, CAST($app AS VARCHAR) AS app_id, strftime("timestamp", '%Y-%m-%d') AS dt,
           CAST($shard AS INTEGER) AS shard, strftime(received_at, '%Y-%m-%d') AS received
-        FROM rows
+        FROM (
+          -- The last day's records arrive "now" (${LAST_DAY_LATE_MINUTES} minutes ago): within the
+          -- facts' received lag, so a build leaves them to the exports' raw part, as a day's
+          -- newest arrivals are at the daily run.
+          SELECT * REPLACE (CASE WHEN "timestamp" >= ${lastDay} THEN ${arrivedNow} ELSE received_at END AS received_at)
+          FROM rows
+        )
       ) TO '${eventsDir.replaceAll("'", "''")}' (FORMAT parquet, PARTITION_BY (shard, received))`;
     const copy = await connection.prepare(sql);
     copy.bind({ app: appId, shard: lakeShard(appId) } as never);
@@ -230,6 +247,8 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
     csvOutputDir: outDir,
     memoryLimit: localConfig().queryMemoryLimit,
     spillDir: join(lakeDir, '..', 'spill'),
+    // readRows is admin SQL's reader, cut at 25 s: a baseline on a loaded machine may take longer.
+    readTimeoutMs: 3_600_000,
   });
   const file = join(outDir, `${task.kind}-${Date.now()}.csv`);
   const started = performance.now();
@@ -257,6 +276,14 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   );
 }
 
+/** Each run's figures as soon as it ends (stderr): a long benchmark on a loaded machine shows what it has. */
+function progress<T extends RollupRun>(run: T): T {
+  console.error(
+    `[rollup bench ${new Date().toISOString()}] ${run.name}: ${run.seconds.toFixed(1)} s, ${run.rows} rows, ${(run.csvBytes / 1024 / 1024).toFixed(0)} MB CSV, peak RSS ${(run.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,
+  );
+  return run;
+}
+
 function measure(name: string, lakeDir: string, task: ChildTask): Promise<RollupRun> {
   const child = spawn(
     process.execPath,
@@ -279,7 +306,7 @@ function measure(name: string, lakeDir: string, task: ChildTask): Promise<Rollup
         reject(new Error(`${name} exited ${code}:\n${err}`));
         return;
       }
-      resolve({ name, ...(JSON.parse(line) as Omit<RollupRun, 'name'>) });
+      resolve(progress({ name, ...(JSON.parse(line) as Omit<RollupRun, 'name'>) }));
     });
   });
 }
@@ -290,7 +317,22 @@ export interface RollupBenchmarkResult {
   readonly bareCount: RollupRun;
   readonly bareCsv: RollupRun;
   readonly floor: RollupRun;
+  /** The full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0), when BENCH_ROLLUP_FULL=1. */
+  readonly fullRecompute: readonly RollupRun[];
+  /** The daily facts: the first build over all of history, then a rebuild of one day. */
+  readonly factsFirstBuild: RollupRun;
+  readonly factsOneDay: RollupRun;
+  /** The exports reading the facts (the default). */
   readonly exports: readonly RollupRun[];
+  /** Raw events the exports' raw part selects: those received after the facts' cutoff (the last day's, here). */
+  readonly rawEventsRead: number;
+  /** The same exports over twice the history (360 days, same output dates), when BENCH_ROLLUP_GROWTH=1. */
+  readonly growth?: {
+    readonly events: number;
+    readonly generateSeconds: number;
+    readonly factsFirstBuild: RollupRun;
+    readonly exports: readonly RollupRun[];
+  };
 }
 
 interface CompanyExportJob {
@@ -317,15 +359,26 @@ async function putCatalog(url: string, token: string): Promise<void> {
   }
 }
 
-/** One export through a fresh local stack process: POST, poll until done, download; its own peak RSS. */
-async function exportThroughStack(home: string, token: string, aggregation: RollupAggregation): Promise<RollupRun> {
-  const stack = await startStack(home);
+/** A fresh stack process on `home`, keeping the tail of its output for error messages. */
+async function benchStack(home: string, env: Record<string, string> = {}) {
+  const stack = await startStack(home, env);
   let log = '';
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
   };
   stack.child.stdout?.on('data', keep);
   stack.child.stderr?.on('data', keep);
+  return { ...stack, log: () => log };
+}
+
+/** One export through a fresh local stack process: POST, poll until done, download; its own peak RSS. */
+async function exportThroughStack(
+  home: string,
+  token: string,
+  aggregation: RollupAggregation,
+  options: { readonly env?: Record<string, string>; readonly label?: string } = {},
+): Promise<RollupRun> {
+  const stack = await benchStack(home, options.env);
   try {
     const started = performance.now();
     const post = await api<{ links: string }>(`${stack.url}/api/v1/company-exports`, {
@@ -341,45 +394,109 @@ async function exportThroughStack(home: string, token: string, aggregation: Roll
       await new Promise((done) => setTimeout(done, 250));
     }
     if (job.status !== 'completed' || !job.download_url) {
-      throw new Error(`the ${aggregation} export ${job.status}: ${job.error}\nthe stack's log:\n${log}`);
+      throw new Error(`the ${aggregation} export ${job.status}: ${job.error}\nthe stack's log:\n${stack.log()}`);
     }
     const response = await fetch(job.download_url);
     if (!response.ok || !response.body) throw new Error(`download: ${response.status}`);
     let csvBytes = 0;
     for await (const chunk of response.body) csvBytes += (chunk as Uint8Array).byteLength;
     const seconds = (performance.now() - started) / 1000;
-    return {
-      name: `${aggregation} export`,
+    return progress({
+      name: `${aggregation} export${options.label ? ` (${options.label})` : ''}`,
       seconds,
       rows: job.rows ?? 0,
       csvBytes,
       peakRssBytes: await peakRss(stack.child.pid as number),
-    };
+    });
   } finally {
     await stop(stack.child);
   }
 }
 
-export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
+/**
+ * One daily facts build through a fresh stack process, as an admin starts it
+ * (`POST /admin/v1/facts/build`), timed until its execution ends; the stack's peak RSS.
+ */
+async function factsBuildThroughStack(
+  home: string,
+  name: string,
+  body: Record<string, unknown>,
+): Promise<RollupRun & { readonly startedAt: Date }> {
+  const stack = await benchStack(home);
+  const token = `Bearer ${(await readFile(join(home, 'admin-token'), 'utf8')).trim()}`;
+  try {
+    const startedAt = new Date();
+    const started = performance.now();
+    const post = await api<{ links: string }>(`${stack.url}/admin/v1/facts/build`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify(body),
+    });
+    if (post.status !== 202) throw new Error(`POST facts/build answered ${post.status}: ${JSON.stringify(post.body)}`);
+    for (;;) {
+      const status = (await api<{ status: string }>(`${stack.url}${post.body.links}`, { token })).body.status;
+      if (status !== 'running') break;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (/ended in error/.test(stack.log())) throw new Error(`the facts build failed:\n${stack.log()}`);
+    return progress({
+      name,
+      seconds,
+      rows: 0,
+      csvBytes: 0,
+      peakRssBytes: await peakRss(stack.child.pid as number),
+      startedAt,
+    });
+  } finally {
+    await stop(stack.child);
+  }
+}
+
+/** The events the exports' raw part selects after a build that started at `buildStartedAt`: received after its cutoff. */
+async function countRawEvents(lakeDir: string, appId: string, buildStartedAt: Date): Promise<number> {
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir,
+    csvOutputDir: join(lakeDir, '..', 'out'),
+    readTimeoutMs: 3_600_000,
+  });
+  try {
+    const [row] = await engine.readRows(
+      `SELECT count(*) AS n FROM ${EVENTS_TABLE_NAME} WHERE shard = ? AND app_id = ? AND received_at >= CAST(? AS TIMESTAMP)`,
+      [lakeShard(appId), appId, new Date(buildStartedAt.getTime() - FACTS_RECEIVED_LAG_MS).toISOString()],
+    );
+    return Number(row?.n);
+  } finally {
+    engine.close();
+  }
+}
+
+/** A fresh home: a first stack process makes the environment and its catalog, then stops; then the lake. */
+async function benchLake(days: number, events: number) {
   const home = await mkdtemp(join(tmpdir(), 'featurelake-bench-rollup-'));
   const lakeDir = join(home, 'lake');
+  const setup = await startStack(home);
+  let env: { environment_id: string; api_key: string };
   try {
-    // A first stack process makes the environment and its catalog, then stops.
-    const setup = await startStack(home);
-    let env: { environment_id: string; api_key: string };
-    try {
-      env = await createBenchEnvironment(setup.url, home);
-      await putCatalog(setup.url, `Token ${env.api_key}`);
-    } finally {
-      await stop(setup.child);
-    }
-    const started = performance.now();
-    const events = await generateLake(
-      lakeDir,
-      env.environment_id,
-      Number(process.env.BENCH_ROLLUP_EVENTS ?? 10_000_000),
-    );
-    const generateSeconds = (performance.now() - started) / 1000;
+    env = await createBenchEnvironment(setup.url, home);
+    await putCatalog(setup.url, `Token ${env.api_key}`);
+  } finally {
+    await stop(setup.child);
+  }
+  const started = performance.now();
+  const generated = await generateLake(lakeDir, env.environment_id, events, days);
+  console.error(
+    `[rollup bench ${new Date().toISOString()}] lake of ${generated} events over ${days} days generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return { home, lakeDir, env, events: generated, generateSeconds: (performance.now() - started) / 1000 };
+}
+
+const lastClosedDay = () => new Date(AS_OF.getTime() - 86_400_000).toISOString().slice(0, 10);
+
+export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
+  const scale = Number(process.env.BENCH_ROLLUP_EVENTS ?? 10_000_000);
+  const { home, lakeDir, env, events, generateSeconds } = await benchLake(DAYS, scale);
+  try {
     // The baselines twice, keeping the faster: these machines are shared and noisy,
     // and a slow baseline would flatter the exports.
     const best = async (name: string, task: ChildTask) => {
@@ -392,15 +509,70 @@ export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
     const bareCsv = await best('bare GROUP BY, to CSV', { kind: 'bare', appId, toCsv: true });
     const floor = await best("output floor: 5.2M rows of the export's shape, no lake", { kind: 'floor' });
     const token = `Token ${env.api_key}`;
+    const fullRecompute =
+      process.env.BENCH_ROLLUP_FULL === '1'
+        ? [
+            await exportThroughStack(home, token, '6m_weekly', { env: FULL, label: 'full recompute' }),
+            await exportThroughStack(home, token, '30d_daily', { env: FULL, label: 'full recompute' }),
+          ]
+        : [];
+    const factsFirstBuild = await factsBuildThroughStack(home, `facts: first build, all ${DAYS} days`, {
+      environment_id: appId,
+    });
+    const factsOneDay = await factsBuildThroughStack(home, 'facts: rebuild of one day', {
+      environment_id: appId,
+      days: { from: lastClosedDay(), to: lastClosedDay() },
+    });
     const exports = [
-      await exportThroughStack(home, token, '6m_weekly'),
-      await exportThroughStack(home, token, '30d_daily'),
+      await exportThroughStack(home, token, '6m_weekly', { label: 'from facts' }),
+      await exportThroughStack(home, token, '30d_daily', { label: 'from facts' }),
+      await exportThroughStack(home, token, 'today', { label: 'from facts' }),
     ];
-    return { events, generateSeconds, bareCount, bareCsv, floor, exports };
+    const rawEventsRead = await countRawEvents(lakeDir, appId, factsOneDay.startedAt);
+    console.error(`[rollup bench] raw events read besides the facts: ${rawEventsRead}`);
+    await rm(home, { recursive: true, force: true });
+
+    let growth: RollupBenchmarkResult['growth'];
+    if (process.env.BENCH_ROLLUP_GROWTH === '1') {
+      const twice = await benchLake(2 * DAYS, 2 * scale);
+      try {
+        const build = await factsBuildThroughStack(twice.home, `facts: first build, all ${2 * DAYS} days`, {
+          environment_id: twice.env.environment_id,
+        });
+        const twiceToken = `Token ${twice.env.api_key}`;
+        growth = {
+          events: twice.events,
+          generateSeconds: twice.generateSeconds,
+          factsFirstBuild: build,
+          exports: [
+            await exportThroughStack(twice.home, twiceToken, '6m_weekly', { label: `from facts, ${2 * DAYS} days` }),
+            await exportThroughStack(twice.home, twiceToken, '30d_daily', { label: `from facts, ${2 * DAYS} days` }),
+          ],
+        };
+      } finally {
+        await rm(twice.home, { recursive: true, force: true });
+      }
+    }
+    return {
+      events,
+      generateSeconds,
+      bareCount,
+      bareCsv,
+      floor,
+      fullRecompute,
+      factsFirstBuild,
+      factsOneDay,
+      exports,
+      rawEventsRead,
+      ...(growth ? { growth } : {}),
+    };
   } finally {
     await rm(home, { recursive: true, force: true });
   }
 }
+
+/** The fallback switch: the full recompute from raw events (docs/rollup.md). */
+const FULL = { FEATURELAKE_ROLLUP_FROM_FACTS: '0' };
 
 if (process.argv[2] === 'child' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   runChild(process.argv[3] as string, JSON.parse(process.argv[4] as string) as ChildTask).catch((error) => {

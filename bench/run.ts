@@ -85,7 +85,17 @@ async function main(): Promise<void> {
     console.log(`lake generated with DuckDB in ${fmt(r.generateSeconds, 1)} s\n`);
     console.log('| run | seconds | rows | MB CSV | peak RSS MB |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
-    for (const run of [r.bareCount, r.bareCsv, r.floor, ...r.exports]) {
+    const growthRuns = r.growth ? [r.growth.factsFirstBuild, ...r.growth.exports] : [];
+    for (const run of [
+      r.bareCount,
+      r.bareCsv,
+      r.floor,
+      ...r.fullRecompute,
+      r.factsFirstBuild,
+      r.factsOneDay,
+      ...r.exports,
+      ...growthRuns,
+    ]) {
       console.log(
         `| ${run.name} | ${fmt(run.seconds, 1)} | ${fmt(run.rows)} | ${mb(run.csvBytes)} | ${mb(run.peakRssBytes)} |`,
       );
@@ -94,11 +104,30 @@ async function main(): Promise<void> {
     console.log(
       `- output floor (writing 5.2M rows of the export's shape, no lake): ${fmt(r.floor.seconds / r.bareCsv.seconds, 1)}× the bare GROUP BY to CSV`,
     );
-    for (const run of r.exports) {
-      const ratio = run.seconds / r.bareCsv.seconds;
-      const rssOk = run.peakRssBytes <= 2 * 1024 ** 3;
+    for (const run of [...r.fullRecompute, ...r.exports]) {
+      const ratio = run.seconds / r.floor.seconds;
+      const rssOk = run.peakRssBytes <= 1024 ** 3;
       console.log(
-        `- ${run.name}: ${fmt(ratio, 1)}× the bare GROUP BY to CSV (target ≤ 3×): ${ratio <= 3 ? 'met' : 'NOT met'}; ${fmt(run.seconds / r.bareCount.seconds, 1)}× the bare GROUP BY counted in DuckDB; ${fmt(run.seconds / r.floor.seconds, 1)}× the output floor; peak RSS ${mb(run.peakRssBytes)} MB (target ≤ 2,048 MB): ${rssOk ? 'met' : 'NOT met'}`,
+        `- ${run.name}: ${fmt(ratio, 2)}× the output floor (target ≤ 2×): ${ratio <= 2 ? 'met' : 'NOT met'}; ${fmt(run.seconds / r.bareCsv.seconds, 1)}× the bare GROUP BY to CSV; peak RSS ${mb(run.peakRssBytes)} MB (target ≤ 1,024 MB): ${rssOk ? 'met' : 'NOT met'}`,
+      );
+    }
+    console.log(
+      `- daily facts: first build over all 180 days ${fmt(r.factsFirstBuild.seconds, 1)} s, a rebuild of one day ${fmt(r.factsOneDay.seconds, 1)} s`,
+    );
+    console.log(
+      `- raw events the exports read besides the facts: ${fmt(r.rawEventsRead)} of ${fmt(r.events)} (those received after the build's cutoff: the last day's, arrived ${'"now"'})`,
+    );
+    if (r.growth) {
+      for (const run of r.growth.exports) {
+        const base = r.exports.find((e) => e.name.split(' ')[0] === run.name.split(' ')[0]);
+        if (!base) continue;
+        const ratio = run.seconds / base.seconds;
+        console.log(
+          `- growth: ${run.name} ${fmt(ratio, 2)}× the 180-day time (target ≤ 1.2×): ${ratio <= 1.2 ? 'met' : 'NOT met'}`,
+        );
+      }
+      console.log(
+        `- growth: first facts build over 360 days (${fmt(r.growth.events)} events) ${fmt(r.growth.factsFirstBuild.seconds, 1)} s`,
       );
     }
   }

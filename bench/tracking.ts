@@ -58,10 +58,13 @@ export function startChild(
 }
 
 /** The local stack (`bin/local.ts`) in its own process, its state in `home`, on a free port. */
-export function startStack(home: string): Promise<{ child: ChildProcess; url: string }> {
+export function startStack(
+  home: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   return startChild(
     ['--import', 'tsx', 'bin/local.ts'],
-    { FEATURELAKE_HOME: home, PORT: '0' },
+    { ...env, FEATURELAKE_HOME: home, PORT: '0' },
     /local stack on (http:\/\/[\d.:]+)/,
   );
 }

@@ -199,6 +199,41 @@ export function buildCli(): Command {
       console.log(JSON.stringify(report, null, 2));
     });
 
+  const facts = program.command('facts').description('the daily facts the company exports read (docs/rollup.md)');
+  facts
+    .command('build')
+    .description(
+      'build the daily facts now: every closed day without facts, and every day that received events since its build (a first run builds all of history)',
+    )
+    .option('--environment <id>', 'only this environment (default: every environment)')
+    .option('--from <date>', 'with --environment and --to: rebuild these days (YYYY-MM-DD), stale or not')
+    .option('--to <date>', 'the last day to rebuild (YYYY-MM-DD)')
+    .option('--no-wait', 'print the started build and return at once')
+    .option('--poll-ms <ms>', 'how often to ask whether the build still runs', '2000')
+    .action(async (options: { environment?: string; from?: string; to?: string; wait: boolean; pollMs: string }) => {
+      const global = program.opts<GlobalOptions>();
+      if ((options.from === undefined) !== (options.to === undefined)) {
+        throw new CliError('--from and --to go together: the first and the last day to rebuild.');
+      }
+      const started = (await callApi(global, '/admin/v1/facts/build', {
+        body: {
+          ...(options.environment ? { environment_id: options.environment } : {}),
+          ...(options.from && options.to ? { days: { from: options.from, to: options.to } } : {}),
+        },
+      })) as { execution_name: string; links: string };
+      console.log(JSON.stringify(started, null, 2));
+      if (!options.wait) return;
+      for (;;) {
+        const status = (await callApi(global, started.links)) as { status: string };
+        if (status.status !== 'running') {
+          console.error(`facts build ${started.execution_name}: ${status.status}`);
+          if (status.status !== 'ended') process.exitCode = 1;
+          return;
+        }
+        await new Promise((done) => setTimeout(done, Number(options.pollMs)));
+      }
+    });
+
   const exports = program
     .command('export')
     .description('exports (API key of the environment: --api-key or FEATURELAKE_API_KEY)');

@@ -80,7 +80,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deps;
     // The API's URL is known once it listens; links are made only by requests and workflows that come after.
     const links = { linkKey: deps.downloadLinkKey, apiBaseUrl: () => apiUrl ?? 'http://127.0.0.1' };
-    const workflows = localWorkflows({ ...deps, ...links, home, clock });
+    const workflows = localWorkflows({ ...deps, ...links, home, clock, rollupFromFacts: config.rollupFromFacts });
     closers.push(() => workflows.idle());
     // Nothing the last process ran runs any more: its exports end as failed, saying to
     // start them again, and free their locks, before the API answers anyone.
@@ -134,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         adminToken: deps.adminToken,
         clock,
         dispatch,
+        facts: workflows,
       }),
       catalog: makeCatalogHandler({ environments, adminToken: deps.adminToken, catalog, clock }),
       'lake-insights': makeLakeInsightsHandler({

@@ -25,6 +25,7 @@ export interface AdminApiHandlerProps {
 export class AdminApiHandler extends Construct {
   readonly handler: HandlerFunction;
   private schedulerTickWorkflow?: ExportWorkflow;
+  private factsWorkflow?: ExportWorkflow;
 
   constructor(scope: Construct, id: string, props: AdminApiHandlerProps) {
     super(scope, id);
@@ -40,6 +41,7 @@ export class AdminApiHandler extends Construct {
         glueDatabase: props.lake.database.databaseName,
         // The workflow is built after this Lambda: allowSchedulerTick gives it.
         companyExportStateMachineArn: Lazy.string({ produce: () => this.schedulerTickArn() }),
+        dailyFactsStateMachineArn: Lazy.string({ produce: () => this.factsArn() }),
       },
     });
     const role = this.handler.role;
@@ -52,12 +54,26 @@ export class AdminApiHandler extends Construct {
 
   /**
    * `POST /admin/v1/scheduler/tick` runs the export dispatcher in this Lambda (a
-   * backfill by an admin): it then starts executions of the company export
-   * workflow, and nothing else.
+   * backfill by an admin): it then starts executions of the daily facts workflow
+   * and of the company export workflow, and nothing else. `POST
+   * /admin/v1/facts/build` starts the facts workflow too, and `GET
+   * /admin/v1/facts/builds/{name}` describes its executions.
    */
-  allowSchedulerTick(workflow: ExportWorkflow): void {
+  allowSchedulerTick(workflow: ExportWorkflow, factsWorkflow: ExportWorkflow): void {
     this.schedulerTickWorkflow = workflow;
+    this.factsWorkflow = factsWorkflow;
     workflow.grantStartExecution(this.handler.role);
+    factsWorkflow.grantStartExecution(this.handler.role);
+    factsWorkflow.grantDescribeExecutions(this.handler.role);
+  }
+
+  private factsArn(): string {
+    if (this.factsWorkflow === undefined) {
+      throw new Error(
+        'AdminApiHandler: call allowSchedulerTick(workflow, factsWorkflow): the admin Lambda starts the daily facts workflow',
+      );
+    }
+    return this.factsWorkflow.stateMachineArn;
   }
 
   private schedulerTickArn(): string {

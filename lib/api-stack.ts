@@ -13,6 +13,7 @@ import { EventsExportsApiHandler } from './events-exports-api.ts';
 import { ExportSchedule } from './export-schedule.ts';
 import { ExportStepsFunction } from './export-steps.ts';
 import { ExportWorkflow } from './export-workflow.ts';
+import { FactsStepsFunction } from './facts-steps.ts';
 import { HandlerFunction } from './handler-function.ts';
 import { FeaturelakeHttpApi } from './http-api.ts';
 import { LakeInsightsApiHandler } from './lake-insights-api.ts';
@@ -54,6 +55,13 @@ export interface FeaturelakeApiStackProps extends StackProps {
   /** The tracking stream's Direct PUT quotas in this account and region, which alarms watch. */
   readonly firehoseQuota: FirehoseQuota;
   /**
+   * Whether company exports read the daily facts where current (false: the full
+   * recompute from raw events, the fallback).
+   *
+   * @default true
+   */
+  readonly rollupFromFacts?: boolean;
+  /**
    * An address the alarms notify (through an encrypted SNS topic).
    *
    * @default none: alarms without actions
@@ -85,6 +93,8 @@ export class FeaturelakeApiStack extends Stack {
   readonly openApi: HandlerFunction;
   readonly catalog: CatalogApiHandler;
   readonly lakeInsights: LakeInsightsApiHandler;
+  readonly factsSteps: FactsStepsFunction;
+  readonly dailyFactsWorkflow: ExportWorkflow;
   readonly exportSteps: ExportStepsFunction;
   readonly companyExportWorkflow: ExportWorkflow;
   readonly companyExports: CompanyExportsApiHandler;
@@ -133,7 +143,27 @@ export class FeaturelakeApiStack extends Stack {
       workgroup: data.workgroup,
     });
 
+    // The daily facts build: before the exports, whose automatic runs wait for it.
+    this.factsSteps = new FactsStepsFunction(this, 'FactsSteps', {
+      stateTable: data.stateTable,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      facts: data.facts,
+      workgroup: data.dailyFactsWorkgroup,
+    });
+    this.dailyFactsWorkflow = new ExportWorkflow(this, 'DailyFactsWorkflow', {
+      spec: props.workflows['daily-facts'],
+      steps: this.factsSteps.handler.function,
+      lake: data.lake,
+      exportInputs: data.exportInputs,
+      workgroup: data.dailyFactsWorkgroup,
+    });
+    // Its UNLOAD writes each build's files with the state machine's role.
+    data.facts.grantWriteBuilds(this.dailyFactsWorkflow.stateMachine.role);
+
     this.exportSteps = new ExportStepsFunction(this, 'ExportSteps', {
+      dailyFactsWorkflow: this.dailyFactsWorkflow,
+      rollupFromFacts: props.rollupFromFacts ?? true,
       stateTable: data.stateTable,
       lake: data.lake,
       exportInputs: data.exportInputs,
@@ -148,6 +178,8 @@ export class FeaturelakeApiStack extends Stack {
       exportInputs: data.exportInputs,
       workgroup: data.companyExportWorkgroup,
     });
+    // The rollup reads the current facts where they exist.
+    data.facts.grantQuery(this.companyExportWorkflow.stateMachine.role);
     this.companyExports = new CompanyExportsApiHandler(this, 'CompanyExports', {
       stateTable: data.stateTable,
       adminToken: data.adminToken,
@@ -163,8 +195,9 @@ export class FeaturelakeApiStack extends Stack {
     this.exportSchedule = new ExportSchedule(this, 'ExportSchedule', {
       stateTable: data.stateTable,
       workflow: this.companyExportWorkflow,
+      factsWorkflow: this.dailyFactsWorkflow,
     });
-    this.admin.allowSchedulerTick(this.companyExportWorkflow);
+    this.admin.allowSchedulerTick(this.companyExportWorkflow, this.dailyFactsWorkflow);
 
     this.eventsExportSteps = new EventsExportStepsFunction(this, 'EventsExportSteps', {
       stateTable: data.stateTable,
@@ -233,15 +266,20 @@ export class FeaturelakeApiStack extends Stack {
         EventsExportSteps: this.eventsExportSteps.handler.function,
         ExportDispatcher: this.exportSchedule.dispatcher.function,
         ConsoleDeployment: this.console.deploymentFunction,
+        FactsSteps: this.factsSteps.handler.function,
       },
       workflows: {
+        DailyFactsWorkflow: this.dailyFactsWorkflow.stateMachine,
         CompanyExportWorkflow: this.companyExportWorkflow.stateMachine,
         EventsExportWorkflow: this.eventsExportWorkflow.stateMachine,
       },
       stateTableName: data.stateTable.tableName,
-      workgroupNames: [data.workgroup, data.companyExportWorkgroup, data.eventsExportWorkgroup].map(
-        (workgroup) => workgroup.workgroupName,
-      ),
+      workgroupNames: [
+        data.workgroup,
+        data.companyExportWorkgroup,
+        data.eventsExportWorkgroup,
+        data.dailyFactsWorkgroup,
+      ].map((workgroup) => workgroup.workgroupName),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
 
@@ -252,6 +290,11 @@ export class FeaturelakeApiStack extends Stack {
     new CfnOutput(this, 'CompanyExportStateMachineArn', {
       description: 'The company export workflow (one execution per job, named by its job_id)',
       value: this.companyExportWorkflow.stateMachineArn,
+    });
+    new CfnOutput(this, 'DailyFactsStateMachineArn', {
+      description:
+        'The daily facts build (daily-facts-<date> per schedule fire, facts-build-<uuid> per POST /admin/v1/facts/build)',
+      value: this.dailyFactsWorkflow.stateMachineArn,
     });
     new CfnOutput(this, 'DashboardName', {
       description: 'The CloudWatch dashboard of this deployment (alarms: docs/deploy.md, Runbook)',

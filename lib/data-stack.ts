@@ -11,6 +11,7 @@ import { EventStream } from './event-stream.ts';
 import { ExportInputsTable } from './export-inputs-table.ts';
 import { ExportSecretsKey } from './export-secrets-key.ts';
 import { EVENTS_EXPORT_FILE_RETENTION_DAYS, ExportsBucket } from './exports-bucket.ts';
+import { FactsTables } from './facts-tables.ts';
 import { QueryWorkgroup } from './query-workgroup.ts';
 import { StateTable } from './state-table.ts';
 
@@ -33,18 +34,23 @@ export interface ScanLimits {
   readonly companyExport?: number | undefined;
   /** Each week's query of an events export. */
   readonly eventsExport?: number | undefined;
+  /** Each query of the daily facts build (one UNLOAD per environment: all its history on a first build). */
+  readonly dailyFacts?: number | undefined;
 }
 
 /**
  * Cutoffs sized for the reference customer of docs/deploy.md ("Athena scan
  * cutoffs": 1,000 events/s in one environment, a year of history), where the
  * arithmetic is. At $5 per TB scanned, a query that hits its cutoff costs at
- * most $0.05 (ad hoc), $11 (company export) and $0.34 (a week of an events export).
+ * most $0.05 (ad hoc), $11 (company export), $0.34 (a week of an events export) and
+ * $11 (the daily facts build, whose first run reads an environment's whole history
+ * like a full company export; a daily run reads a day and its late arrivals).
  */
 export const DEFAULT_SCAN_LIMITS: Required<ScanLimits> = {
   adhoc: 10 * 1024 ** 3,
   companyExport: 2 * 1024 ** 4,
   eventsExport: 64 * 1024 ** 3,
+  dailyFacts: 2 * 1024 ** 4,
 };
 
 /**
@@ -60,6 +66,8 @@ export const LAKE_ERRORS_PREFIX = 'errors/';
 export const COMPANY_EXPORT_WORKGROUP_NAME = 'featurelake-company-exports';
 /** Name of the Athena workgroup the events export workflow's weekly queries run in. */
 export const EVENTS_EXPORT_WORKGROUP_NAME = 'featurelake-events-exports';
+/** Name of the Athena workgroup the daily facts workflow's plan and build queries run in. */
+export const DAILY_FACTS_WORKGROUP_NAME = 'featurelake-daily-facts';
 /**
  * How long a weekly events query's result stays in the results bucket. The
  * write step reads it right after the query, within the run's 6 hours; a week
@@ -88,7 +96,11 @@ export class FeaturelakeDataStack extends Stack {
   readonly companyExportWorkgroup: QueryWorkgroup;
   /** Where the events export workflow's weekly queries run (results under `events-exports/`). */
   readonly eventsExportWorkgroup: QueryWorkgroup;
+  /** Where the daily facts workflow's plan and build queries run (results under `daily-facts/`). */
+  readonly dailyFactsWorkgroup: QueryWorkgroup;
   readonly exportInputs: ExportInputsTable;
+  /** The daily facts' Glue table over `company_facts/` in the lake bucket. */
+  readonly facts: FactsTables;
   readonly exports: ExportsBucket;
   readonly stateTable: StateTable;
   readonly adminToken: AdminToken;
@@ -137,7 +149,17 @@ export class FeaturelakeDataStack extends Stack {
       resultsPrefixRetention: Duration.days(EVENTS_EXPORT_RESULTS_RETENTION_DAYS),
       bytesScannedCutoffPerQuery: scanLimits.eventsExport ?? DEFAULT_SCAN_LIMITS.eventsExport,
     });
+    // The facts build's own workgroup: its scan cutoff is sized for a first build
+    // over all of an environment's history, and its cost shows on its own.
+    this.dailyFactsWorkgroup = new QueryWorkgroup(this, 'DailyFactsWorkgroup', {
+      workgroupName: DAILY_FACTS_WORKGROUP_NAME,
+      description: 'featurelake daily facts: plan and build queries (Step Functions)',
+      resultsBucket: this.workgroup.resultsBucket,
+      resultsPrefix: props.workflows['daily-facts'].resultsPrefix,
+      bytesScannedCutoffPerQuery: scanLimits.dailyFacts ?? DEFAULT_SCAN_LIMITS.dailyFacts,
+    });
     this.exportInputs = new ExportInputsTable(this, 'ExportInputs', { lake: this.lake });
+    this.facts = new FactsTables(this, 'Facts', { lake: this.lake });
     this.exports = new ExportsBucket(this, 'Exports', { accessLogsBucket: this.accessLogs.bucket });
     this.stateTable = new StateTable(this, 'StateTable');
     this.adminToken = new AdminToken(this, 'AdminToken');
@@ -153,6 +175,7 @@ export class FeaturelakeDataStack extends Stack {
     new CfnOutput(this, 'GlueDatabaseName', { value: this.lake.database.databaseName });
     new CfnOutput(this, 'CompanyExportWorkgroupName', { value: this.companyExportWorkgroup.workgroupName });
     new CfnOutput(this, 'EventsExportWorkgroupName', { value: this.eventsExportWorkgroup.workgroupName });
+    new CfnOutput(this, 'DailyFactsWorkgroupName', { value: this.dailyFactsWorkgroup.workgroupName });
     new CfnOutput(this, 'ExportsBucketName', {
       description: `Bucket of the export files users download (company exports expire after ${COMPANY_EXPORT_RETENTION_DAYS} days, events exports after ${EVENTS_EXPORT_FILE_RETENTION_DAYS})`,
       value: this.exports.bucketName,

@@ -13,6 +13,8 @@ export interface ExportScheduleProps {
   readonly stateTable: StateTable;
   /** The workflow each due automatic export runs in. */
   readonly workflow: ExportWorkflow;
+  /** The daily facts build each fire starts first (the exports wait for it). */
+  readonly factsWorkflow: ExportWorkflow;
 }
 
 /**
@@ -21,7 +23,9 @@ export interface ExportScheduleProps {
  * the day's last records) that invokes the dispatcher Lambda with the fire's
  * scheduled time. The dispatcher finds the enabled, due settings in their own
  * partition of the state table and starts one execution of the company export
- * workflow each; it may start executions of that state machine and nothing else.
+ * workflow each, after one execution of the daily facts workflow per date (which
+ * those exports wait for); it may start executions of those two state machines
+ * and nothing else.
  *
  * Scheduler invokes the Lambda asynchronously, so a dispatcher that throws (some
  * environment could not be started) is retried by Lambda's own asynchronous
@@ -43,11 +47,13 @@ export class ExportSchedule extends Construct {
       settings: {
         stateTable: props.stateTable.tableName,
         companyExportStateMachineArn: props.workflow.stateMachineArn,
+        dailyFactsStateMachineArn: props.factsWorkflow.stateMachineArn,
       },
     });
     const role = this.dispatcher.role;
     props.stateTable.grantReadWrite(role);
     props.workflow.grantStartExecution(role);
+    props.factsWorkflow.grantStartExecution(role);
 
     // Our own role, rather than the stack-wide one the target would make, so that
     // it serves this schedule only and its one grant is acknowledged where it is.
@@ -58,7 +64,8 @@ export class ExportSchedule extends Construct {
       }),
     });
     this.schedule = new Schedule(this, 'Daily', {
-      description: 'featurelake: start the automatic company exports due today (snapshot as of 00:00 UTC)',
+      description:
+        'featurelake: build the daily facts, then start the automatic company exports due today (snapshot as of 00:00 UTC)',
       schedule: ScheduleExpression.cron({
         minute: String(AUTOMATIC_EXPORT_SCHEDULE.minuteUtc),
         hour: String(AUTOMATIC_EXPORT_SCHEDULE.hourUtc),

@@ -4,6 +4,7 @@ import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../lambdas/contract/lambdas.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
 import type { ExportSecretsKey } from './export-secrets-key.ts';
+import type { ExportWorkflow } from './export-workflow.ts';
 import type { ExportsBucket } from './exports-bucket.ts';
 import { HandlerFunction, workflowStepsMemory } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
@@ -21,6 +22,15 @@ export interface ExportStepsFunctionProps {
   readonly exports: ExportsBucket;
   /** The key that seals automatic-export bucket secrets: the delivery step opens them. */
   readonly secretsKey: ExportSecretsKey;
+  /** The daily facts build an automatic export waits for (CheckDailyFacts: DescribeExecution only). */
+  readonly dailyFactsWorkflow: ExportWorkflow;
+  /**
+   * Whether exports read the daily facts where current; false: the full recompute
+   * from raw events (the fallback switch, FEATURELAKE_ROLLUP_FROM_FACTS=0).
+   *
+   * @default true
+   */
+  readonly rollupFromFacts?: boolean;
   /**
    * Memory in MiB. Publishing parses and re-encodes the whole query result
    * (about 1 GB for the largest exports) as a stream: CPU-bound, and Lambda
@@ -38,7 +48,7 @@ export interface ExportStepsFunctionProps {
  * records the job's outcome. Each grant is one prefix of one bucket: write
  * `<lake>/export_inputs/*`, read `<results>/company-exports/*`, read and write
  * `<exports>/company-exports/*`; the state table; kms:Decrypt on the export
- * secrets key.
+ * secrets key; DescribeExecution on the daily facts workflow's executions.
  */
 export class ExportStepsFunction extends Construct {
   readonly handler: HandlerFunction;
@@ -57,6 +67,8 @@ export class ExportStepsFunction extends Construct {
         exportsBucket: props.exports.bucketName,
         lakeBucket: props.lake.bucket.bucketName,
         exportSecretsKeyArn: props.secretsKey.keyArn,
+        dailyFactsStateMachineArn: props.dailyFactsWorkflow.stateMachineArn,
+        rollupFromFacts: props.rollupFromFacts === false ? '0' : '1',
       },
     });
     const role = this.handler.role;
@@ -69,5 +81,7 @@ export class ExportStepsFunction extends Construct {
     // upload itself uses the customer's keys, not this role.
     props.exports.grantReadCompanyExports(role);
     props.secretsKey.grantOpen(role);
+    // An automatic export asks whether its fire's facts build still runs.
+    props.dailyFactsWorkflow.grantDescribeExecutions(role);
   }
 }

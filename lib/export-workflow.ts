@@ -66,12 +66,14 @@ export class ExportWorkflow extends Construct {
       );
     }
     this.definition = spec.definition;
-    const { stepsFunctionArn, glueDatabase, athenaWorkGroup, resultsBucket } = spec.placeholders;
+    const { stepsFunctionArn, glueDatabase, athenaWorkGroup, resultsBucket, lakeBucket } = spec.placeholders;
     this.substitutions = {
       [stepsFunctionArn]: props.steps.functionArn,
       [glueDatabase]: props.lake.database.databaseName,
       [athenaWorkGroup]: props.workgroup.workgroupName,
       [resultsBucket]: props.workgroup.resultsBucket.bucketName,
+      // The daily facts build UNLOADs into the lake bucket; no export names it.
+      ...(lakeBucket === undefined ? {} : { [lakeBucket]: props.lake.bucket.bucketName }),
     };
 
     this.logGroup = vendedLogGroup(this, 'Logs', {

@@ -39,6 +39,8 @@ export interface FeaturelakeParameters {
   readonly alarmEmail: string | undefined;
   /** The custom domain's https URL that download links start with (else the HTTP API's own URL); checked by the API stack. */
   readonly publicBaseUrl: string | undefined;
+  /** Whether company exports read the daily facts (`rollupFromFacts`, `1` or `0`; default `1`). */
+  readonly rollupFromFacts: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export function addFeaturelakeStacks(
     firehoseQuota: parameters.firehoseQuota,
     alarmEmail: parameters.alarmEmail,
     publicBaseUrl: parameters.publicBaseUrl,
+    rollupFromFacts: parameters.rollupFromFacts,
   });
   warnAboutLimits(api, parameters);
   acknowledgeNagFindings({ data, api });
@@ -92,7 +95,7 @@ export function addFeaturelakeStacks(
  * - `athenaScanLimitBytes`: the scan cutoff of every workgroup that has no
  *   cutoff of its own below (else each workgroup's default, DEFAULT_SCAN_LIMITS);
  * - `adhocScanLimitBytes`, `companyExportScanLimitBytes`,
- *   `eventsExportScanLimitBytes`: one workgroup's cutoff;
+ *   `eventsExportScanLimitBytes`, `dailyFactsScanLimitBytes`: one workgroup's cutoff;
  * - `apiThrottleRateLimit`, `apiThrottleBurstLimit`: the stage's throttle, for
  *   every route but tracking (else DEFAULT_API_THROTTLE);
  * - `trackingThrottleRateLimit`, `trackingThrottleBurstLimit`: the tracking
@@ -107,7 +110,9 @@ export function addFeaturelakeStacks(
  * - `emailFrom`: the SES-verified address events export emails come from
  *   (else none: no email is sent);
  * - `emailIdentity`: the SES identity covering `emailFrom`, when it is a parent
- *   domain (else the address and its domain).
+ *   domain (else the address and its domain);
+ * - `rollupFromFacts`: `1` (default) company exports read the daily facts where
+ *   current; `0` the full recompute from raw events (the fallback switch).
  */
 export function readFeaturelakeParameters(scope: Stage): FeaturelakeParameters {
   const region = contextString(scope, 'region') ?? process.env.CDK_DEFAULT_REGION ?? DEFAULT_REGION;
@@ -127,6 +132,7 @@ export function readFeaturelakeParameters(scope: Stage): FeaturelakeParameters {
     adhoc: scanLimit('adhocScanLimitBytes') ?? fallback,
     companyExport: scanLimit('companyExportScanLimitBytes') ?? fallback,
     eventsExport: scanLimit('eventsExportScanLimitBytes') ?? fallback,
+    dailyFacts: scanLimit('dailyFactsScanLimitBytes') ?? fallback,
   };
 
   const regionQuota = defaultFirehoseQuota(region);
@@ -160,7 +166,18 @@ export function readFeaturelakeParameters(scope: Stage): FeaturelakeParameters {
     firehoseQuota,
     alarmEmail,
     publicBaseUrl: contextString(scope, 'publicBaseUrl'),
+    rollupFromFacts: rollupFromFacts(scope),
   };
+}
+
+function rollupFromFacts(scope: Stage): boolean {
+  const value: unknown = scope.node.tryGetContext('rollupFromFacts');
+  if (value === undefined || value === null || value === '') return true;
+  if (value === '1' || value === 1 || value === true) return true;
+  if (value === '0' || value === 0 || value === false) return false;
+  throw new Error(
+    `context "rollupFromFacts" must be 1 (read the daily facts) or 0 (the full recompute), got ${JSON.stringify(value)}`,
+  );
 }
 
 /** `<prefix>ThrottleRateLimit` and `<prefix>ThrottleBurstLimit`, each defaulting on its own. */

@@ -5,6 +5,7 @@ import type { FeaturelakeApiStack } from './api-stack.ts';
 import type { FeaturelakeDataStack } from './data-stack.ts';
 import { EXPORT_INPUTS_PREFIX } from './export-inputs-table.ts';
 import { COMPANY_EXPORTS_PREFIX } from './exports-bucket.ts';
+import { COMPANY_FACTS_PREFIX } from './facts-tables.ts';
 
 /**
  * Every cdk-nag AwsSolutions finding featurelake accepts, with why. This is the
@@ -91,6 +92,51 @@ export function acknowledgeNagFindings(stacks: {
     data.exports,
     `AwsSolutions-IAM5[Resource::${arnToken(data.exports.bucket)}/${EVENTS_EXPORTS_PREFIX}*]`,
     'Events export files are written (events export step) and presigned for download (API, and the completion email) at events-exports/<environment>/<job id>/<monday>.<format>.gz, keys made per job and week. Nothing else in the exports bucket.',
+  );
+
+  // The daily facts: one prefix of the lake bucket, build folders made per run.
+  const dailyFactsResults = `${resultsBucketArn}/${data.dailyFactsWorkgroup.resultsPrefix}*`;
+  acknowledge(
+    data.dailyFactsWorkgroup,
+    `AwsSolutions-IAM5[Resource::${dailyFactsResults}]`,
+    "Athena writes the daily facts queries' results (the plan's rows, each UNLOAD's manifest) under daily-facts/ with the caller's credentials, named per query execution. Only this workgroup's prefix of the results bucket.",
+  );
+  const factsObjects = `AwsSolutions-IAM5[Resource::${lakeBucketArn}/${COMPANY_FACTS_PREFIX}*]`;
+  acknowledge(
+    data.facts.queryPolicy,
+    factsObjects,
+    "Athena reads the company_facts table with the caller's credentials: s3:GetObject under company_facts/ only, whose object names each build's UNLOAD makes (company_facts/shard=<n>/<environment>/<build id>/…).",
+  );
+  acknowledge(
+    data.facts.writePolicy,
+    factsObjects,
+    "The daily facts UNLOAD writes a build's Parquet files with the state machine's credentials under company_facts/shard=<n>/<environment>/<build id>/, names Athena makes; nothing else of the lake bucket.",
+  );
+  acknowledge(
+    data.facts.deletePolicy,
+    factsObjects,
+    'The facts cleanup step deletes superseded builds (company_facts/shard=<n>/<environment>/<build id>/…, folders made per run); nothing else of the lake bucket.',
+  );
+  const factsExecutions = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Stack.of(api.dailyFactsWorkflow).region}:<AWS::AccountId>:execution:${attributeToken(api.dailyFactsWorkflow.stateMachine, 'Name')}:*]`;
+  acknowledge(
+    api.admin.handler,
+    factsExecutions,
+    'states:DescribeExecution on the daily facts state machine only (execution names are made per date or per request): GET /admin/v1/facts/builds/{name} says whether a build still runs.',
+  );
+  acknowledge(
+    api.exportSteps.handler,
+    factsExecutions,
+    "states:DescribeExecution on the daily facts state machine only (daily-facts-<date>): an automatic export asks whether its fire's facts build still runs before reading the lake.",
+  );
+  acknowledge(
+    api.dailyFactsWorkflow.stateMachine,
+    `AwsSolutions-IAM5[Resource::${arnToken(api.factsSteps.handler.function)}:*]`,
+    'lambda:InvokeFunction on the facts-steps function and its qualified ARNs (versions, aliases) only: the Task states invoke it by ARN, and Step Functions may call a qualified one.',
+  );
+  acknowledge(
+    api.dailyFactsWorkflow.stateMachine,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Added by the StateMachine L2 for its logging and tracing: CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, PutResourcePolicy, …) and X-Ray (PutTraceSegments, GetSamplingRules, …) accept no resource-level permissions.',
   );
 
   const workflows = [

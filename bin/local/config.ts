@@ -46,6 +46,12 @@ export interface LocalStackOptions {
   readonly sqlTimeoutMs?: number;
   /** Sees every exchange a route serves (the tests validate each against the OpenAPI document). */
   readonly observeExchanges?: (exchange: ObservedExchange) => void;
+  /**
+   * Whether company exports read the daily facts where current (else the full
+   * recompute from raw events: the reference, and the fallback).
+   * @default $FEATURELAKE_ROLLUP_FROM_FACTS (`1` or `0`) or true
+   */
+  readonly rollupFromFacts?: boolean;
 }
 
 /** The options with every default filled in: what the stack runs with. */
@@ -61,6 +67,7 @@ export interface LocalConfig {
   readonly privateEndpoints: PrivateEndpoints;
   /** Left to the query engine's own default when not given. */
   readonly sqlTimeoutMs: number | undefined;
+  readonly rollupFromFacts: boolean;
 }
 
 /** An empty variable counts as unset, as `PORT= npm start` means. */
@@ -81,6 +88,9 @@ const LOCAL_ENV = z.object({
   // DuckDB judges the size's wording itself (1GB, 512MiB, …) when the stack opens it.
   FEATURELAKE_QUERY_MEMORY: optional(z.string()),
   FEATURELAKE_PRIVATE_ENDPOINTS: optional(z.enum(['allow', 'deny'], 'must be "allow" or "deny"')),
+  FEATURELAKE_ROLLUP_FROM_FACTS: optional(
+    z.enum(['0', '1'], 'must be "1" (read the daily facts) or "0" (the full recompute)'),
+  ),
 });
 
 /**
@@ -106,5 +116,6 @@ export function localConfig(options: LocalStackOptions = {}, env: NodeJS.Process
     queryMemoryLimit: options.queryMemoryLimit ?? fromEnv.FEATURELAKE_QUERY_MEMORY ?? '1GB',
     privateEndpoints: options.privateEndpoints ?? fromEnv.FEATURELAKE_PRIVATE_ENDPOINTS ?? 'allow',
     sqlTimeoutMs: options.sqlTimeoutMs,
+    rollupFromFacts: options.rollupFromFacts ?? fromEnv.FEATURELAKE_ROLLUP_FROM_FACTS !== '0',
   };
 }

@@ -19,6 +19,7 @@ import { DynamoDbCatalogStore } from '../../lambdas/adapters/aws/dynamodb-catalo
 import { DynamoDbCompanyExportJobs } from '../../lambdas/adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../../lambdas/adapters/aws/dynamodb-environment-store.ts';
 import { DynamoDbEventsExportJobs } from '../../lambdas/adapters/aws/dynamodb-events-export-jobs.ts';
+import { DynamoDbFactsManifestStore } from '../../lambdas/adapters/aws/dynamodb-facts-manifest-store.ts';
 import { S3CustomerBuckets } from '../../lambdas/adapters/aws/s3-customer-buckets.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.ts';
 import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
@@ -29,6 +30,7 @@ import {
   type LocalStorageCredentials,
   openLocalStorageCredentials,
 } from '../../lambdas/adapters/local/file-storage-credentials.ts';
+import { FolderFactsBuildFiles } from '../../lambdas/adapters/local/folder-facts-build-files.ts';
 import { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
 import { SigV4S3Gateway } from '../../lambdas/adapters/local/sigv4-s3-gateway.ts';
 import { ensureStateTable } from '../../lambdas/adapters/local/state-table.ts';
@@ -64,6 +66,12 @@ export interface LocalDeps {
   readonly companyJobs: DynamoDbCompanyExportJobs;
   readonly eventsJobs: DynamoDbEventsExportJobs;
   readonly automaticExports: DynamoDbAutomaticExportStore;
+  /** Each environment's daily facts manifest (the state table, as on AWS). */
+  readonly factsManifest: DynamoDbFactsManifestStore;
+  /** The daily facts' build folders in the lake folder (cleanup lists and deletes them). */
+  readonly factsFiles: FolderFactsBuildFiles;
+  /** Writes a facts build into the lake folder: the local stand-in for the workflow's UNLOAD. */
+  readonly factsWriter: DuckDbQueryEngine;
   /** Export files, in the stack's S3. */
   readonly files: S3ObjectStore;
   /** Query results: on disk rather than through the in-process s3rver (see FolderObjectStore). */
@@ -145,6 +153,9 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
     companyJobs: new DynamoDbCompanyExportJobs(table),
     eventsJobs: new DynamoDbEventsExportJobs(table),
     automaticExports: new DynamoDbAutomaticExportStore(table),
+    factsManifest: new DynamoDbFactsManifestStore(table),
+    factsFiles: new FolderFactsBuildFiles({ lakeDir }),
+    factsWriter: queryEngine,
     files: new S3ObjectStore({ client: s3Client }),
     results: new FolderObjectStore({ root: join(home, 'query-results'), removeAfterRead: true }),
     sink,

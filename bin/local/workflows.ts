@@ -19,6 +19,7 @@ import {
   type TextFileUnloader,
 } from '../../lambdas/adapters/local/duckdb-athena-task.ts';
 import type { DuckDbQueryEngine } from '../../lambdas/adapters/local/duckdb-lake.ts';
+import { factsBuildTask } from '../../lambdas/adapters/local/facts-build-task.ts';
 import type { FileKeySecretBox } from '../../lambdas/adapters/local/file-key-secret-box.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import type { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
@@ -34,11 +35,16 @@ import type { LambdaName } from '../../lambdas/contract/lambdas.ts';
 import type { ExportWorkflowSpec } from '../../lambdas/contract/workflow-spec.ts';
 import { makeHandler as makeExportStepsHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { makeHandler as makeEventsExportStepsHandler } from '../../lambdas/handlers/events-export-steps.ts';
+import { makeHandler as makeFactsStepsHandler } from '../../lambdas/handlers/facts-steps.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
+import type { FactsBuildFiles, FactsBuildWriter, FactsManifestStore } from '../../lambdas/ports/company-facts.ts';
 import type { SecretSource } from '../../lambdas/ports/secret-source.ts';
-import type { WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
+import type { WorkflowMonitor, WorkflowName } from '../../lambdas/ports/workflow-starter.ts';
 import { exportWorkflowSpecs } from '../../lambdas/workflows/specs.ts';
 import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET } from './config.ts';
+
+/** The lake bucket's name in the facts UNLOAD's destination, locally (the lake is a folder). */
+const LOCAL_LAKE_BUCKET = 'featurelake-lake';
 
 /**
  * About how large the local UNLOAD's gzip files grow (DuckDB's FILE_SIZE_BYTES counts
@@ -46,6 +52,13 @@ import { LOCAL_EXPORTS_BUCKET, LOCAL_RESULTS_BUCKET } from './config.ts';
  * 5 MiB part minimum, so both ways of assembling run locally.
  */
 const LOCAL_UNLOAD_FILE_BYTES = 48 * 1024 * 1024;
+
+/**
+ * Wait states pause this long locally instead of their Seconds: an automatic export
+ * polls its fire's facts build every 30 s on AWS, where each poll is a billed state
+ * transition; locally the build of a small lake ends within a second or two.
+ */
+const LOCAL_WAIT_MS = { WaitForDailyFacts: 250 };
 
 /** The stack's adapters the workflows' steps and queries run over. */
 export interface LocalWorkflowParts {
@@ -67,6 +80,12 @@ export interface LocalWorkflowParts {
   readonly apiBaseUrl: () => string;
   /** Signs the links in export emails. */
   readonly linkKey: SecretSource;
+  /** The daily facts: each environment's manifest (state table), its build folders and the local build writer. */
+  readonly factsManifest: FactsManifestStore;
+  readonly factsFiles: FactsBuildFiles;
+  readonly factsWriter: FactsBuildWriter;
+  /** Whether company exports read the facts (FEATURELAKE_ROLLUP_FROM_FACTS, default 1). */
+  readonly rollupFromFacts: boolean;
 }
 
 /**
@@ -78,6 +97,12 @@ export function localWorkflows(parts: LocalWorkflowParts) {
   const { queryEngine, scratchDir } = parts;
   // Both workflows write their per-job inputs to the lake's export_inputs table.
   const inputs = new FileLakeInputsWriter({ lakeDir });
+  // The runner is made from the steps below; an automatic export's CheckDailyFacts asks it.
+  let runner: LocalWorkflowRunner | undefined;
+  const factsMonitor: WorkflowMonitor = {
+    executionState: (workflow, name, requestedAt) =>
+      (runner as LocalWorkflowRunner).executionState(workflow, name, requestedAt),
+  };
   const exportSteps = makeExportStepsHandler({
     catalog,
     inputs,
@@ -87,6 +112,9 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     exportsBucket: LOCAL_EXPORTS_BUCKET,
     clock: parts.clock,
     delivery: { settings: automaticExports, secrets: secretBox, buckets: customerBuckets },
+    factsBuilds: factsMonitor,
+    // FEATURELAKE_ROLLUP_FROM_FACTS=0: the full recompute (the reference, and the fallback).
+    ...(parts.rollupFromFacts ? { factsManifest: parts.factsManifest } : {}),
   });
   const eventsExportSteps = makeEventsExportStepsHandler({
     jobs: parts.eventsJobs,
@@ -104,14 +132,24 @@ export function localWorkflows(parts: LocalWorkflowParts) {
     linkKey: parts.linkKey,
     clock: parts.clock,
   });
+  const factsSteps = makeFactsStepsHandler({
+    environments: parts.environments,
+    manifest: parts.factsManifest,
+    // The plan query is small (one row per stale day); DuckDB runs it like Athena would.
+    query: parts.queryEngine,
+    inputs,
+    files: parts.factsFiles,
+    clock: parts.clock,
+  });
   const steps: Partial<Record<LambdaName, LocalTaskHandler>> = {
     'export-steps': lambdaTask('export-steps', exportSteps),
     'events-export-steps': lambdaTask('events-export-steps', eventsExportSteps),
+    'facts-steps': lambdaTask('facts-steps', factsSteps),
   };
   // The events export's Map starts several weekly queries at once; DuckDB runs
   // them one at a time (serial-csv-query-runner.ts says why). A company export
   // runs one query.
-  const engines: Record<WorkflowName, CsvQueryRunner & TextFileUnloader> = {
+  const engines: Record<Exclude<WorkflowName, 'daily-facts'>, CsvQueryRunner & TextFileUnloader> = {
     'company-export': queryEngine,
     'events-export': oneQueryAtATime(queryEngine),
   };
@@ -128,22 +166,27 @@ export function localWorkflows(parts: LocalWorkflowParts) {
             glueDatabase: 'featurelake',
             athenaWorkGroup: 'featurelake',
             resultsBucket: LOCAL_RESULTS_BUCKET,
+            // Never read: the facts build's UNLOAD stand-in writes into the local lake folder.
+            lakeBucket: LOCAL_LAKE_BUCKET,
           },
           steps: stepsHandler,
           query: (sql) =>
-            duckDbAthenaTask({
-              engine: engines[name],
-              files: results,
-              sql,
-              scratchDir,
-              unload: { engine: engines[name], store: files, fileSizeBytes: LOCAL_UNLOAD_FILE_BYTES },
-            }),
+            name === 'daily-facts'
+              ? factsBuildTask({ writer: parts.factsWriter, sql })
+              : duckDbAthenaTask({
+                  engine: engines[name],
+                  files: results,
+                  sql,
+                  scratchDir,
+                  unload: { engine: engines[name], store: files, fileSizeBytes: LOCAL_UNLOAD_FILE_BYTES },
+                }),
         });
-        return [name, workflow];
+        return [name, { ...workflow, waitTimeOverrides: LOCAL_WAIT_MS }];
       }),
     ),
     (workflow, name, error) => console.error(`workflow ${workflow} ${name} ended in error:`, (error as Error).message),
     parts.clock,
   );
+  runner = workflows;
   return workflows;
 }

@@ -2,7 +2,7 @@
 import type { HandlerName } from './routes.ts';
 
 /** Every Lambda: the route handlers, and the one behind the export workflows' Task states. */
-export type LambdaName = HandlerName | 'export-steps' | 'export-dispatcher' | 'events-export-steps';
+export type LambdaName = HandlerName | 'export-steps' | 'export-dispatcher' | 'events-export-steps' | 'facts-steps';
 
 /** Handler entry files, relative to the repository root. */
 export const HANDLER_ENTRIES: Record<LambdaName, string> = {
@@ -18,6 +18,7 @@ export const HANDLER_ENTRIES: Record<LambdaName, string> = {
   'events-export-steps': 'lambdas/handlers/events-export-steps.ts',
   openapi: 'lambdas/handlers/openapi.ts',
   'lake-insights': 'lambdas/handlers/lake-insights.ts',
+  'facts-steps': 'lambdas/handlers/facts-steps.ts',
 };
 
 /** Lambda's own ceiling for a function's timeout. */

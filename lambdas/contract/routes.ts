@@ -40,6 +40,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'PUT', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'GET', path: '/api/v1/company-exports/automatic', handler: 'automatic-exports' },
   { method: 'POST', path: '/admin/v1/scheduler/tick', handler: 'admin' },
+  { method: 'POST', path: '/admin/v1/facts/build', handler: 'admin' },
+  { method: 'GET', path: '/admin/v1/facts/builds/{execution_name}', handler: 'admin' },
   { method: 'POST', path: '/api/v1/analytics/exports', handler: 'events-exports' },
   { method: 'GET', path: '/api/v1/analytics/exports/jobs', handler: 'events-exports' },
   { method: 'GET', path: '/api/v1/analytics/exports/jobs/{job_id}', handler: 'events-exports' },

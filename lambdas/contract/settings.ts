@@ -16,6 +16,9 @@ export const ENV = {
   exportsBucket: 'FEATURELAKE_EXPORTS_BUCKET',
   companyExportStateMachineArn: 'FEATURELAKE_COMPANY_EXPORT_STATE_MACHINE_ARN',
   eventsExportStateMachineArn: 'FEATURELAKE_EVENTS_EXPORT_STATE_MACHINE_ARN',
+  dailyFactsStateMachineArn: 'FEATURELAKE_DAILY_FACTS_STATE_MACHINE_ARN',
+  /** The Athena workgroup of the daily facts build (its own scan cutoff and results prefix). */
+  dailyFactsWorkgroup: 'FEATURELAKE_DAILY_FACTS_WORKGROUP',
   /** The verified SES identity export notifications are sent from. */
   emailFrom: 'FEATURELAKE_EMAIL_FROM',
   /**
@@ -42,8 +45,16 @@ export type Setting = keyof typeof ENV;
  */
 export const LAMBDA_SETTINGS = {
   tracking: ['stateTable', 'eventStream'],
-  // companyExportStateMachineArn: POST /admin/v1/scheduler/tick starts automatic exports in this Lambda.
-  admin: ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'companyExportStateMachineArn'],
+  // companyExportStateMachineArn: POST /admin/v1/scheduler/tick starts automatic exports in this Lambda;
+  // dailyFactsStateMachineArn: that tick, and POST /admin/v1/facts/build, start the daily facts build.
+  admin: [
+    'stateTable',
+    'adminSecretArn',
+    'athenaWorkgroup',
+    'glueDatabase',
+    'companyExportStateMachineArn',
+    'dailyFactsStateMachineArn',
+  ],
   health: [],
   // adminSecretArn: the admin token also opens every `Token` route (with the Featurelake-Environment header).
   catalog: ['stateTable', 'adminSecretArn'],
@@ -55,9 +66,18 @@ export const LAMBDA_SETTINGS = {
     'publicApiUrl',
     'downloadLinkSecretArn',
   ],
-  'export-steps': ['stateTable', 'exportsBucket', 'lakeBucket', 'exportSecretsKeyArn'],
+  // dailyFactsStateMachineArn: an automatic export waits for its fire's facts build (DescribeExecution only);
+  // rollupFromFacts: `0` switches the exports back to the full recompute.
+  'export-steps': [
+    'stateTable',
+    'exportsBucket',
+    'lakeBucket',
+    'exportSecretsKeyArn',
+    'dailyFactsStateMachineArn',
+    'rollupFromFacts',
+  ],
   'automatic-exports': ['stateTable', 'exportSecretsKeyArn', 'adminSecretArn'],
-  'export-dispatcher': ['stateTable', 'companyExportStateMachineArn'],
+  'export-dispatcher': ['stateTable', 'companyExportStateMachineArn', 'dailyFactsStateMachineArn'],
   'events-exports': [
     'stateTable',
     'adminSecretArn',
@@ -76,6 +96,8 @@ export const LAMBDA_SETTINGS = {
   ],
   openapi: [],
   'lake-insights': ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
+  // dailyFactsWorkgroup: where the plan query runs.
+  'facts-steps': ['stateTable', 'lakeBucket', 'dailyFactsWorkgroup', 'glueDatabase'],
 } as const satisfies Record<LambdaName, readonly Setting[]>;
 
 /** The settings of one Lambda. */

@@ -10,6 +10,9 @@ import type { LambdaName } from './lambdas.ts';
 /** What each `${Name}` placeholder of a document stands for; every spec's document uses all four. */
 export type WorkflowPlaceholder = 'stepsFunctionArn' | 'glueDatabase' | 'athenaWorkGroup' | 'resultsBucket';
 
+/** A placeholder only some documents use: the lake bucket, where the daily facts build UNLOADs its files. */
+export type OptionalWorkflowPlaceholder = 'lakeBucket';
+
 /** One query a Task state runs: the same question in each engine's dialect. */
 export interface WorkflowQuery {
   /** What Athena runs: the document's QueryString. */
@@ -24,7 +27,8 @@ export interface ExportWorkflowSpec {
   /** The Amazon States Language document, `${Name}` placeholders unfilled, JSONPath only. */
   readonly definition: Readonly<Record<string, unknown>>;
   /** The placeholder names the document uses (without `${}`), by what fills them. */
-  readonly placeholders: Readonly<Record<WorkflowPlaceholder, string>>;
+  readonly placeholders: Readonly<Record<WorkflowPlaceholder, string>> &
+    Readonly<Partial<Record<OptionalWorkflowPlaceholder, string>>>;
   /** The Athena query Task states, by state name, with their query texts. */
   readonly queries: Readonly<Record<string, WorkflowQuery>>;
   /** The Task states that invoke the steps Lambda. */
@@ -35,8 +39,10 @@ export interface ExportWorkflowSpec {
   readonly resultsPrefix: string;
 }
 
-/** Every export workflow, by WorkflowName. */
+/** Every workflow, by WorkflowName. */
 export interface ExportWorkflowSpecs {
   readonly 'company-export': ExportWorkflowSpec;
   readonly 'events-export': ExportWorkflowSpec;
+  /** The daily facts build (lambdas/workflows/daily-facts.ts): not an export, but run and deployed the same way. */
+  readonly 'daily-facts': ExportWorkflowSpec;
 }

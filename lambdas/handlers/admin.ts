@@ -1,6 +1,7 @@
 import { lazyHandler } from '../config.ts';
 import { schedulerTickRequest } from '../core/automatic-export/automatic-export.ts';
 import { type DispatchReport, dispatchAutomaticExports } from '../core/automatic-export/dispatch.ts';
+import { factsBuildRequest, factsBuildStatus, startFactsBuild } from '../core/daily-facts/orchestration.ts';
 import { assertAdmin, runAdminSql, sqlRequest } from '../core/environments/admin.ts';
 import { environmentAuthenticator } from '../core/environments/api-auth.ts';
 import { rotateApiKey } from '../core/environments/api-key-rotation.ts';
@@ -13,6 +14,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { EnvironmentStore } from '../ports/environment-store.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
+import type { WorkflowMonitor, WorkflowStarter } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
 import { header, httpHandler, json } from './http.ts';
 
@@ -25,12 +27,14 @@ export interface AdminDeps {
   readonly dispatch?: (at: Date) => Promise<DispatchReport>;
   /** How long a found API key is remembered (capped at one minute). @default 30 s */
   readonly keyCacheMs?: number;
+  /** Starts and watches the daily facts workflow (`POST /admin/v1/facts/build`, `GET …/facts/builds/{name}`). */
+  readonly facts?: WorkflowStarter & WorkflowMonitor;
 }
 
 /**
- * The admin API (`Authorization: Bearer <admin token>`): environments and lake SQL;
- * and, with an API key, the key's own environment (`/api/v1/environment`): this
- * Lambda is the one that holds the environment store.
+ * The admin API (`Authorization: Bearer <admin token>`): environments, lake SQL, the
+ * schedule and the facts; and, with an API key, the key's own environment
+ * (`/api/v1/environment`): this Lambda is the one that holds the environment store.
  */
 export function makeHandler(deps: AdminDeps) {
   const clock = deps.clock ?? systemClock;
@@ -59,6 +63,19 @@ export function makeHandler(deps: AdminDeps) {
         const request = parseRequestBody('admin', schedulerTickRequest, event.body ?? '{}', event.isBase64Encoded);
         return json(200, await deps.dispatch(request.at ? new Date(request.at) : clock.now()));
       }
+      case 'POST /admin/v1/facts/build': {
+        if (!deps.facts) throw new NotFoundError('The daily facts workflow is not configured here.');
+        const request = parseRequestBody('admin', factsBuildRequest, event.body ?? '{}', event.isBase64Encoded);
+        return json(
+          202,
+          await startFactsBuild({ environments: deps.environments, workflows: deps.facts, clock }, request),
+        );
+      }
+      case 'GET /admin/v1/facts/builds/{execution_name}': {
+        if (!deps.facts) throw new NotFoundError('The daily facts workflow is not configured here.');
+        const name = event.pathParameters?.execution_name ?? '';
+        return json(200, await factsBuildStatus({ workflows: deps.facts, clock }, name));
+      }
       default:
         throw new NotFoundError(`No admin route ${event.routeKey}.`);
     }
@@ -71,7 +88,7 @@ export const handler = lazyHandler(() => {
     settings: aws.automaticExports(),
     environments: aws.environments(),
     jobs: aws.companyExportJobs(),
-    workflows: aws.workflows('company-export'),
+    workflows: aws.workflows('company-export', 'daily-facts'),
     clock: systemClock,
   };
   return makeHandler({
@@ -79,6 +96,7 @@ export const handler = lazyHandler(() => {
     adminToken: aws.adminToken(),
     // The same dispatch the daily schedule runs, in this Lambda: a tick is an admin's backfill.
     dispatch: (at) => dispatchAutomaticExports(dispatchDeps, at),
+    facts: aws.workflows('daily-facts'),
     queryEngine: aws.queryEngine(),
   });
 });

@@ -13,9 +13,11 @@ import { DynamoDbCatalogStore } from '../adapters/aws/dynamodb-catalog-store.ts'
 import { DynamoDbCompanyExportJobs } from '../adapters/aws/dynamodb-company-export-jobs.ts';
 import { DynamoDbEnvironmentStore } from '../adapters/aws/dynamodb-environment-store.ts';
 import { DynamoDbEventsExportJobs } from '../adapters/aws/dynamodb-events-export-jobs.ts';
+import { DynamoDbFactsManifestStore } from '../adapters/aws/dynamodb-facts-manifest-store.ts';
 import { FirehoseEventSink } from '../adapters/aws/firehose-event-sink.ts';
 import { KmsSecretBox } from '../adapters/aws/kms-secret-box.ts';
 import { awsCustomerBuckets } from '../adapters/aws/s3-customer-buckets.ts';
+import { S3FactsBuildFiles } from '../adapters/aws/s3-facts-build-files.ts';
 import { S3LakeInputsWriter } from '../adapters/aws/s3-lake-inputs-writer.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import { SecretsManagerSecretSource } from '../adapters/aws/secrets-manager-secret-source.ts';
@@ -49,6 +51,7 @@ function once<T>(build: () => T): () => T {
 const WORKFLOW_ARNS = {
   'company-export': 'companyExportStateMachineArn',
   'events-export': 'eventsExportStateMachineArn',
+  'daily-facts': 'dailyFactsStateMachineArn',
 } as const satisfies Record<WorkflowName, Setting>;
 
 /** An adapter and the settings it is built from. */
@@ -78,8 +81,10 @@ function awsAdapters() {
     companyExportJobs: adapter(['stateTable'], (c) => new DynamoDbCompanyExportJobs(stateTable(c))),
     eventsExportJobs: adapter(['stateTable'], (c) => new DynamoDbEventsExportJobs(stateTable(c))),
     automaticExports: adapter(['stateTable'], (c) => new DynamoDbAutomaticExportStore(stateTable(c))),
+    factsManifest: adapter(['stateTable'], (c) => new DynamoDbFactsManifestStore(stateTable(c))),
     objects: adapter([], () => new S3ObjectStore({ client: s3() })),
     lakeInputs: adapter(['lakeBucket'], (c) => new S3LakeInputsWriter({ client: s3(), bucket: c.lakeBucket })),
+    factsBuildFiles: adapter(['lakeBucket'], (c) => new S3FactsBuildFiles({ client: s3(), bucket: c.lakeBucket })),
     secrets: adapter(['exportSecretsKeyArn'], (c) => new KmsSecretBox({ client: kms(), keyId: c.exportSecretsKeyArn })),
     customerBuckets: adapter([], () => awsCustomerBuckets()),
     eventSink: adapter(
@@ -90,6 +95,16 @@ function awsAdapters() {
       ['athenaWorkgroup', 'glueDatabase'],
       (c) =>
         new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: c.athenaWorkgroup, database: c.glueDatabase }),
+    ),
+    // The daily facts plan query, in the facts workgroup (its own scan cutoff).
+    factsQueryEngine: adapter(
+      ['dailyFactsWorkgroup', 'glueDatabase'],
+      (c) =>
+        new AthenaQueryEngine({
+          client: new AthenaClient({}),
+          workGroup: c.dailyFactsWorkgroup,
+          database: c.glueDatabase,
+        }),
     ),
     adminToken: adapter(
       ['adminSecretArn'],
@@ -122,8 +137,8 @@ type WorkflowOf<L extends LambdaName> = {
 export type AwsDeps<L extends LambdaName> = AdaptersOf<L> & {
   /** One of the Lambda's settings. */
   readonly setting: (name: LambdaSetting<L>) => string;
-  /** Starts and watches executions of the one named state machine. */
-  readonly workflows: (name: WorkflowOf<L>) => SfnWorkflowStarter;
+  /** Starts and watches executions of the named state machines (one or more). */
+  readonly workflows: (...names: [WorkflowOf<L>, ...WorkflowOf<L>[]]) => SfnWorkflowStarter;
 };
 
 /**
@@ -155,8 +170,11 @@ function buildAwsDeps<L extends LambdaName>(lambda: L, env: NodeJS.ProcessEnv): 
   return {
     ...adapters,
     setting,
-    workflows: (name: WorkflowName) =>
-      new SfnWorkflowStarter({ client: sfn(), stateMachineArns: { [name]: setting(WORKFLOW_ARNS[name]) } }),
+    workflows: (...names: WorkflowName[]) =>
+      new SfnWorkflowStarter({
+        client: sfn(),
+        stateMachineArns: Object.fromEntries(names.map((name) => [name, setting(WORKFLOW_ARNS[name])])),
+      }),
   } as unknown as AwsDeps<L>;
 }
 

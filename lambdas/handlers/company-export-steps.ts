@@ -4,12 +4,15 @@ import { type DeliverAutomaticExportDeps, deliverAutomaticExport } from '../core
 import { AGGREGATIONS } from '../core/company-export/job.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
 import { failCompanyExport, prepareCompanyExport, publishCompanyExport } from '../core/company-export/steps.ts';
+import { awaitFactsInput, CHECK_DAILY_FACTS_STEP, checkDailyFacts } from '../core/daily-facts/orchestration.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CompanyExportJobs } from '../ports/company-export-jobs.ts';
+import type { FactsManifestStore } from '../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { WorkflowMonitor } from '../ports/workflow-starter.ts';
 import { awsDeps } from './aws-deps.ts';
 import { workflowStep, workflowStepsHandler } from './workflow-steps.ts';
 
@@ -24,6 +27,14 @@ export interface ExportStepsDeps {
   readonly clock?: Clock;
   /** Automatic exports (the DeliverToCustomerBucket state, and their status on failure). */
   readonly delivery?: Pick<DeliverAutomaticExportDeps, 'settings' | 'secrets' | 'buckets'>;
+  /** Automatic exports wait for their fire's daily facts build (the CheckDailyFacts state). */
+  readonly factsBuilds?: WorkflowMonitor;
+  /**
+   * The daily facts' manifests: given (FEATURELAKE_ROLLUP_FROM_FACTS=1, the default),
+   * the prepare step snapshots the environment's into the job's inputs and the export
+   * reads the facts; absent, the full recompute.
+   */
+  readonly factsManifest?: Pick<FactsManifestStore, 'readFactsManifest'>;
 }
 
 const workflowInput = z.object({
@@ -51,8 +62,12 @@ export function makeHandler(deps: ExportStepsDeps) {
   const clock = deps.clock ?? systemClock;
   const { catalog, inputs, jobs, files, exportsBucket, delivery } = deps;
   return workflowStepsHandler({
+    [CHECK_DAILY_FACTS_STEP]: workflowStep(awaitFactsInput, async (after) => {
+      if (!deps.factsBuilds) return { wait: false, facts: 'unknown' };
+      return checkDailyFacts({ workflows: deps.factsBuilds, clock }, after);
+    }),
     [EXPORT_STEPS.prepareCompanyExport]: workflowStep(workflowInput, (job) =>
-      prepareCompanyExport({ catalog, inputs }, job),
+      prepareCompanyExport({ catalog, inputs, ...(deps.factsManifest ? { facts: deps.factsManifest } : {}) }, job),
     ),
     [EXPORT_STEPS.publishCompanyExport]: workflowStep(publishInput, (job) =>
       publishCompanyExport({ results: deps.results ?? files, files, exportsBucket, jobs, clock }, job),
@@ -80,5 +95,7 @@ export const handler = lazyHandler(() => {
     files: aws.objects(),
     exportsBucket: aws.setting('exportsBucket'),
     delivery: { settings: aws.automaticExports(), secrets: aws.secrets(), buckets: aws.customerBuckets() },
+    factsBuilds: aws.workflows('daily-facts'),
+    ...(aws.setting('rollupFromFacts') === '0' ? {} : { factsManifest: aws.factsManifest() }),
   });
 });

@@ -11,16 +11,21 @@ const scheduledEvent = z.object({ at: z.iso.datetime({ offset: true }).optional(
 /**
  * The Lambda the daily EventBridge schedule invokes. It starts the due automatic
  * exports for the fire's instant (a retried fire carries the same instant, so it
- * starts nothing twice) and logs one line of what it did. If any environment could
- * not be started it throws after trying all of them, so the schedule's retry policy
- * tries again; the ones already started are skipped then.
+ * starts nothing twice), after the fire's daily facts build, and logs one line of
+ * what it did. If the build or any environment could not be started it throws after
+ * trying all of them, so the schedule's retry policy tries again; what already
+ * started is skipped then.
  */
 export function makeHandler(deps: Omit<DispatchDeps, 'clock'> & Partial<Pick<DispatchDeps, 'clock'>>) {
   const clock = deps.clock ?? systemClock;
   return middy(async (event: unknown): Promise<DispatchReport> => {
     const { at } = scheduledEvent.parse(event ?? {});
     const report = await dispatchAutomaticExports({ ...deps, clock }, at ? new Date(at) : clock.now());
-    console.log(JSON.stringify({ level: report.failed.length ? 'error' : 'info', message: 'dispatched', ...report }));
+    const failed = report.failed.length > 0 || report.facts.error !== null;
+    console.log(JSON.stringify({ level: failed ? 'error' : 'info', message: 'dispatched', ...report }));
+    if (report.facts.error !== null) {
+      throw new Error(`the daily facts build for ${report.snapshot_date} could not be started: ${report.facts.error}`);
+    }
     if (report.failed.length > 0) {
       throw new Error(`${report.failed.length} automatic export(s) could not be started for ${report.snapshot_date}`);
     }
@@ -34,6 +39,6 @@ export const handler = lazyHandler(() => {
     settings: aws.automaticExports(),
     environments: aws.environments(),
     jobs: aws.companyExportJobs(),
-    workflows: aws.workflows('company-export'),
+    workflows: aws.workflows('company-export', 'daily-facts'),
   });
 });

@@ -1,5 +1,5 @@
 /** The workflows featurelake runs (Step Functions state machines on AWS, aws-local-stepfunctions locally). */
-export type WorkflowName = 'company-export' | 'events-export';
+export type WorkflowName = 'company-export' | 'events-export' | 'daily-facts';
 
 export interface WorkflowStarter {
   /**

@@ -1,22 +1,35 @@
 /**
  * The company export workflow (seed 000, manual and automatic):
  *
- *   PrepareRollupInputs → RunRollupQuery → PublishCsv → (automatic only) DeliverToCustomerBucket
+ *   (automatic only) CheckDailyFacts ⟲ WaitForDailyFacts →
+ *   PrepareRollupInputs → RunRollupFromFactsQuery or RunRollupQuery (the prepare step's
+ *   `from_facts`) → PublishCsv → (automatic only) DeliverToCustomerBucket
  *
- * Every Task catches everything into RecordFailure, which records the job as failed.
+ * An automatic export first waits for its fire's daily facts build (bounded: see
+ * core/daily-facts/orchestration.ts), so that it reads the new day's facts rather
+ * than its raw events; the wait is for cost only, so a failed check goes on to the
+ * export. Every other Task catches everything into RecordFailure, which records
+ * the job as failed.
  */
 import { COMPANY_EXPORT_RESULTS_PREFIX } from '../contract/exports.ts';
 import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
 import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
 import { companyRollupSql } from '../core/company-export/rollup/index.ts';
+import { companyRollupFromFactsSql } from '../core/company-export/rollup/sql.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
+import { CHECK_DAILY_FACTS_STEP, FACTS_WAIT_POLL_SECONDS } from '../core/daily-facts/orchestration.ts';
 import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
 
 /** Task state names: local handlers are keyed by them, so they are part of the contract. */
 export const COMPANY_EXPORT_STATES = {
+  /** Automatic exports only (`$.delivery.facts_build`): has the fire's daily facts build ended? */
+  checkFacts: 'CheckDailyFacts',
   prepare: 'PrepareRollupInputs',
+  /** The full recompute from raw events (FEATURELAKE_ROLLUP_FROM_FACTS=0: the reference and the fallback). */
   query: 'RunRollupQuery',
+  /** The rollup over the current daily facts and the raw events they do not cover (the default). */
+  queryFromFacts: 'RunRollupFromFactsQuery',
   publish: 'PublishCsv',
   /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
   deliver: 'DeliverToCustomerBucket',
@@ -42,15 +55,42 @@ const retryCustomerBucket = () => [
   },
 ];
 
-/** The document, given the text of the rollup query (Trino: what Athena runs). */
-export function companyExportDefinition(rollupSql: string): Record<string, unknown> {
+/**
+ * The document, given the texts of the rollup query (Trino: what Athena runs): the
+ * full recompute, and the one reading the daily facts.
+ */
+export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: string): Record<string, unknown> {
   const S = COMPANY_EXPORT_STATES;
   const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
   return {
     Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
-    StartAt: S.prepare,
+    StartAt: 'WaitForFactsIfAutomatic',
     TimeoutSeconds: COMPANY_EXPORT_TIME_LIMIT_SECONDS,
     States: {
+      WaitForFactsIfAutomatic: {
+        Type: 'Choice',
+        Comment: "Scheduled exports carry $.delivery.facts_build: the fire's facts build, started just before",
+        Choices: [{ Variable: '$.delivery.facts_build', IsPresent: true, Next: S.checkFacts }],
+        Default: S.prepare,
+      },
+      [S.checkFacts]: lambdaTask(
+        step(CHECK_DAILY_FACTS_STEP, "Whether the fire's daily facts build still runs, within the wait's limit"),
+        {
+          Parameters: { step: CHECK_DAILY_FACTS_STEP, 'job.$': '$.delivery.facts_build' },
+          ResultPath: '$.facts_wait',
+          TimeoutSeconds: 60,
+          Retry: retry(LAMBDA_TRANSIENT),
+          // Waiting is for cost only: an export is exact whatever the facts' state.
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.facts_wait', Next: S.prepare }],
+          Next: 'FactsStillBuilding',
+        },
+      ),
+      FactsStillBuilding: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.facts_wait.wait', BooleanEquals: true, Next: 'WaitForDailyFacts' }],
+        Default: S.prepare,
+      },
+      WaitForDailyFacts: { Type: 'Wait', Seconds: FACTS_WAIT_POLL_SECONDS, Next: S.checkFacts },
       [S.prepare]: lambdaTask(
         step(
           EXPORT_STEPS.prepareCompanyExport,
@@ -61,12 +101,37 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
           TimeoutSeconds: 120,
           Retry: retry(LAMBDA_TRANSIENT),
           Catch: catchAll(S.fail),
-          Next: S.query,
+          Next: 'ReadFactsOrRaw',
         },
+      ),
+      ReadFactsOrRaw: {
+        Type: 'Choice',
+        Comment:
+          'The prepare step says which text its inputs are for: over the daily facts, or the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0)',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.prepared.from_facts', IsPresent: true },
+              { Variable: '$.prepared.from_facts', BooleanEquals: true },
+            ],
+            Next: S.queryFromFacts,
+          },
+        ],
+        Default: S.query,
+      },
+      [S.queryFromFacts]: athenaQueryTask(
+        {
+          comment:
+            'The rollup over the current daily facts and the raw events they do not cover; values are parameters',
+          queryString: rollupFromFactsSql,
+          parametersPath: '$.prepared.athena_params',
+          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+        },
+        { Catch: catchAll(S.fail), Next: S.publish },
       ),
       [S.query]: athenaQueryTask(
         {
-          comment: 'One rollup SQL text; every value is an execution parameter',
+          comment: 'The full recompute from raw events; every value is an execution parameter',
           queryString: rollupSql,
           parametersPath: '$.prepared.athena_params',
           resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
@@ -128,12 +193,16 @@ export function companyExportDefinition(rollupSql: string): Record<string, unkno
 export function companyExportWorkflow(): ExportWorkflowSpec {
   const S = COMPANY_EXPORT_STATES;
   const trino = companyRollupSql('trino');
+  const fromFacts = companyRollupFromFactsSql('trino');
   return {
     name: 'company-export',
-    definition: companyExportDefinition(trino),
+    definition: companyExportDefinition(trino, fromFacts),
     placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
-    queries: { [S.query]: { trino, duckdb: companyRollupSql('duckdb') } },
-    stepsTasks: [S.prepare, S.publish, S.deliver, S.fail],
+    queries: {
+      [S.queryFromFacts]: { trino: fromFacts, duckdb: companyRollupFromFactsSql('duckdb') },
+      [S.query]: { trino, duckdb: companyRollupSql('duckdb') },
+    },
+    stepsTasks: [S.checkFacts, S.prepare, S.publish, S.deliver, S.fail],
     stepsLambda: 'export-steps',
     resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
   };

@@ -1,5 +1,6 @@
 import type { ExportWorkflowSpecs } from '../contract/workflow-spec.ts';
 import { companyExportWorkflow } from './company-export.ts';
+import { dailyFactsWorkflow } from './daily-facts.ts';
 import { eventsExportWorkflow } from './events-export.ts';
 
 /**
@@ -7,5 +8,9 @@ import { eventsExportWorkflow } from './events-export.ts';
  * tests deploy, and what the local stack runs.
  */
 export function exportWorkflowSpecs(): ExportWorkflowSpecs {
-  return { 'company-export': companyExportWorkflow(), 'events-export': eventsExportWorkflow() };
+  return {
+    'company-export': companyExportWorkflow(),
+    'events-export': eventsExportWorkflow(),
+    'daily-facts': dailyFactsWorkflow(),
+  };
 }

@@ -310,6 +310,8 @@ describe('the schedule', () => {
     const fired = await tick(MONDAY);
     expect(fired.status, fired.text).toBe(200);
     expect(fired.body).toMatchObject({ at: MONDAY, snapshot_at: midnight(0), skipped: [], failed: [] });
+    // The date's daily facts build starts first; the exports wait for it.
+    expect(fired.body.facts).toEqual({ execution_name: `daily-facts-${date(0)}`, started: true, error: null });
     expect(fired.body.started.map((s: { environment_id: string }) => s.environment_id).sort()).toEqual(
       [daily.environment_id, weekly.environment_id].sort(),
     );
@@ -346,6 +348,7 @@ describe('the schedule', () => {
   it('a tick repeated for the same day starts no second export (API and CLI)', async () => {
     const again = await tick(instant(0, 30));
     expect(again.body.started).toEqual([]);
+    expect(again.body.facts).toEqual({ execution_name: `daily-facts-${date(0)}`, started: false, error: null });
     expect(again.body.skipped).toEqual(
       expect.arrayContaining([
         { environment_id: daily.environment_id, reason: `an export for ${date(0)} was already started` },

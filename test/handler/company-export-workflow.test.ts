@@ -11,6 +11,7 @@ import {
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
+import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
 import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
 import { startTestStack } from '../support/local-stack.ts';
@@ -23,6 +24,7 @@ import { startTestStack } from '../support/local-stack.ts';
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let jobs: DynamoDbCompanyExportJobs;
 const trino = companyRollupSql('trino');
+const fromFacts = companyRollupFromFactsSql('trino');
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -35,7 +37,7 @@ afterAll(async () => {
 
 async function runFailing(
   query: LocalTaskHandler,
-  definition = companyExportDefinition(trino),
+  definition = companyExportDefinition(trino, fromFacts),
 ): Promise<CompanyExportJob> {
   const job: CompanyExportJob = {
     job_id: `job-${Math.random().toString(36).slice(2)}`,
@@ -73,7 +75,9 @@ async function runFailing(
       }),
       tasks: {
         [COMPANY_EXPORT_STATES.prepare]: invoke,
+        [COMPANY_EXPORT_STATES.checkFacts]: invoke,
         [COMPANY_EXPORT_STATES.query]: query,
+        [COMPANY_EXPORT_STATES.queryFromFacts]: query,
         [COMPANY_EXPORT_STATES.publish]: invoke,
         [COMPANY_EXPORT_STATES.fail]: invoke,
         [COMPANY_EXPORT_STATES.deliver]: invoke,
@@ -111,7 +115,7 @@ describe('company export workflow failures', () => {
   });
 
   it('a query that does not finish in time ends the job as failed, saying so', async () => {
-    const definition = companyExportDefinition(trino);
+    const definition = companyExportDefinition(trino, fromFacts);
     // The deployed limit is 30 minutes; the same state with a 1 s limit shows the path.
     const states = definition.States as Record<string, Record<string, unknown>>;
     states[COMPANY_EXPORT_STATES.query] = { ...states[COMPANY_EXPORT_STATES.query], TimeoutSeconds: 1 };

@@ -46,6 +46,7 @@ function lambdas(): Record<LambdaName, HandlerFunction> {
     'export-steps': featurelake().stacks.api.exportSteps.handler,
     'export-dispatcher': featurelake().stacks.api.exportSchedule.dispatcher,
     'events-export-steps': featurelake().stacks.api.eventsExportSteps.handler,
+    'facts-steps': featurelake().stacks.api.factsSteps.handler,
   };
 }
 
@@ -202,7 +203,14 @@ describe('the handler Lambdas', () => {
       () =>
         new HandlerFunction(stack, 'ExportSteps', {
           handler: 'export-steps',
-          settings: { stateTable: 'state', exportsBucket: 'exports', lakeBucket: 'lake', exportSecretsKeyArn: 'key' },
+          settings: {
+            stateTable: 'state',
+            exportsBucket: 'exports',
+            lakeBucket: 'lake',
+            exportSecretsKeyArn: 'key',
+            dailyFactsStateMachineArn: 'arn',
+            rollupFromFacts: '1',
+          },
           timeout: Duration.minutes(16),
         }),
     ).toThrow(/export-steps.*at most 900 seconds/);
@@ -259,6 +267,8 @@ describe('the handler Lambdas', () => {
       exportsBucket: importOf(data, { Ref: logicalId(stacks.data.exports.bucket) }),
       companyExportStateMachineArn: { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) },
       eventsExportStateMachineArn: { Ref: logicalId(stacks.api.eventsExportWorkflow.stateMachine) },
+      dailyFactsStateMachineArn: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
+      dailyFactsWorkgroup: resourceOf(data, stacks.data.dailyFactsWorkgroup.workgroup).Properties.Name,
       // No emailFrom context: a sender SES refuses (events-export.test.ts covers both).
       emailFrom: UNCONFIGURED_EMAIL_FROM,
       // The download links (API answers and the events export email) point at this very API.

@@ -4,6 +4,7 @@ import { ENV } from '../../lambdas/contract/settings.ts';
 import {
   actionsOf,
   adminTokenReadStatement,
+  describeExecutionsStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -23,7 +24,8 @@ function built() {
   const { stacks, data } = app;
   const keyArn = importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'] });
   const stateMachine = { Ref: logicalId(stacks.api.companyExportWorkflow.stateMachine) };
-  return { ...app, keyArn, stateMachine };
+  const factsMachine = { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) };
+  return { ...app, keyArn, stateMachine, factsMachine };
 }
 
 describe('the daily automatic-export schedule', () => {
@@ -74,18 +76,19 @@ describe('the daily automatic-export schedule', () => {
 });
 
 describe('the dispatcher Lambda', () => {
-  it('knows the state table and the company export state machine', () => {
-    const { api, data, stacks, stateMachine } = built();
+  it('knows the state table, the company export state machine and the daily facts one', () => {
+    const { api, data, stacks, stateMachine, factsMachine } = built();
     const fn = resourceOf(api, stacks.api.exportSchedule.dispatcher.function).Properties;
 
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       [ENV.stateTable]: importOf(data, { Ref: logicalId(stacks.data.stateTable.table) }),
       [ENV.companyExportStateMachineArn]: stateMachine,
+      [ENV.dailyFactsStateMachineArn]: factsMachine,
     });
   });
 
-  it('starts executions of that state machine only; besides, the state table and its logs', () => {
+  it('starts executions of those two state machines only; besides, the state table and its logs', () => {
     const app = built();
     const dispatcher = app.stacks.api.exportSchedule.dispatcher;
 
@@ -93,6 +96,7 @@ describe('the dispatcher Lambda', () => {
       ownLogsStatement(dispatcher.logGroup),
       ...stateTableReadWriteStatements(app),
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: app.stateMachine },
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: app.factsMachine },
     ]);
     expect(managedPolicyArnsOf(app.api, dispatcher.role)).toEqual([]);
   });
@@ -200,12 +204,14 @@ describe('the automatic exports settings Lambda', () => {
 });
 
 describe('the admin Lambda, for POST /admin/v1/scheduler/tick', () => {
-  it('may start executions of the company export state machine, and of nothing else', () => {
-    const { api, stacks, stateMachine } = built();
+  it('may start executions of the company export and daily facts state machines (and describe the latter), and nothing else', () => {
+    const { api, stacks, stateMachine, factsMachine } = built();
     const statements = inlineStatementsOf(api, logicalId(stacks.api.admin.handler.role));
 
     expect(statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('states:')))).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: factsMachine },
+      describeExecutionsStatement(stacks.api.dailyFactsWorkflow.stateMachine),
     ]);
   });
 });

@@ -6,6 +6,7 @@ import { ENV } from '../../lambdas/contract/settings.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
 import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
+import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import {
   COMPANY_EXPORT_STATES,
   companyExportDefinition,
@@ -14,6 +15,7 @@ import {
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
 import {
+  describeExecutionsStatement,
   featurelake,
   importOf,
   inlineStatementsOf,
@@ -74,7 +76,9 @@ function s3Url(bucketLogicalId: string, suffix: string): unknown {
 
 describe('the company export state machine', () => {
   it('deploys the very document the local stack runs: companyExportDefinition over the Trino rollup SQL', () => {
-    expect(deployedDefinition()).toEqual(companyExportDefinition(companyRollupSql('trino')));
+    expect(deployedDefinition()).toEqual(
+      companyExportDefinition(companyRollupSql('trino'), companyRollupFromFactsSql('trino')),
+    );
   });
 
   it('fills exactly COMPANY_EXPORT_SUBSTITUTIONS: the export-steps Lambda, the Glue database, the export workgroup and its results bucket', () => {
@@ -123,9 +127,43 @@ describe('the company export state machine', () => {
     const { States, StartAt } = deployedDefinition();
     const S = COMPANY_EXPORT_STATES;
 
-    expect(StartAt).toBe(S.prepare);
-    expect(States[S.prepare]?.Next).toBe(S.query);
+    // A manual export starts preparing at once; an automatic one first waits (bounded) for its fire's facts build.
+    expect(StartAt).toBe('WaitForFactsIfAutomatic');
+    expect(States.WaitForFactsIfAutomatic).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.delivery.facts_build', IsPresent: true, Next: S.checkFacts }],
+      Default: S.prepare,
+    });
+    expect(States[S.checkFacts]).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
+      Resource: '${ExportStepsFunctionArn}',
+      Parameters: { step: 'check-daily-facts', 'job.$': '$.delivery.facts_build' },
+      // Waiting is for cost only: a failed check goes on to the export, never to the failure recorder.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.facts_wait', Next: S.prepare }],
+      Next: 'FactsStillBuilding',
+    });
+    expect(States.FactsStillBuilding).toMatchObject({
+      Choices: [{ Variable: '$.facts_wait.wait', BooleanEquals: true, Next: 'WaitForDailyFacts' }],
+      Default: S.prepare,
+    });
+    expect(States.WaitForDailyFacts).toEqual({ Type: 'Wait', Seconds: 30, Next: S.checkFacts });
+    // The prepare step says which text its inputs are for: facts (the default) or the full recompute.
+    expect(States[S.prepare]?.Next).toBe('ReadFactsOrRaw');
+    expect(States.ReadFactsOrRaw).toMatchObject({
+      // Absent (a prepare result without it): the full recompute, never a failed Choice.
+      Choices: [
+        {
+          And: [
+            { Variable: '$.prepared.from_facts', IsPresent: true },
+            { Variable: '$.prepared.from_facts', BooleanEquals: true },
+          ],
+          Next: S.queryFromFacts,
+        },
+      ],
+      Default: S.query,
+    });
     expect(States[S.query]?.Next).toBe(S.publish);
+    expect(States[S.queryFromFacts]?.Next).toBe(S.publish);
     expect(States[S.fail]?.Next).toBe('ExportFailed');
     expect(States.ExportFailed?.Type).toBe('Fail');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
@@ -153,12 +191,15 @@ describe('the company export state machine', () => {
   });
 
   it('catches every error of every working Task into the failure recorder', () => {
-    const working = tasks().filter(([name]) => name !== COMPANY_EXPORT_STATES.fail);
+    const working = tasks().filter(
+      ([name]) => name !== COMPANY_EXPORT_STATES.fail && name !== COMPANY_EXPORT_STATES.checkFacts,
+    );
 
     expect(working.map(([name]) => name).sort()).toEqual(
       [
         COMPANY_EXPORT_STATES.prepare,
         COMPANY_EXPORT_STATES.query,
+        COMPANY_EXPORT_STATES.queryFromFacts,
         COMPANY_EXPORT_STATES.publish,
         COMPANY_EXPORT_STATES.deliver,
       ].sort(),
@@ -239,6 +280,7 @@ describe('the company export state machine role', () => {
     name: 'company export',
     build: workflow,
     steps: { name: 'export-steps', of: (stacks) => stacks.api.exportSteps.handler },
+    facts: (stacks) => [stacks.data.facts.queryPolicy],
     workgroup: {
       name: 'featurelake-company-exports',
       prefix: 'company-exports',
@@ -281,7 +323,7 @@ describe('the export-steps Lambda', () => {
     };
   }
 
-  it('knows the state table, the exports bucket, the lake bucket and the export secrets key', () => {
+  it('knows the state table, the exports bucket, the lake bucket, the export secrets key and the daily facts state machine', () => {
     const { data, stacks, fn } = exportSteps();
 
     expect((fn.Environment as { Variables: object }).Variables).toEqual({
@@ -292,6 +334,9 @@ describe('the export-steps Lambda', () => {
       [ENV.exportSecretsKeyArn]: importOf(data, {
         'Fn::GetAtt': [logicalId(stacks.data.exportSecretsKey.key), 'Arn'],
       }),
+      [ENV.dailyFactsStateMachineArn]: { Ref: logicalId(stacks.api.dailyFactsWorkflow.stateMachine) },
+      // Company exports read the daily facts unless an operator switches back (context rollupFromFacts=0).
+      [ENV.rollupFromFacts]: '1',
     });
   });
 
@@ -319,7 +364,7 @@ describe('the export-steps Lambda', () => {
     expect(permissions).toEqual([]);
   });
 
-  it('uses the state table and opens automatic-export secrets, and holds no inline grant beyond them and its logs', () => {
+  it('uses the state table, opens automatic-export secrets, describes facts builds, and holds no inline grant beyond them and its logs', () => {
     const built = exportSteps();
 
     expect(built.inline).toEqual([
@@ -331,6 +376,8 @@ describe('the export-steps Lambda', () => {
         Resource: importOf(built.data, { 'Fn::GetAtt': [logicalId(built.stacks.data.exportSecretsKey.key), 'Arn'] }),
         Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'featurelake-automatic-export-secret' } },
       },
+      // An automatic export asks whether its fire's facts build still runs (CheckDailyFacts).
+      describeExecutionsStatement(built.stacks.api.dailyFactsWorkflow.stateMachine),
     ]);
   });
 

@@ -1,3 +1,4 @@
+import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { expect, it } from 'vitest';
 import type { FeaturelakeStacks } from '../../lib/featurelake.ts';
@@ -25,6 +26,11 @@ export interface ExportWorkflowRoleSpec {
   readonly steps: { readonly name: string; of(stacks: FeaturelakeStacks): HandlerFunction };
   /** The workflow's own Athena workgroup, its name and its results prefix (no slashes). */
   readonly workgroup: { readonly name: string; readonly prefix: string; of(stacks: FeaturelakeStacks): QueryWorkgroup };
+  /**
+   * The daily facts' policies the role holds besides (the company export reads the
+   * facts; the facts build writes them), after the three every such role holds.
+   */
+  readonly facts?: (stacks: FeaturelakeStacks) => readonly ManagedPolicy[];
 }
 
 /**
@@ -57,6 +63,7 @@ export function itGrantsTheExportWorkflowRoleOnlyItsOwn(spec: ExportWorkflowRole
       importOf(data, { Ref: logicalId(spec.workgroup.of(stacks).queryExecutionPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
+      ...(spec.facts?.(stacks) ?? []).map((policy) => importOf(data, { Ref: logicalId(policy) })),
     ]);
   });
 
@@ -76,6 +83,7 @@ export function itGrantsTheExportWorkflowRoleOnlyItsOwn(spec: ExportWorkflowRole
       spec.workgroup.of(stacks).queryExecutionPolicy,
       stacks.data.lake.queryPolicy,
       stacks.data.exportInputs.queryPolicy,
+      ...(spec.facts?.(stacks) ?? []),
     ];
     const all: Statement[] = [...inline, ...policies.flatMap((policy) => managedStatementsOf(data, policy))];
     const onStar = all.filter((statement) => [statement.Resource].flat().includes('*')).flatMap(actionsOf);

@@ -293,12 +293,15 @@ describe('the dashboard', () => {
 
   it('shows export jobs by status, per workflow', () => {
     const statuses = ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'];
-    expect(graphs['Export jobs by status']).toEqual([...statuses, ...statuses].map((metric) => `AWS/States ${metric}`));
+    // The daily facts build, the company export and the events export.
+    expect(graphs['Export jobs by status']).toEqual(
+      [...statuses, ...statuses, ...statuses].map((metric) => `AWS/States ${metric}`),
+    );
   });
 
   it('shows the bytes Athena scanned in each workgroup', () => {
     expect(graphs['Athena scanned bytes per workgroup']).toEqual(
-      ['featurelake', 'featurelake-company-exports', 'featurelake-events-exports'].map(
+      ['featurelake', 'featurelake-company-exports', 'featurelake-events-exports', 'featurelake-daily-facts'].map(
         (workgroup) =>
           `SUM(SEARCH('{AWS/Athena,QueryState,QueryType,WorkGroup} MetricName="ProcessedBytes" WorkGroup="${workgroup}"', 'Sum', 300))`,
       ),

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/contract/routes.ts';
+import { ENV } from '../../lambdas/contract/settings.ts';
 import { DEFAULT_SCAN_LIMITS } from '../../lib/data-stack.ts';
 import { readFeaturelakeParameters } from '../../lib/featurelake.ts';
 import { DEFAULT_API_THROTTLE, routeKey } from '../../lib/http-api.ts';
@@ -25,6 +26,7 @@ function cutoffs(built: BuiltFeaturelake) {
     adhoc: cutoff(stacks.data.workgroup),
     companyExport: cutoff(stacks.data.companyExportWorkgroup),
     eventsExport: cutoff(stacks.data.eventsExportWorkgroup),
+    dailyFacts: cutoff(stacks.data.dailyFactsWorkgroup),
   };
 }
 
@@ -42,11 +44,13 @@ const trackingRouteKeys = ROUTES.filter((route) => route.handler === 'tracking')
 describe('Athena scan cutoffs per workgroup', () => {
   it('default to the sizes docs/deploy.md derives for the reference customer', () => {
     expect(cutoffs(featurelake())).toEqual(DEFAULT_SCAN_LIMITS);
-    // 10 GiB ad hoc, 2 TiB per company export query, 64 GiB per events export week.
+    // 10 GiB ad hoc, 2 TiB per company export query, 64 GiB per events export week, 2 TiB per facts build
+    // (a first build reads an environment's whole history, as a full recompute does).
     expect(DEFAULT_SCAN_LIMITS).toEqual({
       adhoc: 10 * 1024 ** 3,
       companyExport: 2 * 1024 ** 4,
       eventsExport: 64 * 1024 ** 3,
+      dailyFacts: 2 * 1024 ** 4,
     });
   });
 
@@ -56,13 +60,19 @@ describe('Athena scan cutoffs per workgroup', () => {
       companyExportScanLimitBytes: String(3 * 1024 ** 4),
     });
 
-    expect(cutoffs(built)).toEqual({ adhoc: 5 * 1024 ** 3, companyExport: 3 * 1024 ** 4, eventsExport: 5 * 1024 ** 3 });
+    expect(cutoffs(built)).toEqual({
+      adhoc: 5 * 1024 ** 3,
+      companyExport: 3 * 1024 ** 4,
+      eventsExport: 5 * 1024 ** 3,
+      dailyFacts: 5 * 1024 ** 3,
+    });
     expect(
       cutoffs(buildFeaturelake({ adhocScanLimitBytes: 1024 ** 3, eventsExportScanLimitBytes: 1024 ** 4 })),
     ).toEqual({
       adhoc: 1024 ** 3,
       companyExport: DEFAULT_SCAN_LIMITS.companyExport,
       eventsExport: 1024 ** 4,
+      dailyFacts: DEFAULT_SCAN_LIMITS.dailyFacts,
     });
   });
 
@@ -70,9 +80,27 @@ describe('Athena scan cutoffs per workgroup', () => {
     ['adhocScanLimitBytes', String(MIN_SCAN_LIMIT_BYTES - 1), /"adhocScanLimitBytes" must be at least 10485760 bytes/],
     ['companyExportScanLimitBytes', '2TB', /"companyExportScanLimitBytes" must be a whole number/],
     ['eventsExportScanLimitBytes', -5, /"eventsExportScanLimitBytes" must be at least 10485760 bytes/],
+    ['dailyFactsScanLimitBytes', '1e12', /"dailyFactsScanLimitBytes" must be a whole number/],
     ['athenaScanLimitBytes', '1000', /"athenaScanLimitBytes" must be at least 10485760 bytes/],
   ])('refuse %s = %j at synth, naming it', (key, value, message) => {
     expect(() => readFeaturelakeParameters(new App({ context: { [key]: value } }))).toThrow(message);
+  });
+});
+
+describe('the fallback switch to the full recompute', () => {
+  it('rollupFromFacts: 1 by default, 0 switches the export-steps Lambda to the full recompute, anything else is refused', () => {
+    const variable = (built: BuiltFeaturelake) =>
+      (
+        resourceOf(built.api, built.stacks.api.exportSteps.handler.function).Properties.Environment as {
+          Variables: Record<string, string>;
+        }
+      ).Variables[ENV.rollupFromFacts];
+
+    expect(variable(featurelake())).toBe('1');
+    expect(variable(buildFeaturelake({ rollupFromFacts: '0' }))).toBe('0');
+    expect(() => readFeaturelakeParameters(new App({ context: { rollupFromFacts: 'no' } }))).toThrow(
+      /"rollupFromFacts" must be 1 \(read the daily facts\) or 0/,
+    );
   });
 });
 

@@ -123,6 +123,8 @@ export function admin(stack: { url: string; adminToken: string }) {
  */
 export async function spawnLocalStack(
   home: string,
+  /** Environment variables the stack starts with besides (e.g. FEATURELAKE_ROLLUP_FROM_FACTS). */
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string; exchangeViolations(): Promise<string[]> }> {
   const log = join(home, EXCHANGE_LOG);
   const child = spawn(
@@ -130,7 +132,7 @@ export async function spawnLocalStack(
     ['--import', 'tsx', '--import', './test/support/exchange-log.ts', 'bin/local.ts'],
     {
       cwd: join(import.meta.dirname, '..', '..'),
-      env: { ...process.env, FEATURELAKE_HOME: home, PORT: '0', FEATURELAKE_TEST_EXCHANGE_LOG: log },
+      env: { ...process.env, ...env, FEATURELAKE_HOME: home, PORT: '0', FEATURELAKE_TEST_EXCHANGE_LOG: log },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -17,7 +17,7 @@ describe.each(specs.map((spec) => [spec.name, spec] as const))('the %s workflow 
     expect(new Set(wired).size).toBe(wired.length);
   });
 
-  it('uses exactly its placeholders, and its queries write under its results prefix', () => {
+  it('uses exactly its placeholders (the lake bucket only where a query UNLOADs into the lake), and its queries write under its results prefix', () => {
     const text = JSON.stringify(spec.definition);
     const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
 
@@ -29,7 +29,13 @@ describe.each(specs.map((spec) => [spec.name, spec] as const))('the %s workflow 
     const steps: LocalTaskHandler = async () => null;
     const queries: string[] = [];
     const workflow = localWorkflow(spec, {
-      values: { stepsFunctionArn: 'arn:steps', glueDatabase: 'db', athenaWorkGroup: 'wg', resultsBucket: 'results' },
+      values: {
+        stepsFunctionArn: 'arn:steps',
+        glueDatabase: 'db',
+        athenaWorkGroup: 'wg',
+        resultsBucket: 'results',
+        lakeBucket: 'lake',
+      },
       steps,
       query: (duckdbSql) => {
         queries.push(duckdbSql);

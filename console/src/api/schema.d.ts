@@ -463,6 +463,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/facts/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build the daily facts now (all of history on a first run)
+         * @description Starts the daily facts workflow for one environment or all: it builds every closed day that has no facts and rebuilds every day that received events after its facts were built. Exports are exact whatever the facts' state; facts only make them cheaper.
+         */
+        post: operations["startFactsBuild"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/facts/builds/{execution_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a daily facts build still runs */
+        get: operations["getFactsBuild"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/features": {
         parameters: {
             query?: never;
@@ -1991,10 +2028,102 @@ export interface operations {
                             environment_id: string;
                             error: string;
                         }[];
+                        /** @description The fire's daily facts build, started before the exports (which wait for it, bounded) */
+                        facts: {
+                            execution_name: string;
+                            started: boolean;
+                            error: string | null;
+                        };
                     };
                 };
             };
             400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    startFactsBuild: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    environment_id?: string;
+                    days?: {
+                        /** Format: date */
+                        from: string;
+                        /** Format: date */
+                        to: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The build is running */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        workflow: "daily-facts";
+                        execution_name: string;
+                        /** @description The one environment built; null: every environment */
+                        environment_id: string | null;
+                        /** @description The days rebuilt; null: every closed day that is stale */
+                        days: {
+                            from: string;
+                            to: string;
+                        } | null;
+                        /** @description ISO 8601 instant, UTC */
+                        requested_at: string;
+                        /** @description The build's status path */
+                        links: string;
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            404: components["responses"]["Error404"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["Error500"];
+        };
+    };
+    getFactsBuild: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The execution name the build started with */
+                execution_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The build's execution state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        execution_name: string;
+                        /**
+                         * @description ended: succeeded or failed (a failed build leaves those days as they were; the next build does them); unknown: no such build, or one a restarted local stack ran
+                         * @enum {string}
+                         */
+                        status: "running" | "ended" | "timed-out" | "unknown";
+                    };
+                };
+            };
             401: components["responses"]["Error401"];
             404: components["responses"]["Error404"];
             429: components["responses"]["Throttled"];

@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WORKFLOW_STEPS_TIMEOUT_SECONDS } from '../../contract/lambdas.ts';
-import type { ExportWorkflowSpec, WorkflowPlaceholder } from '../../contract/workflow-spec.ts';
+import type {
+  ExportWorkflowSpec,
+  OptionalWorkflowPlaceholder,
+  WorkflowPlaceholder,
+} from '../../contract/workflow-spec.ts';
 import { systemClock } from '../../core/shared/clock.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ExecutionState, WorkflowMonitor, WorkflowName, WorkflowStarter } from '../../ports/workflow-starter.ts';
@@ -48,16 +52,19 @@ export interface LocalWorkflow {
   readonly tasks: Record<string, LocalTaskHandler>;
   /** Milliseconds to wait before each retry of a state, instead of its Retry's intervals (tests). */
   readonly retryIntervalOverrides?: Record<string, number>;
+  /** Milliseconds a Wait state pauses, instead of its Seconds, by state name. */
+  readonly waitTimeOverrides?: Record<string, number>;
 }
 
 /** How the local stack runs a spec's Task states, and what its placeholders stand for here. */
 export interface LocalWorkflowWiring {
   /** Each placeholder's local value, by what it stands for. */
-  readonly values: Readonly<Record<WorkflowPlaceholder, string>>;
+  readonly values: Readonly<Record<WorkflowPlaceholder, string>> &
+    Readonly<Partial<Record<OptionalWorkflowPlaceholder, string>>>;
   /** The in-process steps Lambda behind the spec's `stepsTasks`. */
   readonly steps: LocalTaskHandler;
-  /** The stand-in for an Athena query Task state, given that query's DuckDB text. */
-  readonly query: (duckdbSql: string) => LocalTaskHandler;
+  /** The stand-in for an Athena query Task state, given that query's DuckDB text (and the state's name). */
+  readonly query: (duckdbSql: string, state: string) => LocalTaskHandler;
 }
 
 /**
@@ -66,15 +73,20 @@ export interface LocalWorkflowWiring {
  * its query Task states running the spec's DuckDB text of that query.
  */
 export function localWorkflow(spec: ExportWorkflowSpec, wiring: LocalWorkflowWiring): LocalWorkflow {
-  const placeholders = Object.entries(spec.placeholders) as Array<[WorkflowPlaceholder, string]>;
+  const placeholders = Object.entries(spec.placeholders) as Array<
+    [WorkflowPlaceholder | OptionalWorkflowPlaceholder, string]
+  >;
+  const values: Record<string, string> = {};
+  for (const [meaning, name] of placeholders) {
+    const value = wiring.values[meaning];
+    if (value === undefined) throw new Error(`workflow ${spec.name}: no local value for its ${meaning} placeholder`);
+    values[name] = value;
+  }
   return {
-    definition: substitute(
-      spec.definition,
-      Object.fromEntries(placeholders.map(([meaning, name]) => [name, wiring.values[meaning]])),
-    ),
+    definition: substitute(spec.definition, values),
     tasks: Object.fromEntries([
       ...spec.stepsTasks.map((state) => [state, wiring.steps] as const),
-      ...Object.entries(spec.queries).map(([state, query]) => [state, wiring.query(query.duckdb)] as const),
+      ...Object.entries(spec.queries).map(([state, query]) => [state, wiring.query(query.duckdb, state)] as const),
     ]),
   };
 }
@@ -101,7 +113,12 @@ export function substitute(
 export class LocalWorkflowRunner implements WorkflowStarter, WorkflowMonitor {
   private readonly machines = new Map<
     WorkflowName,
-    { machine: StateMachine; tasks: Record<string, LocalTaskHandler>; retryIntervalOverrides?: Record<string, number> }
+    {
+      machine: StateMachine;
+      tasks: Record<string, LocalTaskHandler>;
+      retryIntervalOverrides?: Record<string, number>;
+      waitTimeOverrides?: Record<string, number>;
+    }
   >();
   private readonly names = new Set<string>();
   private readonly running = new Map<string, Promise<unknown>>();
@@ -125,6 +142,7 @@ export class LocalWorkflowRunner implements WorkflowStarter, WorkflowMonitor {
         }),
         tasks: workflow.tasks,
         retryIntervalOverrides: workflow.retryIntervalOverrides,
+        waitTimeOverrides: workflow.waitTimeOverrides,
       });
     }
   }
@@ -140,7 +158,11 @@ export class LocalWorkflowRunner implements WorkflowStarter, WorkflowMonitor {
     if (this.names.has(key)) return { started: false };
     this.names.add(key);
     const execution = entry.machine.run(input as JsonValue, {
-      overrides: { taskResourceLocalHandlers: entry.tasks, retryIntervalOverrides: entry.retryIntervalOverrides },
+      overrides: {
+        taskResourceLocalHandlers: entry.tasks,
+        retryIntervalOverrides: entry.retryIntervalOverrides,
+        waitTimeOverrides: entry.waitTimeOverrides,
+      },
       context: { Execution: { Name: executionName, Input: input as JsonValue, StartTime: new Date().toISOString() } },
     });
     const done = execution.result.catch((error: unknown) => this.onError(workflow, executionName, error));

@@ -80,6 +80,11 @@ export function automaticExportExecutionName(environmentId: string, snapshotDate
 export interface AutomaticDelivery {
   environment_id: string;
   snapshot_date: string;
+  /**
+   * The fire's daily facts build, which the run waits for (a bounded wait, for cost
+   * only) before it reads the lake. Absent when the build could not be started.
+   */
+  facts_build?: { execution_name: string; started_at: string };
 }
 
 // ---------------------------------------------------------------------------

@@ -5,8 +5,14 @@ import type { CompanyExportJobs } from '../../ports/company-export-jobs.ts';
 import type { EnvironmentStore } from '../../ports/environment-store.ts';
 import type { WorkflowStarter } from '../../ports/workflow-starter.ts';
 import { startCompanyExport } from '../company-export/start.ts';
+import {
+  DAILY_FACTS_WORKFLOW,
+  type FactsWorkflowInput,
+  scheduledFactsExecutionName,
+} from '../daily-facts/orchestration.ts';
 import { planAllows } from '../environments/api-auth.ts';
 import {
+  type AutomaticDelivery,
   automaticExportExecutionName,
   isDue,
   isoDate,
@@ -33,18 +39,28 @@ export interface DispatchReport {
   started: { environment_id: string; job_id: string; execution_name: string }[];
   skipped: { environment_id: string; reason: string }[];
   failed: { environment_id: string; error: string }[];
+  /**
+   * The fire's daily facts build, started before the exports (which wait for it):
+   * `started` false when this date's build was started by an earlier fire; `error`
+   * when it could not be started (the exports then read raw events where facts are
+   * not current, as always, and the schedule's retry starts it).
+   */
+  facts: { execution_name: string; started: boolean; error: string | null };
 }
 
 /**
- * One fire of the daily schedule at instant `at`: for every enabled setting that
+ * One fire of the daily schedule at instant `at`: first the daily facts build of
+ * every environment (one execution per date), then, for every enabled setting that
  * is due on that date (daily: always; weekly: Mondays), claim the date on the
  * setting (a conditional write: a second fire for the same date finds it taken)
- * and start one `today` export as of that midnight, whose workflow then delivers
- * the CSV. One environment's failure does not stop the others.
+ * and start one `today` export as of that midnight, which waits for the facts
+ * build (bounded) and then delivers the CSV. One environment's failure does not
+ * stop the others.
  */
 export async function dispatchAutomaticExports(deps: DispatchDeps, at: Date): Promise<DispatchReport> {
   const snapshot = snapshotInstant(at);
   const date = isoDate(snapshot);
+  const facts = await startScheduledFacts(deps, date);
   const report: DispatchReport = {
     at: at.toISOString(),
     snapshot_at: snapshot.toISOString(),
@@ -52,11 +68,12 @@ export async function dispatchAutomaticExports(deps: DispatchDeps, at: Date): Pr
     started: [],
     skipped: [],
     failed: [],
+    facts: facts.report,
   };
   for (const setting of await deps.settings.listEnabled()) {
     const environmentId = setting.environment_id;
     try {
-      const outcome = await dispatchOne(deps, setting, snapshot, date);
+      const outcome = await dispatchOne(deps, setting, snapshot, date, facts.wait);
       if ('reason' in outcome) report.skipped.push({ environment_id: environmentId, reason: outcome.reason });
       else report.started.push({ environment_id: environmentId, ...outcome });
     } catch (error) {
@@ -66,11 +83,37 @@ export async function dispatchAutomaticExports(deps: DispatchDeps, at: Date): Pr
   return report;
 }
 
+/**
+ * Starts the date's facts build (named by the date: a repeated fire starts nothing).
+ * The exports wait for it only if it was started or already ran under that name.
+ */
+async function startScheduledFacts(
+  deps: DispatchDeps,
+  date: string,
+): Promise<{ report: DispatchReport['facts']; wait: AutomaticDelivery['facts_build'] }> {
+  const executionName = scheduledFactsExecutionName(date);
+  const startedAt = deps.clock.now().toISOString();
+  const input: FactsWorkflowInput = { requested_at: startedAt, trigger: 'schedule' };
+  try {
+    const { started } = await deps.workflows.start(DAILY_FACTS_WORKFLOW, executionName, { ...input });
+    return {
+      report: { execution_name: executionName, started, error: null },
+      wait: { execution_name: executionName, started_at: startedAt },
+    };
+  } catch (error) {
+    return {
+      report: { execution_name: executionName, started: false, error: (error as Error).message },
+      wait: undefined,
+    };
+  }
+}
+
 async function dispatchOne(
   deps: DispatchDeps,
   setting: StoredAutomaticExport,
   snapshot: Date,
   date: string,
+  factsBuild: AutomaticDelivery['facts_build'],
 ): Promise<{ job_id: string; execution_name: string } | { reason: string }> {
   const environmentId = setting.environment_id;
   if (!isDue(setting.cadence, snapshot))
@@ -100,7 +143,11 @@ async function dispatchOne(
         asOf: snapshot,
         executionName,
         jobId,
-        delivery: { environment_id: environmentId, snapshot_date: date },
+        delivery: {
+          environment_id: environmentId,
+          snapshot_date: date,
+          ...(factsBuild === undefined ? {} : { facts_build: factsBuild }),
+        },
       },
     );
     if (!started) {

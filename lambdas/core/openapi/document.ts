@@ -4,6 +4,7 @@ import { MAX_BULK_CALLS, TRACKING_METHOD_PATHS } from '../../contract/routes.ts'
 import { automaticExportRequest, schedulerTickRequest } from '../automatic-export/automatic-export.ts';
 import { CATALOG_ID_PATTERN, exclusionsRequest, featureRequest, segmentRequest } from '../catalog/catalog.ts';
 import { companyExportRequest } from '../company-export/job.ts';
+import { factsBuildRequest } from '../daily-facts/orchestration.ts';
 import { sqlRequest } from '../environments/admin.ts';
 import { createEnvironmentRequest } from '../environments/environments.ts';
 import { eventsExportRequest } from '../events-export/request.ts';
@@ -29,6 +30,8 @@ import {
   eventsExportListed,
   eventsExportStarted,
   exclusions,
+  factsBuildStarted,
+  factsBuildStatus,
   feature,
   flagDefinitions,
   flagOptIn,
@@ -388,6 +391,25 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     responses: { 200: { description: 'What the fire started, skipped and failed', body: dispatchReport } },
     errors: [400, 401, 404, 500],
   },
+  'POST /admin/v1/facts/build': {
+    operationId: 'startFactsBuild',
+    summary: 'Build the daily facts now (all of history on a first run)',
+    description:
+      "Starts the daily facts workflow for one environment or all: it builds every closed day that has no facts and rebuilds every day that received events after its facts were built. Exports are exact whatever the facts' state; facts only make them cheaper.",
+    tag: 'Admin',
+    security: 'admin',
+    body: { schema: factsBuildRequest, required: false },
+    responses: { 202: { description: 'The build is running', body: factsBuildStarted } },
+    errors: [400, 401, 404, 500],
+  },
+  'GET /admin/v1/facts/builds/{execution_name}': {
+    operationId: 'getFactsBuild',
+    summary: 'Whether a daily facts build still runs',
+    tag: 'Admin',
+    security: 'admin',
+    responses: { 200: { description: "The build's execution state", body: factsBuildStatus } },
+    errors: [401, 404, 500],
+  },
   ...catalogOperations('feature', 'features', featureRequest, feature),
   ...catalogOperations('segment', 'segments', segmentRequest, segment),
   'GET /api/v1/exclusions': {
@@ -550,6 +572,7 @@ const PATH_PARAMETERS: Record<string, { readonly schema: z.ZodType; readonly des
   },
   job_id: { schema: z.string(), description: 'The job id the start answered with' },
   filename: { schema: z.string(), description: 'The file name the job lists' },
+  execution_name: { schema: z.string(), description: 'The execution name the build started with' },
 };
 
 const SECURITY: Record<Security, readonly Record<string, string[]>[]> = {

@@ -99,6 +99,30 @@ export const dispatchReport = z.object({
   started: z.array(z.object({ environment_id: z.string(), job_id: z.string(), execution_name: z.string() })),
   skipped: z.array(z.object({ environment_id: z.string(), reason: z.string() })),
   failed: z.array(z.object({ environment_id: z.string(), error: z.string() })),
+  facts: z
+    .object({ execution_name: z.string(), started: z.boolean(), error: z.string().nullable() })
+    .describe("The fire's daily facts build, started before the exports (which wait for it, bounded)"),
+});
+
+export const factsBuildStarted = z.object({
+  workflow: z.literal('daily-facts'),
+  execution_name: z.string(),
+  environment_id: z.string().nullable().describe('The one environment built; null: every environment'),
+  days: z
+    .object({ from: z.string(), to: z.string() })
+    .nullable()
+    .describe('The days rebuilt; null: every closed day that is stale'),
+  requested_at: instant,
+  links: z.string().describe("The build's status path"),
+});
+
+export const factsBuildStatus = z.object({
+  execution_name: z.string(),
+  status: z
+    .enum(['running', 'ended', 'timed-out', 'unknown'])
+    .describe(
+      'ended: succeeded or failed (a failed build leaves those days as they were; the next build does them); unknown: no such build, or one a restarted local stack ran',
+    ),
 });
 
 const thresholds = z.object({ min_active_days: z.int(), window_days: z.int() });
