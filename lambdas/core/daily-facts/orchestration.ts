@@ -210,7 +210,9 @@ export async function listFactsEnvironments(
   if (input.environment_id !== undefined) {
     return { environments: [{ app_id: input.environment_id, ...(input.days ? { days: input.days } : {}) }] };
   }
-  return { environments: (await deps.environments.list()).map((environment) => ({ app_id: environment.environment_id })) };
+  return {
+    environments: (await deps.environments.list()).map((environment) => ({ app_id: environment.environment_id })),
+  };
 }
 
 /** What each Map iteration of the workflow ends with. */
