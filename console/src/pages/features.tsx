@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, type Problem } from '../api/problems.ts';
 import type { paths } from '../api/schema.d.ts';
-import { PageSection, ProblemNotice, TextField } from '../components.tsx';
+import { PageSection, ProblemNotice, SelectField, TextField } from '../components.tsx';
 import type { PageProps } from '../context.ts';
 import { ConfirmDelete } from './shared/confirm-delete.tsx';
 import {
@@ -12,7 +12,7 @@ import {
   filterBody,
   filterDraft,
 } from './shared/filter-fields.tsx';
-import { CheckboxField, errorFor, otherErrors, SelectField, TextAreaField } from './shared/form-fields.tsx';
+import { CheckboxField, errorFor, otherErrors, TextAreaField } from './shared/form-fields.tsx';
 
 type Feature = paths['/api/v1/features']['get']['responses'][200]['content']['application/json']['features'][number];
 type FeatureBody = paths['/api/v1/features/{id}']['put']['requestBody']['content']['application/json'];

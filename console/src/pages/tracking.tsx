@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { call, type Problem } from '../api/problems.ts';
 import type { paths } from '../api/schema.d.ts';
-import { PageSection, ProblemNotice } from '../components.tsx';
+import { CopyButton, PageSection, ProblemNotice } from '../components.tsx';
 import type { PageProps } from '../context.ts';
-import { CopyButton } from './shared/copy-button.tsx';
 
 type RecentEvents = paths['/api/v1/tracking/events']['get']['responses'][200]['content']['application/json'];
 type Unassociated = paths['/api/v1/tracking/unassociated']['get']['responses'][200]['content']['application/json'];
@@ -76,7 +75,7 @@ export function TrackingPage({ environment, client, announce }: PageProps) {
       <h2>Tracking key</h2>
       <p class="facts-inline">
         <code>{environment.tracking_key}</code>{' '}
-        <CopyButton text={environment.tracking_key} label="Copy the tracking key" announce={announce} />
+        <CopyButton text={environment.tracking_key} what="the tracking key" announce={announce} />
       </p>
       <p class="hint">
         Public: it goes into pages and the tracking URL (<code>{`${origin}/${environment.tracking_key}/<method>`}</code>
@@ -91,7 +90,7 @@ export function TrackingPage({ environment, client, announce }: PageProps) {
           <pre>
             <code>{snippet.code}</code>
           </pre>
-          <CopyButton text={snippet.code} label={`Copy the ${snippet.title} snippet`} announce={announce} />
+          <CopyButton text={snippet.code} what={`the ${snippet.title} snippet`} announce={announce} />
         </section>
       ))}
 

@@ -1,5 +1,5 @@
-import { TextField } from '../../components.tsx';
-import { SelectField, TextAreaField } from './form-fields.tsx';
+import { SelectField, TextField } from '../../components.tsx';
+import { TextAreaField } from './form-fields.tsx';
 
 /** DESIGN "Filter operators", in the words the forms show. */
 export const OPERATORS = [

@@ -4,7 +4,7 @@ import { useId } from 'preact/hooks';
 /**
  * Form controls of the catalog pages that console/src/components.tsx has no
  * counterpart for (a select, a multi-line text, a checkbox, a read-only value),
- * each labelled and tied to its error message the way TextField is.
+ * each labelled and tied to its error message the way TextField is (selects are components.tsx's SelectField).
  */
 
 interface Described {
@@ -35,31 +35,6 @@ function useDescribed(props: Described) {
     </div>
   );
   return { id, describedBy, wrap, invalid: props.error ? ('true' as const) : undefined };
-}
-
-export function SelectField(
-  props: Described & {
-    readonly value: string;
-    readonly options: readonly { readonly value: string; readonly label: string }[];
-    readonly onChange: (value: string) => void;
-  },
-) {
-  const { id, describedBy, wrap, invalid } = useDescribed(props);
-  return wrap(
-    <select
-      id={id}
-      value={props.value}
-      aria-invalid={invalid}
-      aria-describedby={describedBy}
-      onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
-    >
-      {props.options.map((option) => (
-        <option key={option.value} value={option.value}>
-          {option.label}
-        </option>
-      ))}
-    </select>,
-  );
 }
 
 export function TextAreaField(
