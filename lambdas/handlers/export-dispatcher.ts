@@ -23,12 +23,16 @@ export function makeHandler(deps: Omit<DispatchDeps, 'clock'> & Partial<Pick<Dis
     const report = await dispatchAutomaticExports({ ...deps, clock }, at ? new Date(at) : clock.now());
     const failed = report.failed.length > 0 || report.facts.error !== null;
     console.log(JSON.stringify({ level: failed ? 'error' : 'info', message: 'dispatched', ...report }));
-    if (report.facts.error !== null) {
-      throw new Error(`the daily facts build for ${report.snapshot_date} could not be started: ${report.facts.error}`);
-    }
-    if (report.failed.length > 0) {
-      throw new Error(`${report.failed.length} automatic export(s) could not be started for ${report.snapshot_date}`);
-    }
+    // Both failures are named: an operator reading the alarm sees everything the retry has to redo.
+    const problems = [
+      ...(report.facts.error !== null
+        ? [`the daily facts build for ${report.snapshot_date} could not be started: ${report.facts.error}`]
+        : []),
+      ...(report.failed.length > 0
+        ? [`${report.failed.length} automatic export(s) could not be started for ${report.snapshot_date}`]
+        : []),
+    ];
+    if (problems.length > 0) throw new Error(problems.join('; '));
     return report;
   });
 }

@@ -277,6 +277,13 @@ describe('the facts steps Lambda', () => {
         Action: 'dynamodb:Scan',
         Resource: { 'Fn::Join': ['', [tableArn, '/index/by-tracking-key']] },
       },
+      // What the Scan reads is encrypted with the table's key: decrypt only, and only by way of DynamoDB.
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey'],
+        Resource: importOf(data, { 'Fn::GetAtt': [logicalId(stacks.data.stateTable.encryptionKey), 'Arn'] }),
+        Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+      },
     ]);
     expect(managedPolicyArnsOf(api, steps.role)).toEqual(
       [

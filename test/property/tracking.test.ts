@@ -657,7 +657,10 @@ describe('every tracking method takes anything a client sends: a 400 naming fiel
   });
   const pathSegment = fc
     .uint8Array({ minLength: 1, maxLength: 12 })
-    .map((bytes) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+    .map((bytes) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''))
+    // `%2e` and `%2e%2e` are dot segments: the URL parser removes them before the request
+    // leaves (`/%2e/event` is sent as `/event`, a call with no key, a 401), so they name no key.
+    .filter((segment) => !/^(%2e){1,2}$/i.test(segment));
   test.prop([pathSegment, pathSegment, headerText], { numRuns: RUNS })(
     'arbitrary tracking keys, methods and Content-Types are a 4xx naming what is wrong',
     async (key, method, contentType) => {
