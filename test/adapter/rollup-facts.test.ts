@@ -145,6 +145,26 @@ describe('daily facts build', () => {
     await exportEqualsOracle('after-second-run');
   }, 300_000);
 
+  it('a rebuild of named days rebuilds them though they are current: one new build for exactly those days, the watermark kept, exports exact', async () => {
+    const later = new Date(now().getTime() + FACTS_RETIRED_GRACE_MS + 2 * DAY_MS);
+    const before = await facts.readManifest(appId);
+    const day = (offset: number) => new Date(dataset.asOf.getTime() + offset * DAY_MS).toISOString().slice(0, 10);
+    const days = { from: day(-12), to: day(-10) };
+    // Nothing is stale: an unrestricted run builds nothing.
+    expect((await facts.build(appId, later)).days).toBe(0);
+    const rebuilt = await facts.build(appId, later, days);
+    expect(rebuilt.days).toBe(3);
+    expect(rebuilt.rows).toBeGreaterThan(0);
+    const after = await facts.readManifest(appId);
+    const newBuilds = Object.keys(after?.builds ?? {}).filter((id) => !(id in (before?.builds ?? {})));
+    expect(newBuilds).toHaveLength(1);
+    expect(after?.spans.filter((span) => span.build_id === newBuilds[0])).toEqual([
+      { from: days.from, to: days.to, build_id: newBuilds[0] },
+    ]);
+    expect(after?.watermark).toBe(before?.watermark);
+    await exportEqualsOracle('after-rebuild-of-named-days');
+  }, 300_000);
+
   it('an export reads the facts: with every raw file received before its raw reads begin moved away, its CSV is the same', async () => {
     const manifest = await facts.readManifest(appId);
     const lastD = new Date(Date.parse(`${dataset.asOf.toISOString().slice(0, 10)}T00:00:00.000Z`));

@@ -67,7 +67,7 @@ export interface PlanCompanyFactsDeps {
 
 export interface PlanCompanyFactsInput {
   readonly app_id: string;
-  /** Restrict the run to these days (an on-demand rebuild); the watermark then stays where it is. */
+  /** Rebuild exactly these closed days, stale or not (an admin's rebuild); the watermark then stays where it is. */
   readonly days?: { readonly from: string; readonly to: string };
 }
 
@@ -112,7 +112,12 @@ export async function planCompanyFacts(
   const manifest = await deps.manifest.readFactsManifest(appId);
   const covered = manifestDays(manifest);
   const wanted = new Set<string>();
-  if (through >= LAKE_FIRST_DATE) {
+  if (input.days) {
+    // An admin's rebuild: every closed day named, stale or not (what the CLI and the API promise).
+    const from = input.days.from > LAKE_FIRST_DATE ? input.days.from : LAKE_FIRST_DATE;
+    const to = input.days.to < through ? input.days.to : through;
+    if (from <= to) for (const day of daysBetween(from, to)) wanted.add(day);
+  } else if (through >= LAKE_FIRST_DATE) {
     for (const day of daysBetween(LAKE_FIRST_DATE, through)) if (!covered.has(day)) wanted.add(day);
     if (manifest?.watermark) {
       const since = manifest.watermark < cutoff.toISOString() ? manifest.watermark : cutoff.toISOString();
@@ -126,7 +131,7 @@ export async function planCompanyFacts(
       for (const day of covered.keys()) if (day <= through) wanted.add(day);
     }
   }
-  const days = [...wanted].filter((d) => !input.days || (d >= input.days.from && d <= input.days.to)).sort();
+  const days = [...wanted].sort();
   const buildId = newBuildId(cutoff);
   const shard = lakeShard(appId);
   const spans = daysToRuns(days);
