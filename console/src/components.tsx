@@ -37,13 +37,23 @@ export interface TextFieldProps {
   readonly autoComplete?: string;
 }
 
-/** A labelled input whose error message is announced with it. */
-export function TextField(props: TextFieldProps) {
+/** What a labelled control shows around it: its label, a hint, and the message beside it. */
+export interface Described {
+  readonly label: string;
+  readonly hint?: string | undefined;
+  readonly error?: string | undefined;
+}
+
+/**
+ * The ids and the wrapper that tie a control to its label, hint and error
+ * (aria-describedby, aria-invalid), the same for every kind of control.
+ */
+export function useDescribed(props: Described) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const describedBy = [props.hint ? hintId : '', props.error ? errorId : ''].filter(Boolean).join(' ') || undefined;
-  return (
+  const wrap = (control: ComponentChildren) => (
     <div class={props.error ? 'field field-invalid' : 'field'}>
       <label for={id}>{props.label}</label>
       {props.hint ? (
@@ -51,23 +61,32 @@ export function TextField(props: TextFieldProps) {
           {props.hint}
         </p>
       ) : null}
-      <input
-        id={id}
-        name={props.name}
-        type={props.type ?? 'text'}
-        value={props.value}
-        required={props.required}
-        autoComplete={props.autoComplete}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={describedBy}
-        onInput={(event) => props.onInput((event.currentTarget as HTMLInputElement).value)}
-      />
+      {control}
       {props.error ? (
         <p class="field-error" id={errorId}>
           {props.error}
         </p>
       ) : null}
     </div>
+  );
+  return { id, hintId, errorId, describedBy, wrap, invalid: props.error ? ('true' as const) : undefined };
+}
+
+/** A labelled input whose error message is announced with it. */
+export function TextField(props: TextFieldProps) {
+  const { id, describedBy, wrap, invalid } = useDescribed(props);
+  return wrap(
+    <input
+      id={id}
+      name={props.name}
+      type={props.type ?? 'text'}
+      value={props.value}
+      required={props.required}
+      autoComplete={props.autoComplete}
+      aria-invalid={invalid}
+      aria-describedby={describedBy}
+      onInput={(event) => props.onInput((event.currentTarget as HTMLInputElement).value)}
+    />,
   );
 }
 
@@ -106,31 +125,22 @@ export interface SelectFieldProps {
 
 /** A labelled select whose error message is announced with it. */
 export function SelectField(props: SelectFieldProps) {
-  const id = useId();
-  const errorId = `${id}-error`;
-  return (
-    <div class={props.error ? 'field field-invalid' : 'field'}>
-      <label for={id}>{props.label}</label>
-      <select
-        id={id}
-        name={props.name}
-        value={props.value}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={props.error ? errorId : undefined}
-        onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
-      >
-        {props.options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-      {props.error ? (
-        <p class="field-error" id={errorId}>
-          {props.error}
-        </p>
-      ) : null}
-    </div>
+  const { id, describedBy, wrap, invalid } = useDescribed(props);
+  return wrap(
+    <select
+      id={id}
+      name={props.name}
+      value={props.value}
+      aria-invalid={invalid}
+      aria-describedby={describedBy}
+      onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
+    >
+      {props.options.map((option) => (
+        <option key={option.value} value={option.value}>
+          {option.label}
+        </option>
+      ))}
+    </select>,
   );
 }
 

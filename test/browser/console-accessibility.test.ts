@@ -1,7 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHarness, startConsoleHarness } from '../support/console.ts';
+import { type ConsoleHarness, seriousViolations, startConsoleHarness } from '../support/console.ts';
 
 let harness: ConsoleHarness;
 beforeAll(async () => {
@@ -10,14 +8,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
 });
-
-/** axe-core's serious and critical violations on the page as it is now, by rule and element. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(' ')}`));
-}
 
 describe('accessibility (axe-core: no serious or critical violation)', () => {
   it('on the sign-in page, with and without an error', async () => {

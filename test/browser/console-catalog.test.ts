@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import { parse } from 'csv-parse/sync';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import {
   type ConsoleHarness,
   type CreatedEnvironment,
   docsScreenshot,
+  seriousViolations,
   startConsoleHarness,
 } from '../support/console.ts';
 import { http } from '../support/local-stack.ts';
@@ -19,9 +19,7 @@ const api = (env: CreatedEnvironment, path: string, init: { method?: string; bod
   http<any>(`${harness.stack.url}${path}`, { ...init, headers: { authorization: `Token ${env.api_key}` } });
 
 async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  expect(await seriousViolations(page)).toEqual([]);
 }
 
 async function openPage(env: CreatedEnvironment, title: 'Features' | 'Segments') {

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import AxeBuilder from '@axe-core/playwright';
-import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/index.ts';
 import {
   type ConsoleHarness,
   type CreatedEnvironment,
+  descriptionOf,
   docsScreenshot,
+  seriousViolations,
   startConsoleHarness,
+  tabTo,
 } from '../support/console.ts';
 import { CUSTOMER_ACCESS_KEY_ID, startSigningCustomerS3 } from '../support/customer-s3.ts';
 import { http } from '../support/local-stack.ts';
@@ -49,34 +50,6 @@ function trackingCalls() {
     { type: 'event', event: 'Sent message', userId: 'u2', timestamp: at(12) },
     { type: 'feedback', featureId: 'messages', userId: 'u1', score: 4, timestamp: at(5) },
   ];
-}
-
-/** Presses Tab until `target` has the focus, as a keyboard user gets there. */
-async function tabTo(page: Page, target: Locator, most = 80): Promise<void> {
-  for (let i = 0; i < most; i += 1) {
-    if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${target}`);
-}
-
-/** The text of the element that describes `field` (aria-describedby): its hint and error. */
-async function descriptionOf(page: Page, field: Locator): Promise<string> {
-  const ids = (await field.getAttribute('aria-describedby')) ?? '';
-  const texts = await Promise.all(
-    ids
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((id) => page.locator(`[id="${id}"]`).textContent()),
-  );
-  return texts.join(' ');
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target).join(', ')})`);
 }
 
 async function openDataExport(env: CreatedEnvironment) {

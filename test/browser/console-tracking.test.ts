@@ -1,10 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsoleHarness,
   type CreatedEnvironment,
   docsScreenshot,
+  seriousViolations,
   startConsoleHarness,
 } from '../support/console.ts';
 import { http } from '../support/local-stack.ts';
@@ -20,9 +20,7 @@ const send = async (env: CreatedEnvironment, method: string, body: unknown) => {
 
 /** No serious or critical axe violation on the page as it is now. */
 async function expectAccessible(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  expect(await seriousViolations(page)).toEqual([]);
 }
 
 async function openTracking(env: CreatedEnvironment) {

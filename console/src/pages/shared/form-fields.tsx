@@ -1,41 +1,11 @@
-import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
+import { type Described, useDescribed } from '../../components.tsx';
 
 /**
  * Form controls of the catalog pages that console/src/components.tsx has no
  * counterpart for (a select, a multi-line text, a checkbox, a read-only value),
  * each labelled and tied to its error message the way TextField is (selects are components.tsx's SelectField).
  */
-
-interface Described {
-  readonly label: string;
-  readonly hint?: string | undefined;
-  readonly error?: string | undefined;
-}
-
-function useDescribed(props: Described) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [props.hint ? hintId : '', props.error ? errorId : ''].filter(Boolean).join(' ') || undefined;
-  const wrap = (control: ComponentChildren) => (
-    <div class={props.error ? 'field field-invalid' : 'field'}>
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={hintId}>
-          {props.hint}
-        </p>
-      ) : null}
-      {control}
-      {props.error ? (
-        <p class="field-error" id={errorId}>
-          {props.error}
-        </p>
-      ) : null}
-    </div>
-  );
-  return { id, describedBy, wrap, invalid: props.error ? ('true' as const) : undefined };
-}
 
 export function TextAreaField(
   props: Described & { readonly value: string; readonly rows?: number; readonly onInput: (value: string) => void },
