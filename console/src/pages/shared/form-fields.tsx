@@ -1,4 +1,3 @@
-import { useId } from 'preact/hooks';
 import { type Described, useDescribed } from '../../components.tsx';
 
 /**
@@ -26,10 +25,8 @@ export function TextAreaField(
 export function CheckboxField(
   props: Described & { readonly checked: boolean; readonly onChange: (checked: boolean) => void },
 ) {
-  const id = useId();
-  const errorId = `${id}-error`;
-  const hintId = `${id}-hint`;
-  const describedBy = [props.hint ? hintId : '', props.error ? errorId : ''].filter(Boolean).join(' ') || undefined;
+  // The label follows the box here, so the ids come from useDescribed but not its wrapper.
+  const { id, hintId, errorId, describedBy, invalid } = useDescribed(props);
   return (
     <div class={props.error ? 'field field-invalid' : 'field'}>
       <div>
@@ -37,7 +34,7 @@ export function CheckboxField(
           id={id}
           type="checkbox"
           checked={props.checked}
-          aria-invalid={props.error ? 'true' : undefined}
+          aria-invalid={invalid}
           aria-describedby={describedBy}
           onChange={(event) => props.onChange((event.currentTarget as HTMLInputElement).checked)}
         />{' '}
