@@ -48,7 +48,7 @@ const ROLLUP_SQL = new Map<SqlDialectName, string>();
 export function companyRollupSql(dialect: SqlDialectName): string {
   let sql = ROLLUP_SQL.get(dialect);
   if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect], lakeScan);
+    sql = buildRollupSql(DIALECTS[dialect], FULL_READ);
     ROLLUP_SQL.set(dialect, sql);
   }
   return sql;
@@ -99,7 +99,7 @@ export interface CompanyRollupFromFactsParamsInput extends CompanyRollupParamsIn
 export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
   let sql = FACTS_ROLLUP_SQL.get(dialect);
   if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect], factsLakeScan);
+    sql = buildRollupSql(DIALECTS[dialect], FACTS_READ);
     FACTS_ROLLUP_SQL.set(dialect, sql);
   }
   return sql;
@@ -123,7 +123,7 @@ export function companyRollupFromFactsParams(input: CompanyRollupFromFactsParams
   const shard = lakeShard(input.environmentId);
   const app = input.environmentId;
   const rawFrom = rawReadsFrom(input.facts, input.watermark);
-  const scan = [shard, app, rawFrom, shard, app, shard, app, rawFrom, sqlTimestampText(last.d), shard, app];
+  const scan = [shard, app, rawFrom, shard, app, shard, app, rawFrom, sqlTimestampText(last.d), shard, app, shard, app];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
 
@@ -140,6 +140,8 @@ export const COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES = [
     'app_id',
     'raw_from',
     'last_d',
+    'shard',
+    'app_id',
     'shard',
     'app_id',
   ]).flat(),
@@ -263,6 +265,8 @@ const FACT_AGGREGATES = `
 /** The columns every lake read hands its chain, in this order. */
 const SCAN_COLUMNS =
   'event_id, event_type, event_name, user_id, company_id, feature_id, score, attributes, active, ts, received_at, copy_no, feedback_key, flag_key';
+/** The columns of a chain's rows once feedback versions are dated (`versioned`). */
+const DATED_COLUMNS = `${SCAN_COLUMNS}, replaced_at`;
 
 /**
  * What a lake row gives its chain: `attributes` only for company calls (so only they
@@ -304,11 +308,22 @@ const lakeScan = (D: SqlDialect, condition: string) => `
  * The facts' rows are already de-duplicated; a use row stands for its records by the
  * instants the chains' min/max aggregates need of them (first, last, last active): one
  * record when they coincide (most rows: one record of a key on a day), at most three.
+ *
+ * Unlike `lakeScan` its rows come dated (`versioned`): the feedback versions' window
+ * runs over the raw records and the facts' `record` rows only, and the facts' `use`
+ * rows (tracks and flag checks, nearly all rows, never feedback) pass by it with no
+ * `replaced_at`. So the facts are read twice, for nearly disjoint columns (a
+ * record's own, a use's key and instants; both read `kind`, `dt`, `build_id`,
+ * `event_type` and the subject ids): on Athena the two reads scan those narrow
+ * columns twice and the rest once.
  */
 const factsLakeScan = (D: SqlDialect, condition: string) => {
   const rawScope = (e: string, f: string) => `${f}.day_no IS NULL OR ${e}.received_at >= ${f}.cutoff`;
   const factsDay = (e: string, f: string) => `facts_days ${f} ON ${f}.day_no = ${D.dayNumber(`${e}.dt`)}`;
-  return `
+  const factsOfSnapshot = (kind: string, joined = '') => `${COMPANY_FACTS_TABLE_NAME} x
+    JOIN facts_days f ON f.day_no = ${D.dayNumber('x.dt')} AND f.build_id = x.build_id${joined}
+    WHERE x.shard = ? AND x.app_id = ? AND x.kind = '${kind}'`;
+  const versionedRecords = versioned(`(
   SELECT ${SCAN_COLUMNS} FROM (
     SELECT ${SCAN_COLUMNS.replace('copy_no, ', '')}, src,
       row_number() OVER (PARTITION BY event_id ORDER BY received_at, ts, src DESC) AS copy_no
@@ -331,25 +346,32 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
   WHERE src = 0 AND ts < CAST(? AS TIMESTAMP) AND (${condition})
   UNION ALL
   SELECT ${SCAN_COLUMNS} FROM (
-    SELECT CASE WHEN x.kind = 'record' THEN x.event_id END AS event_id, x.event_type,
-      CASE WHEN x.kind = 'use' AND x.event_type = 'track' THEN x.use_key END AS event_name,
-      x.user_id, x.company_id, CASE WHEN x.kind = 'record' THEN x.feature_id END AS feature_id, x.score,
+    SELECT x.event_id, x.event_type, CAST(NULL AS VARCHAR) AS event_name, x.user_id, x.company_id, x.feature_id, x.score,
       CASE WHEN x.event_type = 'identify_company' THEN x.attributes END AS attributes,
-      CASE WHEN x.kind = 'record' THEN coalesce(x.context_active, true)
-        WHEN p.n = 1 THEN coalesce(x.last_active_ts = x.first_ts, false)
-        WHEN p.n = 2 THEN coalesce(x.last_active_ts = x.last_ts, false) ELSE true END AS active,
-      CASE WHEN x.kind = 'record' THEN x."timestamp" WHEN p.n = 1 THEN x.first_ts WHEN p.n = 2 THEN x.last_ts
-        ELSE x.last_active_ts END AS ts,
-      x.received_at, CAST(1 AS BIGINT) AS copy_no,
+      coalesce(x.context_active, true) AS active, x."timestamp" AS ts, x.received_at, CAST(1 AS BIGINT) AS copy_no,
       CASE WHEN x.event_type = 'feedback' THEN ${feedbackIdOf(D, 'x.attributes')} END AS feedback_key,
-      CASE WHEN x.kind = 'use' AND x.event_type = 'feature_flag' THEN x.use_key END AS flag_key
-    FROM ${COMPANY_FACTS_TABLE_NAME} x
-    JOIN facts_days f ON f.day_no = ${D.dayNumber('x.dt')} AND f.build_id = x.build_id
-    CROSS JOIN UNNEST(ARRAY[1, 2, 3]) AS p (n)
-    WHERE x.shard = ? AND x.app_id = ? AND (p.n = 1 OR (x.kind = 'use' AND (
-      (p.n = 2 AND x.last_ts > x.first_ts)
-      OR (p.n = 3 AND x.last_active_ts > x.first_ts AND x.last_active_ts < x.last_ts))))
+      CAST(NULL AS VARCHAR) AS flag_key
+    FROM ${factsOfSnapshot('record')}
   ) held
+  WHERE ${condition}
+)`);
+  return `${versionedRecords}
+  UNION ALL
+  SELECT ${DATED_COLUMNS} FROM (
+    SELECT CAST(NULL AS VARCHAR) AS event_id, x.event_type,
+      CASE WHEN x.event_type = 'track' THEN x.use_key END AS event_name,
+      x.user_id, x.company_id, CAST(NULL AS VARCHAR) AS feature_id, CAST(NULL AS INTEGER) AS score,
+      CAST(NULL AS VARCHAR) AS attributes,
+      CASE WHEN p.n = 1 THEN coalesce(x.last_active_ts = x.first_ts, false)
+        WHEN p.n = 2 THEN coalesce(x.last_active_ts = x.last_ts, false) ELSE true END AS active,
+      CASE WHEN p.n = 1 THEN x.first_ts WHEN p.n = 2 THEN x.last_ts ELSE x.last_active_ts END AS ts,
+      CAST(NULL AS TIMESTAMP) AS received_at, CAST(1 AS BIGINT) AS copy_no, CAST(NULL AS VARCHAR) AS feedback_key,
+      CASE WHEN x.event_type = 'feature_flag' THEN x.use_key END AS flag_key,
+      CAST(NULL AS TIMESTAMP) AS replaced_at
+    FROM ${factsOfSnapshot('use', '\n    CROSS JOIN UNNEST(ARRAY[1, 2, 3]) AS p (n)')}
+      AND (p.n = 1 OR (p.n = 2 AND x.last_ts > x.first_ts)
+        OR (p.n = 3 AND x.last_active_ts > x.first_ts AND x.last_active_ts < x.last_ts))
+  ) held_uses
   WHERE ${condition}`;
 };
 
@@ -366,8 +388,7 @@ function feedbackIdOf(D: SqlDialect, attributes: string): string {
  * feedback of the app, so both chains see every version.
  */
 const versioned = (source: string) => `
-  SELECT r.event_id, r.event_type, r.event_name, r.user_id, r.company_id, r.feature_id, r.score, r.active, r.ts,
-    r.received_at, r.copy_no, r.flag_key,
+  SELECT ${SCAN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')},
     CASE WHEN r.feedback_key IS NOT NULL AND r.copy_no = 1 THEN lead(r.ts) OVER (
       -- Records without a feedbackId only need small partitions (their instant's), not a sort by a long key.
       PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.ts END
@@ -404,15 +425,25 @@ const datesUpTo = (D: SqlDialect, x: string) =>
 /** The order of a company's calls: the later of two calls on the same instant is the one received later. */
 const CALL_ORDER = 'ORDER BY ts, received_at, event_id';
 
-/** How a chain reads the lake: `lakeScan` (the full recompute) or `factsLakeScan`. */
-type LakeRead = (D: SqlDialect, condition: string) => string;
+/**
+ * How a chain reads the lake: `lakeScan` (the full recompute), whose rows the chain
+ * dates itself (`versioned`), or `factsLakeScan`, whose rows come dated.
+ */
+interface LakeRead {
+  readonly rows: (D: SqlDialect, condition: string) => string;
+  readonly dated: boolean;
+}
+const FULL_READ: LakeRead = { rows: lakeScan, dated: false };
+const FACTS_READ: LakeRead = { rows: factsLakeScan, dated: true };
+/** A chain's rows with their feedback versions dated. */
+const datedRows = (read: LakeRead, rows: string) => (read.dated ? `SELECT ${DATED_COLUMNS} FROM ${rows}` : versioned(rows));
 
 function buildRollupSql(D: SqlDialect, read: LakeRead): string {
   const ctes = [
-    jobInputRelations(D, read === factsLakeScan),
+    jobInputRelations(D, read === FACTS_READ),
     mainChain(D, read),
     sideRows(D, read),
-    userChain(D),
+    userChain(D, read),
     attributeFeatureChain(D),
     companyInfoChain(D),
     mergedFacts(),
@@ -512,9 +543,9 @@ copy_plan AS (
 
 /** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
 function mainChain(D: SqlDialect, read: LakeRead): string {
-  return `main_rows AS (${read(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
+  return `main_rows AS (${read.rows(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
 ),
-main_versions AS (${versioned('main_rows')}
+main_versions AS (${datedRows(read, 'main_rows')}
 ),
 main_roles AS (
   SELECT r.company_id, r.active, r.score, ${roleColumns(D)}
@@ -551,7 +582,7 @@ main_facts AS (
  * user, attribute and info chains (DuckDB materializes it; Trino inlines it into each).
  */
 function sideRows(D: SqlDialect, read: LakeRead): string {
-  return `side_rows AS ${D.materialized}(${read(
+  return `side_rows AS ${D.materialized}(${read.rows(
     D,
     `(event_type = 'identify_company' AND company_id IS NOT NULL)
       OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback', 'feature_flag'))
@@ -561,11 +592,11 @@ function sideRows(D: SqlDialect, read: LakeRead): string {
 }
 
 /** `user_*`: records without a companyId attributed to their user's company as of each date. */
-function userChain(D: SqlDialect): string {
+function userChain(D: SqlDialect, read: LakeRead): string {
   const memberFrom = datesUpTo(D, 's.day - 1');
   const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 's.next_member_day - 1')} - 1 END`;
   const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
-  return `user_versions AS (${versioned('side_rows')}
+  return `user_versions AS (${datedRows(read, 'side_rows')}
 ),
 user_roles AS (
   -- Role -2: a company call carrying the user, which moves the user into that company.
