@@ -388,7 +388,9 @@ function feedbackIdOf(D: SqlDialect, attributes: string): string {
  * feedback of the app, so both chains see every version.
  */
 const versioned = (source: string) => `
-  SELECT ${SCAN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')},
+  SELECT ${SCAN_COLUMNS.split(', ')
+    .map((c) => `r.${c}`)
+    .join(', ')},
     CASE WHEN r.feedback_key IS NOT NULL AND r.copy_no = 1 THEN lead(r.ts) OVER (
       -- Records without a feedbackId only need small partitions (their instant's), not a sort by a long key.
       PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.ts END
@@ -436,7 +438,8 @@ interface LakeRead {
 const FULL_READ: LakeRead = { rows: lakeScan, dated: false };
 const FACTS_READ: LakeRead = { rows: factsLakeScan, dated: true };
 /** A chain's rows with their feedback versions dated. */
-const datedRows = (read: LakeRead, rows: string) => (read.dated ? `SELECT ${DATED_COLUMNS} FROM ${rows}` : versioned(rows));
+const datedRows = (read: LakeRead, rows: string) =>
+  read.dated ? `SELECT ${DATED_COLUMNS} FROM ${rows}` : versioned(rows);
 
 function buildRollupSql(D: SqlDialect, read: LakeRead): string {
   const ctes = [
