@@ -4,6 +4,7 @@ import { type IRole, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam'
 import { Construct } from 'constructs';
 import {
   EXPORT_INPUT_COLUMNS,
+  EXPORT_INPUTS_RETENTION_DAYS,
   EXPORT_INPUTS_TABLE_NAME,
   type ExportInputColumn,
 } from '../lambdas/contract/export-inputs.ts';
@@ -25,7 +26,7 @@ export interface ExportInputsTableProps {
    * How long a job's inputs file is kept. The rollup query reads it within the
    * job's run (at most an hour); the rest is time to look at a failed job.
    *
-   * @default Duration.days(7)
+   * @default Duration.days(EXPORT_INPUTS_RETENTION_DAYS) (7)
    */
   readonly retention?: Duration;
 }
@@ -56,7 +57,7 @@ export class ExportInputsTable extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportInputsTableProps) {
     super(scope, id);
-    const retention = props.retention ?? Duration.days(7);
+    const retention = props.retention ?? Duration.days(EXPORT_INPUTS_RETENTION_DAYS);
     if (!retention.isUnresolved() && retention.toDays() < 1) {
       throw new Error(`ExportInputsTable: retention must be at least one day, got ${retention.toHumanString()}`);
     }

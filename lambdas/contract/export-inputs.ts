@@ -15,6 +15,13 @@
 
 export const EXPORT_INPUTS_TABLE_NAME = 'export_inputs';
 
+/**
+ * How long a job's inputs file is kept by default: on AWS the bucket's lifecycle
+ * rule (ExportInputsTable's `retention`), locally the writer's sweep. The query reads
+ * it within the job's run (at most an hour); the rest is time to look at a failed job.
+ */
+export const EXPORT_INPUTS_RETENTION_DAYS = 7;
+
 /** Glue-compatible column types; JSON values of filters stay JSON text in `string` columns. */
 export type ExportInputColumnType = 'string' | 'int';
 

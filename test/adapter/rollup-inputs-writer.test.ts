@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3LakeInputsWriter } from '../../lambdas/adapters/aws/s3-lake-inputs-writer.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
+import { EXPORT_INPUTS_RETENTION_DAYS } from '../../lambdas/contract/export-inputs.ts';
 import { exportInputRows, exportInputsJsonLines } from '../../lambdas/core/company-export/rollup/inputs.ts';
 import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
 import type { LakeInputsWriter } from '../../lambdas/ports/lake-inputs.ts';
@@ -91,5 +92,32 @@ describe('S3LakeInputsWriter options', () => {
   it('says what is wrong with its options', () => {
     expect(() => new S3LakeInputsWriter({ client: s3.client, bucket: '' })).toThrow(/bucket/);
     expect(() => new S3LakeInputsWriter({ client: s3.client, bucket: 'b', prefix: 'no-slash' })).toThrow(/prefix/);
+  });
+});
+
+describe('FileLakeInputsWriter: the local lifecycle rule', () => {
+  it("removes inputs files and crashed writes older than the AWS rule's retention, and keeps the rest", async () => {
+    const { mkdir, readdir, utimes, writeFile } = await import('node:fs/promises');
+    const lakeDir = join(home, 'swept-lake');
+    const folder = join(lakeDir, 'export_inputs');
+    await mkdir(folder, { recursive: true });
+    const now = new Date('2026-03-10T12:00:00Z');
+    const aged = async (file: string, days: number) => {
+      await writeFile(join(folder, file), '{}\n');
+      const at = new Date(now.getTime() - days * 86_400_000);
+      await utimes(join(folder, file), at, at);
+    };
+    await aged('old-job.json', EXPORT_INPUTS_RETENTION_DAYS + 1);
+    await aged('old-job.json.0badf00d.tmp', EXPORT_INPUTS_RETENTION_DAYS + 3);
+    await aged('recent-job.json', EXPORT_INPUTS_RETENTION_DAYS - 1);
+    const writer = new FileLakeInputsWriter({ lakeDir, now: () => now });
+    await writer.writeInputs('new-job', rowsNamed('N'));
+    expect((await readdir(folder)).sort()).toEqual(['new-job.json', 'recent-job.json']);
+    // The job being written is never swept, whatever the clock says.
+    await new FileLakeInputsWriter({ lakeDir, now: () => new Date('2030-01-01T00:00:00Z') }).writeInputs(
+      'late-job',
+      rowsNamed('L'),
+    );
+    expect(await readdir(folder)).toEqual(['late-job.json']);
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { EXPORT_INPUTS_RETENTION_DAYS } from '../../contract/export-inputs.ts';
 import {
   type ExportInputRow,
   exportInputsJsonLines,
@@ -8,13 +9,27 @@ import {
 } from '../../core/company-export/rollup/inputs.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 
+const DAY_MS = 86_400_000;
+
 /**
  * The local lake's `export_inputs`: `<lakeDir>/export_inputs/<id>.json`,
  * which DuckDbQueryEngine serves as the view `export_inputs`. Written beside and
  * renamed into place, so a query never reads half a file.
+ *
+ * Each write also sweeps the folder as the lake bucket's lifecycle rule does on AWS:
+ * files (and temporaries a crash left) last modified more than `retentionDays` ago
+ * are removed. Every export's query lists and reads every inputs file still there,
+ * so without the sweep a local stack's exports would slow down month after month.
  */
 export class FileLakeInputsWriter implements LakeInputsWriter {
-  constructor(private readonly options: { readonly lakeDir: string }) {}
+  constructor(
+    private readonly options: {
+      readonly lakeDir: string;
+      /** @default EXPORT_INPUTS_RETENTION_DAYS (7), as on AWS */
+      readonly retentionDays?: number;
+      readonly now?: () => Date;
+    },
+  ) {}
 
   async writeInputs(jobId: string, rows: readonly ExportInputRow[]): Promise<void> {
     const target = join(this.options.lakeDir, exportInputsKey(jobId));
@@ -27,6 +42,22 @@ export class FileLakeInputsWriter implements LakeInputsWriter {
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
+    }
+    await this.sweep(dirname(target), basename(target));
+  }
+
+  private async sweep(folder: string, written: string): Promise<void> {
+    const retentionMs = (this.options.retentionDays ?? EXPORT_INPUTS_RETENTION_DAYS) * DAY_MS;
+    const before = (this.options.now?.() ?? new Date()).getTime() - retentionMs;
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      if (!entry.isFile() || entry.name === written) continue;
+      const path = join(folder, entry.name);
+      // Another writer may have removed it meanwhile: both outcomes are fine.
+      const modified = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => Number.POSITIVE_INFINITY,
+      );
+      if (modified < before) await rm(path, { force: true });
     }
   }
 }
