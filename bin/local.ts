@@ -144,6 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dialect: 'duckdb',
         catalog,
         inputs: new FileLakeInputsWriter({ lakeDir: deps.lakeDir }),
+        // FEATURELAKE_ROLLUP_FROM_FACTS=0: the funnel, as the exports, recomputes from raw events.
+        ...(config.rollupFromFacts ? { factsManifest: deps.factsManifest } : {}),
         clock,
       }),
       'company-exports': makeCompanyExportsHandler({

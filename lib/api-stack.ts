@@ -141,6 +141,8 @@ export class FeaturelakeApiStack extends Stack {
       lake: data.lake,
       exportInputs: data.exportInputs,
       workgroup: data.workgroup,
+      facts: data.facts,
+      rollupFromFacts: props.rollupFromFacts ?? true,
     });
 
     // The daily facts build: before the exports, whose automatic runs wait for it.

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { AdminToken } from './admin-token.ts';
 import type { EventLake } from './event-lake.ts';
 import type { ExportInputsTable } from './export-inputs-table.ts';
+import type { FactsTables } from './facts-tables.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { QueryWorkgroup } from './query-workgroup.ts';
 import type { StateTable } from './state-table.ts';
@@ -18,12 +19,21 @@ export interface LakeInsightsApiHandlerProps {
   readonly exportInputs: ExportInputsTable;
   /** The Athena workgroup the reads run in (its per-query scan cutoff bounds each call's cost). */
   readonly workgroup: QueryWorkgroup;
+  /** The daily facts, which the STARS funnel reads where current, as the company exports do. */
+  readonly facts: FactsTables;
+  /**
+   * Whether the funnel reads the daily facts (the exports' `rollupFromFacts`); false:
+   * the full recompute over the lake's whole history.
+   *
+   * @default true
+   */
+  readonly rollupFromFacts?: boolean;
 }
 
 /**
  * The console's lake reads (`GET /api/v1/tracking/events`, `…/tracking/unassociated`,
  * `/api/v1/stars-funnel`): synchronous Athena queries in the admin workgroup over the
- * lake and `export_inputs`, whose inputs file the funnel writes first.
+ * lake, the daily facts and `export_inputs`, whose inputs file the funnel writes first.
  */
 export class LakeInsightsApiHandler extends Construct {
   readonly handler: HandlerFunction;
@@ -41,6 +51,7 @@ export class LakeInsightsApiHandler extends Construct {
         athenaWorkgroup: props.workgroup.workgroupName,
         glueDatabase: props.lake.database.databaseName,
         lakeBucket: props.lake.bucket.bucketName,
+        rollupFromFacts: props.rollupFromFacts === false ? '0' : '1',
       },
     });
     const role = this.handler.role;
@@ -51,5 +62,7 @@ export class LakeInsightsApiHandler extends Construct {
     props.lake.grantQuery(role);
     props.exportInputs.grantQuery(role);
     props.exportInputs.grantWriteInputs(role);
+    // The funnel reads the facts the manifest (a state table item) names.
+    props.facts.grantQuery(role);
   }
 }

@@ -95,7 +95,8 @@ export const LAMBDA_SETTINGS = {
     'downloadLinkSecretArn',
   ],
   openapi: [],
-  'lake-insights': ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket'],
+  // rollupFromFacts: the STARS funnel reads the daily facts as the exports do (`0`: the full recompute).
+  'lake-insights': ['stateTable', 'adminSecretArn', 'athenaWorkgroup', 'glueDatabase', 'lakeBucket', 'rollupFromFacts'],
   // dailyFactsWorkgroup: where the plan query runs.
   'facts-steps': ['stateTable', 'lakeBucket', 'dailyFactsWorkgroup', 'glueDatabase'],
 } as const satisfies Record<LambdaName, readonly Setting[]>;

@@ -6,6 +6,7 @@ import { systemClock } from '../core/shared/clock.ts';
 import { NotFoundError } from '../core/shared/errors.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { FactsManifestStore } from '../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../ports/lake-inputs.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { awsDeps } from './aws-deps.ts';
@@ -20,6 +21,8 @@ export interface LakeInsightsDeps {
   readonly dialect: SqlDialectName;
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
   readonly inputs: LakeInputsWriter;
+  /** The daily facts' manifests, which the funnel reads as exports do (absent: FEATURELAKE_ROLLUP_FROM_FACTS=0). */
+  readonly factsManifest?: Pick<FactsManifestStore, 'readFactsManifest'>;
   readonly clock?: Clock;
 }
 
@@ -43,7 +46,13 @@ export function makeHandler(deps: LakeInsightsDeps) {
         return json(
           200,
           await starsFunnel(
-            { engine: deps.queryEngine, dialect: deps.dialect, catalog: deps.catalog, inputs: deps.inputs },
+            {
+              engine: deps.queryEngine,
+              dialect: deps.dialect,
+              catalog: deps.catalog,
+              inputs: deps.inputs,
+              ...(deps.factsManifest ? { facts: deps.factsManifest } : {}),
+            },
             env,
             query,
             clock.now(),
@@ -64,5 +73,6 @@ export const handler = lazyHandler(() => {
     dialect: 'trino',
     catalog: aws.catalog(),
     inputs: aws.lakeInputs(),
+    ...(aws.setting('rollupFromFacts') === '0' ? {} : { factsManifest: aws.factsManifest() }),
   });
 });

@@ -6,6 +6,9 @@ import { FACTS_RETIRED_GRACE_MS } from '../../lambdas/contract/facts.ts';
 import { earliestReceivedDate } from '../../lambdas/contract/lake.ts';
 import { factsSnapshot } from '../../lambdas/core/company-export/facts/manifest.ts';
 import { rawReadsFrom } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { COMPANY_EXPORT_HEADER } from '../../lambdas/core/company-export/rollup/types.ts';
+import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
+import { STARS_FUNNEL_STATES, starsFunnel } from '../../lambdas/core/insights/lake-insights.ts';
 import { tempHome } from '../support/local-stack.ts';
 import { prng, type RollupDataset, randomRollupDataset } from '../support/rollup-data.ts';
 import { type FactsLake, openFactsLake, timeline } from '../support/rollup-facts.ts';
@@ -187,6 +190,41 @@ describe('daily facts build', () => {
     expect(moved).toBeGreaterThan(0);
     try {
       await exportEqualsOracle('raw-moved-away');
+      // The console's STARS funnel runs the same text over the same facts: its counts are
+      // the oracle's today rows, which the full recompute could not give without those files.
+      const funnel = await starsFunnel(
+        {
+          engine: facts.lake.engine,
+          dialect: 'duckdb',
+          catalog: {
+            listFeatures: async () => dataset.catalog.features as never,
+            listSegments: async () => dataset.catalog.segments as never,
+          },
+          inputs: facts.lake.inputs,
+          facts: facts.manifest,
+        },
+        appId,
+        { as_of: dataset.asOf.toISOString() },
+        dataset.asOf,
+      );
+      const today = oracleRollup(
+        facts.lake.events,
+        appId,
+        dataset.catalog,
+        aggregationWindows('today', dataset.asOf),
+      ).slice(1);
+      const header = COMPANY_EXPORT_HEADER as readonly string[];
+      const [idColumn, stateColumn] = [header.indexOf('Feature ID'), header.indexOf('STARS State')];
+      const expected = dataset.catalog.features.map((feature) => {
+        const counts = { never: 0, tried: 0, retained: 0, churned: 0 };
+        for (const row of today) {
+          const state = STARS_FUNNEL_STATES[row[stateColumn] as string];
+          if (row[idColumn] === feature.id && state) counts[state] += 1;
+        }
+        return { feature_id: feature.id, feature_name: feature.name, ...counts };
+      });
+      expect(funnel.features).toEqual(expected);
+      expect(expected.some((f) => f.tried + f.retained + f.churned > 0)).toBe(true);
     } finally {
       for (const file of await listTree(aside)) {
         const target = join(eventsDir, file.slice(aside.length));

@@ -500,7 +500,7 @@ describe('the company exports Lambda role', () => {
 });
 
 describe('the lake insights Lambda role (console: recent events, unassociated tracks, STARS funnel)', () => {
-  it('uses the state table and the admin token, queries in the admin workgroup over the lake and export_inputs, and writes only inputs files', () => {
+  it('uses the state table and the admin token, queries in the admin workgroup over the lake, the daily facts and export_inputs, and writes only inputs files', () => {
     const built = featurelake();
     const { data, stacks } = built;
     const insights = handlers()['lake-insights'];
@@ -516,7 +516,14 @@ describe('the lake insights Lambda role (console: recent events, unassociated tr
       importOf(data, { Ref: logicalId(stacks.data.lake.queryPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exportInputs.queryPolicy) }),
       importOf(data, { Ref: logicalId(stacks.data.exportInputs.writePolicy) }),
+      // The STARS funnel reads the facts its manifest names, as a company export does.
+      importOf(data, { Ref: logicalId(stacks.data.facts.queryPolicy) }),
     ]);
+    // The funnel follows the exports' switch (rollupFromFacts, on by default).
+    const { Variables } = resourceOf(built.api, insights.function).Properties.Environment as {
+      Variables: Record<string, string>;
+    };
+    expect(Variables.FEATURELAKE_ROLLUP_FROM_FACTS).toBe('1');
     // API Gateway gives up after 30 s: the Lambda stops its query before that.
     expect(resourceOf(built.api, insights.function).Properties.Timeout).toBe(29);
   });

@@ -10,9 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { LAKE_FIRST_DATE, lakeShard } from '../../contract/lake.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { FactsManifestStore } from '../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
-import { companyRollupSql, prepareCompanyRollup, type SqlDialectName } from '../company-export/rollup/index.ts';
+import {
+  companyRollupFromFactsSql,
+  companyRollupSql,
+  prepareCompanyRollup,
+  type SqlDialectName,
+} from '../company-export/rollup/index.ts';
 import { DomainError, ValidationError } from '../shared/errors.ts';
 import { parseRequestPayload } from '../shared/request-body.ts';
 
@@ -311,15 +317,16 @@ export const STARS_FUNNEL_STATES: Record<string, keyof Omit<FeatureFunnel, 'feat
 };
 
 /**
- * The company rollup's own SQL (the text a `today` export runs), counted per feature
- * and STARS state. Nothing of the rollup is written twice: the export's columns are
- * grouped as they come out, so the funnel equals the counts of a `today` export's
- * CSV with the same `as_of`.
+ * The company rollup's own SQL (the text a `today` export runs: from the daily facts
+ * when `fromFacts`, else the full recompute), counted per feature and STARS state.
+ * Nothing of the rollup is written twice: the export's columns are grouped as they
+ * come out, so the funnel equals the counts of a `today` export's CSV with the same
+ * `as_of`.
  */
-export function starsFunnelSql(dialect: SqlDialectName): string {
+export function starsFunnelSql(dialect: SqlDialectName, fromFacts = false): string {
   return `SELECT "Feature ID" AS feature_id, "STARS State" AS stars, count(*) AS companies
 FROM (
-${companyRollupSql(dialect)}
+${fromFacts ? companyRollupFromFactsSql(dialect) : companyRollupSql(dialect)}
 ) rollup_rows
 GROUP BY "Feature ID", "STARS State"`;
 }
@@ -329,6 +336,12 @@ export interface StarsFunnelDeps {
   readonly dialect: SqlDialectName;
   readonly catalog: Pick<CatalogStore, 'listFeatures' | 'listSegments'>;
   readonly inputs: LakeInputsWriter;
+  /**
+   * The daily facts' manifests: given (FEATURELAKE_ROLLUP_FROM_FACTS=1, the default),
+   * the funnel reads the facts where they are current, as an export does, and scans
+   * the raw lake only for the days since the last build; absent, the full recompute.
+   */
+  readonly facts?: Pick<FactsManifestStore, 'readFactsManifest'>;
 }
 
 /**
@@ -361,13 +374,22 @@ export async function starsFunnel(
   };
   if (features.length === 0) return answer;
   const jobId = `funnel-${randomUUID()}`;
-  const prepared = prepareCompanyRollup({ jobId, environmentId, aggregation: 'today', asOf, features, segments });
+  const manifest = deps.facts ? await deps.facts.readFactsManifest(environmentId) : undefined;
+  const prepared = prepareCompanyRollup({
+    jobId,
+    environmentId,
+    aggregation: 'today',
+    asOf,
+    features,
+    segments,
+    ...(deps.facts ? { facts: { manifest } } : {}),
+  });
   await deps.inputs.writeInputs(jobId, prepared.inputRows);
   const rows = await readLake(
     deps.engine,
     'Counting the STARS funnel',
     "Start a “Just today's snapshot” export (Data export): its CSV holds the same counts.",
-    starsFunnelSql(deps.dialect),
+    starsFunnelSql(deps.dialect, prepared.fromFacts),
     prepared.params,
   );
   const byId = new Map(answer.features.map((f) => [f.feature_id, f]));
