@@ -70,6 +70,18 @@ export const EVENTS_TABLE_NAME = 'events';
  */
 export const LAKE_FIRST_DATE = '2020-01-01';
 
+/**
+ * How long after one copy of an `event_id` another copy is still a duplicate (a
+ * client's retry of the same `messageId`): a copy counts unless another copy of its
+ * event_id was received in the EVENT_ID_DEDUP_DAYS days before it (received_at, then
+ * timestamp order). Bounding it is what lets a build or an export ask only the recent
+ * `received` partitions about duplicates instead of the event ids of the whole history
+ * (docs/rollup.md "Duplicates"). SDK retries come within minutes or hours; a copy sent
+ * again weeks later (a replayed backfill) counts again. Amplitude's `insert_id` has the
+ * same 7-day window; Segment's `messageId` one of about a day.
+ */
+export const EVENT_ID_DEDUP_DAYS = 7;
+
 /** How far ahead of the server's clock a client timestamp may be (tracking refuses more). */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 
@@ -105,6 +117,17 @@ export function lakeShard(environmentId: string): number {
  */
 export function earliestReceivedDate(eventDate: string): string {
   return new Date(Date.parse(`${eventDate}T00:00:00.000Z`) - MAX_FUTURE_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The earliest `received` date of a copy that can make a record received on or after
+ * `receivedFrom` a duplicate: EVENT_ID_DEDUP_DAYS days before (the bound a
+ * de-duplication probe prunes `received` with).
+ */
+export function earliestDuplicateReceivedDate(receivedFrom: string): string {
+  return new Date(Date.parse(`${receivedFrom}T00:00:00.000Z`) - EVENT_ID_DEDUP_DAYS * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
 }
 
 export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback' | 'feature_flag' | 'prompt_event';

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_ID_DEDUP_DAYS } from '../../lambdas/contract/lake.ts';
 import {
   COMPANY_EXPORT_HEADER,
   type RollupAggregation,
@@ -339,6 +340,36 @@ describe('retried calls count once', () => {
       '2025-01-02T12:00:00.000Z',
       '2025-01-02T12:00:00.000Z',
     ]);
+  });
+});
+
+describe(`a copy sent again more than ${EVENT_ID_DEDUP_DAYS} days after the last counts again`, () => {
+  const feedback = (messageId: string): TrackingCall => ({
+    type: 'feedback',
+    featureId: 'f',
+    userId: 'u1',
+    companyId: 'c',
+    score: 4,
+    messageId,
+    timestamp: at('2025-01-02'),
+  });
+  const day = 86_400_000;
+  const first = Date.parse('2025-01-02T13:00:00Z');
+  beforeAll(async () => {
+    await send(
+      'horizon',
+      [company('c', '2025-01-01'), feedback('inside'), feedback('outside'), feedback('chain')],
+      new Date(first),
+    );
+    // Exactly the horizon later: still a duplicate. Just past it: counts again.
+    await send('horizon', [feedback('inside')], new Date(first + EVENT_ID_DEDUP_DAYS * day));
+    await send('horizon', [feedback('outside')], new Date(first + EVENT_ID_DEDUP_DAYS * day + 1));
+    // Retried every 5 days: each copy follows another within the horizon, so none counts again.
+    for (let k = 1; k <= 4; k += 1) await send('horizon', [feedback('chain')], new Date(first + 5 * k * day));
+  });
+  it('counts the feedback sent once, the retry at the horizon once, and the one past it twice', async () => {
+    const row = await rowOf('horizon', usesFeature, '2025-03-01T00:00:00Z', 'c', 'f');
+    expect(row['Feedback Count']).toBe('4');
   });
 });
 

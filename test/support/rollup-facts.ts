@@ -7,6 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDbFactsManifestStore } from '../../lambdas/adapters/aws/dynamodb-facts-manifest-store.ts';
 import { FolderFactsBuildFiles } from '../../lambdas/adapters/local/folder-facts-build-files.ts';
+import { EVENT_ID_DEDUP_DAYS } from '../../lambdas/contract/lake.ts';
 import type { FactsManifest } from '../../lambdas/core/company-export/facts/manifest.ts';
 import { runCompanyFactsBuild } from '../../lambdas/core/company-export/facts/steps.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
@@ -40,6 +41,15 @@ function delayMs(r: Prng): number {
   return r.int(20, 60) * DAY_MS;
 }
 
+/**
+ * How long after its original a retry arrives: mostly within 36 hours (across
+ * midnight), one in four within two weeks, so that some copies arrive after
+ * EVENT_ID_DEDUP_DAYS and count again, with builds in between.
+ */
+function retryDelayMs(r: Prng): number {
+  return r.chance(0.25) ? r.int(1, 2 * EVENT_ID_DEDUP_DAYS * DAY_MS) : r.int(1, 36 * HOUR_MS);
+}
+
 /** Ten-minute slots: calls received in one slot arrive as one batch at its end. */
 const slot = (ms: number) => Math.ceil((ms + 1) / (10 * 60_000)) * 10 * 60_000;
 
@@ -66,13 +76,12 @@ export function timeline(dataset: RollupDataset, r: Prng): Delivery[] {
   }
   for (const call of retries?.calls ?? []) {
     const original = receivedOf.get(call.messageId as string) as number;
-    entry(at(original + r.int(1, 36 * HOUR_MS))).calls.push(call);
+    entry(at(original + retryDelayMs(r))).calls.push(call);
   }
   const rowReceived = new Map<string, number>();
   for (const row of dataset.rows) {
     const first = rowReceived.get(row.event_id);
-    const key =
-      first === undefined ? slot(Date.parse(row.timestamp) + delayMs(r)) : slot(first + r.int(1, 36 * HOUR_MS));
+    const key = first === undefined ? slot(Date.parse(row.timestamp) + delayMs(r)) : slot(first + retryDelayMs(r));
     if (first === undefined) rowReceived.set(row.event_id, key);
     const received = new Date(key).toISOString();
     // A retried row stamped with its receipt, as the dataset's retries sometimes are.

@@ -4,7 +4,7 @@
  * from the definitions' words without looking at the SQL. Only tests use it.
  */
 import { parse } from 'csv-parse/sync';
-import type { LakeEvent } from '../../lambdas/contract/lake.ts';
+import { EVENT_ID_DEDUP_DAYS, type LakeEvent } from '../../lambdas/contract/lake.ts';
 import {
   COMPANY_EXPORT_HEADER,
   compareBytes,
@@ -31,20 +31,29 @@ function byCallOrder(a: LakeEvent, b: LakeEvent): number {
   );
 }
 
-/** One copy per event_id: the one received first, then the earliest by timestamp (a client's retry arrives later). */
+/**
+ * The copies that count: in receipt order (received_at, then timestamp), a copy counts
+ * unless another copy of its event_id was received in the EVENT_ID_DEDUP_DAYS before
+ * it. So a retry never counts and never displaces the copy received first; a copy sent
+ * again after that long counts again.
+ */
 export function dedupe(events: readonly LakeEvent[]): LakeEvent[] {
-  const kept = new Map<string, LakeEvent>();
+  const copies = new Map<string, LakeEvent[]>();
   for (const event of events) {
-    const seen = kept.get(event.event_id);
-    if (
-      !seen ||
-      ms(event.received_at) < ms(seen.received_at) ||
-      (ms(event.received_at) === ms(seen.received_at) && ms(event.timestamp) < ms(seen.timestamp))
-    ) {
-      kept.set(event.event_id, event);
-    }
+    const list = copies.get(event.event_id);
+    if (list) list.push(event);
+    else copies.set(event.event_id, [event]);
   }
-  return [...kept.values()];
+  const horizonMs = EVENT_ID_DEDUP_DAYS * 86_400_000;
+  const kept: LakeEvent[] = [];
+  for (const list of copies.values()) {
+    list.sort((a, b) => ms(a.received_at) - ms(b.received_at) || ms(a.timestamp) - ms(b.timestamp));
+    list.forEach((copy, i) => {
+      const before = list[i - 1];
+      if (!before || ms(copy.received_at) - ms(before.received_at) > horizonMs) kept.push(copy);
+    });
+  }
+  return kept;
 }
 
 function parseAttributes(text: string | null): Record<string, unknown> {

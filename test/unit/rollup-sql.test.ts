@@ -1,6 +1,7 @@
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it, vi } from 'vitest';
 import { EXPORT_INPUTS_TABLE_NAME } from '../../lambdas/contract/export-inputs.ts';
+import { EVENT_ID_DEDUP_DAYS } from '../../lambdas/contract/lake.ts';
 import {
   companyFactsBuildParams,
   companyFactsBuildSql,
@@ -242,6 +243,7 @@ const OWN_LITERALS = new Set([
     'day',
     '1970-01-01',
     '$',
+    String(EVENT_ID_DEDUP_DAYS),
     ',',
     ' ',
     'T',

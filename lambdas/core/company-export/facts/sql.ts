@@ -6,15 +6,22 @@
  * - the build: the facts rows (lambdas/contract/facts.ts, COMPANY_FACT_COLUMNS in
  *   order) of the days the build's `export_inputs` rows (kind `build_span`, job id =
  *   the build id) name, for records received before the cutoff, de-duplicated by
- *   event_id over the whole lake as of the cutoff: the copy received first, then the
- *   earlier timestamp (docs/rollup.md, "Duplicates").
+ *   event_id against the copies received before the cutoff: a record counts unless
+ *   another copy was received in the EVENT_ID_DEDUP_DAYS before it (docs/rollup.md,
+ *   "Duplicates"), so only the `received` partitions from that many days before the
+ *   earliest record built are asked.
  */
 
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
 import { COMPANY_FACT_COLUMNS } from '../../../contract/facts.ts';
-import { EVENTS_TABLE_NAME, earliestReceivedDate, lakeShard } from '../../../contract/lake.ts';
+import {
+  EVENTS_TABLE_NAME,
+  earliestDuplicateReceivedDate,
+  earliestReceivedDate,
+  lakeShard,
+} from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
-import { DIALECTS, type SqlDialect, type SqlDialectName } from '../rollup/dialect.ts';
+import { DIALECTS, dedupCopyNo, type SqlDialect, type SqlDialectName } from '../rollup/dialect.ts';
 import { sqlTimestampText } from '../rollup/inputs.ts';
 
 export interface CompanyFactsPlanParamsInput {
@@ -109,12 +116,12 @@ copies AS (
   -- Their copies on other days, received before the cutoff too: they only decide which copy counts.
   SELECT e.event_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, e."timestamp", e.received_at, NULL, NULL, NULL, 1
   FROM ${EVENTS_TABLE_NAME} e LEFT JOIN build_days b ON b.day_no = ${D.dayNumber('e.dt')}
-  WHERE e.shard = ? AND e.app_id = ? AND e.received_at < CAST(? AS TIMESTAMP) AND b.day_no IS NULL
+  WHERE e.shard = ? AND e.app_id = ? AND e.received >= ? AND e.received_at < CAST(? AS TIMESTAMP) AND b.day_no IS NULL
     AND e.event_id IN (SELECT event_id FROM candidates)
 ),
 kept AS (
   SELECT * FROM (
-    SELECT c.*, row_number() OVER (PARTITION BY event_id ORDER BY received_at, "timestamp", src) AS copy_no
+    SELECT c.*, ${dedupCopyNo('', 'received_at, "timestamp", src')} AS copy_no
     FROM copies c
   ) n
   WHERE copy_no = 1 AND src = 0
@@ -182,6 +189,7 @@ export function companyFactsBuildParams(input: CompanyFactsBuildParamsInput): Qu
     cutoff,
     shard,
     input.environmentId,
+    earliestDuplicateReceivedDate(earliestReceivedDate(input.firstDay)),
     cutoff,
   ];
 }

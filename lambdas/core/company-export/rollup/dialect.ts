@@ -4,6 +4,8 @@
  * Everything not listed here is written in the subset both engines read alike.
  */
 
+import { EVENT_ID_DEDUP_DAYS } from '../../../contract/lake.ts';
+
 export type SqlDialectName = 'trino' | 'duckdb';
 
 /** A lateral FROM item (`from`) and the expression of the column it yields. */
@@ -139,3 +141,14 @@ export const DUCKDB: SqlDialect = {
 };
 
 export const DIALECTS: Readonly<Record<SqlDialectName, SqlDialect>> = { trino: TRINO, duckdb: DUCKDB };
+
+/**
+ * A record's copy number under the de-duplication rule both texts share (docs/rollup.md
+ * "Duplicates"): 1, it counts, unless another copy of its `event_id` was received in the
+ * EVENT_ID_DEDUP_DAYS days before it (copies in `order`: received_at, then timestamp),
+ * else 2. Only the copy just before matters (an earlier one was received earlier still).
+ * `e` is the alias, with its dot (or empty); the same text in both dialects.
+ */
+export const dedupCopyNo = (e: string, order: string) =>
+  `CASE WHEN lag(${e}received_at) OVER (PARTITION BY ${e}event_id ORDER BY ${order})
+        >= ${e}received_at - INTERVAL '${EVENT_ID_DEDUP_DAYS}' DAY THEN 2 ELSE 1 END`;

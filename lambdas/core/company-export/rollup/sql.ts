@@ -1,9 +1,15 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
 import { COMPANY_FACTS_TABLE_NAME } from '../../../contract/facts.ts';
-import { EVENTS_TABLE_NAME, earliestReceivedDate, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
+import {
+  EVENTS_TABLE_NAME,
+  earliestDuplicateReceivedDate,
+  earliestReceivedDate,
+  LAKE_FIRST_DATE,
+  lakeShard,
+} from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
 import type { FactsSnapshotSpan } from '../facts/manifest.ts';
-import { DIALECTS, type SqlDialect, type SqlDialectName } from './dialect.ts';
+import { DIALECTS, dedupCopyNo, type SqlDialect, type SqlDialectName } from './dialect.ts';
 import { assertJobId, assertRollupDates } from './inputs.ts';
 import {
   COMPANY_EXPORT_HEADER,
@@ -113,7 +119,8 @@ const FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
  * partition a raw record outside the facts can be in: the watermark's date (every
  * record received before it is in the facts of its day), or earlier when a day
  * before the last D has no facts (its records may have been received any time from
- * the day before it on).
+ * the day before it on). `duplicates_from` is EVENT_ID_DEDUP_DAYS before it: a copy
+ * received earlier cannot make a raw record a duplicate.
  */
 export function companyRollupFromFactsParams(input: CompanyRollupFromFactsParamsInput): QueryParam[] {
   assertJobId(input.jobId);
@@ -123,7 +130,23 @@ export function companyRollupFromFactsParams(input: CompanyRollupFromFactsParams
   const shard = lakeShard(input.environmentId);
   const app = input.environmentId;
   const rawFrom = rawReadsFrom(input.facts, input.watermark);
-  const scan = [shard, app, rawFrom, shard, app, shard, app, rawFrom, sqlTimestampText(last.d), shard, app, shard, app];
+  const dupFrom = earliestDuplicateReceivedDate(rawFrom);
+  const scan = [
+    shard,
+    app,
+    rawFrom,
+    shard,
+    app,
+    dupFrom,
+    shard,
+    app,
+    rawFrom,
+    sqlTimestampText(last.d),
+    shard,
+    app,
+    shard,
+    app,
+  ];
   return [input.jobId, ...Array.from({ length: LAKE_SCANS }, () => scan).flat()];
 }
 
@@ -136,6 +159,7 @@ export const COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES = [
     'raw_from',
     'shard',
     'app_id',
+    'duplicates_from',
     'shard',
     'app_id',
     'raw_from',
@@ -283,16 +307,16 @@ const scanDerived = (D: SqlDialect, e: string) => `${e}.event_id, ${e}.event_typ
         AND ${D.objectValue(`${e}.attributes`, "'evalResult'")} = 'true' THEN ${e}.feature_id END AS flag_key`;
 
 /**
- * One read of the lake (the full recompute): the app's records numbered per event_id
- * over the whole lake, then those before the last D. Copy 1, the one that counts, is
- * the copy received first, then the earlier timestamp: a copy received later can
- * never displace one already counted, which is what lets the daily facts count a day
- * once and for all (docs/rollup.md, "Duplicates").
+ * One read of the lake (the full recompute): the app's records with their copy number
+ * over the whole lake (`dedupCopyNo`), then those before the last D. Copy 1 counts: no
+ * other copy of its event_id was received in the days just before it. A copy received
+ * later can never displace one already counted, which is what lets the daily facts
+ * count a day once and for all (docs/rollup.md, "Duplicates").
  */
 const lakeScan = (D: SqlDialect, condition: string) => `
   SELECT ${SCAN_COLUMNS} FROM (
     SELECT ${scanDerived(D, 'e')},
-      row_number() OVER (PARTITION BY e.event_id ORDER BY e.received_at, e."timestamp") AS copy_no
+      ${dedupCopyNo('e.', 'e.received_at, e."timestamp"')} AS copy_no
     FROM ${EVENTS_TABLE_NAME} e
     WHERE e.shard = ? AND e.app_id = ? AND e.dt >= ? AND (${condition})
   ) scanned
@@ -303,8 +327,9 @@ const lakeScan = (D: SqlDialect, condition: string) => `
  * hold (of days without current facts, or received at or after their day's build's
  * cutoff: `facts_days`), pruned to the `received` partitions where they can be, with
  * the facts' own rows in their place. De-duplication is over every copy: a raw copy
- * counts only if no copy was received before it, which for copies the facts hold is
- * asked of the lake directly (their event ids against the raw ones': one narrow read).
+ * counts only if no copy was received in the EVENT_ID_DEDUP_DAYS before it, which for
+ * copies the facts hold is asked of the lake directly (their event ids against the
+ * raw ones': one narrow read of the `received` partitions from `duplicates_from`).
  * The facts' rows are already de-duplicated; a use row stands for its records by the
  * instants the chains' min/max aggregates need of them (first, last, last active): one
  * record when they coincide (most rows: one record of a key on a day), at most three.
@@ -325,8 +350,7 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
     WHERE x.shard = ? AND x.app_id = ? AND x.kind = '${kind}'`;
   const versionedRecords = versioned(`(
   SELECT ${SCAN_COLUMNS} FROM (
-    SELECT ${SCAN_COLUMNS.replace('copy_no, ', '')}, src,
-      row_number() OVER (PARTITION BY event_id ORDER BY received_at, ts, src DESC) AS copy_no
+    SELECT ${SCAN_COLUMNS.replace('copy_no, ', '')}, src, ${dedupCopyNo('', 'received_at, ts, src DESC')} AS copy_no
     FROM (
       SELECT ${scanDerived(D, 'e')}, 0 AS src
       FROM ${EVENTS_TABLE_NAME} e LEFT JOIN ${factsDay('e', 'f')}
@@ -337,7 +361,7 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
         CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), CAST(NULL AS VARCHAR), false, e."timestamp", e.received_at,
         CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 1
       FROM ${EVENTS_TABLE_NAME} e JOIN ${factsDay('e', 'f')}
-      WHERE e.shard = ? AND e.app_id = ? AND e.received_at < f.cutoff AND e.event_id IN (
+      WHERE e.shard = ? AND e.app_id = ? AND e.received >= ? AND e.received_at < f.cutoff AND e.event_id IN (
         SELECT l.event_id FROM ${EVENTS_TABLE_NAME} l LEFT JOIN ${factsDay('l', 'lf')}
         WHERE l.shard = ? AND l.app_id = ? AND l.received >= ? AND (${rawScope('l', 'lf')})
       )
