@@ -125,9 +125,12 @@ export function earliestReceivedDate(eventDate: string): string {
  * de-duplication probe prunes `received` with).
  */
 export function earliestDuplicateReceivedDate(receivedFrom: string): string {
-  return new Date(Date.parse(`${receivedFrom}T00:00:00.000Z`) - EVENT_ID_DEDUP_DAYS * 86_400_000)
-    .toISOString()
-    .slice(0, 10);
+  return addDays(receivedFrom, -EVENT_ID_DEDUP_DAYS);
+}
+
+/** The UTC date `days` days after `day` (YYYY-MM-DD; negative: before). */
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback' | 'feature_flag' | 'prompt_event';

@@ -22,7 +22,7 @@ import {
   FACTS_RETIRED_GRACE_MS,
   factsBuildPrefix,
 } from '../../../contract/facts.ts';
-import { LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
+import { addDays, LAKE_FIRST_DATE, lakeShard } from '../../../contract/lake.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { FactsBuildFiles, FactsBuildWriter, FactsManifestStore } from '../../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../../ports/lake-inputs.ts';
@@ -71,7 +71,6 @@ export interface PlanCompanyFactsInput {
   readonly days?: { readonly from: string; readonly to: string };
 }
 
-const DAY_MS = 86_400_000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** `<cutoff as YYYYMMDDTHHMMSSZ>-<8 hex>`: sortable by time, and never the same twice. */
@@ -103,9 +102,7 @@ export async function planCompanyFacts(
   if (!FACTS_APP_ID_PATTERN.test(appId)) throw new RangeError('app_id cannot name a facts folder');
   const now = deps.clock.now();
   const cutoff = new Date(now.getTime() - FACTS_RECEIVED_LAG_MS);
-  const through = new Date(Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`) - DAY_MS)
-    .toISOString()
-    .slice(0, 10);
+  const through = addDays(now.toISOString().slice(0, 10), -1);
   if (input.days && !(DAY.test(input.days.from) && DAY.test(input.days.to) && input.days.from <= input.days.to)) {
     throw new RangeError('days must be {from, to}, YYYY-MM-DD, from <= to');
   }

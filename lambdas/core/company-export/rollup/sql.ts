@@ -1,6 +1,7 @@
 import { EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
 import { COMPANY_FACTS_TABLE_NAME } from '../../../contract/facts.ts';
 import {
+  addDays,
   EVENTS_TABLE_NAME,
   earliestDuplicateReceivedDate,
   earliestReceivedDate,
@@ -190,9 +191,6 @@ export function rawReadsFrom(facts: readonly FactsSnapshotSpan[], watermark: str
   const fromDay = earliestReceivedDate(next);
   return fromDay < fromWatermark ? fromDay : fromWatermark;
 }
-
-const addDays = (day: string, days: number) =>
-  new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 /** Names of the `?`s in text order, for documentation and tests. */
 export const COMPANY_ROLLUP_PARAM_NAMES = [
