@@ -110,11 +110,11 @@ describe('FileLakeInputsWriter: the local lifecycle rule', () => {
     await aged('old-job.json', EXPORT_INPUTS_RETENTION_DAYS + 1);
     await aged('old-job.json.0badf00d.tmp', EXPORT_INPUTS_RETENTION_DAYS + 3);
     await aged('recent-job.json', EXPORT_INPUTS_RETENTION_DAYS - 1);
-    const writer = new FileLakeInputsWriter({ lakeDir, now: () => now });
+    const writer = new FileLakeInputsWriter({ lakeDir, clock: { now: () => now } });
     await writer.writeInputs('new-job', rowsNamed('N'));
     expect((await readdir(folder)).sort()).toEqual(['new-job.json', 'recent-job.json']);
     // The job being written is never swept, whatever the clock says.
-    await new FileLakeInputsWriter({ lakeDir, now: () => new Date('2030-01-01T00:00:00Z') }).writeInputs(
+    await new FileLakeInputsWriter({ lakeDir, clock: { now: () => new Date('2030-01-01T00:00:00Z') } }).writeInputs(
       'late-job',
       rowsNamed('L'),
     );

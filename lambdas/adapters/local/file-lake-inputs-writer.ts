@@ -7,6 +7,8 @@ import {
   exportInputsJsonLines,
   exportInputsKey,
 } from '../../core/company-export/rollup/inputs.ts';
+import { systemClock } from '../../core/shared/clock.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 
 const DAY_MS = 86_400_000;
@@ -17,7 +19,7 @@ const DAY_MS = 86_400_000;
  * renamed into place, so a query never reads half a file.
  *
  * Each write also sweeps the folder as the lake bucket's lifecycle rule does on AWS:
- * files (and temporaries a crash left) last modified more than `retentionDays` ago
+ * files (and temporaries a crash left) last modified more than EXPORT_INPUTS_RETENTION_DAYS ago
  * are removed. Every export's query lists and reads every inputs file still there,
  * so without the sweep a local stack's exports would slow down month after month.
  */
@@ -25,9 +27,8 @@ export class FileLakeInputsWriter implements LakeInputsWriter {
   constructor(
     private readonly options: {
       readonly lakeDir: string;
-      /** @default EXPORT_INPUTS_RETENTION_DAYS (7), as on AWS */
-      readonly retentionDays?: number;
-      readonly now?: () => Date;
+      /** @default systemClock */
+      readonly clock?: Clock;
     },
   ) {}
 
@@ -47,8 +48,7 @@ export class FileLakeInputsWriter implements LakeInputsWriter {
   }
 
   private async sweep(folder: string, written: string): Promise<void> {
-    const retentionMs = (this.options.retentionDays ?? EXPORT_INPUTS_RETENTION_DAYS) * DAY_MS;
-    const before = (this.options.now?.() ?? new Date()).getTime() - retentionMs;
+    const before = (this.options.clock ?? systemClock).now().getTime() - EXPORT_INPUTS_RETENTION_DAYS * DAY_MS;
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       if (!entry.isFile() || entry.name === written) continue;
       const path = join(folder, entry.name);
