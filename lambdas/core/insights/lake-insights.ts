@@ -357,9 +357,11 @@ export async function starsFunnel(
 ): Promise<StarsFunnelAnswer> {
   const request = parseRequestPayload(starsFunnelQuery, query ?? {});
   const asOf = request.as_of ? new Date(request.as_of) : now;
-  const [features, segments] = await Promise.all([
+  // Read together, as an export's prepare step reads them.
+  const [features, segments, manifest] = await Promise.all([
     deps.catalog.listFeatures(environmentId),
     deps.catalog.listSegments(environmentId),
+    deps.facts?.readFactsManifest(environmentId),
   ]);
   const answer: StarsFunnelAnswer = {
     as_of: asOf.toISOString(),
@@ -374,7 +376,6 @@ export async function starsFunnel(
   };
   if (features.length === 0) return answer;
   const jobId = `funnel-${randomUUID()}`;
-  const manifest = deps.facts ? await deps.facts.readFactsManifest(environmentId) : undefined;
   const prepared = prepareCompanyRollup({
     jobId,
     environmentId,
