@@ -339,14 +339,20 @@ const lakeScan = (D: SqlDialect, condition: string) => `
  * record's own, a use's key and instants; both read `kind`, `dt`, `build_id`,
  * `event_type` and the subject ids): on Athena the two reads scan those narrow
  * columns twice and the rest once.
+ *
+ * It defines two CTEs: `<name>_records` (the raw records and the facts' `record` rows,
+ * materialized on DuckDB) and `<name>` (those dated, and the `use` rows). Inline,
+ * DuckDB 1.5 folds the two reads of the facts into one scan and sends every `use` row
+ * through the window after all (8.6M rows and 14 s of a 6m_weekly export on the
+ * benchmark lake, instead of 180k rows and 0.2 s).
  */
-const factsLakeScan = (D: SqlDialect, condition: string) => {
+const factsLakeScan = (D: SqlDialect, condition: string, name: string, materialized: string) => {
   const rawScope = (e: string, f: string) => `${f}.day_no IS NULL OR ${e}.received_at >= ${f}.cutoff`;
   const factsDay = (e: string, f: string) => `facts_days ${f} ON ${f}.day_no = ${D.dayNumber(`${e}.dt`)}`;
   const factsOfSnapshot = (kind: string, joined = '') => `${COMPANY_FACTS_TABLE_NAME} x
     JOIN facts_days f ON f.day_no = ${D.dayNumber('x.dt')} AND f.build_id = x.build_id${joined}
     WHERE x.shard = ? AND x.app_id = ? AND x.kind = '${kind}'`;
-  const versionedRecords = versioned(`(
+  const records = `${name}_records AS ${D.materialized}(
   SELECT ${SCAN_COLUMNS} FROM (
     SELECT ${SCAN_COLUMNS.replace('copy_no, ', '')}, src, ${dedupCopyNo('', 'received_at, ts, src DESC')} AS copy_no
     FROM (
@@ -376,8 +382,9 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
     FROM ${factsOfSnapshot('record')}
   ) held
   WHERE ${condition}
-)`);
-  return `${versionedRecords}
+)`;
+  return `${records},
+${name} AS ${materialized}(${versioned(`${name}_records`)}
   UNION ALL
   SELECT ${DATED_COLUMNS} FROM (
     SELECT CAST(NULL AS VARCHAR) AS event_id, x.event_type,
@@ -394,7 +401,8 @@ const factsLakeScan = (D: SqlDialect, condition: string) => {
       AND (p.n = 1 OR (p.n = 2 AND x.last_ts > x.first_ts)
         OR (p.n = 3 AND x.last_active_ts > x.first_ts AND x.last_active_ts < x.last_ts))
   ) held_uses
-  WHERE ${condition}`;
+  WHERE ${condition}
+)`;
 };
 
 /** A feedback's `feedbackId`: the attribute's text when it is a non-empty JSON string, else NULL. */
@@ -454,10 +462,15 @@ const CALL_ORDER = 'ORDER BY ts, received_at, event_id';
  * dates itself (`versioned`), or `factsLakeScan`, whose rows come dated.
  */
 interface LakeRead {
-  readonly rows: (D: SqlDialect, condition: string) => string;
+  /** The CTE(s) defining relation `name`: the rows of the lake that meet `condition`. */
+  readonly rows: (D: SqlDialect, condition: string, name: string, materialized: string) => string;
   readonly dated: boolean;
 }
-const FULL_READ: LakeRead = { rows: lakeScan, dated: false };
+const FULL_READ: LakeRead = {
+  rows: (D, condition, name, materialized) => `${name} AS ${materialized}(${lakeScan(D, condition)}
+)`,
+  dated: false,
+};
 const FACTS_READ: LakeRead = { rows: factsLakeScan, dated: true };
 /** A chain's rows with their feedback versions dated. */
 const datedRows = (read: LakeRead, rows: string) =>
@@ -568,8 +581,7 @@ copy_plan AS (
 
 /** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
 function mainChain(D: SqlDialect, read: LakeRead): string {
-  return `main_rows AS (${read.rows(D, "company_id IS NOT NULL OR event_type = 'feedback'")}
-),
+  return `${read.rows(D, "company_id IS NOT NULL OR event_type = 'feedback'", 'main_rows', '')},
 main_versions AS (${datedRows(read, 'main_rows')}
 ),
 main_roles AS (
@@ -607,13 +619,14 @@ main_facts AS (
  * user, attribute and info chains (DuckDB materializes it; Trino inlines it into each).
  */
 function sideRows(D: SqlDialect, read: LakeRead): string {
-  return `side_rows AS ${D.materialized}(${read.rows(
+  return read.rows(
     D,
     `(event_type = 'identify_company' AND company_id IS NOT NULL)
       OR (company_id IS NULL AND user_id IS NOT NULL AND event_type IN ('track', 'feedback', 'feature_flag'))
       OR event_type = 'feedback'`,
-  )}
-)`;
+    'side_rows',
+    D.materialized,
+  );
 }
 
 /** `user_*`: records without a companyId attributed to their user's company as of each date. */
