@@ -830,7 +830,9 @@ merged AS (
 function timelines(D: SqlDialect): string {
   const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
   const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const timelineKey = 'PARTITION BY company_id, fidx, ver';
+  // The whole timeline, in the same window (partition and order) as the running values:
+  // DuckDB sorts once per distinct window, and a bare PARTITION BY is another one.
+  const wholeTimeline = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
   const one = 'CAST(1 AS BIGINT)';
   const dayBit = `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
   /**
@@ -856,16 +858,14 @@ function timelines(D: SqlDialect): string {
 ),
 carried AS (
   -- What accumulates, as of each fact's day (a timeline has one fact per day): the
-  -- first use, first record and adoption as the timeline's earliest with their day,
-  -- the rest as running values; the active days of the 84 days up to it as two bit
+  -- first use, first record and adoption as the timeline's earliest (a fact's instants
+  -- are of its own day, so the first use's day is its instant's), the rest as running values; the active days of the 84 days up to it as two bit
   -- sets (bit day % 42 of the 42 days up to it, and of the 42 before: one fact per
   -- day makes a sum of powers of two exact); the next fact's day.
   SELECT company_id, fidx, ver, day,
-    min(CASE WHEN adopted_here = 1 THEN day END) OVER (${timelineKey}) AS adoption_day,
-    min(first_use) OVER (${timelineKey}) AS first_use,
-    min(CASE WHEN first_use IS NOT NULL THEN day END) OVER (${timelineKey}) AS first_use_day,
-    min(first_seen) OVER (${timelineKey}) AS first_seen,
-    min(CASE WHEN first_seen IS NOT NULL THEN day END) OVER (${timelineKey}) AS first_seen_day,
+    min(CASE WHEN adopted_here = 1 THEN day END) ${wholeTimeline} AS adoption_day,
+    min(first_use) ${wholeTimeline} AS first_use,
+    min(first_seen) ${wholeTimeline} AS first_seen,
     max(retention_day) ${factsSoFar} AS retention_day,
     max(last_use) ${factsSoFar} AS last_use,
     sum(feedbacks) ${factsSoFar} AS feedbacks,
@@ -880,8 +880,8 @@ carried AS (
 settled AS (
   SELECT company_id, fidx, ver, day, next_day, retention_day, last_use, feedbacks, score_sum, scores, last_seen,
     CASE WHEN adoption_day <= day THEN 1 ELSE 0 END AS adopted,
-    CASE WHEN first_use_day <= day THEN first_use END AS first_use,
-    CASE WHEN first_seen_day <= day THEN first_seen END AS first_seen,
+    CASE WHEN ${D.dayNumber('first_use')} <= day THEN first_use END AS first_use,
+    CASE WHEN ${D.dayNumber('first_seen')} <= day THEN first_seen END AS first_seen,
     ${turned('near_days', 'day')} AS near_days,
     ${turned('far_days', 'day - 42')} AS far_days
   FROM carried
