@@ -11,7 +11,7 @@ import {
 import type { QueryParam } from '../../shared/query-param.ts';
 import type { FactsSnapshotSpan } from '../facts/manifest.ts';
 import { DIALECTS, dedupCopyNo, type SqlDialect, type SqlDialectName } from './dialect.ts';
-import { assertJobId, assertRollupDates } from './inputs.ts';
+import { assertJobId, assertRollupDates, sqlTimestampText } from './inputs.ts';
 import {
   COMPANY_EXPORT_HEADER,
   FREQUENCY_LABELS,
@@ -69,9 +69,6 @@ export interface CompanyRollupParamsInput {
 
 /** How many times the text reads the lake; each read has its own `?`s for the shard, the app and the time range. */
 const LAKE_SCANS = 2;
-
-/** `YYYY-MM-DD HH:MM:SS.mmm`: what `CAST(? AS TIMESTAMP)` reads alike in Trino and DuckDB. */
-const sqlTimestampText = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 
 /**
  * The values for the rollup's `?`s, in text order: the job (inputs table), then for
