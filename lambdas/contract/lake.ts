@@ -128,9 +128,12 @@ export function earliestDuplicateReceivedDate(receivedFrom: string): string {
   return addDays(receivedFrom, -EVENT_ID_DEDUP_DAYS);
 }
 
+/** A UTC day in milliseconds (UTC has no daylight saving; leap seconds are not counted). */
+export const DAY_MS = 86_400_000;
+
 /** The UTC date `days` days after `day` (YYYY-MM-DD; negative: before). */
 export function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 export type EventType = 'identify_user' | 'identify_company' | 'track' | 'feedback' | 'feature_flag' | 'prompt_event';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EXPORT_INPUTS_RETENTION_DAYS } from '../../contract/export-inputs.ts';
+import { DAY_MS } from '../../contract/lake.ts';
 import {
   type ExportInputRow,
   exportInputsJsonLines,
@@ -10,8 +11,6 @@ import {
 import { systemClock } from '../../core/shared/clock.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
-
-const DAY_MS = 86_400_000;
 
 /**
  * The local lake's `export_inputs`: `<lakeDir>/export_inputs/<id>.json`,

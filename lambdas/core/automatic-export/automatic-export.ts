@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DAY_MS } from '../../contract/lake.ts';
 import type { WorkflowFailure } from '../company-export/job.ts';
 import { DomainError, type ErrorBody } from '../shared/errors.ts';
 import {
@@ -28,8 +29,6 @@ export type Cadence = (typeof CADENCES)[number];
 
 export const LAST_STATUSES = ['never ran before', 'running', 'successful', 'failed'] as const;
 export type LastStatus = (typeof LAST_STATUSES)[number];
-
-const DAY_MS = 86_400_000;
 
 /** 00:00 UTC of the date holding `at`: the instant the run's snapshot is "as of". */
 export function snapshotInstant(at: Date): Date {

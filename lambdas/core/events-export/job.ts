@@ -1,4 +1,5 @@
 import { EVENTS_EXPORTS_PREFIX, FILES_VISIBLE_DAYS, RUN_TIME_LIMIT_SECONDS } from '../../contract/exports.ts';
+import { DAY_MS } from '../../contract/lake.ts';
 import { WORKFLOW_DEADLINE_MARGIN_MS } from '../../contract/lambdas.ts';
 import { planWeeklyPartitions } from './partitions.ts';
 import type { EventsExportRequest, ExportFormat } from './request.ts';
@@ -35,8 +36,6 @@ export interface EventsExportWorkflowInput {
   job_id: string;
   app_id: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Seed 002: "the job status and related information will be available for 3 days" after it is created. */
 export const JOB_VISIBLE_DAYS = 3;

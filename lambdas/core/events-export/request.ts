@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DAY_MS } from '../../contract/lake.ts';
 import { MAX_EXCLUDED_ID_LENGTH, MAX_EXCLUDED_IDS } from '../catalog/catalog.ts';
 
 /**
@@ -42,8 +43,6 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  */
 export const MAX_EXPORT_DAYS = 3660;
 export const MAX_EXPORT_EMAILS = 50;
-
-const DAY_MS = 86_400_000;
 
 /** Days since 1970-01-01 of a valid `YYYY-MM-DD`, or undefined. */
 export function parseDay(text: string): number | undefined {

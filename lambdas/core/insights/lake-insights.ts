@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { LAKE_FIRST_DATE, lakeShard } from '../../contract/lake.ts';
+import { DAY_MS, LAKE_FIRST_DATE, lakeShard } from '../../contract/lake.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { FactsManifestStore } from '../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
@@ -22,7 +22,6 @@ import {
 import { DomainError, ValidationError } from '../shared/errors.ts';
 import { parseRequestPayload } from '../shared/request-body.ts';
 
-const DAY_MS = 86_400_000;
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** `YYYY-MM-DD HH:MM:SS.mmm`: what `CAST(? AS TIMESTAMP)` reads alike in Trino and DuckDB. */
 const sqlTimestamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');

@@ -4,6 +4,8 @@
  * accounted for every received record.
  */
 
+import { DAY_MS } from '../../../contract/lake.ts';
+
 /** Days `from`..`to` (inclusive, YYYY-MM-DD) are summarised by build `build_id`. */
 export interface FactsSpan {
   readonly from: string;
@@ -40,7 +42,6 @@ export interface FactsSnapshotSpan extends FactsSpan {
   readonly cutoff: string;
 }
 
-const DAY_MS = 86_400_000;
 const dayMs = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
 const dayText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 

@@ -1,4 +1,5 @@
 import { EXPORT_INPUT_COLUMNS, EXPORT_INPUTS_TABLE_NAME } from '../../../contract/export-inputs.ts';
+import { DAY_MS } from '../../../contract/lake.ts';
 import type { FilterOperator, JsonValue } from '../../shared/filters.ts';
 import {
   compareBytes,
@@ -168,7 +169,7 @@ export function assertRollupDates(windows: readonly RollupDate[]): void {
     const previous = windows[i - 1];
     if (previous && previous.d.getTime() >= w.d.getTime())
       throw new RangeError('rollup dates must be in ascending order');
-    if (i < windows.length - 1 && w.d.getTime() % 86_400_000 !== 0) {
+    if (i < windows.length - 1 && w.d.getTime() % DAY_MS !== 0) {
       throw new RangeError(`date ${w.date}: only the last D may fall inside a day`);
     }
   });

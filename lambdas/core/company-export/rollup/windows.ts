@@ -1,6 +1,5 @@
+import { DAY_MS } from '../../../contract/lake.ts';
 import type { RollupAggregation, RollupDate } from './types.ts';
-
-const DAY_MS = 86_400_000;
 
 /** Midnight UTC of the date holding `instant`. */
 function utcMidnight(instant: Date): number {
