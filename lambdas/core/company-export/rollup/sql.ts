@@ -856,9 +856,10 @@ function timelines(D: SqlDialect): string {
 carried AS (
   -- What accumulates, as of each fact's day (a timeline has one fact per day): the
   -- first use, first record and adoption as the timeline's earliest (a fact's instants
-  -- are of its own day, so the first use's day is its instant's), the rest as running values; the active days of the 84 days up to it as two bit
-  -- sets (bit day % 42 of the 42 days up to it, and of the 42 before: one fact per
-  -- day makes a sum of powers of two exact); the next fact's day.
+  -- are of its own day, so the first use's day is its instant's), the rest as running
+  -- values; the active days of the 84 days up to it as two bit sets (bit day % 42 of
+  -- the 42 days up to it, and of the 42 before: one fact per day makes a sum of powers
+  -- of two exact); the next fact's day.
   SELECT company_id, fidx, ver, day,
     min(CASE WHEN adopted_here = 1 THEN day END) ${wholeTimeline} AS adoption_day,
     min(first_use) ${wholeTimeline} AS first_use,
