@@ -61,11 +61,6 @@ export interface SqlDialect {
   /** Whether an array holds a value: Trino `contains`, DuckDB `list_contains`. */
   arrayContains(array: string, value: string): string;
   /**
-   * The value `offset` non-NULL rows back (0: this row's), written before its OVER.
-   * Trino puts IGNORE NULLS after the call, DuckDB inside the parentheses.
-   */
-  lagIgnoreNulls(value: string, offset: string): string;
-  /**
    * The last non-NULL value of a window frame, written before its OVER. Trino puts
    * IGNORE NULLS after the call, DuckDB inside the parentheses.
    */
@@ -102,7 +97,6 @@ export const TRINO: SqlDialect = {
   shiftLeft: (value, bits) => `bitwise_left_shift(${value}, ${bits})`,
   shiftRight: (value, bits) => `bitwise_right_shift(${value}, ${bits})`,
   arrayContains: (array, value) => `contains(${array}, ${value})`,
-  lagIgnoreNulls: (value, offset) => `lag(${value}, ${offset}) IGNORE NULLS`,
   lastNonNull: (value) => `last_value(${value}) IGNORE NULLS`,
   // sequence() holds at most 10,000 elements: 27 years of days, more than the lake spans.
   dayRange: (from, to, alias) => ({
@@ -131,7 +125,6 @@ export const DUCKDB: SqlDialect = {
   shiftLeft: (value, bits) => `((${value}) << (${bits}))`,
   shiftRight: (value, bits) => `((${value}) >> (${bits}))`,
   arrayContains: (array, value) => `list_contains(${array}, ${value})`,
-  lagIgnoreNulls: (value, offset) => `lag(${value}, ${offset} IGNORE NULLS)`,
   lastNonNull: (value) => `last_value(${value} IGNORE NULLS)`,
   dayRange: (from, to, alias) => ({
     from: `CROSS JOIN unnest(generate_series(${from}, ${to})) AS ${alias} (day)`,

@@ -254,9 +254,13 @@ function jsonExpressions(D: SqlDialect) {
   return { type, text, key, holds };
 }
 
-/** The per-day fact columns every chain produces, in union order. */
-const FACT_COLUMNS =
-  'company_id, fidx, ver, day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen';
+/**
+ * The per-day fact columns every chain produces, in union order. `first_at` and
+ * `last_at` are a feature's first and last use on a feature's row (fidx ≥ 0), and the
+ * company's first record and last active record on the company's own row (−1): one
+ * pair of columns for both, since a row is only ever one of the two.
+ */
+const FACT_COLUMNS = 'company_id, fidx, ver, day, act, first_at, last_at, feedbacks, score_sum, scores';
 
 /** The `event_name`s (actions) of a `feature_flag` row that can be a use: a check of the flag's value. */
 const FLAG_USE_ACTIONS = "('check', 'check-is-enabled')";
@@ -270,16 +274,14 @@ const FLAG_USE_ACTIONS = "('check', 'check-is-enabled')";
  */
 const FACT_AGGREGATES = `
     max(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN 1 ELSE 0 END) AS act,
-    min(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN ts END) AS first_use,
-    max(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN ts END) AS last_use,
+    min(CASE WHEN fidx = -1 OR (fidx >= 0 AND event_type IN ('track', 'feature_flag')) THEN ts END) AS first_at,
+    max(CASE WHEN (fidx = -1 AND active) OR (fidx >= 0 AND event_type IN ('track', 'feature_flag')) THEN ts END) AS last_at,
     CAST(coalesce(sum(CASE WHEN fidx < 0 THEN 0 WHEN event_type = 'feedback' THEN 1
       WHEN event_type = 'retraction' THEN -1 END), 0) AS BIGINT) AS feedbacks,
     CAST(coalesce(sum(CASE WHEN fidx < 0 THEN 0 WHEN event_type = 'feedback' THEN score
       WHEN event_type = 'retraction' THEN -score END), 0) AS BIGINT) AS score_sum,
     CAST(coalesce(sum(CASE WHEN fidx < 0 OR score IS NULL THEN 0 WHEN event_type = 'feedback' THEN 1
-      WHEN event_type = 'retraction' THEN -1 END), 0) AS BIGINT) AS scores,
-    min(CASE WHEN fidx = -1 THEN ts END) AS first_seen,
-    max(CASE WHEN fidx = -1 AND active THEN ts END) AS last_seen`;
+      WHEN event_type = 'retraction' THEN -1 END), 0) AS BIGINT) AS scores`;
 
 /** The columns every lake read hands its chain, in this order. */
 const SCAN_COLUMNS =
@@ -569,10 +571,11 @@ empty_segments AS (
   ) x ON x.sidx = s.sidx
 ),
 copy_plan AS (
-  -- Class 0 keeps a fact; class 1 copies it into every date's version.
-  SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no
+  -- Class 0 keeps a fact; class 1 copies it into the version of every date it can
+  -- count at (E on or after its day: a version serves its own date only).
+  SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no, CAST(NULL AS BIGINT) AS e_day
   UNION ALL
-  SELECT 1, 'copy', date_no FROM rollup_dates
+  SELECT 1, 'copy', date_no, e_day FROM rollup_dates
 )`;
 }
 
@@ -597,13 +600,11 @@ main_facts AS (
   -- company × feature has a timeline (and a row in the export) from here on.
   SELECT m.company_id, coalesce(f.fidx, m.fidx) AS fidx, CAST(-1 AS BIGINT) AS ver, coalesce(m.day, a.first_e) AS day,
     CASE WHEN f.fidx IS NULL THEN m.act ELSE 0 END AS act,
-    CASE WHEN f.fidx IS NULL THEN m.first_use END AS first_use,
-    CASE WHEN f.fidx IS NULL THEN m.last_use END AS last_use,
+    CASE WHEN f.fidx IS NULL THEN m.first_at END AS first_at,
+    CASE WHEN f.fidx IS NULL THEN m.last_at END AS last_at,
     CASE WHEN f.fidx IS NULL THEN m.feedbacks ELSE 0 END AS feedbacks,
     CASE WHEN f.fidx IS NULL THEN m.score_sum ELSE 0 END AS score_sum,
-    CASE WHEN f.fidx IS NULL THEN m.scores ELSE 0 END AS scores,
-    CASE WHEN f.fidx IS NULL THEN m.first_seen END AS first_seen,
-    CASE WHEN f.fidx IS NULL THEN m.last_seen END AS last_seen
+    CASE WHEN f.fidx IS NULL THEN m.scores ELSE 0 END AS scores
   FROM main_days m
   CROSS JOIN date_axis a
   LEFT JOIN features f ON f.fan_one = CASE WHEN m.day IS NULL THEN 1 END
@@ -652,7 +653,7 @@ user_facts AS (
 ),
 user_spans AS (
   -- A company call is the user's latest from its day until the day of their next one.
-  SELECT user_id, fidx, day, member_company, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen,
+  SELECT user_id, fidx, day, member_company, act, first_at, last_at, feedbacks, score_sum, scores,
     min(CASE WHEN fidx = -2 THEN day END) OVER (
       PARTITION BY user_id ORDER BY day, member_ts, member_received, member_event
       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
@@ -666,10 +667,11 @@ user_cover AS (
   -- one company is theirs at every date from the first that can see any of their
   -- records (the first whose E is on or after their first record's day): their
   -- records then count once, for that company, at every date.
-  SELECT s.user_id, s.fidx, s.day, s.member_company, s.act, s.first_use, s.last_use, s.feedbacks, s.score_sum,
-    s.scores, s.first_seen, s.last_seen, s.first_member_day, a.date_count,
+  SELECT s.user_id, s.fidx, s.day, s.member_company, s.act, s.first_at, s.last_at, s.feedbacks, s.score_sum,
+    s.scores, s.first_member_day, a.date_count,
     ${datesUpTo(D, 's.first_member_day - 1')} AS member_from,
     ${datesUpTo(D, 's.first_fact_day - 1')} AS needed_from,
+    ${datesUpTo(D, 's.day - 1')} AS fact_date,
     ${memberFrom} AS cover_lo,
     ${memberUntil} AS cover_hi,
     min(CASE WHEN s.fidx = -2 AND ${memberFrom} <= ${memberUntil} AND ${memberUntil} >= ${datesUpTo(D, 's.first_fact_day - 1')}
@@ -679,18 +681,18 @@ user_cover AS (
   FROM user_spans s CROSS JOIN date_axis a
 ),
 user_fanned AS (
-  -- Steady users keep one row; the others' records get a copy per date, and their
-  -- calls a copy per date they cover.
-  SELECT c.user_id, c.fidx, c.day, c.member_company, c.act, c.first_use, c.last_use, c.feedbacks, c.score_sum,
-    c.scores, c.first_seen, c.last_seen, c.cover_min, d.date_no AS fan_date,
+  -- Steady users keep one row; the others' records get a copy per date that can see
+  -- them (E on or after their day), and their calls a copy per date they cover.
+  SELECT c.user_id, c.fidx, c.day, c.member_company, c.act, c.first_at, c.last_at, c.feedbacks, c.score_sum,
+    c.scores, c.cover_min, d.date_no AS fan_date,
     ${steady} AS steady
   FROM user_cover c
   LEFT JOIN rollup_dates d ON d.fan_one = CASE WHEN c.first_member_day IS NULL OR ${steady} THEN NULL ELSE 1 END
-    AND d.date_no BETWEEN CASE WHEN c.fidx = -2 THEN c.cover_lo ELSE 0 END
+    AND d.date_no BETWEEN CASE WHEN c.fidx = -2 THEN c.cover_lo ELSE c.fact_date END
       AND CASE WHEN c.fidx = -2 THEN c.cover_hi ELSE c.date_count - 1 END
 ),
 user_resolved AS (
-  SELECT user_id, fidx, day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen,
+  SELECT user_id, fidx, day, act, first_at, last_at, feedbacks, score_sum, scores,
     steady, cover_min, fan_date,
     max(CASE WHEN fidx = -2 THEN member_company END) OVER (PARTITION BY user_id, fan_date) AS date_company
   FROM user_fanned
@@ -698,7 +700,7 @@ user_resolved AS (
 user_attributed AS (
   SELECT CASE WHEN steady THEN cover_min ELSE date_company END AS company_id, fidx,
     CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE fan_date END AS ver,
-    day, act, first_use, last_use, feedbacks, score_sum, scores, first_seen, last_seen
+    day, act, first_at, last_at, feedbacks, score_sum, scores
   FROM user_resolved
   WHERE fidx <> -2 AND (steady OR fan_date IS NOT NULL)
     AND (CASE WHEN steady THEN cover_min ELSE date_company END) IS NOT NULL
@@ -713,7 +715,6 @@ function attributeFeatureChain(D: SqlDialect): string {
     `CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END`,
     'r',
   );
-  const noTime = 'CAST(NULL AS TIMESTAMP)';
   return `attr_calls AS (
   -- Every company call, once per attribute feature, with the value it sets for the feature's attribute.
   SELECT r.company_id, r.event_id, r.ts, r.received_at, ${D.dayNumber('r.ts')} AS day, CAST(f.seq AS BIGINT) AS fidx,
@@ -742,10 +743,9 @@ attr_facts AS (
   -- last E) is an active day.
   SELECT s.company_id, s.fidx, CAST(-1 AS BIGINT) AS ver, ${attrSpan.column} AS day,
     CASE WHEN s.last_of_day THEN 1 ELSE 0 END AS act,
-    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS first_use,
-    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS last_use,
-    CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores,
-    ${noTime} AS first_seen, ${noTime} AS last_seen
+    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS first_at,
+    CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS last_at,
+    CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores
   FROM attr_uses s CROSS JOIN date_axis a ${attrSpan.from}
 )`;
 }
@@ -810,14 +810,13 @@ keyed AS (
 copied AS (
   -- A versioned key's other facts are copied into every date's version.
   SELECT k.company_id, k.fidx, CASE WHEN p.role = 'copy' THEN p.date_no ELSE k.ver END AS ver, k.day,
-    k.act, k.first_use, k.last_use, k.feedbacks, k.score_sum, k.scores, k.first_seen, k.last_seen
+    k.act, k.first_at, k.last_at, k.feedbacks, k.score_sum, k.scores
   FROM keyed k
-  JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')}
+  JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')} AND (p.e_day IS NULL OR p.e_day >= k.day)
 ),
 merged AS (
-  SELECT company_id, fidx, ver, day, max(act) AS act, min(first_use) AS first_use, max(last_use) AS last_use,
-    sum(feedbacks) AS feedbacks, sum(score_sum) AS score_sum, sum(scores) AS scores,
-    min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  SELECT company_id, fidx, ver, day, max(act) AS act, min(first_at) AS first_at, max(last_at) AS last_at,
+    sum(feedbacks) AS feedbacks, sum(score_sum) AS score_sum, sum(scores) AS scores
   FROM copied
   GROUP BY company_id, fidx, ver, day
 )`;
@@ -840,17 +839,16 @@ function timelines(D: SqlDialect): string {
     const r = `(${day} + 1) % 42`;
     return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
   };
-  const timelineOf = (alias: string) =>
-    `PARTITION BY ${alias}.company_id, ${alias}.fidx, ${alias}.ver ORDER BY ${alias}.day`;
+  // A timeline's active days apart from its other facts: the k-th latest active day is
+  // then a plain lag, with no inactive rows to skip (IGNORE NULLS walks back over them).
+  const activeDays = 'PARTITION BY m.company_id, m.fidx, m.ver, m.act ORDER BY m.day';
   return `marked AS (
   -- On active days: adoption reached here (the k-th latest active day lies in the
   -- window ending here), and the day the retention count reaches back to.
-  SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_use, m.last_use, m.feedbacks, m.score_sum,
-    m.scores, m.first_seen, m.last_seen,
-    CASE WHEN m.act = 1 AND ${D.lagIgnoreNulls('CASE WHEN m.act = 1 THEN m.day END', 'coalesce(f.adopt_k, 1) - 1')}
-      OVER (${timelineOf('m')}) >= m.day - f.adopt_w + 1 THEN 1 ELSE 0 END AS adopted_here,
-    CASE WHEN m.act = 1 THEN ${D.lagIgnoreNulls('CASE WHEN m.act = 1 THEN m.day END', 'coalesce(f.retain_k, 1) - 1')}
-      OVER (${timelineOf('m')}) END AS retention_day
+  SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_at, m.last_at, m.feedbacks, m.score_sum, m.scores,
+    CASE WHEN m.act = 1 AND lag(m.day, coalesce(f.adopt_k, 1) - 1) OVER (${activeDays}) >= m.day - f.adopt_w + 1
+      THEN 1 ELSE 0 END AS adopted_here,
+    CASE WHEN m.act = 1 THEN lag(m.day, coalesce(f.retain_k, 1) - 1) OVER (${activeDays}) END AS retention_day
   FROM merged m LEFT JOIN features f ON f.fidx = m.fidx
 ),
 carried AS (
@@ -862,24 +860,21 @@ carried AS (
   -- of two exact); the next fact's day.
   SELECT company_id, fidx, ver, day,
     min(CASE WHEN adopted_here = 1 THEN day END) ${wholeTimeline} AS adoption_day,
-    min(first_use) ${wholeTimeline} AS first_use,
-    min(first_seen) ${wholeTimeline} AS first_seen,
+    min(first_at) ${wholeTimeline} AS first_at,
     max(retention_day) ${factsSoFar} AS retention_day,
-    max(last_use) ${factsSoFar} AS last_use,
+    max(last_at) ${factsSoFar} AS last_at,
     sum(feedbacks) ${factsSoFar} AS feedbacks,
     sum(score_sum) ${factsSoFar} AS score_sum,
     sum(scores) ${factsSoFar} AS scores,
-    max(last_seen) ${factsSoFar} AS last_seen,
     coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 41 PRECEDING AND CURRENT ROW), 0) AS near_days,
     coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 83 PRECEDING AND 42 PRECEDING), 0) AS far_days,
     lead(day) OVER (${timeline}) AS next_day
   FROM marked
 ),
 settled AS (
-  SELECT company_id, fidx, ver, day, next_day, retention_day, last_use, feedbacks, score_sum, scores, last_seen,
+  SELECT company_id, fidx, ver, day, next_day, retention_day, last_at, feedbacks, score_sum, scores,
     CASE WHEN adoption_day <= day THEN 1 ELSE 0 END AS adopted,
-    CASE WHEN ${D.dayNumber('first_use')} <= day THEN first_use END AS first_use,
-    CASE WHEN ${D.dayNumber('first_seen')} <= day THEN first_seen END AS first_seen,
+    CASE WHEN ${D.dayNumber('first_at')} <= day THEN first_at END AS first_at,
     ${turned('near_days', 'day')} AS near_days,
     ${turned('far_days', 'day - 42')} AS far_days
   FROM carried
@@ -902,18 +897,18 @@ function gridRows(D: SqlDialect): string {
   -- Each fact serves the dates whose E falls between its day and the timeline's
   -- next fact's: their grid rows carry its accumulated values, and count the active
   -- days of the 7 … 84 days up to E from its bit sets. A version serves only its own date.
-  SELECT c.company_id, c.fidx, ${spawn.column} AS date_no, c.adopted, c.retention_day, c.first_use, c.last_use,
-    c.feedbacks, c.score_sum, c.scores, c.first_seen, c.last_seen,
+  SELECT c.company_id, c.fidx, ${spawn.column} AS date_no, c.adopted, c.retention_day, c.first_at, c.last_at,
+    c.feedbacks, c.score_sum, c.scores,
     ${[7, 14, 21, 28, 56, 84].map((days) => `${activeDaysUpTo(`${days} - (a.first_e + a.step * ${spawn.column} - c.day)`)} AS n${days}`).join(',\n    ')}
   FROM settled c CROSS JOIN date_axis a ${spawn.from}
   WHERE ${spawn.column} >= ${factDate} AND (c.ver = -1 OR ${spawn.column} = c.ver)
 ),
 dated AS (
   -- The company's own grid row lends First and Last Seen to its features' rows.
-  SELECT company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day, first_use, last_use,
-    feedbacks, score_sum, scores,
-    max(CASE WHEN fidx = -1 THEN first_seen END) OVER (PARTITION BY company_id, date_no) AS first_seen,
-    max(CASE WHEN fidx = -1 THEN last_seen END) OVER (PARTITION BY company_id, date_no) AS last_seen
+  SELECT company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day,
+    first_at AS first_use, last_at AS last_use, feedbacks, score_sum, scores,
+    max(CASE WHEN fidx = -1 THEN first_at END) OVER (PARTITION BY company_id, date_no) AS first_seen,
+    max(CASE WHEN fidx = -1 THEN last_at END) OVER (PARTITION BY company_id, date_no) AS last_seen
   FROM spawned
 )`;
 }
