@@ -442,16 +442,25 @@ const roleFanOut = (first: string) => `
     fe.fidx, fb.fidx, ff.fidx, CASE WHEN r.replaced_at IS NOT NULL THEN -3 - fb.fidx END
   ]) AS role (fidx)`;
 
-/** A role row's own event type, instant and feature: a retraction's are those of its version's replacement. */
-const roleColumns = (D: SqlDialect) => {
-  const ts = 'CASE WHEN role.fidx <= -3 THEN r.replaced_at ELSE r.ts END';
-  return `CASE WHEN role.fidx <= -3 THEN 'retraction' ELSE r.event_type END AS event_type, ${ts} AS ts,
-    ${D.dayNumber(ts)} AS day, CASE WHEN role.fidx <= -3 THEN -3 - role.fidx ELSE role.fidx END AS fidx`;
-};
-
 /** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
 const datesUpTo = (D: SqlDialect, x: string) =>
   `CASE WHEN ${x} < a.first_e THEN 0 ELSE least(a.date_count, ${D.intDiv(`${x} - a.first_e`, 'a.step')} + 1) END`;
+
+/**
+ * A role row's own event type, instant, day and feature: a retraction's are those of
+ * its version's replacement. The company's own row (−1, seen) only ever needs the
+ * earliest and latest instants up to each date, so its day is the E of the first date
+ * that sees it (`a`, the date axis, in scope): one fact per company and date instead
+ * of one per day it was seen. Days after the last E keep their own (no date sees them).
+ */
+const roleColumns = (D: SqlDialect) => {
+  const ts = 'CASE WHEN role.fidx <= -3 THEN r.replaced_at ELSE r.ts END';
+  const day = D.dayNumber(ts);
+  const seenBy = datesUpTo(D, `${day} - 1`);
+  return `CASE WHEN role.fidx <= -3 THEN 'retraction' ELSE r.event_type END AS event_type, ${ts} AS ts,
+    CASE WHEN role.fidx = -1 AND ${seenBy} < a.date_count THEN a.first_e + a.step * ${seenBy} ELSE ${day} END AS day,
+    CASE WHEN role.fidx <= -3 THEN -3 - role.fidx ELSE role.fidx END AS fidx`;
+};
 
 /** The order of a company's calls: the later of two calls on the same instant is the one received later. */
 const CALL_ORDER = 'ORDER BY ts, received_at, event_id';
@@ -586,7 +595,7 @@ main_versions AS (${datedRows(read, 'main_rows')}
 ),
 main_roles AS (
   SELECT r.company_id, r.active, r.score, ${roleColumns(D)}
-  FROM main_versions r ${roleFanOut('CAST(-1 AS BIGINT)')}
+  FROM main_versions r CROSS JOIN date_axis a ${roleFanOut('CAST(-1 AS BIGINT)')}
   WHERE r.copy_no = 1 AND r.company_id IS NOT NULL AND role.fidx IS NOT NULL
 ),
 main_days AS (
@@ -640,7 +649,7 @@ user_roles AS (
   SELECT r.user_id, r.received_at, r.active, r.score, ${roleColumns(D)},
     CASE WHEN role.fidx = -2 THEN r.event_id END AS member_event,
     CASE WHEN role.fidx = -2 THEN r.company_id END AS member_company
-  FROM user_versions r ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
+  FROM user_versions r CROSS JOIN date_axis a ${roleFanOut(`CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
   WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND role.fidx IS NOT NULL
     AND (r.event_type = 'identify_company' OR r.company_id IS NULL)
 ),
