@@ -15,10 +15,17 @@ const SEEDS = process.env.ROLLUP_SEEDS
   ? process.env.ROLLUP_SEEDS.split(',').map(Number)
   : Array.from({ length: 20 }, (_, i) => FIRST_SEED + i);
 
+/**
+ * The text as DuckDB runs it, and in the shape Trino runs (every WITH query inlined,
+ * the versioned keys by a window: `rollupSqlFor`), so both shapes meet the oracle.
+ */
+const SHAPES = ['duckdb', 'trino-shaped'] as const;
+type Shape = (typeof SHAPES)[number];
+
 interface SeedRun {
   readonly dataset: RollupDataset;
   readonly expected: Map<RollupAggregation, string[][]>;
-  readonly actual: Map<RollupAggregation, { csv: string; rows: number }>;
+  readonly actual: Map<`${Shape} ${RollupAggregation}`, { csv: string; rows: number }>;
 }
 const runs: SeedRun[] = [];
 const homes: string[] = [];
@@ -43,17 +50,22 @@ async function runSeed(seed: number): Promise<void> {
     const appId = `app-${seed}`;
     await lake.send(appId, dataset.batches, dataset.rows);
     await Promise.all(
-      ROLLUP_AGGREGATIONS.map(async (aggregation) => {
-        const { csv, rows, windows } = await lake.export({
-          appId,
-          jobId: `seed-${seed}-${aggregation.replace('_', '-')}`,
-          catalog: dataset.catalog,
-          aggregation,
-          asOf: dataset.asOf,
-        });
-        run.actual.set(aggregation, { csv, rows });
-        run.expected.set(aggregation, oracleRollup(lake.events, appId, dataset.catalog, windows));
-      }),
+      ROLLUP_AGGREGATIONS.flatMap((aggregation) =>
+        SHAPES.map(async (shape) => {
+          const { csv, rows, windows } = await lake.export({
+            appId,
+            jobId: `seed-${seed}-${aggregation.replace('_', '-')}-${shape}`,
+            catalog: dataset.catalog,
+            aggregation,
+            asOf: dataset.asOf,
+            trinoShaped: shape === 'trino-shaped',
+          });
+          run.actual.set(`${shape} ${aggregation}`, { csv, rows });
+          if (shape === 'duckdb') {
+            run.expected.set(aggregation, oracleRollup(lake.events, appId, dataset.catalog, windows));
+          }
+        }),
+      ),
     );
   } finally {
     await lake.close();
@@ -90,14 +102,14 @@ function firstDifference(actual: string[][], expected: string[][]): string | und
 }
 
 describe(`company rollup on DuckDB equals the oracle (seeds ${SEEDS.join(',')})`, () => {
-  for (const aggregation of ROLLUP_AGGREGATIONS) {
-    it(`${aggregation}: every cell of every seed`, () => {
+  for (const [shape, aggregation] of SHAPES.flatMap((s) => ROLLUP_AGGREGATIONS.map((a) => [s, a] as const))) {
+    it(`${aggregation}, ${shape}: every cell of every seed`, () => {
       expect(runs).toHaveLength(SEEDS.length);
       let compared = 0;
       for (const { dataset, expected, actual } of runs) {
         const want = expected.get(aggregation) as string[][];
-        const got = actual.get(aggregation) as { csv: string; rows: number };
-        const where = `seed ${dataset.seed} (as_of ${dataset.asOf.toISOString()}), ${aggregation}`;
+        const got = actual.get(`${shape} ${aggregation}`) as { csv: string; rows: number };
+        const where = `seed ${dataset.seed} (as_of ${dataset.asOf.toISOString()}), ${aggregation}, ${shape}`;
         // Strict RFC 4180 parsing; the bytes may differ only in optional quoting
         // (DuckDB also quotes cells holding '#'), which export-csv re-encodes anyway.
         expect(firstDifference(parseCsv(got.csv), want), where).toBeUndefined();

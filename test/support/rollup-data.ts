@@ -9,8 +9,9 @@ import { DuckDbLakeCompactor, DuckDbQueryEngine } from '../../lambdas/adapters/l
 import { DurableLogEventSink } from '../../lambdas/adapters/local/durable-log-event-sink.ts';
 import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inputs-writer.ts';
 import { type LakeEvent, lakeShard } from '../../lambdas/contract/lake.ts';
+import { DUCKDB } from '../../lambdas/core/company-export/rollup/dialect.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
-import { companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { companyRollupSql, rollupSqlFor } from '../../lambdas/core/company-export/rollup/sql.ts';
 import type {
   RollupAggregation,
   RollupCatalog,
@@ -386,13 +387,18 @@ export interface RollupLake {
   /** Every lake row written so far, as the oracle reads them. */
   readonly events: LakeEvent[];
   send(appId: string, batches: readonly CallBatch[], rows?: readonly DirectRow[]): Promise<void>;
-  /** Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text. */
+  /**
+   * Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text.
+   * `trinoShaped`: the DuckDB text built in the shape Trino runs (every WITH query
+   * inlined, the versioned keys by a window: `rollupSqlFor`).
+   */
   export(options: {
     appId: string;
     jobId: string;
     catalog: RollupCatalog;
     aggregation: RollupAggregation;
     asOf: Date;
+    trinoShaped?: boolean;
   }): Promise<{ csv: string; rows: number; windows: RollupDate[] }>;
   close(): Promise<void>;
 }
@@ -443,11 +449,12 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
         }
       }
     },
-    async export({ appId, jobId, catalog, aggregation, asOf }) {
+    async export({ appId, jobId, catalog, aggregation, asOf, trinoShaped = false }) {
       const prepared = prepareCompanyRollup({ jobId, environmentId: appId, aggregation, asOf, ...catalog });
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
-      const { rows } = await engine.runToCsv(companyRollupSql('duckdb'), prepared.params, file);
+      const sql = trinoShaped ? rollupSqlFor({ ...DUCKDB, materialized: '' }, false) : companyRollupSql('duckdb');
+      const { rows } = await engine.runToCsv(sql, prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);
       return { csv, rows, windows: prepared.windows };
