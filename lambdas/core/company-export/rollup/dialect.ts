@@ -69,7 +69,9 @@ export interface SqlDialect {
   dayRange(from: string, to: string, alias: string): LateralItem;
   /**
    * Written between `AS` and the body of a WITH query read by several others. DuckDB
-   * then computes it once; Trino has no such keyword and inlines every reference.
+   * then computes it once; Trino has no such keyword and inlines every reference. The
+   * rollup also asks it whether a second read of a chain is cheap (non-empty: computed
+   * once) when it picks a join over a window (`keyedFacts`).
    */
   readonly materialized: string;
 }
