@@ -206,7 +206,10 @@ describe('the Features page', () => {
     await page.keyboard.press('Enter');
     const form = main.getByRole('form', { name: 'New feature' });
     await form.waitFor();
-    // Focus moved to the form: the next Tab is its first input.
+    // Focus moves to the form's heading once it has rendered (an effect, so after the
+    // form is visible: on a loaded machine typing could otherwise start elsewhere);
+    // from there the next Tab is its first input.
+    await expect.poll(() => focused(form.getByRole('heading', { name: 'New feature' }))).toBe(true);
     await page.keyboard.press('Tab');
     await page.keyboard.type('search');
     await page.keyboard.press('Tab');
