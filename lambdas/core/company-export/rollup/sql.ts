@@ -205,6 +205,12 @@ export const COMPANY_ROLLUP_PARAM_NAMES = [
   ...Array.from({ length: LAKE_SCANS }, () => ['shard', 'app_id', 'dt_from', 'last_d']).flat(),
 ] as const;
 
+/** A comma-separated column list (`a, b`) with each column taken from `alias` (`x.a, x.b`). */
+const qualified = (columns: string, alias: string) =>
+  columns
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** Only for the constant labels defined in this module (never for values). */
 const labelLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -427,9 +433,7 @@ function feedbackIdOf(D: SqlDialect, attributes: string): string {
  * feedback of the app, so both chains see every version.
  */
 const versioned = (source: string) => `
-  SELECT ${SCAN_COLUMNS.split(', ')
-    .map((c) => `r.${c}`)
-    .join(', ')},
+  SELECT ${qualified(SCAN_COLUMNS, 'r')},
     CASE WHEN r.feedback_key IS NOT NULL AND r.copy_no = 1 THEN lead(r.ts) OVER (
       -- Records without a feedbackId only need small partitions (their instant's), not a sort by a long key.
       PARTITION BY r.feedback_key, r.copy_no, CASE WHEN r.feedback_key IS NULL THEN r.ts END
@@ -830,9 +834,7 @@ function keyedFacts(D: SqlDialect): string {
   SELECT DISTINCT company_id, fidx FROM user_attributed WHERE ver >= 0
 ),
 keyed AS (
-  SELECT ${FACT_COLUMNS.split(', ')
-    .map((c) => `x.${c}`)
-    .join(', ')}, CASE WHEN v.fidx IS NULL THEN -1 ELSE 0 END AS key_ver
+  SELECT ${qualified(FACT_COLUMNS, 'x')}, CASE WHEN v.fidx IS NULL THEN -1 ELSE 0 END AS key_ver
   FROM all_facts x LEFT JOIN versioned_keys v ON v.company_id = x.company_id AND v.fidx = x.fidx
 )`;
 }
