@@ -85,6 +85,29 @@ describe('the export CSV encoding', () => {
     }
   });
 
+  it('copies whole plain records as they are and re-encodes the rest, whatever the chunk bounds', async () => {
+    // DuckDB's rows: most fields hold nothing to quote, so most records take the copy path.
+    const header = ['Company ID', 'Company Name', 'Segment Names', 'Segment IDs'];
+    const plain = ['c1', 'Acme', '', 'é', '日本', '2025-01-05T00:00:00.000Z', 'Beta testers', "O'Neil"];
+    const special = ['a,b', 'say "hi"', 'x\ny', 'x\ry', '#1', 'a,"b"'];
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const next = random(seed);
+      const pick = (values: readonly string[]) => values[Math.floor(next() * values.length)] as string;
+      const records = [
+        header,
+        ...Array.from({ length: 1 + Math.floor(next() * 200) }, () =>
+          header.map(() => (next() < 0.05 ? pick(special) : pick(plain))),
+        ),
+      ];
+      const source = stringify(records, { quoted_match: /[\r\n#]/ });
+      for (const chunkSizes of [[1 << 16], [1 + Math.floor(next() * 500), 1 + Math.floor(next() * 50)]]) {
+        const { text, rows } = await reencode(source, header, chunkSizes);
+        expect(text, `seed ${seed}, chunks ${chunkSizes.join('/')}`).toBe(await referenceExportCsv(source));
+        expect(rows).toBe(records.length - 1);
+      }
+    }
+  });
+
   it('splits no multi-byte character, whatever the chunk bounds', async () => {
     const source = 'Company ID,Company Name\n"日本","🚀, ""ok"""\nc2,é\n';
     for (const size of [1, 2, 3, 5]) {
@@ -103,6 +126,9 @@ describe('the export CSV encoding', () => {
     const header = ['Company ID', 'Company Name'];
     await expect(reencode('A,B\n1,2\n', header)).rejects.toThrow(/header \[A, B\]/);
     await expect(reencode('Company ID,Company Name\nc1\n', header)).rejects.toThrow(/1 fields, not 2/);
+    await expect(reencode('Company ID,Company Name\nc1,a\nc2,a,b\n', header)).rejects.toThrow(/3 fields, not 2/);
+    await expect(reencode('Company ID,Company Name\nc1,a\n\nc2,b\n', header)).rejects.toThrow(/empty line/);
+    await expect(reencode('Company ID,Company Name\nc1,a\rb\n', header)).rejects.toThrow(/CR that ends no line/);
     await expect(reencode('Company ID,Company Name\nc1,"open\n', header)).rejects.toThrow(/inside a quoted field/);
     await expect(reencode('Company ID,Company Name\nc1,"a"b\n', header)).rejects.toThrow(/after a closing quote/);
     await expect(reencode('Company ID,Company Name\nc1,a"b\n', header)).rejects.toThrow(/quote inside an unquoted/);
