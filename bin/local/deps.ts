@@ -120,6 +120,9 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
   });
   closeLater(() => sink.close());
   const scratchDir = join(home, 'tmp', 'query-results');
+  // Files on their way into s3rver (S3ObjectStore's spoolDir): what a killed stack left is of no use.
+  const spoolDir = join(home, 'tmp', 'spool');
+  await rm(spoolDir, { recursive: true, force: true });
   const queryEngine = await DuckDbQueryEngine.open({
     lakeDir,
     beforeQuery: () => sink.flushToLake(),
@@ -156,7 +159,9 @@ export async function openLocalDeps(config: LocalConfig, wiring: LocalDepsWiring
     factsManifest: new DynamoDbFactsManifestStore(table),
     factsFiles: new FolderFactsBuildFiles({ lakeDir }),
     factsWriter: queryEngine,
-    files: new S3ObjectStore({ client: s3Client }),
+    // An export file is spooled to disk and sent in one PUT: s3rver, in this process,
+    // reassembles a multipart upload's parts (a 1 GB export: 12 s multipart, 4 s one PUT).
+    files: new S3ObjectStore({ client: s3Client, spoolDir }),
     results: new FolderObjectStore({ root: join(home, 'query-results'), removeAfterRead: true }),
     sink,
     queryEngine,
