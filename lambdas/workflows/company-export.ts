@@ -15,8 +15,12 @@ import { COMPANY_EXPORT_RESULTS_PREFIX } from '../contract/exports.ts';
 import type { ExportWorkflowSpec } from '../contract/workflow-spec.ts';
 import { DELIVERY_ERRORS } from '../core/automatic-export/customer-bucket.ts';
 import { COMPANY_EXPORT_TIME_LIMIT_SECONDS } from '../core/company-export/job.ts';
-import { companyRollupSql } from '../core/company-export/rollup/index.ts';
-import { companyRollupFromFactsSql } from '../core/company-export/rollup/sql.ts';
+import type { SqlDialectName } from '../core/company-export/rollup/dialect.ts';
+import {
+  companyRollupFromFactsSql,
+  companyRollupOneDateFromFactsSql,
+  companyRollupSql,
+} from '../core/company-export/rollup/sql.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
 import { CHECK_DAILY_FACTS_STEP, FACTS_WAIT_POLL_SECONDS } from '../core/daily-facts/orchestration.ts';
 import { ATHENA_PLACEHOLDERS, athenaQueryTask, catchAll, LAMBDA_TRANSIENT, lambdaTask, retry } from './asl.ts';
@@ -30,11 +34,32 @@ export const COMPANY_EXPORT_STATES = {
   query: 'RunRollupQuery',
   /** The rollup over the current daily facts and the raw events they do not cover (the default). */
   queryFromFacts: 'RunRollupFromFactsQuery',
+  /** The same for a job of one output date (`today`, the automatic exports): one aggregation per timeline. */
+  queryOneDateFromFacts: 'RunOneDateRollupFromFactsQuery',
   publish: 'PublishCsv',
   /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
   deliver: 'DeliverToCustomerBucket',
   fail: 'RecordFailure',
 } as const;
+
+/** The rollup's texts in one dialect, one per query state. */
+export interface CompanyRollupTexts {
+  /** `companyRollupSql`: the full recompute. */
+  readonly full: string;
+  /** `companyRollupFromFactsSql`. */
+  readonly fromFacts: string;
+  /** `companyRollupOneDateFromFactsSql`. */
+  readonly oneDateFromFacts: string;
+}
+
+/** The rollup's three texts in a dialect. */
+export function companyRollupTexts(dialect: SqlDialectName): CompanyRollupTexts {
+  return {
+    full: companyRollupSql(dialect),
+    fromFacts: companyRollupFromFactsSql(dialect),
+    oneDateFromFacts: companyRollupOneDateFromFactsSql(dialect),
+  };
+}
 
 /** The steps Lambda's ARN placeholder. */
 const STEPS_FUNCTION_ARN = 'ExportStepsFunctionArn';
@@ -57,9 +82,9 @@ const retryCustomerBucket = () => [
 
 /**
  * The document, given the texts of the rollup query (Trino: what Athena runs): the
- * full recompute, and the one reading the daily facts.
+ * full recompute, the one reading the daily facts, and its one-date shape.
  */
-export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: string): Record<string, unknown> {
+export function companyExportDefinition(texts: CompanyRollupTexts): Record<string, unknown> {
   const S = COMPANY_EXPORT_STATES;
   const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
   return {
@@ -113,6 +138,15 @@ export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: s
             And: [
               { Variable: '$.prepared.from_facts', IsPresent: true },
               { Variable: '$.prepared.from_facts', BooleanEquals: true },
+              { Variable: '$.prepared.one_date', IsPresent: true },
+              { Variable: '$.prepared.one_date', BooleanEquals: true },
+            ],
+            Next: S.queryOneDateFromFacts,
+          },
+          {
+            And: [
+              { Variable: '$.prepared.from_facts', IsPresent: true },
+              { Variable: '$.prepared.from_facts', BooleanEquals: true },
             ],
             Next: S.queryFromFacts,
           },
@@ -123,7 +157,16 @@ export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: s
         {
           comment:
             'The rollup over the current daily facts and the raw events they do not cover; values are parameters',
-          queryString: rollupFromFactsSql,
+          queryString: texts.fromFacts,
+          parametersPath: '$.prepared.athena_params',
+          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+        },
+        { Catch: catchAll(S.fail), Next: S.publish },
+      ),
+      [S.queryOneDateFromFacts]: athenaQueryTask(
+        {
+          comment: 'The same for one output date: each timeline aggregated once; values are parameters',
+          queryString: texts.oneDateFromFacts,
           parametersPath: '$.prepared.athena_params',
           resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
         },
@@ -132,7 +175,7 @@ export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: s
       [S.query]: athenaQueryTask(
         {
           comment: 'The full recompute from raw events; every value is an execution parameter',
-          queryString: rollupSql,
+          queryString: texts.full,
           parametersPath: '$.prepared.athena_params',
           resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
         },
@@ -192,15 +235,16 @@ export function companyExportDefinition(rollupSql: string, rollupFromFactsSql: s
 /** The company export workflow as the CDK deploys it and the local stack runs it. */
 export function companyExportWorkflow(): ExportWorkflowSpec {
   const S = COMPANY_EXPORT_STATES;
-  const trino = companyRollupSql('trino');
-  const fromFacts = companyRollupFromFactsSql('trino');
+  const trino = companyRollupTexts('trino');
+  const duckdb = companyRollupTexts('duckdb');
   return {
     name: 'company-export',
-    definition: companyExportDefinition(trino, fromFacts),
+    definition: companyExportDefinition(trino),
     placeholders: { stepsFunctionArn: STEPS_FUNCTION_ARN, ...ATHENA_PLACEHOLDERS },
     queries: {
-      [S.queryFromFacts]: { trino: fromFacts, duckdb: companyRollupFromFactsSql('duckdb') },
-      [S.query]: { trino, duckdb: companyRollupSql('duckdb') },
+      [S.queryFromFacts]: { trino: trino.fromFacts, duckdb: duckdb.fromFacts },
+      [S.queryOneDateFromFacts]: { trino: trino.oneDateFromFacts, duckdb: duckdb.oneDateFromFacts },
+      [S.query]: { trino: trino.full, duckdb: duckdb.full },
     },
     stepsTasks: [S.checkFacts, S.prepare, S.publish, S.deliver, S.fail],
     stepsLambda: 'export-steps',

@@ -7,10 +7,12 @@ import {
   bucketTarget,
   customerBucketError,
 } from '../../lambdas/core/automatic-export/customer-bucket.ts';
-import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
-import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
+import {
+  COMPANY_EXPORT_STATES,
+  companyExportDefinition,
+  companyRollupTexts,
+} from '../../lambdas/workflows/company-export.ts';
 
 /**
  * The delivery part of the deployed ASL document, run by the local runner with the
@@ -76,7 +78,7 @@ async function run(uploadFailures: BucketFailureFacts[], delivery = true) {
   const S = COMPANY_EXPORT_STATES;
   const runner = new LocalWorkflowRunner({
     'company-export': {
-      definition: substitute(companyExportDefinition(companyRollupSql('trino'), companyRollupFromFactsSql('trino')), {
+      definition: substitute(companyExportDefinition(companyRollupTexts('trino')), {
         ExportStepsFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:steps',
         GlueDatabase: 'db',
         AthenaWorkGroup: 'wg',
@@ -89,6 +91,9 @@ async function run(uploadFailures: BucketFailureFacts[], delivery = true) {
           QueryExecution: { ResultConfiguration: { OutputLocation: 's3://results/company-exports/q.csv' } },
         }),
         [S.queryFromFacts]: async () => {
+          throw new Error('the prepare step asked for the full recompute');
+        },
+        [S.queryOneDateFromFacts]: async () => {
           throw new Error('the prepare step asked for the full recompute');
         },
         [S.publish]: async () => ({ rows: 1, csv_key: 'company-exports/env-1/job-1.csv' }),

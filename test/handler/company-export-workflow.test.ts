@@ -10,10 +10,12 @@ import {
   substitute,
 } from '../../lambdas/adapters/local/local-workflow-runner.ts';
 import type { CompanyExportJob } from '../../lambdas/core/company-export/job.ts';
-import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { makeHandler } from '../../lambdas/handlers/company-export-steps.ts';
-import { COMPANY_EXPORT_STATES, companyExportDefinition } from '../../lambdas/workflows/company-export.ts';
+import {
+  COMPANY_EXPORT_STATES,
+  companyExportDefinition,
+  companyRollupTexts,
+} from '../../lambdas/workflows/company-export.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
 /**
@@ -23,8 +25,7 @@ import { startTestStack } from '../support/local-stack.ts';
  */
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let jobs: DynamoDbCompanyExportJobs;
-const trino = companyRollupSql('trino');
-const fromFacts = companyRollupFromFactsSql('trino');
+const TEXTS = companyRollupTexts('trino');
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 async function runFailing(
   query: LocalTaskHandler,
-  definition = companyExportDefinition(trino, fromFacts),
+  definition = companyExportDefinition(TEXTS),
 ): Promise<CompanyExportJob> {
   const job: CompanyExportJob = {
     job_id: `job-${Math.random().toString(36).slice(2)}`,
@@ -78,6 +79,7 @@ async function runFailing(
         [COMPANY_EXPORT_STATES.checkFacts]: invoke,
         [COMPANY_EXPORT_STATES.query]: query,
         [COMPANY_EXPORT_STATES.queryFromFacts]: query,
+        [COMPANY_EXPORT_STATES.queryOneDateFromFacts]: query,
         [COMPANY_EXPORT_STATES.publish]: invoke,
         [COMPANY_EXPORT_STATES.fail]: invoke,
         [COMPANY_EXPORT_STATES.deliver]: invoke,
@@ -115,7 +117,7 @@ describe('company export workflow failures', () => {
   });
 
   it('a query that does not finish in time ends the job as failed, saying so', async () => {
-    const definition = companyExportDefinition(trino, fromFacts);
+    const definition = companyExportDefinition(TEXTS);
     // The deployed limit is 30 minutes; the same state with a 1 s limit shows the path.
     const states = definition.States as Record<string, Record<string, unknown>>;
     states[COMPANY_EXPORT_STATES.query] = { ...states[COMPANY_EXPORT_STATES.query], TimeoutSeconds: 1 };

@@ -107,7 +107,9 @@ describe('the events export ASL document', () => {
     expect(text).not.toMatch(/"QueryLanguage"|JSONata|"Assign"|\{%/);
     const ours = collectTaskStates(definition);
     expect(new Set(ours).size).toBe(ours.length);
-    const company = collectTaskStates(companyExportDefinition('SELECT 1', 'SELECT 2'));
+    const company = collectTaskStates(
+      companyExportDefinition({ full: 'SELECT 1', fromFacts: 'SELECT 2', oneDateFromFacts: 'SELECT 3' }),
+    );
     expect(ours.filter((name) => company.includes(name))).toEqual([]);
   });
 });

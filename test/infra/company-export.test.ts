@@ -5,12 +5,11 @@ import { COMPANY_EXPORT_RESULTS_PREFIX } from '../../lambdas/contract/exports.ts
 import { ENV } from '../../lambdas/contract/settings.ts';
 import { DELIVERY_ERRORS } from '../../lambdas/core/automatic-export/customer-bucket.ts';
 import { companyExportCsvKey } from '../../lambdas/core/company-export/job.ts';
-import { companyRollupSql } from '../../lambdas/core/company-export/rollup/index.ts';
-import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
 import {
   COMPANY_EXPORT_STATES,
   companyExportDefinition,
   companyExportWorkflow,
+  companyRollupTexts,
 } from '../../lambdas/workflows/company-export.ts';
 import { COMPANY_EXPORTS_PREFIX } from '../../lib/exports-bucket.ts';
 import { itGrantsTheExportWorkflowRoleOnlyItsOwn } from './export-workflow-role.ts';
@@ -74,11 +73,33 @@ function s3Url(bucketLogicalId: string, suffix: string): unknown {
   return { 'Fn::Join': ['', ['s3://', { Ref: bucketLogicalId }, suffix]] };
 }
 
+/**
+ * Hard quotas the rollup's three query texts (each ~50 KB, all in the definition) come
+ * closest to: a state machine definition of at most 1 MB (Step Functions Developer
+ * Guide, "Service quotas", quotas related to accounts: "Maximum size of state machine
+ * definition: 1 MB", not adjustable), and a template of at most 1 MB read from S3
+ * (CloudFormation User Guide, "Quotas": "Template body size in an Amazon S3 object",
+ * 1 MB), where `cdk deploy` puts every template.
+ */
+const ONE_MB = 1024 * 1024;
+
 describe('the company export state machine', () => {
-  it('deploys the very document the local stack runs: companyExportDefinition over the Trino rollup SQL', () => {
-    expect(deployedDefinition()).toEqual(
-      companyExportDefinition(companyRollupSql('trino'), companyRollupFromFactsSql('trino')),
+  it('fits the hard size quotas: its definition and each stack template at most 1 MB', () => {
+    const { api, data } = featurelake();
+    const definition = String(workflow().properties.DefinitionString);
+    expect(Buffer.byteLength(definition)).toBeLessThanOrEqual(ONE_MB);
+    for (const template of [api, data]) {
+      expect(Buffer.byteLength(JSON.stringify(template.toJSON()))).toBeLessThanOrEqual(ONE_MB);
+    }
+    // What the quota is held against: all three texts are in the definition.
+    const queries = Object.values(deployedDefinition().States).map(
+      (state) => (state.Parameters?.QueryString as string | undefined) ?? '',
     );
+    expect(queries).toEqual(expect.arrayContaining(Object.values(companyRollupTexts('trino'))));
+  });
+
+  it('deploys the very document the local stack runs: companyExportDefinition over the Trino rollup SQL', () => {
+    expect(deployedDefinition()).toEqual(companyExportDefinition(companyRollupTexts('trino')));
   });
 
   it('fills exactly COMPANY_EXPORT_SUBSTITUTIONS: the export-steps Lambda, the Glue database, the export workgroup and its results bucket', () => {
@@ -147,11 +168,21 @@ describe('the company export state machine', () => {
       Default: S.prepare,
     });
     expect(States.WaitForDailyFacts).toEqual({ Type: 'Wait', Seconds: 30, Next: S.checkFacts });
-    // The prepare step says which text its inputs are for: facts (the default) or the full recompute.
+    // The prepare step says which text its inputs are for: facts (the default, in the one-date
+    // shape for a job of one date) or the full recompute.
     expect(States[S.prepare]?.Next).toBe('ReadFactsOrRaw');
     expect(States.ReadFactsOrRaw).toMatchObject({
-      // Absent (a prepare result without it): the full recompute, never a failed Choice.
+      // Absent (a prepare result without them): the full recompute, never a failed Choice.
       Choices: [
+        {
+          And: [
+            { Variable: '$.prepared.from_facts', IsPresent: true },
+            { Variable: '$.prepared.from_facts', BooleanEquals: true },
+            { Variable: '$.prepared.one_date', IsPresent: true },
+            { Variable: '$.prepared.one_date', BooleanEquals: true },
+          ],
+          Next: S.queryOneDateFromFacts,
+        },
         {
           And: [
             { Variable: '$.prepared.from_facts', IsPresent: true },
@@ -164,6 +195,7 @@ describe('the company export state machine', () => {
     });
     expect(States[S.query]?.Next).toBe(S.publish);
     expect(States[S.queryFromFacts]?.Next).toBe(S.publish);
+    expect(States[S.queryOneDateFromFacts]?.Next).toBe(S.publish);
     expect(States[S.fail]?.Next).toBe('ExportFailed');
     expect(States.ExportFailed?.Type).toBe('Fail');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
@@ -200,6 +232,7 @@ describe('the company export state machine', () => {
         COMPANY_EXPORT_STATES.prepare,
         COMPANY_EXPORT_STATES.query,
         COMPANY_EXPORT_STATES.queryFromFacts,
+        COMPANY_EXPORT_STATES.queryOneDateFromFacts,
         COMPANY_EXPORT_STATES.publish,
         COMPANY_EXPORT_STATES.deliver,
       ].sort(),

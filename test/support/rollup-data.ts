@@ -390,7 +390,9 @@ export interface RollupLake {
   /**
    * Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text.
    * `trinoShaped`: the DuckDB text built in the shape Trino runs (every WITH query
-   * inlined, the versioned keys by a window: `rollupSqlFor`).
+   * inlined, the versioned keys by a window: `rollupSqlFor`). `text: 'one-date'`: the
+   * facts-reading text's one-date shape over a lake without facts (it then reads every
+   * record raw), for a job of one date.
    */
   export(options: {
     appId: string;
@@ -399,6 +401,7 @@ export interface RollupLake {
     aggregation: RollupAggregation;
     asOf: Date;
     trinoShaped?: boolean;
+    text?: 'full' | 'one-date';
   }): Promise<{ csv: string; rows: number; windows: RollupDate[] }>;
   close(): Promise<void>;
 }
@@ -449,11 +452,24 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
         }
       }
     },
-    async export({ appId, jobId, catalog, aggregation, asOf, trinoShaped = false }) {
-      const prepared = prepareCompanyRollup({ jobId, environmentId: appId, aggregation, asOf, ...catalog });
+    async export({ appId, jobId, catalog, aggregation, asOf, trinoShaped = false, text = 'full' }) {
+      const oneDate = text === 'one-date';
+      const prepared = prepareCompanyRollup({
+        jobId,
+        environmentId: appId,
+        aggregation,
+        asOf,
+        ...catalog,
+        ...(oneDate ? { facts: { manifest: undefined } } : {}),
+      });
+      if (oneDate && !prepared.oneDate) throw new Error(`${aggregation} has more than one date`);
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
-      const sql = trinoShaped ? rollupSqlFor({ ...DUCKDB, materialized: '' }, false) : companyRollupSql('duckdb');
+      const sql = oneDate
+        ? rollupSqlFor({ ...DUCKDB, materialized: trinoShaped ? '' : DUCKDB.materialized }, true, true)
+        : trinoShaped
+          ? rollupSqlFor({ ...DUCKDB, materialized: '' }, false)
+          : companyRollupSql('duckdb');
       const { rows } = await engine.runToCsv(sql, prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);

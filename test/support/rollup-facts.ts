@@ -10,8 +10,7 @@ import { FolderFactsBuildFiles } from '../../lambdas/adapters/local/folder-facts
 import { EVENT_ID_DEDUP_DAYS } from '../../lambdas/contract/lake.ts';
 import type { FactsManifest } from '../../lambdas/core/company-export/facts/manifest.ts';
 import { runCompanyFactsBuild } from '../../lambdas/core/company-export/facts/steps.ts';
-import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
-import { companyRollupFromFactsSql } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { prepareCompanyRollup, preparedRollupSql } from '../../lambdas/core/company-export/rollup/prepare.ts';
 import type { RollupAggregation, RollupCatalog, RollupDate } from '../../lambdas/core/company-export/rollup/types.ts';
 import { inMemoryStateTable } from './local-stack.ts';
 import {
@@ -161,7 +160,8 @@ export async function openFactsLake(home: string): Promise<FactsLake> {
       });
       await lake.inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(lake.outDir, `${jobId}.csv`);
-      const { rows } = await lake.engine.runToCsv(companyRollupFromFactsSql('duckdb'), prepared.params, file);
+      // The text the workflow's Choice would pick: the one-date shape for a `today` job.
+      const { rows } = await lake.engine.runToCsv(preparedRollupSql('duckdb', prepared), prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);
       return { csv, rows, windows: prepared.windows };

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { companyFactsBuildSql } from '../../lambdas/core/company-export/facts/sql.ts';
 import type { SqlDialectName } from '../../lambdas/core/company-export/rollup/dialect.ts';
-import { companyRollupFromFactsSql, companyRollupSql } from '../../lambdas/core/company-export/rollup/sql.ts';
+import {
+  companyRollupFromFactsSql,
+  companyRollupOneDateFromFactsSql,
+  companyRollupSql,
+} from '../../lambdas/core/company-export/rollup/sql.ts';
 
 const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
 
@@ -16,6 +20,12 @@ describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
   it('from facts: is byte for byte the text in its fixture', async () => {
     await expect(companyRollupFromFactsSql(dialect)).toMatchFileSnapshot(
       `./fixtures/company-rollup-from-facts.${dialect}.sql`,
+    );
+  });
+
+  it('from facts, one date: is byte for byte the text in its fixture', async () => {
+    await expect(companyRollupOneDateFromFactsSql(dialect)).toMatchFileSnapshot(
+      `./fixtures/company-rollup-one-date-from-facts.${dialect}.sql`,
     );
   });
 

@@ -19,6 +19,7 @@ import {
   COMPANY_ROLLUP_PARAM_NAMES,
   companyRollupFromFactsParams,
   companyRollupFromFactsSql,
+  companyRollupOneDateFromFactsSql,
   companyRollupParams,
   companyRollupSql,
 } from '../../lambdas/core/company-export/rollup/sql.ts';
@@ -28,6 +29,7 @@ import { aggregationWindows } from '../../lambdas/core/company-export/rollup/win
 const ATHENA_TEXTS = {
   'company rollup': companyRollupSql('trino'),
   'company rollup from facts': companyRollupFromFactsSql('trino'),
+  'company rollup from facts, one date': companyRollupOneDateFromFactsSql('trino'),
   'facts build': companyFactsBuildSql('trino'),
   'facts plan': companyFactsPlanSql('trino'),
 };
@@ -135,17 +137,23 @@ describe('SQL sent to Athena', () => {
     expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'events'].sort());
   });
 
-  it('from facts: reads the facts table twice per chain read (records, uses), and the lake only in bounded, mostly pruned reads', () => {
-    const reads = readsAfterInlining(companyRollupFromFactsSql('trino'));
-    // Per chain read (1 main + 3 side): the raw records (pruned by received), the facts'
-    // copies of their event ids (event_id column) with its pruned id list, and the facts:
-    // their records (dated by the feedback-version window with the raw ones) and their
-    // uses (which skip it), for nearly disjoint columns.
-    expect(reads.get('events')).toBe(12);
-    expect(reads.get('company_facts')).toBe(8);
-    expect(reads.get(EXPORT_INPUTS_TABLE_NAME)).toBeLessThanOrEqual(60);
-    expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'company_facts', 'events'].sort());
-  });
+  it.each([
+    ['', companyRollupFromFactsSql],
+    [' (one date)', companyRollupOneDateFromFactsSql],
+  ])(
+    'from facts%s: reads the facts table twice per chain read (records, uses), and the lake only in bounded, mostly pruned reads',
+    (_, text) => {
+      const reads = readsAfterInlining(text('trino'));
+      // Per chain read (1 main + 3 side): the raw records (pruned by received), the facts'
+      // copies of their event ids (event_id column) with its pruned id list, and the facts:
+      // their records (dated by the feedback-version window with the raw ones) and their
+      // uses (which skip it), for nearly disjoint columns.
+      expect(reads.get('events')).toBe(12);
+      expect(reads.get('company_facts')).toBe(8);
+      expect(reads.get(EXPORT_INPUTS_TABLE_NAME)).toBeLessThanOrEqual(60);
+      expect([...reads.keys()].sort()).toEqual([EXPORT_INPUTS_TABLE_NAME, 'company_facts', 'events'].sort());
+    },
+  );
 });
 
 const windows = aggregationWindows('30d_daily', new Date('2025-06-11T00:00:00Z'));
@@ -165,6 +173,18 @@ const TEXTS = {
         windows,
         facts: [{ from: '2020-01-01', to: '2025-06-09', build_id: 'b', cutoff: '2025-06-10T00:30:00.000Z' }],
         watermark: '2025-06-10T00:30:00.000Z',
+      }),
+    names: COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES as readonly string[],
+  },
+  'company rollup from facts, one date': {
+    sql: companyRollupOneDateFromFactsSql,
+    params: () =>
+      companyRollupFromFactsParams({
+        environmentId: 'a',
+        jobId: 'j',
+        windows: aggregationWindows('today', new Date('2025-06-11T09:00:00Z')),
+        facts: [{ from: '2020-01-01', to: '2025-06-10', build_id: 'b', cutoff: '2025-06-11T00:30:00.000Z' }],
+        watermark: '2025-06-11T00:30:00.000Z',
       }),
     names: COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES as readonly string[],
   },

@@ -59,11 +59,12 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
   });
   await deps.inputs.writeInputs(job.job_id, prepared.inputRows);
   // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
-  // `from_facts` picks the query state: companyRollupFromFactsSql or companyRollupSql.
+  // `from_facts` and `one_date` pick the query state (the text `preparedRollupSql` names).
   return {
     athena_params: prepared.params.map(toAthenaLiteral),
     dates: prepared.dates,
     from_facts: prepared.fromFacts,
+    one_date: prepared.oneDate,
   };
 }
 

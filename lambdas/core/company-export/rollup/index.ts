@@ -8,8 +8,19 @@ export {
   exportInputsKey,
   JOB_ID_PATTERN,
 } from './inputs.ts';
-export { type PrepareCompanyRollupInput, type PreparedCompanyRollup, prepareCompanyRollup } from './prepare.ts';
-export { COMPANY_ROLLUP_PARAM_NAMES, companyRollupFromFactsSql, companyRollupParams, companyRollupSql } from './sql.ts';
+export {
+  type PrepareCompanyRollupInput,
+  type PreparedCompanyRollup,
+  prepareCompanyRollup,
+  preparedRollupSql,
+} from './prepare.ts';
+export {
+  COMPANY_ROLLUP_PARAM_NAMES,
+  companyRollupFromFactsSql,
+  companyRollupOneDateFromFactsSql,
+  companyRollupParams,
+  companyRollupSql,
+} from './sql.ts';
 export {
   COMPANY_EXPORT_HEADER,
   ROLLUP_AGGREGATIONS,

@@ -1,7 +1,14 @@
 import type { QueryParam } from '../../shared/query-param.ts';
 import { type FactsManifest, factsSnapshot } from '../facts/manifest.ts';
+import type { SqlDialectName } from './dialect.ts';
 import { type ExportInputRow, exportInputRows, factsSpanInputRows } from './inputs.ts';
-import { companyRollupFromFactsParams, companyRollupParams } from './sql.ts';
+import {
+  companyRollupFromFactsParams,
+  companyRollupFromFactsSql,
+  companyRollupOneDateFromFactsSql,
+  companyRollupParams,
+  companyRollupSql,
+} from './sql.ts';
 import type { RollupAggregation, RollupDate, RollupEventFeature, RollupFeature, RollupSegment } from './types.ts';
 import { aggregationWindows } from './windows.ts';
 
@@ -23,9 +30,11 @@ export interface PrepareCompanyRollupInput {
 export interface PreparedCompanyRollup {
   /** Write these to `export_inputs` (LakeInputsWriter) before running the query. */
   readonly inputRows: ExportInputRow[];
-  /** Bind to `companyRollupFromFactsSql(dialect)` when `fromFacts`, else to `companyRollupSql(dialect)`, in order. */
+  /** Bind to the text `preparedRollupSql` picks, in order. */
   readonly params: QueryParam[];
   readonly fromFacts: boolean;
+  /** From the facts, for one output date (`today`): `companyRollupOneDateFromFactsSql`. */
+  readonly oneDate: boolean;
   /** The output dates, oldest first, with their D as an ISO instant (JSON-friendly for a workflow's state). */
   readonly dates: { date: string; d: string }[];
   readonly windows: RollupDate[];
@@ -38,7 +47,7 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
   const dates = windows.map((w) => ({ date: w.date, d: w.d.toISOString() }));
   if (!input.facts) {
     const params = companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows });
-    return { inputRows, params, fromFacts: false, dates, windows };
+    return { inputRows, params, fromFacts: false, oneDate: false, dates, windows };
   }
   // Facts of the days before the last D's date only: a day holding D is counted raw, record by record.
   const lastD = (windows[windows.length - 1] as RollupDate).d;
@@ -50,5 +59,24 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
     facts,
     watermark: input.facts.manifest?.watermark ?? null,
   });
-  return { inputRows: [...inputRows, ...factsSpanInputRows(facts)], params, fromFacts: true, dates, windows };
+  return {
+    inputRows: [...inputRows, ...factsSpanInputRows(facts)],
+    params,
+    fromFacts: true,
+    oneDate: windows.length === 1,
+    dates,
+    windows,
+  };
+}
+
+/**
+ * The text a prepared job's parameters are for: the full recompute, the facts-reading
+ * text, or its one-date shape (the company export workflow's Choice picks the same).
+ */
+export function preparedRollupSql(
+  dialect: SqlDialectName,
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate'>,
+): string {
+  if (!prepared.fromFacts) return companyRollupSql(dialect);
+  return prepared.oneDate ? companyRollupOneDateFromFactsSql(dialect) : companyRollupFromFactsSql(dialect);
 }

@@ -57,8 +57,8 @@ const ROLLUP_SQL = new Map<SqlDialectName, string>();
  * the shape Trino runs (every WITH query inlined, the versioned keys by a window), so
  * that shape runs against the oracle too.
  */
-export function rollupSqlFor(D: SqlDialect, fromFacts: boolean): string {
-  return buildRollupSql(D, fromFacts ? FACTS_READ : FULL_READ);
+export function rollupSqlFor(D: SqlDialect, fromFacts: boolean, oneDate = false): string {
+  return buildRollupSql(D, fromFacts ? FACTS_READ : FULL_READ, oneDate);
 }
 
 /** The rollup's SQL text for a dialect; bind `companyRollupParams` to its `?`s, in order. */
@@ -120,6 +120,25 @@ export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
 }
 
 const FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
+
+/**
+ * `companyRollupFromFactsSql` for a job of one output date (`today`, the automatic
+ * exports' aggregation): the same chains and the same `?`s (bind
+ * `companyRollupFromFactsParams`), but each timeline's values as of that date are one
+ * aggregation over its facts instead of values accumulated fact by fact and handed to
+ * the dates each fact covers (docs/rollup.md "One date"). Refuses nothing: a job of
+ * several dates must not be bound to it (the workflow's Choice picks the text).
+ */
+export function companyRollupOneDateFromFactsSql(dialect: SqlDialectName): string {
+  let sql = ONE_DATE_FACTS_ROLLUP_SQL.get(dialect);
+  if (!sql) {
+    sql = buildRollupSql(DIALECTS[dialect], FACTS_READ, true);
+    ONE_DATE_FACTS_ROLLUP_SQL.set(dialect, sql);
+  }
+  return sql;
+}
+
+const ONE_DATE_FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
 
 /**
  * The values for the facts-reading text's `?`s, in text order
@@ -498,7 +517,7 @@ const FACTS_READ: LakeRead = { rows: factsLakeScan, dated: true };
 const datedRows = (read: LakeRead, rows: string) =>
   read.dated ? `SELECT ${DATED_COLUMNS} FROM ${rows}` : versioned(rows);
 
-function buildRollupSql(D: SqlDialect, read: LakeRead): string {
+function buildRollupSql(D: SqlDialect, read: LakeRead, oneDate = false): string {
   const ctes = [
     jobInputRelations(D, read === FACTS_READ),
     mainChain(D, read),
@@ -507,8 +526,9 @@ function buildRollupSql(D: SqlDialect, read: LakeRead): string {
     attributeFeatureChain(D),
     companyInfoChain(D),
     mergedFacts(D),
-    timelines(D),
-    gridRows(D),
+    markedFacts(),
+    oneDate ? oneDateRows() : `${accumulatedFacts(D)},\n${spawnedRows(D)}`,
+    seenLent(),
     scoredRows(D),
   ];
   return `WITH\n${ctes.join(',\n')}\n${exportSelect(D)}`;
@@ -864,8 +884,27 @@ merged AS (
 )`;
 }
 
-/** Each timeline's values accumulated as of each of its facts' days (marked → carried → settled). */
-function timelines(D: SqlDialect): string {
+/**
+ * On each timeline's active days: adoption reached there, and the day the retention
+ * count reaches back to (lags over the active days alone).
+ */
+function markedFacts(): string {
+  // A timeline's active days apart from its other facts: the k-th latest active day is
+  // then a plain lag, with no inactive rows to skip (IGNORE NULLS walks back over them).
+  const activeDays = 'PARTITION BY m.company_id, m.fidx, m.ver, m.act ORDER BY m.day';
+  return `marked AS (
+  -- On active days: adoption reached here (the k-th latest active day lies in the
+  -- window ending here), and the day the retention count reaches back to.
+  SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_at, m.last_at, m.feedbacks, m.score_sum, m.scores,
+    CASE WHEN m.act = 1 AND lag(m.day, coalesce(f.adopt_k, 1) - 1) OVER (${activeDays}) >= m.day - f.adopt_w + 1
+      THEN 1 ELSE 0 END AS adopted_here,
+    CASE WHEN m.act = 1 THEN lag(m.day, coalesce(f.retain_k, 1) - 1) OVER (${activeDays}) END AS retention_day
+  FROM merged m LEFT JOIN features f ON f.fidx = m.fidx
+)`;
+}
+
+/** Each timeline's values accumulated as of each of its facts' days (carried → settled). */
+function accumulatedFacts(D: SqlDialect): string {
   const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
   const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   // The whole timeline, in the same window (partition and order) as the running values:
@@ -881,19 +920,7 @@ function timelines(D: SqlDialect): string {
     const r = `(${day} + 1) % 42`;
     return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
   };
-  // A timeline's active days apart from its other facts: the k-th latest active day is
-  // then a plain lag, with no inactive rows to skip (IGNORE NULLS walks back over them).
-  const activeDays = 'PARTITION BY m.company_id, m.fidx, m.ver, m.act ORDER BY m.day';
-  return `marked AS (
-  -- On active days: adoption reached here (the k-th latest active day lies in the
-  -- window ending here), and the day the retention count reaches back to.
-  SELECT m.company_id, m.fidx, m.ver, m.day, m.act, m.first_at, m.last_at, m.feedbacks, m.score_sum, m.scores,
-    CASE WHEN m.act = 1 AND lag(m.day, coalesce(f.adopt_k, 1) - 1) OVER (${activeDays}) >= m.day - f.adopt_w + 1
-      THEN 1 ELSE 0 END AS adopted_here,
-    CASE WHEN m.act = 1 THEN lag(m.day, coalesce(f.retain_k, 1) - 1) OVER (${activeDays}) END AS retention_day
-  FROM merged m LEFT JOIN features f ON f.fidx = m.fidx
-),
-carried AS (
+  return `carried AS (
   -- What accumulates, as of each fact's day (a timeline has one fact per day): the
   -- first use, first record and adoption as the timeline's earliest (a fact's instants
   -- are of its own day, so the first use's day is its instant's), the rest as running
@@ -924,7 +951,7 @@ settled AS (
 }
 
 /** The timelines served to the grid rows (company × feature × date) of the dates each fact covers. */
-function gridRows(D: SqlDialect): string {
+function spawnedRows(D: SqlDialect): string {
   /** The first date whose E is on or after the fact's day, and the last before the next fact's day. */
   const factDate = datesUpTo(D, 'c.day - 1');
   const lastServed = `CASE WHEN c.next_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 'c.next_day - 1')} - 1 END`;
@@ -944,8 +971,33 @@ function gridRows(D: SqlDialect): string {
     ${[7, 14, 21, 28, 56, 84].map((days) => `${activeDaysUpTo(`${days} - (a.first_e + a.step * ${spawn.column} - c.day)`)} AS n${days}`).join(',\n    ')}
   FROM settled c CROSS JOIN date_axis a ${spawn.from}
   WHERE ${spawn.column} >= ${factDate} AND (c.ver = -1 OR ${spawn.column} = c.ver)
-),
-dated AS (
+)`;
+}
+
+/**
+ * The grid rows of a job of one date (E = the axis' first_e): each timeline's values as
+ * of E are one aggregation over its facts up to E (every fact is, since every record
+ * is before D), its active days in the 7 … 84 days up to E counted directly. The
+ * same columns as `spawned`, without accumulating fact by fact.
+ */
+function oneDateRows(): string {
+  const activeSince = (days: number) => `sum(CASE WHEN m.act = 1 AND m.day > a.first_e - ${days} THEN 1 ELSE 0 END)`;
+  return `spawned AS (
+  -- One date: a version (ver 0) serves it as the shared timeline (ver -1) does.
+  SELECT m.company_id, m.fidx, CAST(0 AS BIGINT) AS date_no,
+    max(m.adopted_here) AS adopted, max(m.retention_day) AS retention_day,
+    min(m.first_at) AS first_at, max(m.last_at) AS last_at,
+    sum(m.feedbacks) AS feedbacks, sum(m.score_sum) AS score_sum, sum(m.scores) AS scores,
+    ${[7, 14, 21, 28, 56, 84].map((days) => `${activeSince(days)} AS n${days}`).join(',\n    ')}
+  FROM marked m CROSS JOIN date_axis a
+  WHERE m.day <= a.first_e AND m.ver <= 0
+  GROUP BY m.company_id, m.fidx, m.ver
+)`;
+}
+
+/** The company's own grid row lends First and Last Seen to its features' rows. */
+function seenLent(): string {
+  return `dated AS (
   -- The company's own grid row lends First and Last Seen to its features' rows.
   SELECT company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day,
     first_at AS first_use, last_at AS last_use, feedbacks, score_sum, scores,
