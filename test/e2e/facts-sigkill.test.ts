@@ -25,7 +25,8 @@ import { openRollupLake, prng, randomRollupDataset } from '../support/rollup-dat
  */
 const SEED = Number(process.env.FEATURELAKE_FAULT_SEED ?? randomInt(2 ** 31));
 const random = prng(SEED);
-const AGGREGATIONS: readonly RollupAggregation[] = ['30d_daily', '6m_weekly'];
+// `today` runs the one-date text (the automatic exports'), the others the multi-date one.
+const AGGREGATIONS: readonly RollupAggregation[] = ['30d_daily', '6m_weekly', 'today'];
 
 type Child = Awaited<ReturnType<typeof spawnLocalStack>>;
 let home: string;
