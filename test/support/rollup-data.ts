@@ -11,7 +11,7 @@ import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inp
 import { type LakeEvent, lakeShard } from '../../lambdas/contract/lake.ts';
 import { DUCKDB } from '../../lambdas/core/company-export/rollup/dialect.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
-import { companyRollupSql, rollupSqlFor } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { rollupSqlFor } from '../../lambdas/core/company-export/rollup/sql.ts';
 import type {
   RollupAggregation,
   RollupCatalog,
@@ -465,11 +465,7 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
       if (oneDate && !prepared.oneDate) throw new Error(`${aggregation} has more than one date`);
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
-      const sql = oneDate
-        ? rollupSqlFor({ ...DUCKDB, materialized: trinoShaped ? '' : DUCKDB.materialized }, true, true)
-        : trinoShaped
-          ? rollupSqlFor({ ...DUCKDB, materialized: '' }, false)
-          : companyRollupSql('duckdb');
+      const sql = rollupSqlFor(trinoShaped ? { ...DUCKDB, materialized: '' } : DUCKDB, oneDate, oneDate);
       const { rows } = await engine.runToCsv(sql, prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);

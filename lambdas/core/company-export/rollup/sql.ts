@@ -49,7 +49,18 @@ import {
  * it is filtered out first (`assertRollupDates` lets only the last D fall inside a day).
  */
 
-const ROLLUP_SQL = new Map<SqlDialectName, string>();
+/** Each text the builder makes, built once per dialect and shape. */
+const BUILT_SQL = new Map<string, string>();
+
+function builtRollupSql(dialect: SqlDialectName, fromFacts: boolean, oneDate: boolean): string {
+  const key = `${dialect}/${fromFacts}/${oneDate}`;
+  let sql = BUILT_SQL.get(key);
+  if (!sql) {
+    sql = rollupSqlFor(DIALECTS[dialect], fromFacts, oneDate);
+    BUILT_SQL.set(key, sql);
+  }
+  return sql;
+}
 
 /**
  * The rollup's text built for a dialect table as given, the full recompute or the
@@ -63,12 +74,7 @@ export function rollupSqlFor(D: SqlDialect, fromFacts: boolean, oneDate = false)
 
 /** The rollup's SQL text for a dialect; bind `companyRollupParams` to its `?`s, in order. */
 export function companyRollupSql(dialect: SqlDialectName): string {
-  let sql = ROLLUP_SQL.get(dialect);
-  if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect], FULL_READ);
-    ROLLUP_SQL.set(dialect, sql);
-  }
-  return sql;
+  return builtRollupSql(dialect, false, false);
 }
 
 export interface CompanyRollupParamsInput {
@@ -111,15 +117,8 @@ export interface CompanyRollupFromFactsParamsInput extends CompanyRollupParamsIn
  * `companyRollupFromFactsParams`. With no facts it computes what `companyRollupSql` does.
  */
 export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
-  let sql = FACTS_ROLLUP_SQL.get(dialect);
-  if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect], FACTS_READ);
-    FACTS_ROLLUP_SQL.set(dialect, sql);
-  }
-  return sql;
+  return builtRollupSql(dialect, true, false);
 }
-
-const FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
 
 /**
  * `companyRollupFromFactsSql` for a job of one output date (`today`, the automatic
@@ -130,15 +129,8 @@ const FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
  * several dates must not be bound to it (the workflow's Choice picks the text).
  */
 export function companyRollupOneDateFromFactsSql(dialect: SqlDialectName): string {
-  let sql = ONE_DATE_FACTS_ROLLUP_SQL.get(dialect);
-  if (!sql) {
-    sql = buildRollupSql(DIALECTS[dialect], FACTS_READ, true);
-    ONE_DATE_FACTS_ROLLUP_SQL.set(dialect, sql);
-  }
-  return sql;
+  return builtRollupSql(dialect, true, true);
 }
-
-const ONE_DATE_FACTS_ROLLUP_SQL = new Map<SqlDialectName, string>();
 
 /**
  * The values for the facts-reading text's `?`s, in text order
