@@ -296,9 +296,10 @@ const FLAG_USE_ACTIONS = "('check', 'check-is-enabled')";
  * The fact aggregates over rows fanned out by role (`fidx`): ≥ 0 a feature (a use
  * for a track or a counting flag check, a feedback for a feedback, its withdrawal
  * for a retraction), −1 the company itself (seen). A row's instants are `ts` (its
- * first), `last_ts` and `active_ts` (its last, and its last active: NULL if none). A retraction (a feedback version
- * replaced by a later one with the same feedbackId, dated at the later one's
- * timestamp) subtracts what its version added, so running sums give the as-of answer.
+ * first), `last_ts` and `active_ts` (its last, and its last active: NULL if none). A
+ * retraction (a feedback version replaced by a later one with the same feedbackId,
+ * dated at the later one's timestamp) subtracts what its version added, so running
+ * sums give the as-of answer.
  */
 const FACT_AGGREGATES = `
     max(CASE WHEN fidx >= 0 AND event_type IN ('track', 'feature_flag') THEN 1 ELSE 0 END) AS act,
