@@ -87,6 +87,17 @@ const retryCustomerBucket = () => [
 export function companyExportDefinition(texts: CompanyRollupTexts): Record<string, unknown> {
   const S = COMPANY_EXPORT_STATES;
   const step = (step: string, comment: string) => ({ functionArn: STEPS_FUNCTION_ARN, step, comment });
+  /** A query state of the rollup: one of its texts over the prepared parameters, then publish. */
+  const rollupQuery = (comment: string, queryString: string) =>
+    athenaQueryTask(
+      {
+        comment,
+        queryString,
+        parametersPath: '$.prepared.athena_params',
+        resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
+      },
+      { Catch: catchAll(S.fail), Next: S.publish },
+    );
   return {
     Comment: 'featurelake company feature-adoption export: rollup query over the lake, then the CSV',
     StartAt: 'WaitForFactsIfAutomatic',
@@ -153,34 +164,15 @@ export function companyExportDefinition(texts: CompanyRollupTexts): Record<strin
         ],
         Default: S.query,
       },
-      [S.queryFromFacts]: athenaQueryTask(
-        {
-          comment:
-            'The rollup over the current daily facts and the raw events they do not cover; values are parameters',
-          queryString: texts.fromFacts,
-          parametersPath: '$.prepared.athena_params',
-          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
-        },
-        { Catch: catchAll(S.fail), Next: S.publish },
+      [S.queryFromFacts]: rollupQuery(
+        'The rollup over the current daily facts and the raw events they do not cover; values are parameters',
+        texts.fromFacts,
       ),
-      [S.queryOneDateFromFacts]: athenaQueryTask(
-        {
-          comment: 'The same for one output date: each timeline aggregated once; values are parameters',
-          queryString: texts.oneDateFromFacts,
-          parametersPath: '$.prepared.athena_params',
-          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
-        },
-        { Catch: catchAll(S.fail), Next: S.publish },
+      [S.queryOneDateFromFacts]: rollupQuery(
+        'The same for one output date: each timeline aggregated once; values are parameters',
+        texts.oneDateFromFacts,
       ),
-      [S.query]: athenaQueryTask(
-        {
-          comment: 'The full recompute from raw events; every value is an execution parameter',
-          queryString: texts.full,
-          parametersPath: '$.prepared.athena_params',
-          resultsPrefix: COMPANY_EXPORT_RESULTS_PREFIX,
-        },
-        { Catch: catchAll(S.fail), Next: S.publish },
-      ),
+      [S.query]: rollupQuery('The full recompute from raw events; every value is an execution parameter', texts.full),
       [S.publish]: lambdaTask(
         step(
           EXPORT_STEPS.publishCompanyExport,

@@ -1001,17 +1001,18 @@ function oneDateRows(D: SqlDialect): string {
  * compute every chain again, so the window stays.
  */
 function seenLent(D: SqlDialect): string {
+  const kept = 'company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day';
   const lent = 'first_at AS first_use, last_at AS last_use, feedbacks, score_sum, scores';
   if (D.materialized === '') {
     return `dated AS (
-  SELECT company_id, fidx, date_no, n7, n14, n21, n28, n56, n84, adopted, retention_day, ${lent},
+  SELECT ${kept}, ${lent},
     max(CASE WHEN fidx = -1 THEN first_at END) OVER (PARTITION BY company_id, date_no) AS first_seen,
     max(CASE WHEN fidx = -1 THEN last_at END) OVER (PARTITION BY company_id, date_no) AS last_seen
   FROM spawned
 )`;
   }
   return `dated AS (
-  SELECT c.company_id, c.fidx, c.date_no, c.n7, c.n14, c.n21, c.n28, c.n56, c.n84, c.adopted, c.retention_day,
+  SELECT ${qualified(kept, 'c')},
     ${qualified(lent, 'c')}, s.first_at AS first_seen, s.last_at AS last_seen
   FROM spawned c LEFT JOIN spawned s ON s.fidx = -1 AND s.company_id = c.company_id AND s.date_no = c.date_no
   WHERE c.fidx >= 0
