@@ -197,7 +197,12 @@ describe('GET /api/v1/stars-funnel', () => {
 describe('the lake queries', () => {
   it('are valid Trino SQL, as Athena runs them', () => {
     const trino = new TrinoSQL();
-    for (const sql of [RECENT_EVENTS_SQL, UNASSOCIATED_SQL, starsFunnelSql('trino')]) {
+    const funnels = [
+      starsFunnelSql('trino'),
+      starsFunnelSql('trino', { fromFacts: true, oneDate: true }),
+      starsFunnelSql('trino', { fromFacts: true, oneDate: false }),
+    ];
+    for (const sql of [RECENT_EVENTS_SQL, UNASSOCIATED_SQL, ...funnels]) {
       expect(trino.validate(sql)).toEqual([]);
     }
   });

@@ -14,9 +14,9 @@ import type { FactsManifestStore } from '../../ports/company-facts.ts';
 import type { LakeInputsWriter } from '../../ports/lake-inputs.ts';
 import type { QueryEngine, QueryParam, QueryRow } from '../../ports/query-engine.ts';
 import {
-  companyRollupFromFactsSql,
-  companyRollupSql,
+  type PreparedCompanyRollup,
   prepareCompanyRollup,
+  preparedRollupSql,
   type SqlDialectName,
 } from '../company-export/rollup/index.ts';
 import { DomainError, ValidationError } from '../shared/errors.ts';
@@ -316,16 +316,19 @@ export const STARS_FUNNEL_STATES: Record<string, keyof Omit<FeatureFunnel, 'feat
 };
 
 /**
- * The company rollup's own SQL (the text a `today` export runs: from the daily facts
- * when `fromFacts`, else the full recompute), counted per feature and STARS state.
- * Nothing of the rollup is written twice: the export's columns are grouped as they
- * come out, so the funnel equals the counts of a `today` export's CSV with the same
- * `as_of`.
+ * The company rollup's own SQL (the text a `today` export runs, as `preparedRollupSql`
+ * picks it for the prepared job: the one-date text over the daily facts, else the full
+ * recompute), counted per feature and STARS state. Nothing of the rollup is written
+ * twice: the export's columns are grouped as they come out, so the funnel equals the
+ * counts of a `today` export's CSV with the same `as_of`.
  */
-export function starsFunnelSql(dialect: SqlDialectName, fromFacts = false): string {
+export function starsFunnelSql(
+  dialect: SqlDialectName,
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate'> = { fromFacts: false, oneDate: false },
+): string {
   return `SELECT "Feature ID" AS feature_id, "STARS State" AS stars, count(*) AS companies
 FROM (
-${fromFacts ? companyRollupFromFactsSql(dialect) : companyRollupSql(dialect)}
+${preparedRollupSql(dialect, prepared)}
 ) rollup_rows
 GROUP BY "Feature ID", "STARS State"`;
 }
@@ -389,7 +392,7 @@ export async function starsFunnel(
     deps.engine,
     'Counting the STARS funnel',
     "Start a “Just today's snapshot” export (Data export): its CSV holds the same counts.",
-    starsFunnelSql(deps.dialect, prepared.fromFacts),
+    starsFunnelSql(deps.dialect, prepared),
     prepared.params,
   );
   const byId = new Map(answer.features.map((f) => [f.feature_id, f]));
