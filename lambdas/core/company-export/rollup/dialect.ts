@@ -77,6 +77,16 @@ export interface SqlDialect {
    * once) when it picks a join over a window (`keyedFacts`).
    */
   readonly materialized: string;
+  /**
+   * Whether rows sorted by a subquery's ORDER BY keep that order through the plain
+   * projection above it. DuckDB keeps a projection's input order, and its COPY writes
+   * rows in that order (docs "Order Preservation"), so the rollup sorts its rows
+   * before turning them into the export's text columns: the sort then carries 4
+   * instants and 4 integers instead of their 11 texts (8.3 instead of 13.0 CPU-s of
+   * a 6m_weekly export on the benchmark lake). Trino drops an ORDER BY that is not the
+   * query's last clause, so there the text sorts last.
+   */
+  readonly keepsSubqueryOrder: boolean;
 }
 
 const TRINO_MAP = (json: string) => `try_cast(json_parse(${json}) AS MAP(VARCHAR, JSON))`;
@@ -109,6 +119,7 @@ export const TRINO: SqlDialect = {
     column: `${alias}.day`,
   }),
   materialized: '',
+  keepsSubqueryOrder: false,
 };
 
 export const DUCKDB: SqlDialect = {
@@ -137,6 +148,7 @@ export const DUCKDB: SqlDialect = {
     column: `${alias}.day`,
   }),
   materialized: 'MATERIALIZED ',
+  keepsSubqueryOrder: true,
 };
 
 export const DIALECTS: Readonly<Record<SqlDialectName, SqlDialect>> = { trino: TRINO, duckdb: DUCKDB };

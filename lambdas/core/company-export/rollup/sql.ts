@@ -49,6 +49,9 @@ import {
  * it is filtered out first (`assertRollupDates` lets only the last D fall inside a day).
  */
 
+/** The export's row order: Date, Company ID, Feature ID (features are numbered in id order). */
+const EXPORT_ORDER = 'date_no, company_id, fidx';
+
 /** Each text the builder makes, built once per dialect and shape. */
 const BUILT_SQL = new Map<string, string>();
 
@@ -1052,7 +1055,11 @@ function scoredRows(D: SqlDialect): string {
 )`;
 }
 
-/** The export's columns, named and ordered as COMPANY_EXPORT_HEADER says. */
+/**
+ * The export's columns, named and ordered as COMPANY_EXPORT_HEADER says, in the
+ * export's row order: sorted before they become text where the engine keeps a
+ * subquery's order (`keepsSubqueryOrder`), else last.
+ */
 function exportSelect(D: SqlDialect): string {
   const J = jsonExpressions(D);
   const names = COMPANY_EXPORT_HEADER.map(quoteIdent);
@@ -1077,7 +1084,11 @@ function exportSelect(D: SqlDialect): string {
   CAST(feedbacks AS VARCHAR) AS ${column(15)},
   segment_names AS ${column(16)},
   segment_ids AS ${column(17)}
-FROM scored
-ORDER BY date_no, company_id, fidx
+${
+  D.keepsSubqueryOrder
+    ? `FROM (SELECT * FROM scored ORDER BY ${EXPORT_ORDER}) sorted_rows`
+    : `FROM scored
+ORDER BY ${EXPORT_ORDER}`
+}
 `;
 }
