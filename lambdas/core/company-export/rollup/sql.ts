@@ -466,24 +466,24 @@ const versioned = (source: string) => `
  * for, and −3 − that feature for the retraction of a replaced feedback version. A
  * flag check that is not a use of a feature, and a prompt event, have no role at all.
  *
- * `from` joins the record (`r`) with its features and with five role numbers; `fidx`
- * is the role of each (NULL: none, to be filtered out). The role numbers are a constant
- * table, not an UNNEST of an array of the record's roles: an UNNEST of values of the row
- * is a lateral join, which DuckDB runs as a delim join (the rows collected, their
- * distinct role values joined back): 14 of the 69 CPU-s of a `today` export on the
+ * A FROM item named `r`: each record of `source` once per role number, with its role
+ * for that number as `role_fidx` (NULL: none, to be filtered out). The role numbers are
+ * a constant table, not an UNNEST of an array of the record's roles: an UNNEST of values
+ * of the row is a lateral join, which DuckDB runs as a delim join (the rows collected,
+ * their distinct role values joined back): 14 of the 69 CPU-s of a `today` export on the
  * benchmark lake, against ~2 for the cross join with five rows.
  */
-const roleFanOut = (first: string): { readonly from: string; readonly fidx: string } => ({
-  from: `
-  LEFT JOIN feature_events fe ON fe.event_name = CASE WHEN r.event_type = 'track' THEN r.event_name END
-  LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
-  LEFT JOIN features ff ON ff.flag_checks = 1 AND ff.feature_id = r.flag_key
-  CROSS JOIN (VALUES (0), (1), (2), (3), (4)) AS role_no (i)`,
-  fidx: `(CASE role_no.i
-    WHEN 0 THEN CASE WHEN r.event_type NOT IN ('feature_flag', 'prompt_event') OR ff.fidx IS NOT NULL THEN ${first} END
-    WHEN 1 THEN fe.fidx WHEN 2 THEN fb.fidx WHEN 3 THEN ff.fidx
-    ELSE CASE WHEN r.replaced_at IS NOT NULL THEN -3 - fb.fidx END END)`,
-});
+const roleFanOut = (source: string, first: string) => `(
+    SELECT r.*, CASE role_no.i
+      WHEN 0 THEN CASE WHEN r.event_type NOT IN ('feature_flag', 'prompt_event') OR ff.fidx IS NOT NULL THEN ${first} END
+      WHEN 1 THEN fe.fidx WHEN 2 THEN fb.fidx WHEN 3 THEN ff.fidx
+      ELSE CASE WHEN r.replaced_at IS NOT NULL THEN -3 - fb.fidx END END AS role_fidx
+    FROM ${source} r
+    LEFT JOIN feature_events fe ON fe.event_name = CASE WHEN r.event_type = 'track' THEN r.event_name END
+    LEFT JOIN features fb ON fb.feature_id = CASE WHEN r.event_type = 'feedback' THEN r.feature_id END
+    LEFT JOIN features ff ON ff.flag_checks = 1 AND ff.feature_id = r.flag_key
+    CROSS JOIN (VALUES (0), (1), (2), (3), (4)) AS role_no (i)
+  ) r`;
 
 /** How many dates have E ≤ x (dates are first_e, first_e + step, …: an arithmetic progression). */
 const datesUpTo = (D: SqlDialect, x: string) =>
@@ -496,7 +496,8 @@ const datesUpTo = (D: SqlDialect, x: string) =>
  * that sees it (`a`, the date axis, in scope): one fact per company and date instead
  * of one per day it was seen. Days after the last E keep their own (no date sees them).
  */
-const roleColumns = (D: SqlDialect, role: string) => {
+const roleColumns = (D: SqlDialect) => {
+  const role = 'r.role_fidx';
   const ts = `CASE WHEN ${role} <= -3 THEN r.replaced_at ELSE r.ts END`;
   const day = D.dayNumber(ts);
   const seenBy = datesUpTo(D, `${day} - 1`);
@@ -634,14 +635,13 @@ copy_plan AS (
 
 /** `main_*`: records carrying a companyId → facts per company × feature × day and per company × day. */
 function mainChain(D: SqlDialect, read: LakeRead): string {
-  const role = roleFanOut('CAST(-1 AS BIGINT)');
   return `${read.rows(D, "company_id IS NOT NULL OR event_type = 'feedback'", 'main_rows', '')},
 main_versions AS (${datedRows(read, 'main_rows')}
 ),
 main_roles AS (
-  SELECT r.company_id, r.active_ts, r.last_ts, r.score, ${roleColumns(D, role.fidx)}
-  FROM main_versions r CROSS JOIN date_axis a ${role.from}
-  WHERE r.copy_no = 1 AND r.company_id IS NOT NULL AND ${role.fidx} IS NOT NULL
+  SELECT r.company_id, r.active_ts, r.last_ts, r.score, ${roleColumns(D)}
+  FROM ${roleFanOut('main_versions', 'CAST(-1 AS BIGINT)')} CROSS JOIN date_axis a
+  WHERE r.copy_no = 1 AND r.company_id IS NOT NULL AND r.role_fidx IS NOT NULL
 ),
 main_days AS (
   -- Per company × role × day; and, the second grouping set, one row per company.
@@ -686,19 +686,17 @@ function userChain(D: SqlDialect, read: LakeRead): string {
   const memberFrom = datesUpTo(D, 's.day - 1');
   const memberUntil = `CASE WHEN s.next_member_day IS NULL THEN a.date_count - 1 ELSE ${datesUpTo(D, 's.next_member_day - 1')} - 1 END`;
   const steady = 'coalesce(c.member_from <= c.needed_from AND c.cover_min = c.cover_max, false)';
-  const role = roleFanOut(
-    `CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`,
-  );
   return `user_versions AS (${datedRows(read, 'side_rows')}
 ),
 user_roles AS (
   -- Role -2: a company call carrying the user, which moves the user into that company.
   -- (Feedback carrying a companyId is here only for its versions: the main chain counts it.)
-  SELECT r.user_id, r.received_at, r.active_ts, r.last_ts, r.score, ${roleColumns(D, role.fidx)},
-    CASE WHEN ${role.fidx} = -2 THEN r.event_id END AS member_event,
-    CASE WHEN ${role.fidx} = -2 THEN r.company_id END AS member_company
-  FROM user_versions r CROSS JOIN date_axis a ${role.from}
-  WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND ${role.fidx} IS NOT NULL
+  SELECT r.user_id, r.received_at, r.active_ts, r.last_ts, r.score, ${roleColumns(D)},
+    CASE WHEN r.role_fidx = -2 THEN r.event_id END AS member_event,
+    CASE WHEN r.role_fidx = -2 THEN r.company_id END AS member_company
+  FROM ${roleFanOut('user_versions', `CASE WHEN r.event_type = 'identify_company' THEN CAST(-2 AS BIGINT) ELSE CAST(-1 AS BIGINT) END`)}
+    CROSS JOIN date_axis a
+  WHERE r.copy_no = 1 AND r.user_id IS NOT NULL AND r.role_fidx IS NOT NULL
     AND (r.event_type = 'identify_company' OR r.company_id IS NULL)
 ),
 user_facts AS (
