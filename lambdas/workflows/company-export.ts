@@ -20,6 +20,7 @@ import {
   companyRollupFromFactsSql,
   companyRollupOneDateFromFactsSql,
   companyRollupSql,
+  companyRollupWeeklyFromFactsSql,
 } from '../core/company-export/rollup/sql.ts';
 import { EXPORT_STEPS } from '../core/company-export/step-names.ts';
 import { CHECK_DAILY_FACTS_STEP, FACTS_WAIT_POLL_SECONDS } from '../core/daily-facts/orchestration.ts';
@@ -36,6 +37,8 @@ export const COMPANY_EXPORT_STATES = {
   queryFromFacts: 'RunRollupFromFactsQuery',
   /** The same for a job of one output date (`today`, the automatic exports): one aggregation per timeline. */
   queryOneDateFromFacts: 'RunOneDateRollupFromFactsQuery',
+  /** The same for a job of dates a week apart (`3m_weekly`, `6m_weekly`): running values over weeks. */
+  queryWeeklyFromFacts: 'RunWeeklyRollupFromFactsQuery',
   publish: 'PublishCsv',
   /** Automatic exports only (the execution input has `delivery`): upload the CSV to the customer's bucket. */
   deliver: 'DeliverToCustomerBucket',
@@ -50,14 +53,17 @@ export interface CompanyRollupTexts {
   readonly fromFacts: string;
   /** `companyRollupOneDateFromFactsSql`. */
   readonly oneDateFromFacts: string;
+  /** `companyRollupWeeklyFromFactsSql`. */
+  readonly weeklyFromFacts: string;
 }
 
-/** The rollup's three texts in a dialect. */
+/** The rollup's four texts in a dialect. */
 export function companyRollupTexts(dialect: SqlDialectName): CompanyRollupTexts {
   return {
     full: companyRollupSql(dialect),
     fromFacts: companyRollupFromFactsSql(dialect),
     oneDateFromFacts: companyRollupOneDateFromFactsSql(dialect),
+    weeklyFromFacts: companyRollupWeeklyFromFactsSql(dialect),
   };
 }
 
@@ -158,6 +164,15 @@ export function companyExportDefinition(texts: CompanyRollupTexts): Record<strin
             And: [
               { Variable: '$.prepared.from_facts', IsPresent: true },
               { Variable: '$.prepared.from_facts', BooleanEquals: true },
+              { Variable: '$.prepared.weekly', IsPresent: true },
+              { Variable: '$.prepared.weekly', BooleanEquals: true },
+            ],
+            Next: S.queryWeeklyFromFacts,
+          },
+          {
+            And: [
+              { Variable: '$.prepared.from_facts', IsPresent: true },
+              { Variable: '$.prepared.from_facts', BooleanEquals: true },
             ],
             Next: S.queryFromFacts,
           },
@@ -171,6 +186,10 @@ export function companyExportDefinition(texts: CompanyRollupTexts): Record<strin
       [S.queryOneDateFromFacts]: rollupQuery(
         'The same for one output date: each timeline aggregated once; values are parameters',
         texts.oneDateFromFacts,
+      ),
+      [S.queryWeeklyFromFacts]: rollupQuery(
+        'The same for dates a week apart: running values over weekly sums; values are parameters',
+        texts.weeklyFromFacts,
       ),
       [S.query]: rollupQuery('The full recompute from raw events; every value is an execution parameter', texts.full),
       [S.publish]: lambdaTask(
@@ -236,6 +255,7 @@ export function companyExportWorkflow(): ExportWorkflowSpec {
     queries: {
       [S.queryFromFacts]: { trino: trino.fromFacts, duckdb: duckdb.fromFacts },
       [S.queryOneDateFromFacts]: { trino: trino.oneDateFromFacts, duckdb: duckdb.oneDateFromFacts },
+      [S.queryWeeklyFromFacts]: { trino: trino.weeklyFromFacts, duckdb: duckdb.weeklyFromFacts },
       [S.query]: { trino: trino.full, duckdb: duckdb.full },
     },
     stepsTasks: [S.checkFacts, S.prepare, S.publish, S.deliver, S.fail],

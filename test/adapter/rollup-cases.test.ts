@@ -87,6 +87,18 @@ async function exportRows(
       text: 'one-date',
     });
     expect(oneDate.csv).toBe(csv);
+  } else if (aggregation.endsWith('_weekly')) {
+    // The weekly exports' shape (running values over weekly sums): the same bytes.
+    jobs += 1;
+    const weekly = await lake.export({
+      appId,
+      jobId: `case-${jobs}`,
+      catalog,
+      aggregation,
+      asOf: new Date(asOf),
+      text: 'weekly',
+    });
+    expect(weekly.csv).toBe(csv);
   }
   const [header, ...rows] = parseCsv(csv);
   expect(header).toEqual([...COMPANY_EXPORT_HEADER]);
@@ -420,5 +432,48 @@ describe('attribute features and segments follow the company’s attributes', ()
     ]);
     const after = await rowOf('attributes', catalog, '2025-01-11T00:00:00Z', 'c', 'pro');
     expect([after['Company Name'], after['Segment IDs']]).toEqual(['Acme', '']);
+  });
+});
+
+describe('weekly exports: adoption, frequency and retention at the edges of weeks and of the old days summed', () => {
+  // 3m_weekly as of 2025-06-02: dates are the 13 Sundays 03-09 … 06-01 (E = the Sunday);
+  // the weekly text sums each timeline's days per week ending on a date, and the days up
+  // to 2024-12-15 (84 days before the first E) into one summary.
+  const adoptsOn = (companyId: string, from: string, to: string) => [
+    company(companyId, '2024-11-01'),
+    ...daily('report', companyId, from, to),
+  ];
+  beforeAll(async () => {
+    await send('weeks', [
+      ...adoptsOn('summary-last', '2024-12-11', '2024-12-15'), // adopted on the summary's last day
+      ...adoptsOn('summary-next', '2024-12-12', '2024-12-16'), // … and on the day after it
+      ...adoptsOn('on-sunday', '2025-03-12', '2025-03-16'), // adopted on a date's E
+      ...adoptsOn('on-monday', '2025-03-13', '2025-03-17'), // adopted the day after
+      // Active days at the edges of the 42- and 84-day bit sets of the last dates.
+      company('edges', '2024-11-01'),
+      ...['2025-03-09', '2025-03-10', '2025-04-20', '2025-04-21', '2025-05-04', '2025-05-31', '2025-06-01'].map((day) =>
+        track('report', day, { companyId: 'edges' }),
+      ),
+      // Retained exactly while an active day lies in the 28 days before D.
+      company('retain', '2024-11-01'),
+      ...daily('report', 'retain', '2025-01-01', '2025-01-05'),
+      track('report', '2025-04-06', { companyId: 'retain' }),
+    ]);
+  });
+  it('3m_weekly: every row as the oracle and the full recompute have it', async () => {
+    const rows = await exportRows('weeks', usesFeature, '3m_weekly', '2025-06-02T00:00:00Z');
+    const stars = (companyId: string, date: string) =>
+      rows.find((r) => r['Company ID'] === companyId && r.Date === date)?.['STARS State Label'];
+    expect([stars('on-sunday', '2025-03-09'), stars('on-sunday', '2025-03-16')]).toEqual(['never', 'retained']);
+    expect([stars('on-monday', '2025-03-16'), stars('on-monday', '2025-03-23')]).toEqual(['tried', 'retained']);
+    expect([stars('summary-last', '2025-03-09'), stars('summary-next', '2025-03-09')]).toEqual(['churned', 'churned']);
+    // D of 05-04 is 05-05: its 28 days start 04-07, the day after the last use.
+    expect([stars('retain', '2025-04-27'), stars('retain', '2025-05-04')]).toEqual(['retained', 'churned']);
+  });
+  it('6m_weekly, as of a Wednesday: the same', async () => {
+    const rows = await exportRows('weeks', usesFeature, '6m_weekly', '2025-06-04T10:00:00Z');
+    expect(
+      rows.filter((r) => r['Company ID'] === 'edges' && r['Frequency Label'] !== 'Inactive').length,
+    ).toBeGreaterThan(0);
   });
 });

@@ -199,8 +199,9 @@ describe('the lake queries', () => {
     const trino = new TrinoSQL();
     const funnels = [
       starsFunnelSql('trino'),
-      starsFunnelSql('trino', { fromFacts: true, oneDate: true }),
-      starsFunnelSql('trino', { fromFacts: true, oneDate: false }),
+      starsFunnelSql('trino', { fromFacts: true, oneDate: true, weekly: false }),
+      starsFunnelSql('trino', { fromFacts: true, oneDate: false, weekly: false }),
+      starsFunnelSql('trino', { fromFacts: true, oneDate: false, weekly: true }),
     ];
     for (const sql of [RECENT_EVENTS_SQL, UNASSOCIATED_SQL, ...funnels]) {
       expect(trino.validate(sql)).toEqual([]);

@@ -96,6 +96,9 @@ async function run(uploadFailures: BucketFailureFacts[], delivery = true) {
         [S.queryOneDateFromFacts]: async () => {
           throw new Error('the prepare step asked for the full recompute');
         },
+        [S.queryWeeklyFromFacts]: async () => {
+          throw new Error('the prepare step asked for the full recompute');
+        },
         [S.publish]: async () => ({ rows: 1, csv_key: 'company-exports/env-1/job-1.csv' }),
         [S.deliver]: invoke,
         [S.fail]: invoke,

@@ -80,6 +80,7 @@ async function runFailing(
         [COMPANY_EXPORT_STATES.query]: query,
         [COMPANY_EXPORT_STATES.queryFromFacts]: query,
         [COMPANY_EXPORT_STATES.queryOneDateFromFacts]: query,
+        [COMPANY_EXPORT_STATES.queryWeeklyFromFacts]: query,
         [COMPANY_EXPORT_STATES.publish]: invoke,
         [COMPANY_EXPORT_STATES.fail]: invoke,
         [COMPANY_EXPORT_STATES.deliver]: invoke,

@@ -108,7 +108,12 @@ describe('the events export ASL document', () => {
     const ours = collectTaskStates(definition);
     expect(new Set(ours).size).toBe(ours.length);
     const company = collectTaskStates(
-      companyExportDefinition({ full: 'SELECT 1', fromFacts: 'SELECT 2', oneDateFromFacts: 'SELECT 3' }),
+      companyExportDefinition({
+        full: 'SELECT 1',
+        fromFacts: 'SELECT 2',
+        oneDateFromFacts: 'SELECT 3',
+        weeklyFromFacts: 'SELECT 4',
+      }),
     );
     expect(ours.filter((name) => company.includes(name))).toEqual([]);
   });

@@ -169,7 +169,7 @@ describe('the company export state machine', () => {
     });
     expect(States.WaitForDailyFacts).toEqual({ Type: 'Wait', Seconds: 30, Next: S.checkFacts });
     // The prepare step says which text its inputs are for: facts (the default, in the one-date
-    // shape for a job of one date) or the full recompute.
+    // shape for a job of one date, the weekly one for dates a week apart) or the full recompute.
     expect(States[S.prepare]?.Next).toBe('ReadFactsOrRaw');
     expect(States.ReadFactsOrRaw).toMatchObject({
       // Absent (a prepare result without them): the full recompute, never a failed Choice.
@@ -187,6 +187,15 @@ describe('the company export state machine', () => {
           And: [
             { Variable: '$.prepared.from_facts', IsPresent: true },
             { Variable: '$.prepared.from_facts', BooleanEquals: true },
+            { Variable: '$.prepared.weekly', IsPresent: true },
+            { Variable: '$.prepared.weekly', BooleanEquals: true },
+          ],
+          Next: S.queryWeeklyFromFacts,
+        },
+        {
+          And: [
+            { Variable: '$.prepared.from_facts', IsPresent: true },
+            { Variable: '$.prepared.from_facts', BooleanEquals: true },
           ],
           Next: S.queryFromFacts,
         },
@@ -196,6 +205,7 @@ describe('the company export state machine', () => {
     expect(States[S.query]?.Next).toBe(S.publish);
     expect(States[S.queryFromFacts]?.Next).toBe(S.publish);
     expect(States[S.queryOneDateFromFacts]?.Next).toBe(S.publish);
+    expect(States[S.queryWeeklyFromFacts]?.Next).toBe(S.publish);
     expect(States[S.fail]?.Next).toBe('ExportFailed');
     expect(States.ExportFailed?.Type).toBe('Fail');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Step Functions definition substitution, literally.
@@ -233,6 +243,7 @@ describe('the company export state machine', () => {
         COMPANY_EXPORT_STATES.query,
         COMPANY_EXPORT_STATES.queryFromFacts,
         COMPANY_EXPORT_STATES.queryOneDateFromFacts,
+        COMPANY_EXPORT_STATES.queryWeeklyFromFacts,
         COMPANY_EXPORT_STATES.publish,
         COMPANY_EXPORT_STATES.deliver,
       ].sort(),

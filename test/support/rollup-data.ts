@@ -390,9 +390,9 @@ export interface RollupLake {
   /**
    * Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text.
    * `trinoShaped`: the DuckDB text built in the shape Trino runs (every WITH query
-   * inlined, the versioned keys by a window: `rollupSqlFor`). `text: 'one-date'`: the
-   * facts-reading text's one-date shape over a lake without facts (it then reads every
-   * record raw), for a job of one date.
+   * inlined, the versioned keys by a window: `rollupSqlFor`). `text: 'one-date'` or
+   * `'weekly'`: the facts-reading text's one-date or weekly shape over a lake without
+   * facts (it then reads every record raw), for a job of one date or of dates a week apart.
    */
   export(options: {
     appId: string;
@@ -401,7 +401,7 @@ export interface RollupLake {
     aggregation: RollupAggregation;
     asOf: Date;
     trinoShaped?: boolean;
-    text?: 'full' | 'one-date';
+    text?: 'full' | 'one-date' | 'weekly';
   }): Promise<{ csv: string; rows: number; windows: RollupDate[] }>;
   close(): Promise<void>;
 }
@@ -453,19 +453,21 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
       }
     },
     async export({ appId, jobId, catalog, aggregation, asOf, trinoShaped = false, text = 'full' }) {
-      const oneDate = text === 'one-date';
+      const fromFacts = text !== 'full';
       const prepared = prepareCompanyRollup({
         jobId,
         environmentId: appId,
         aggregation,
         asOf,
         ...catalog,
-        ...(oneDate ? { facts: { manifest: undefined } } : {}),
+        ...(fromFacts ? { facts: { manifest: undefined } } : {}),
       });
-      if (oneDate && !prepared.oneDate) throw new Error(`${aggregation} has more than one date`);
+      if (text === 'one-date' && !prepared.oneDate) throw new Error(`${aggregation} has more than one date`);
+      if (text === 'weekly' && !prepared.weekly) throw new Error(`${aggregation} is not dates a week apart`);
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
-      const sql = rollupSqlFor(trinoShaped ? { ...DUCKDB, materialized: '' } : DUCKDB, oneDate, oneDate);
+      const D = trinoShaped ? { ...DUCKDB, materialized: '' } : DUCKDB;
+      const sql = rollupSqlFor(D, fromFacts, text === 'one-date' ? 'one-date' : text === 'weekly' ? 'weeks' : 'dates');
       const { rows } = await engine.runToCsv(sql, prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);

@@ -210,4 +210,29 @@ describe('companyRollupParams', () => {
     expect(JSON.parse(JSON.stringify(prepared.params))).toEqual(prepared.params);
     expect(prepared.inputRows.filter((r) => r.kind === 'feature')).toHaveLength(2);
   });
+
+  it.each([
+    ['today', { fromFacts: true, oneDate: true, weekly: false }],
+    ['30d_daily', { fromFacts: true, oneDate: false, weekly: false }],
+    ['3m_weekly', { fromFacts: true, oneDate: false, weekly: true }],
+    ['6m_weekly', { fromFacts: true, oneDate: false, weekly: true }],
+  ] as const)('from facts, %s runs the text of its shape (%o)', (aggregation, shape) => {
+    const asOf = new Date('2025-06-11T14:00:00Z');
+    const prepared = prepareCompanyRollup({
+      jobId: 'j',
+      environmentId: 'a',
+      aggregation,
+      asOf,
+      ...catalog,
+      facts: { manifest: undefined },
+    });
+    expect({ fromFacts: prepared.fromFacts, oneDate: prepared.oneDate, weekly: prepared.weekly }).toEqual(shape);
+    // The full recompute has one text for every aggregation.
+    const full = prepareCompanyRollup({ jobId: 'j', environmentId: 'a', aggregation, asOf, ...catalog });
+    expect({ fromFacts: full.fromFacts, oneDate: full.oneDate, weekly: full.weekly }).toEqual({
+      fromFacts: false,
+      oneDate: false,
+      weekly: false,
+    });
+  });
 });

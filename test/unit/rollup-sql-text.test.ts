@@ -5,6 +5,7 @@ import {
   companyRollupFromFactsSql,
   companyRollupOneDateFromFactsSql,
   companyRollupSql,
+  companyRollupWeeklyFromFactsSql,
 } from '../../lambdas/core/company-export/rollup/sql.ts';
 
 const DIALECTS: SqlDialectName[] = ['trino', 'duckdb'];
@@ -26,6 +27,12 @@ describe.each(DIALECTS)('company rollup text (%s)', (dialect) => {
   it('from facts, one date: is byte for byte the text in its fixture', async () => {
     await expect(companyRollupOneDateFromFactsSql(dialect)).toMatchFileSnapshot(
       `./fixtures/company-rollup-one-date-from-facts.${dialect}.sql`,
+    );
+  });
+
+  it('from facts, weekly: is byte for byte the text in its fixture', async () => {
+    await expect(companyRollupWeeklyFromFactsSql(dialect)).toMatchFileSnapshot(
+      `./fixtures/company-rollup-weekly-from-facts.${dialect}.sql`,
     );
   });
 

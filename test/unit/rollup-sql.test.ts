@@ -22,6 +22,7 @@ import {
   companyRollupOneDateFromFactsSql,
   companyRollupParams,
   companyRollupSql,
+  companyRollupWeeklyFromFactsSql,
 } from '../../lambdas/core/company-export/rollup/sql.ts';
 import { aggregationWindows } from '../../lambdas/core/company-export/rollup/windows.ts';
 
@@ -30,6 +31,7 @@ const ATHENA_TEXTS = {
   'company rollup': companyRollupSql('trino'),
   'company rollup from facts': companyRollupFromFactsSql('trino'),
   'company rollup from facts, one date': companyRollupOneDateFromFactsSql('trino'),
+  'company rollup from facts, weekly': companyRollupWeeklyFromFactsSql('trino'),
   'facts build': companyFactsBuildSql('trino'),
   'facts plan': companyFactsPlanSql('trino'),
 };
@@ -140,6 +142,7 @@ describe('SQL sent to Athena', () => {
   it.each([
     ['', companyRollupFromFactsSql],
     [' (one date)', companyRollupOneDateFromFactsSql],
+    [' (weekly)', companyRollupWeeklyFromFactsSql],
   ])(
     'from facts%s: reads the facts table twice per chain read (records, uses), and the lake only in bounded, mostly pruned reads',
     (_, text) => {
@@ -184,6 +187,18 @@ const TEXTS = {
         jobId: 'j',
         windows: aggregationWindows('today', new Date('2025-06-11T09:00:00Z')),
         facts: [{ from: '2020-01-01', to: '2025-06-10', build_id: 'b', cutoff: '2025-06-11T00:30:00.000Z' }],
+        watermark: '2025-06-11T00:30:00.000Z',
+      }),
+    names: COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES as readonly string[],
+  },
+  'company rollup from facts, weekly': {
+    sql: companyRollupWeeklyFromFactsSql,
+    params: () =>
+      companyRollupFromFactsParams({
+        environmentId: 'a',
+        jobId: 'j',
+        windows: aggregationWindows('6m_weekly', new Date('2025-06-11T09:00:00Z')),
+        facts: [{ from: '2020-01-01', to: '2025-06-08', build_id: 'b', cutoff: '2025-06-11T00:30:00.000Z' }],
         watermark: '2025-06-11T00:30:00.000Z',
       }),
     names: COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES as readonly string[],

@@ -59,12 +59,13 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
   });
   await deps.inputs.writeInputs(job.job_id, prepared.inputRows);
   // Athena takes execution parameters as SQL literal texts (and only in WHERE clauses).
-  // `from_facts` and `one_date` pick the query state (the text `preparedRollupSql` names).
+  // `from_facts`, `one_date` and `weekly` pick the query state (the text `preparedRollupSql` names).
   return {
     athena_params: prepared.params.map(toAthenaLiteral),
     dates: prepared.dates,
     from_facts: prepared.fromFacts,
     one_date: prepared.oneDate,
+    weekly: prepared.weekly,
   };
 }
 

@@ -324,7 +324,11 @@ export const STARS_FUNNEL_STATES: Record<string, keyof Omit<FeatureFunnel, 'feat
  */
 export function starsFunnelSql(
   dialect: SqlDialectName,
-  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate'> = { fromFacts: false, oneDate: false },
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate' | 'weekly'> = {
+    fromFacts: false,
+    oneDate: false,
+    weekly: false,
+  },
 ): string {
   return `SELECT "Feature ID" AS feature_id, "STARS State" AS stars, count(*) AS companies
 FROM (

@@ -20,6 +20,7 @@ export {
   companyRollupOneDateFromFactsSql,
   companyRollupParams,
   companyRollupSql,
+  companyRollupWeeklyFromFactsSql,
 } from './sql.ts';
 export {
   COMPANY_EXPORT_HEADER,

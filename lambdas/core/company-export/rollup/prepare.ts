@@ -8,6 +8,7 @@ import {
   companyRollupOneDateFromFactsSql,
   companyRollupParams,
   companyRollupSql,
+  companyRollupWeeklyFromFactsSql,
 } from './sql.ts';
 import type { RollupAggregation, RollupDate, RollupEventFeature, RollupFeature, RollupSegment } from './types.ts';
 import { aggregationWindows } from './windows.ts';
@@ -35,6 +36,8 @@ export interface PreparedCompanyRollup {
   readonly fromFacts: boolean;
   /** From the facts, for one output date (`today`): `companyRollupOneDateFromFactsSql`. */
   readonly oneDate: boolean;
+  /** From the facts, for dates a week apart (`3m_weekly`, `6m_weekly`): `companyRollupWeeklyFromFactsSql`. */
+  readonly weekly: boolean;
   /** The output dates, oldest first, with their D as an ISO instant (JSON-friendly for a workflow's state). */
   readonly dates: { date: string; d: string }[];
   readonly windows: RollupDate[];
@@ -47,7 +50,7 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
   const dates = windows.map((w) => ({ date: w.date, d: w.d.toISOString() }));
   if (!input.facts) {
     const params = companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows });
-    return { inputRows, params, fromFacts: false, oneDate: false, dates, windows };
+    return { inputRows, params, fromFacts: false, oneDate: false, weekly: false, dates, windows };
   }
   // Facts of the days before the last D's date only: a day holding D is counted raw, record by record.
   const lastD = (windows[windows.length - 1] as RollupDate).d;
@@ -64,19 +67,31 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
     params,
     fromFacts: true,
     oneDate: windows.length === 1,
+    weekly: weekApart(windows),
     dates,
     windows,
   };
 }
 
+const WEEK_MS = 7 * 86_400_000;
+
+/** Several dates, each a week after the one before. */
+function weekApart(windows: readonly RollupDate[]): boolean {
+  return (
+    windows.length > 1 &&
+    windows.every((w, i) => i === 0 || w.d.getTime() - (windows[i - 1] as RollupDate).d.getTime() === WEEK_MS)
+  );
+}
+
 /**
  * The text a prepared job's parameters are for: the full recompute, the facts-reading
- * text, or its one-date shape (the company export workflow's Choice picks the same).
+ * text, or its one-date or weekly shape (the company export workflow's Choice picks the same).
  */
 export function preparedRollupSql(
   dialect: SqlDialectName,
-  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate'>,
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate' | 'weekly'>,
 ): string {
   if (!prepared.fromFacts) return companyRollupSql(dialect);
-  return prepared.oneDate ? companyRollupOneDateFromFactsSql(dialect) : companyRollupFromFactsSql(dialect);
+  if (prepared.oneDate) return companyRollupOneDateFromFactsSql(dialect);
+  return prepared.weekly ? companyRollupWeeklyFromFactsSql(dialect) : companyRollupFromFactsSql(dialect);
 }

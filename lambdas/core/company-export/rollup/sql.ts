@@ -52,14 +52,23 @@ import {
 /** The export's row order: Date, Company ID, Feature ID (features are numbered in id order). */
 const EXPORT_ORDER = 'date_no, company_id, fidx';
 
+/**
+ * How the timelines become grid rows: `dates` accumulates fact by fact and hands each
+ * fact's values to the dates it covers; `weeks` does the same over the facts first
+ * summed per week ending on an output date (and one summary of the days more than 84
+ * before the first date), for dates a week apart; `one-date` aggregates each timeline
+ * once, for a job of one date.
+ */
+export type RollupShape = 'dates' | 'weeks' | 'one-date';
+
 /** Each text the builder makes, built once per dialect and shape. */
 const BUILT_SQL = new Map<string, string>();
 
-function builtRollupSql(dialect: SqlDialectName, fromFacts: boolean, oneDate: boolean): string {
-  const key = `${dialect}/${fromFacts}/${oneDate}`;
+function builtRollupSql(dialect: SqlDialectName, fromFacts: boolean, shape: RollupShape): string {
+  const key = `${dialect}/${fromFacts}/${shape}`;
   let sql = BUILT_SQL.get(key);
   if (!sql) {
-    sql = rollupSqlFor(DIALECTS[dialect], fromFacts, oneDate);
+    sql = rollupSqlFor(DIALECTS[dialect], fromFacts, shape);
     BUILT_SQL.set(key, sql);
   }
   return sql;
@@ -71,13 +80,13 @@ function builtRollupSql(dialect: SqlDialectName, fromFacts: boolean, oneDate: bo
  * the shape Trino runs (every WITH query inlined, the versioned keys by a window), so
  * that shape runs against the oracle too.
  */
-export function rollupSqlFor(D: SqlDialect, fromFacts: boolean, oneDate = false): string {
-  return buildRollupSql(D, fromFacts ? FACTS_READ : FULL_READ, oneDate);
+export function rollupSqlFor(D: SqlDialect, fromFacts: boolean, shape: RollupShape = 'dates'): string {
+  return buildRollupSql(D, fromFacts ? FACTS_READ : FULL_READ, shape);
 }
 
 /** The rollup's SQL text for a dialect; bind `companyRollupParams` to its `?`s, in order. */
 export function companyRollupSql(dialect: SqlDialectName): string {
-  return builtRollupSql(dialect, false, false);
+  return builtRollupSql(dialect, false, 'dates');
 }
 
 export interface CompanyRollupParamsInput {
@@ -120,7 +129,19 @@ export interface CompanyRollupFromFactsParamsInput extends CompanyRollupParamsIn
  * `companyRollupFromFactsParams`. With no facts it computes what `companyRollupSql` does.
  */
 export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
-  return builtRollupSql(dialect, true, false);
+  return builtRollupSql(dialect, true, 'dates');
+}
+
+/**
+ * `companyRollupFromFactsSql` for jobs whose dates are a week apart (`3m_weekly`,
+ * `6m_weekly`): the same chains and the same `?`s (bind `companyRollupFromFactsParams`),
+ * but the running values are accumulated over each timeline's weeks instead of its
+ * days (docs/rollup.md "Whole weeks"). Exact for any dates (with dates not a divisor
+ * of 42 days apart its "weeks" are days); the workflow's Choice sends weekly jobs here
+ * because only for them it is cheaper.
+ */
+export function companyRollupWeeklyFromFactsSql(dialect: SqlDialectName): string {
+  return builtRollupSql(dialect, true, 'weeks');
 }
 
 /**
@@ -132,7 +153,7 @@ export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
  * several dates must not be bound to it (the workflow's Choice picks the text).
  */
 export function companyRollupOneDateFromFactsSql(dialect: SqlDialectName): string {
-  return builtRollupSql(dialect, true, true);
+  return builtRollupSql(dialect, true, 'one-date');
 }
 
 /**
@@ -528,7 +549,7 @@ const FACTS_READ: LakeRead = { rows: factsLakeScan, dated: true };
 const datedRows = (read: LakeRead, rows: string) =>
   read.dated ? `SELECT ${DATED_COLUMNS} FROM ${rows}` : versioned(rows);
 
-function buildRollupSql(D: SqlDialect, read: LakeRead, oneDate = false): string {
+function buildRollupSql(D: SqlDialect, read: LakeRead, shape: RollupShape): string {
   const ctes = [
     jobInputRelations(D, read === FACTS_READ),
     mainChain(D, read),
@@ -538,7 +559,9 @@ function buildRollupSql(D: SqlDialect, read: LakeRead, oneDate = false): string 
     companyInfoChain(D),
     mergedFacts(D),
     markedFacts(),
-    oneDate ? oneDateRows(D) : `${accumulatedFacts(D)},\n${spawnedRows(D)}`,
+    ...(shape === 'one-date'
+      ? [oneDateRows(D)]
+      : [...(shape === 'weeks' ? [weeklyFacts(D)] : []), accumulatedFacts(D, shape === 'weeks'), spawnedRows(D)]),
     seenLent(D),
     scoredRows(D),
   ];
@@ -915,15 +938,55 @@ function markedFacts(): string {
 )`;
 }
 
-/** Each timeline's values accumulated as of each of its facts' days (carried → settled). */
-function accumulatedFacts(D: SqlDialect): string {
+/**
+ * The `weeks` shape: each timeline's marked facts summed per week ending on an output
+ * date's E, and the days 84 or more before the first E (which no date's frequency
+ * window reaches) in one summary, so the running values are accumulated over a few
+ * dozen rows per timeline whatever the history's length. A sum stands at its week's E:
+ * the dates it serves start there, and each value is exact as of it (adoption as its
+ * earliest adopted day, the retention day as the latest, the active-day bits of its
+ * days as they were: a week lies wholly inside or outside every date's 42-day bit set
+ * window, since 7 divides 42 and 84). Dates that are not a divisor of 42 days apart
+ * get "weeks" of one day: still exact.
+ */
+function weeklyFacts(D: SqlDialect): string {
+  const one = 'CAST(1 AS BIGINT)';
+  return `weeks AS (
+  SELECT company_id, fidx, ver, day, min(adoption_day) AS adoption_day, min(first_at) AS first_at,
+    max(retention_day) AS retention_day, max(last_at) AS last_at,
+    sum(feedbacks) AS feedbacks, sum(score_sum) AS score_sum, sum(scores) AS scores, sum(day_bits) AS day_bits
+  FROM (
+    -- A day's week is the first E (or the summary's day, 84 before the first E) on or after it.
+    SELECT m.company_id, m.fidx, m.ver,
+      CASE WHEN m.day <= w.summary_day THEN w.summary_day
+        ELSE w.summary_day + w.width * ${D.intDiv('m.day - w.summary_day + w.width - 1', 'w.width')} END AS day,
+      CASE WHEN m.adopted_here = 1 THEN m.day END AS adoption_day,
+      m.first_at, m.retention_day, m.last_at, m.feedbacks, m.score_sum, m.scores,
+      -- The summary's days are more than 84 days before every E: no bit of theirs may count.
+      CASE WHEN m.act = 1 AND m.day > w.summary_day THEN ${D.shiftLeft(one, 'm.day % 42')} ELSE 0 END AS day_bits
+    FROM marked m
+    CROSS JOIN (
+      SELECT first_e - 84 AS summary_day, CASE WHEN 42 % step = 0 THEN step ELSE 1 END AS width FROM date_axis
+    ) w
+  ) d
+  GROUP BY company_id, fidx, ver, day
+)`;
+}
+
+/**
+ * Each timeline's values accumulated as of each of its facts' days (carried → settled),
+ * over its marked facts, or over their weekly sums (`weeks`, of the same columns but
+ * adoption and the active-day bits already summed).
+ */
+function accumulatedFacts(D: SqlDialect, weeks: boolean): string {
   const timeline = 'PARTITION BY company_id, fidx, ver ORDER BY day';
   const factsSoFar = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
   // The whole timeline, in the same window (partition and order) as the running values:
   // DuckDB sorts once per distinct window, and a bare PARTITION BY is another one.
   const wholeTimeline = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
   const one = 'CAST(1 AS BIGINT)';
-  const dayBit = `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
+  const dayBits = weeks ? 'day_bits' : `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
+  const adoptionDay = weeks ? 'adoption_day' : 'CASE WHEN adopted_here = 1 THEN day END';
   /**
    * A day % 42 bit set turned so that bit 41 is the fact's day and bit 41 − j the day
    * j days earlier (a rotation by (day + 1) % 42, in two halves that never overflow).
@@ -940,17 +1003,17 @@ function accumulatedFacts(D: SqlDialect): string {
   -- the 42 days up to it, and of the 42 before: one fact per day makes a sum of powers
   -- of two exact); the next fact's day.
   SELECT company_id, fidx, ver, day,
-    min(CASE WHEN adopted_here = 1 THEN day END) ${wholeTimeline} AS adoption_day,
+    min(${adoptionDay}) ${wholeTimeline} AS adoption_day,
     min(first_at) ${wholeTimeline} AS first_at,
     max(retention_day) ${factsSoFar} AS retention_day,
     max(last_at) ${factsSoFar} AS last_at,
     sum(feedbacks) ${factsSoFar} AS feedbacks,
     sum(score_sum) ${factsSoFar} AS score_sum,
     sum(scores) ${factsSoFar} AS scores,
-    coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 41 PRECEDING AND CURRENT ROW), 0) AS near_days,
-    coalesce(sum(${dayBit}) OVER (${timeline} RANGE BETWEEN 83 PRECEDING AND 42 PRECEDING), 0) AS far_days,
+    coalesce(sum(${dayBits}) OVER (${timeline} RANGE BETWEEN 41 PRECEDING AND CURRENT ROW), 0) AS near_days,
+    coalesce(sum(${dayBits}) OVER (${timeline} RANGE BETWEEN 83 PRECEDING AND 42 PRECEDING), 0) AS far_days,
     lead(day) OVER (${timeline}) AS next_day
-  FROM marked
+  FROM ${weeks ? 'weeks' : 'marked'}
 ),
 settled AS (
   SELECT company_id, fidx, ver, day, next_day, retention_day, last_at, feedbacks, score_sum, scores,
