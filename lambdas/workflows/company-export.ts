@@ -2,8 +2,10 @@
  * The company export workflow (seed 000, manual and automatic):
  *
  *   (automatic only) CheckDailyFacts ⟲ WaitForDailyFacts →
- *   PrepareRollupInputs → RunRollupFromFactsQuery or RunRollupQuery (the prepare step's
- *   `from_facts`) → PublishCsv → (automatic only) DeliverToCustomerBucket
+ *   PrepareRollupInputs → RunRollupFromFactsQuery, its one-date or weekly shape
+ *   (RunOneDateRollupFromFactsQuery, RunWeeklyRollupFromFactsQuery), or RunRollupQuery
+ *   (the prepare step's `from_facts`, `one_date`, `weekly`) → PublishCsv →
+ *   (automatic only) DeliverToCustomerBucket
  *
  * An automatic export first waits for its fire's daily facts build (bounded: see
  * core/daily-facts/orchestration.ts), so that it reads the new day's facts rather
@@ -149,7 +151,7 @@ export function companyExportDefinition(texts: CompanyRollupTexts): Record<strin
       ReadFactsOrRaw: {
         Type: 'Choice',
         Comment:
-          'The prepare step says which text its inputs are for: over the daily facts, or the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0)',
+          'The prepare step says which text its inputs are for: over the daily facts (for one date, dates a week apart, or other dates), or the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0)',
         Choices: [
           {
             And: [
