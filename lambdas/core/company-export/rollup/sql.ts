@@ -136,8 +136,8 @@ export function companyRollupFromFactsSql(dialect: SqlDialectName): string {
  * `companyRollupFromFactsSql` for jobs whose dates are a week apart (`3m_weekly`,
  * `6m_weekly`): the same chains and the same `?`s (bind `companyRollupFromFactsParams`),
  * but the running values are accumulated over each timeline's weeks instead of its
- * days (docs/rollup.md "Whole weeks"). Exact for any dates (with dates not a divisor
- * of 42 days apart its "weeks" are days); the workflow's Choice sends weekly jobs here
+ * days (docs/rollup.md "Whole weeks"). Exact for any dates (where their spacing does not
+ * divide 42 days, its "weeks" are days); the workflow's Choice sends weekly jobs here
  * because only for them it is cheaper.
  */
 export function companyRollupWeeklyFromFactsSql(dialect: SqlDialectName): string {
@@ -946,8 +946,8 @@ function markedFacts(): string {
  * the dates it serves start there, and each value is exact as of it (adoption as its
  * earliest adopted day, the retention day as the latest, the active-day bits of its
  * days as they were: a week lies wholly inside or outside every date's 42-day bit set
- * window, since 7 divides 42 and 84). Dates that are not a divisor of 42 days apart
- * get "weeks" of one day: still exact.
+ * window, since 7 divides 42 and 84). Where the dates' spacing does not divide 42 days,
+ * the "weeks" are single days: still exact.
  */
 function weeklyFacts(D: SqlDialect): string {
   const one = 'CAST(1 AS BIGINT)';
