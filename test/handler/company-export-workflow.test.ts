@@ -36,14 +36,22 @@ afterAll(async () => {
   await stack?.cleanup();
 });
 
-async function runFailing(
-  query: LocalTaskHandler,
-  definition = companyExportDefinition(TEXTS),
-): Promise<CompanyExportJob> {
+interface RunOptions {
+  readonly definition?: ReturnType<typeof companyExportDefinition>;
+  readonly aggregation?: CompanyExportJob['aggregation'];
+  /** Exports read the daily facts (here: none built yet), as FEATURELAKE_ROLLUP_FROM_FACTS=1 has them. */
+  readonly fromFacts?: boolean;
+  /** Each query state's handler, by state name (default: `query`). */
+  readonly queryOf?: (state: string) => LocalTaskHandler;
+}
+
+async function runFailing(query: LocalTaskHandler, options: RunOptions = {}): Promise<CompanyExportJob> {
+  const { definition = companyExportDefinition(TEXTS), aggregation = 'today', fromFacts = false } = options;
+  const queryOf = options.queryOf ?? (() => query);
   const job: CompanyExportJob = {
     job_id: `job-${Math.random().toString(36).slice(2)}`,
     environment_id: 'env-1',
-    aggregation: 'today',
+    aggregation,
     as_of: '2025-12-01T00:00:00.000Z',
     status: 'running',
     created_at: new Date().toISOString(),
@@ -64,6 +72,7 @@ async function runFailing(
       write: async () => undefined,
     },
     exportsBucket: 'exports',
+    ...(fromFacts ? { factsManifest: { readFactsManifest: async () => undefined } } : {}),
   });
   const invoke = lambdaTask('export-steps', steps);
   const runner = new LocalWorkflowRunner({
@@ -77,10 +86,10 @@ async function runFailing(
       tasks: {
         [COMPANY_EXPORT_STATES.prepare]: invoke,
         [COMPANY_EXPORT_STATES.checkFacts]: invoke,
-        [COMPANY_EXPORT_STATES.query]: query,
-        [COMPANY_EXPORT_STATES.queryFromFacts]: query,
-        [COMPANY_EXPORT_STATES.queryOneDateFromFacts]: query,
-        [COMPANY_EXPORT_STATES.queryWeeklyFromFacts]: query,
+        [COMPANY_EXPORT_STATES.query]: queryOf(COMPANY_EXPORT_STATES.query),
+        [COMPANY_EXPORT_STATES.queryFromFacts]: queryOf(COMPANY_EXPORT_STATES.queryFromFacts),
+        [COMPANY_EXPORT_STATES.queryOneDateFromFacts]: queryOf(COMPANY_EXPORT_STATES.queryOneDateFromFacts),
+        [COMPANY_EXPORT_STATES.queryWeeklyFromFacts]: queryOf(COMPANY_EXPORT_STATES.queryWeeklyFromFacts),
         [COMPANY_EXPORT_STATES.publish]: invoke,
         [COMPANY_EXPORT_STATES.fail]: invoke,
         [COMPANY_EXPORT_STATES.deliver]: invoke,
@@ -122,7 +131,7 @@ describe('company export workflow failures', () => {
     // The deployed limit is 30 minutes; the same state with a 1 s limit shows the path.
     const states = definition.States as Record<string, Record<string, unknown>>;
     states[COMPANY_EXPORT_STATES.query] = { ...states[COMPANY_EXPORT_STATES.query], TimeoutSeconds: 1 };
-    const job = await runFailing(() => new Promise(() => undefined), definition);
+    const job = await runFailing(() => new Promise(() => undefined), { definition });
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/took longer than its time limit/);
   });
@@ -144,5 +153,28 @@ describe('company export workflow failures', () => {
     });
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/scan more data than the workgroup allows.*athenaScanLimitBytes/);
+  });
+});
+
+describe('company export workflow: the query state of each job', () => {
+  it.each([
+    [false, 'today', COMPANY_EXPORT_STATES.query],
+    [false, '6m_weekly', COMPANY_EXPORT_STATES.query],
+    [true, 'today', COMPANY_EXPORT_STATES.queryOneDateFromFacts],
+    [true, '30d_daily', COMPANY_EXPORT_STATES.queryFromFacts],
+    [true, '3m_weekly', COMPANY_EXPORT_STATES.queryWeeklyFromFacts],
+    [true, '6m_weekly', COMPANY_EXPORT_STATES.queryWeeklyFromFacts],
+  ] as const)('from facts %s, %s: the prepare step sends it to %s', async (fromFacts, aggregation, state) => {
+    const ran: string[] = [];
+    const job = await runFailing(async () => null, {
+      aggregation,
+      fromFacts,
+      queryOf: (name) => async () => {
+        ran.push(name);
+        throw new Error('stop after the query state');
+      },
+    });
+    expect(ran).toEqual([state]);
+    expect(job.status).toBe('failed');
   });
 });
