@@ -96,7 +96,7 @@ async function exportRows(
       catalog,
       aggregation,
       asOf: new Date(asOf),
-      text: 'weekly',
+      text: 'weeks',
     });
     expect(weekly.csv).toBe(csv);
   }

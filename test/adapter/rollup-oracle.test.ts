@@ -65,7 +65,7 @@ async function runSeed(seed: number): Promise<void> {
           aggregation,
           asOf: dataset.asOf,
           trinoShaped: shape === 'trino-shaped',
-          text: shape === 'weekly-text' ? 'weekly' : 'full',
+          text: shape === 'weekly-text' ? 'weeks' : 'full',
         });
         run.actual.set(`${shape} ${aggregation}`, { csv, rows });
         if (shape === 'duckdb') {

@@ -199,9 +199,9 @@ describe('the lake queries', () => {
     const trino = new TrinoSQL();
     const funnels = [
       starsFunnelSql('trino'),
-      starsFunnelSql('trino', { fromFacts: true, oneDate: true, weekly: false }),
-      starsFunnelSql('trino', { fromFacts: true, oneDate: false, weekly: false }),
-      starsFunnelSql('trino', { fromFacts: true, oneDate: false, weekly: true }),
+      starsFunnelSql('trino', { fromFacts: true, shape: 'one-date' }),
+      starsFunnelSql('trino', { fromFacts: true, shape: 'dates' }),
+      starsFunnelSql('trino', { fromFacts: true, shape: 'weeks' }),
     ];
     for (const sql of [RECENT_EVENTS_SQL, UNASSOCIATED_SQL, ...funnels]) {
       expect(trino.validate(sql)).toEqual([]);

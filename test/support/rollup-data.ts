@@ -11,7 +11,7 @@ import { FileLakeInputsWriter } from '../../lambdas/adapters/local/file-lake-inp
 import { type LakeEvent, lakeShard } from '../../lambdas/contract/lake.ts';
 import { DUCKDB } from '../../lambdas/core/company-export/rollup/dialect.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
-import { rollupSqlFor } from '../../lambdas/core/company-export/rollup/sql.ts';
+import { type RollupShape, rollupSqlFor } from '../../lambdas/core/company-export/rollup/sql.ts';
 import type {
   RollupAggregation,
   RollupCatalog,
@@ -390,9 +390,9 @@ export interface RollupLake {
   /**
    * Writes the job's inputs, runs the rollup on DuckDB into a CSV, returns its text.
    * `trinoShaped`: the DuckDB text built in the shape Trino runs (every WITH query
-   * inlined, the versioned keys by a window: `rollupSqlFor`). `text: 'one-date'` or
-   * `'weekly'`: the facts-reading text's one-date or weekly shape over a lake without
-   * facts (it then reads every record raw), for a job of one date or of dates a week apart.
+   * inlined, the versioned keys by a window: `rollupSqlFor`). `text`, a shape: the
+   * facts-reading text in that shape over a lake without facts (it then reads every
+   * record raw), for a job of that shape (`one-date`: one date; `weeks`: dates a week apart).
    */
   export(options: {
     appId: string;
@@ -401,7 +401,7 @@ export interface RollupLake {
     aggregation: RollupAggregation;
     asOf: Date;
     trinoShaped?: boolean;
-    text?: 'full' | 'one-date' | 'weekly';
+    text?: 'full' | RollupShape;
   }): Promise<{ csv: string; rows: number; windows: RollupDate[] }>;
   close(): Promise<void>;
 }
@@ -462,12 +462,12 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
         ...catalog,
         ...(fromFacts ? { facts: { manifest: undefined } } : {}),
       });
-      if (text === 'one-date' && !prepared.oneDate) throw new Error(`${aggregation} has more than one date`);
-      if (text === 'weekly' && !prepared.weekly) throw new Error(`${aggregation} is not dates a week apart`);
+      if (fromFacts && prepared.shape !== text)
+        throw new Error(`${aggregation} is a job of the ${prepared.shape} shape`);
       await inputs.writeInputs(jobId, prepared.inputRows);
       const file = join(outDir, `${jobId}.csv`);
       const D = trinoShaped ? { ...DUCKDB, materialized: '' } : DUCKDB;
-      const sql = rollupSqlFor(D, fromFacts, text === 'one-date' ? 'one-date' : text === 'weekly' ? 'weeks' : 'dates');
+      const sql = rollupSqlFor(D, fromFacts, fromFacts ? text : 'dates');
       const { rows } = await engine.runToCsv(sql, prepared.params, file);
       const csv = await readFile(file, 'utf8');
       await rm(file);

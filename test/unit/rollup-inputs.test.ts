@@ -212,11 +212,11 @@ describe('companyRollupParams', () => {
   });
 
   it.each([
-    ['today', { fromFacts: true, oneDate: true, weekly: false }],
-    ['30d_daily', { fromFacts: true, oneDate: false, weekly: false }],
-    ['3m_weekly', { fromFacts: true, oneDate: false, weekly: true }],
-    ['6m_weekly', { fromFacts: true, oneDate: false, weekly: true }],
-  ] as const)('from facts, %s runs the text of its shape (%o)', (aggregation, shape) => {
+    ['today', 'one-date'],
+    ['30d_daily', 'dates'],
+    ['3m_weekly', 'weeks'],
+    ['6m_weekly', 'weeks'],
+  ] as const)('from facts, %s runs the text of its shape (%s)', (aggregation, shape) => {
     const asOf = new Date('2025-06-11T14:00:00Z');
     const prepared = prepareCompanyRollup({
       jobId: 'j',
@@ -226,13 +226,9 @@ describe('companyRollupParams', () => {
       ...catalog,
       facts: { manifest: undefined },
     });
-    expect({ fromFacts: prepared.fromFacts, oneDate: prepared.oneDate, weekly: prepared.weekly }).toEqual(shape);
+    expect({ fromFacts: prepared.fromFacts, shape: prepared.shape }).toEqual({ fromFacts: true, shape });
     // The full recompute has one text for every aggregation.
     const full = prepareCompanyRollup({ jobId: 'j', environmentId: 'a', aggregation, asOf, ...catalog });
-    expect({ fromFacts: full.fromFacts, oneDate: full.oneDate, weekly: full.weekly }).toEqual({
-      fromFacts: false,
-      oneDate: false,
-      weekly: false,
-    });
+    expect({ fromFacts: full.fromFacts, shape: full.shape }).toEqual({ fromFacts: false, shape: 'dates' });
   });
 });

@@ -64,8 +64,8 @@ export async function prepareCompanyExport(deps: PrepareCompanyExportDeps, job: 
     athena_params: prepared.params.map(toAthenaLiteral),
     dates: prepared.dates,
     from_facts: prepared.fromFacts,
-    one_date: prepared.oneDate,
-    weekly: prepared.weekly,
+    one_date: prepared.shape === 'one-date',
+    weekly: prepared.shape === 'weeks',
   };
 }
 

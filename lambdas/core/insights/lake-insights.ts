@@ -324,11 +324,7 @@ export const STARS_FUNNEL_STATES: Record<string, keyof Omit<FeatureFunnel, 'feat
  */
 export function starsFunnelSql(
   dialect: SqlDialectName,
-  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate' | 'weekly'> = {
-    fromFacts: false,
-    oneDate: false,
-    weekly: false,
-  },
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'shape'> = { fromFacts: false, shape: 'dates' },
 ): string {
   return `SELECT "Feature ID" AS feature_id, "STARS State" AS stars, count(*) AS companies
 FROM (

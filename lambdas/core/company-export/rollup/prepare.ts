@@ -1,14 +1,14 @@
+import { DAY_MS } from '../../../contract/lake.ts';
 import type { QueryParam } from '../../shared/query-param.ts';
 import { type FactsManifest, factsSnapshot } from '../facts/manifest.ts';
 import type { SqlDialectName } from './dialect.ts';
 import { type ExportInputRow, exportInputRows, factsSpanInputRows } from './inputs.ts';
 import {
   companyRollupFromFactsParams,
-  companyRollupFromFactsSql,
-  companyRollupOneDateFromFactsSql,
+  companyRollupFromFactsSqlOfShape,
   companyRollupParams,
   companyRollupSql,
-  companyRollupWeeklyFromFactsSql,
+  type RollupShape,
 } from './sql.ts';
 import type { RollupAggregation, RollupDate, RollupEventFeature, RollupFeature, RollupSegment } from './types.ts';
 import { aggregationWindows } from './windows.ts';
@@ -34,10 +34,12 @@ export interface PreparedCompanyRollup {
   /** Bind to the text `preparedRollupSql` picks, in order. */
   readonly params: QueryParam[];
   readonly fromFacts: boolean;
-  /** From the facts, for one output date (`today`): `companyRollupOneDateFromFactsSql`. */
-  readonly oneDate: boolean;
-  /** From the facts, for dates a week apart (`3m_weekly`, `6m_weekly`): `companyRollupWeeklyFromFactsSql`. */
-  readonly weekly: boolean;
+  /**
+   * The facts-reading text's shape: `one-date` for one output date (`today`), `weeks`
+   * for dates a week apart (`3m_weekly`, `6m_weekly`), else `dates` (and always `dates`
+   * for the full recompute, which has one text).
+   */
+  readonly shape: RollupShape;
   /** The output dates, oldest first, with their D as an ISO instant (JSON-friendly for a workflow's state). */
   readonly dates: { date: string; d: string }[];
   readonly windows: RollupDate[];
@@ -50,7 +52,7 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
   const dates = windows.map((w) => ({ date: w.date, d: w.d.toISOString() }));
   if (!input.facts) {
     const params = companyRollupParams({ environmentId: input.environmentId, jobId: input.jobId, windows });
-    return { inputRows, params, fromFacts: false, oneDate: false, weekly: false, dates, windows };
+    return { inputRows, params, fromFacts: false, shape: 'dates', dates, windows };
   }
   // Facts of the days before the last D's date only: a day holding D is counted raw, record by record.
   const lastD = (windows[windows.length - 1] as RollupDate).d;
@@ -66,14 +68,13 @@ export function prepareCompanyRollup(input: PrepareCompanyRollupInput): Prepared
     inputRows: [...inputRows, ...factsSpanInputRows(facts)],
     params,
     fromFacts: true,
-    oneDate: windows.length === 1,
-    weekly: weekApart(windows),
+    shape: windows.length === 1 ? 'one-date' : weekApart(windows) ? 'weeks' : 'dates',
     dates,
     windows,
   };
 }
 
-const WEEK_MS = 7 * 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
 
 /** Several dates, each a week after the one before. */
 function weekApart(windows: readonly RollupDate[]): boolean {
@@ -85,13 +86,11 @@ function weekApart(windows: readonly RollupDate[]): boolean {
 
 /**
  * The text a prepared job's parameters are for: the full recompute, the facts-reading
- * text, or its one-date or weekly shape (the company export workflow's Choice picks the same).
+ * text in its shape (the company export workflow's Choice picks the same).
  */
 export function preparedRollupSql(
   dialect: SqlDialectName,
-  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'oneDate' | 'weekly'>,
+  prepared: Pick<PreparedCompanyRollup, 'fromFacts' | 'shape'>,
 ): string {
-  if (!prepared.fromFacts) return companyRollupSql(dialect);
-  if (prepared.oneDate) return companyRollupOneDateFromFactsSql(dialect);
-  return prepared.weekly ? companyRollupWeeklyFromFactsSql(dialect) : companyRollupFromFactsSql(dialect);
+  return prepared.fromFacts ? companyRollupFromFactsSqlOfShape(dialect, prepared.shape) : companyRollupSql(dialect);
 }

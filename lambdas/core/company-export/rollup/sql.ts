@@ -156,6 +156,11 @@ export function companyRollupOneDateFromFactsSql(dialect: SqlDialectName): strin
   return builtRollupSql(dialect, true, 'one-date');
 }
 
+/** The facts-reading text of a shape: `companyRollupFromFactsSql`, or its weekly or one-date shape. */
+export function companyRollupFromFactsSqlOfShape(dialect: SqlDialectName, shape: RollupShape): string {
+  return builtRollupSql(dialect, true, shape);
+}
+
 /**
  * The values for the facts-reading text's `?`s, in text order
  * (COMPANY_ROLLUP_FROM_FACTS_PARAM_NAMES). `raw_from` is the first `received`
@@ -938,6 +943,9 @@ function markedFacts(): string {
 )`;
 }
 
+/** An active day's bit in the 42-day bit sets: bit `day % 42` (one fact per day makes their sum exact). */
+const dayBit = (D: SqlDialect, day: string) => D.shiftLeft('CAST(1 AS BIGINT)', `${day} % 42`);
+
 /**
  * The `weeks` shape: each timeline's marked facts summed per week ending on an output
  * date's E, and the days 84 or more before the first E (which no date's frequency
@@ -950,7 +958,6 @@ function markedFacts(): string {
  * the "weeks" are single days: still exact.
  */
 function weeklyFacts(D: SqlDialect): string {
-  const one = 'CAST(1 AS BIGINT)';
   return `weeks AS (
   SELECT company_id, fidx, ver, day, min(adoption_day) AS adoption_day, min(first_at) AS first_at,
     max(retention_day) AS retention_day, max(last_at) AS last_at,
@@ -963,7 +970,7 @@ function weeklyFacts(D: SqlDialect): string {
       CASE WHEN m.adopted_here = 1 THEN m.day END AS adoption_day,
       m.first_at, m.retention_day, m.last_at, m.feedbacks, m.score_sum, m.scores,
       -- The summary's days are more than 84 days before every E: no bit of theirs may count.
-      CASE WHEN m.act = 1 AND m.day > w.summary_day THEN ${D.shiftLeft(one, 'm.day % 42')} ELSE 0 END AS day_bits
+      CASE WHEN m.act = 1 AND m.day > w.summary_day THEN ${dayBit(D, 'm.day')} ELSE 0 END AS day_bits
     FROM marked m
     CROSS JOIN (
       SELECT first_e - 84 AS summary_day, CASE WHEN 42 % step = 0 THEN step ELSE 1 END AS width FROM date_axis
@@ -985,7 +992,7 @@ function accumulatedFacts(D: SqlDialect, weeks: boolean): string {
   // DuckDB sorts once per distinct window, and a bare PARTITION BY is another one.
   const wholeTimeline = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
   const one = 'CAST(1 AS BIGINT)';
-  const dayBits = weeks ? 'day_bits' : `CASE WHEN act = 1 THEN ${D.shiftLeft(one, 'day % 42')} ELSE 0 END`;
+  const dayBits = weeks ? 'day_bits' : `CASE WHEN act = 1 THEN ${dayBit(D, 'day')} ELSE 0 END`;
   const adoptionDay = weeks ? 'adoption_day' : 'CASE WHEN adopted_here = 1 THEN day END';
   /**
    * A day % 42 bit set turned so that bit 41 is the fact's day and bit 41 − j the day
