@@ -339,6 +339,41 @@ describe('users and companies', () => {
   });
 });
 
+describe('a user who leaves and comes back', () => {
+  // u1 is in c1, in c2 from 01-08, in c1 again from 01-15; u3 stays in c1. Their tracks
+  // and u1's feedback carry no companyId. c1's dates fall into three runs (to 01-07, to
+  // 01-14, from 01-15) and c2's into three as well: each run one version of the timeline.
+  beforeAll(async () => {
+    const noCompany = (from: string, to: string, userId: string) =>
+      daily('report', 'x', from, to).map(({ companyId: _none, ...call }) => ({ ...call, userId }) as TrackingCall);
+    await send('comeback', [
+      company('c1', '2025-01-01', { userId: 'u1' }),
+      company('c1', '2025-01-01', { userId: 'u3' }),
+      ...noCompany('2025-01-02', '2025-01-20', 'u1'),
+      ...noCompany('2025-01-03', '2025-01-04', 'u3'),
+      { type: 'feedback', featureId: 'f', userId: 'u1', score: 4, timestamp: at('2025-01-05') },
+      company('c2', '2025-01-08', { userId: 'u1' }),
+      company('c1', '2025-01-15', { userId: 'u1' }),
+    ]);
+  });
+  it('30d_daily: the user’s whole history moves with them each time, and their feedback counts once', async () => {
+    const rows = await exportRows('comeback', usesFeature, '30d_daily', '2025-01-25T00:00:00Z');
+    const cells = (companyId: string, date: string) => {
+      const row = rows.find((r) => r['Company ID'] === companyId && r.Date === date);
+      return row && [row['First Used'], row['Last Used'], row['Feedback Count']];
+    };
+    // Before the move c1 holds u1 and u3; in c2's run only u1's records; back in c1, all of them.
+    expect(cells('c1', '2025-01-07')).toEqual(['2025-01-02T12:00:00.000Z', '2025-01-07T12:00:00.000Z', '1']);
+    expect(cells('c1', '2025-01-10')).toEqual(['2025-01-03T12:00:00.000Z', '2025-01-04T12:00:00.000Z', '0']);
+    expect(cells('c2', '2025-01-10')).toEqual(['2025-01-02T12:00:00.000Z', '2025-01-10T12:00:00.000Z', '1']);
+    expect(cells('c2', '2025-01-16')).toEqual(['', '', '0']);
+    expect(cells('c1', '2025-01-16')).toEqual(['2025-01-02T12:00:00.000Z', '2025-01-16T12:00:00.000Z', '1']);
+  });
+  it('3m_weekly: the same runs over weekly dates', async () => {
+    await exportRows('comeback', usesFeature, '3m_weekly', '2025-02-03T00:00:00Z');
+  });
+});
+
 describe('retried calls count once', () => {
   beforeAll(async () => {
     const calls: TrackingCall[] = [

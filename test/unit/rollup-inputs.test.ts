@@ -6,6 +6,7 @@ import {
   exportInputRows,
   exportInputsJsonLines,
   exportInputsKey,
+  MAX_ROLLUP_DATES,
 } from '../../lambdas/core/company-export/rollup/inputs.ts';
 import { prepareCompanyRollup } from '../../lambdas/core/company-export/rollup/prepare.ts';
 import { COMPANY_ROLLUP_PARAM_NAMES, companyRollupParams } from '../../lambdas/core/company-export/rollup/sql.ts';
@@ -148,6 +149,11 @@ describe('exportInputRows: what the rollup query joins with instead of values in
     expect(() =>
       exportInputRows('j', catalog, [{ date: '2025-01-01', d: new Date('2025-01-01T10:00:00Z') }, ...windows]),
     ).toThrow(/only the last D/);
+    // The text keeps a company's runs of dates as the bits of a BIGINT.
+    const days = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ date: `d${i}`, d: new Date(Date.UTC(2025, 0, 2 + i)) }));
+    expect(() => exportInputRows('j', catalog, days(MAX_ROLLUP_DATES))).not.toThrow();
+    expect(() => exportInputRows('j', catalog, days(MAX_ROLLUP_DATES + 1))).toThrow(/at most 62 dates/);
   });
 });
 

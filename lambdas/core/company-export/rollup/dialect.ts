@@ -58,6 +58,8 @@ export interface SqlDialect {
   bitCount(value: string): string;
   /** Bitwise AND of two BIGINTs: Trino `bitwise_and`, DuckDB `&`. */
   bitAnd(a: string, b: string): string;
+  /** The aggregate OR of BIGINTs (also over a window): Trino `bitwise_or_agg`, DuckDB `bit_or`. */
+  bitOrAgg(value: string): string;
   /** A BIGINT shifted left / right (values here stay below 2^62): Trino has functions, DuckDB operators. */
   shiftLeft(value: string, bits: string): string;
   shiftRight(value: string, bits: string): string;
@@ -109,6 +111,7 @@ export const TRINO: SqlDialect = {
     `transform(try_cast(json_parse(${json}) AS ARRAY(JSON)), x_element -> ${keyOf("coalesce(json_format(x_element), 'null')")})`,
   bitCount: (value) => `bit_count(${value}, 64)`,
   bitAnd: (a, b) => `bitwise_and(${a}, ${b})`,
+  bitOrAgg: (value) => `bitwise_or_agg(${value})`,
   shiftLeft: (value, bits) => `bitwise_left_shift(${value}, ${bits})`,
   shiftRight: (value, bits) => `bitwise_right_shift(${value}, ${bits})`,
   arrayContains: (array, value) => `contains(${array}, ${value})`,
@@ -139,6 +142,7 @@ export const DUCKDB: SqlDialect = {
     `list_transform(TRY_CAST(CAST(${json} AS JSON) AS JSON[]), lambda x_element: ${keyOf("coalesce(CAST(x_element AS VARCHAR), 'null')")})`,
   bitCount: (value) => `bit_count(${value})`,
   bitAnd: (a, b) => `((${a}) & (${b}))`,
+  bitOrAgg: (value) => `bit_or(${value})`,
   shiftLeft: (value, bits) => `((${value}) << (${bits}))`,
   shiftRight: (value, bits) => `((${value}) >> (${bits}))`,
   arrayContains: (array, value) => `list_contains(${array}, ${value})`,

@@ -63,6 +63,13 @@ export interface ExportInputRow {
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 
 /** Job ids become a file name (`<id>.json`) locally and in S3: a conservative alphabet. */
+/**
+ * The most output dates one job may have: the rollup text keeps a company's runs of dates
+ * (docs/rollup.md, "Users and companies, as of D") as bits 0 … 61 of a BIGINT. The
+ * aggregations have at most 30.
+ */
+export const MAX_ROLLUP_DATES = 62;
+
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function assertJobId(jobId: string): void {
@@ -164,6 +171,7 @@ function thresholds(value: Thresholds | undefined, fallback: Thresholds, what: s
  */
 export function assertRollupDates(windows: readonly RollupDate[]): void {
   if (windows.length === 0) throw new RangeError('a rollup needs at least one date');
+  if (windows.length > MAX_ROLLUP_DATES) throw new RangeError(`a rollup takes at most ${MAX_ROLLUP_DATES} dates`);
   windows.forEach((w, i) => {
     if (Number.isNaN(w.d.getTime())) throw new RangeError(`date ${i}: D is not a valid instant`);
     const previous = windows[i - 1];

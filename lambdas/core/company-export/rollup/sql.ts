@@ -38,7 +38,8 @@ import {
  * - `user_*`: company calls carrying a userId and track/feedback records without a
  *   companyId → the latter's facts attributed to the user's company as of each
  *   output date. Users in the same company at every date count once ("steady");
- *   for the others every date gets its own copy (a per-date "version").
+ *   for the others each run of dates in which their company's such users stay the
+ *   same gets its own copy (a "version").
  * - `attr_*`: company calls replayed for attribute features → the same facts.
  * - `info_*`: company calls → name and segments as of each date.
  *
@@ -255,6 +256,15 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** Only for the constant labels defined in this module (never for values). */
 const labelLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const flag = (condition: string) => `CASE WHEN ${condition} THEN 1 ELSE 0 END`;
+
+/**
+ * A timeline's version names the run of dates it serves, first date lo to last hi (date
+ * numbers below MAX_ROLLUP_DATES): lo + VERSION_BASE × hi. −1 is the shared timeline.
+ */
+const VERSION_BASE = 64;
+const runVersion = (lo: string, hi: string) => `(${lo}) + ${VERSION_BASE} * (${hi})`;
+const versionFirstDate = (ver: string) => `(${ver}) % ${VERSION_BASE}`;
+const versionLastDate = (D: SqlDialect, ver: string) => D.intDiv(ver, String(VERSION_BASE));
 
 function labelCase(expression: string, labels: Readonly<Record<number, string>>): string {
   const branches = Object.entries(labels)
@@ -653,11 +663,11 @@ empty_segments AS (
   ) x ON x.sidx = s.sidx
 ),
 copy_plan AS (
-  -- Class 0 keeps a fact; class 1 copies it into the version of every date it can
-  -- count at (E on or after its day: a version serves its own date only).
-  SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no, CAST(NULL AS BIGINT) AS e_day
+  -- Class 0 keeps a fact; class 1 copies it into the version of every run of its
+  -- company's dates (each date may start one) that can see it.
+  SELECT 0 AS fan_class, 'keep' AS role, CAST(NULL AS BIGINT) AS date_no
   UNION ALL
-  SELECT 1, 'copy', date_no, e_day FROM rollup_dates
+  SELECT 1, 'copy', date_no FROM rollup_dates
 )`;
 }
 
@@ -767,7 +777,7 @@ user_fanned AS (
   -- Steady users keep one row; the others' records get a copy per date that can see
   -- them (E on or after their day), and their calls a copy per date they cover.
   SELECT c.user_id, c.fidx, c.day, c.member_company, c.act, c.first_at, c.last_at, c.feedbacks, c.score_sum,
-    c.scores, c.cover_min, d.date_no AS fan_date,
+    c.scores, c.cover_min, c.fact_date, c.date_count, d.date_no AS fan_date,
     ${steady} AS steady
   FROM user_cover c
   LEFT JOIN rollup_dates d ON d.fan_one = CASE WHEN c.first_member_day IS NULL OR ${steady} THEN NULL ELSE 1 END
@@ -775,18 +785,45 @@ user_fanned AS (
       AND CASE WHEN c.fidx = -2 THEN c.cover_hi ELSE c.date_count - 1 END
 ),
 user_resolved AS (
+  -- A call's copy at a date also names the company the user was in at the date before
+  -- (none if they were in none): the one they leave there, if it differs.
   SELECT user_id, fidx, day, act, first_at, last_at, feedbacks, score_sum, scores,
-    steady, cover_min, fan_date,
-    max(CASE WHEN fidx = -2 THEN member_company END) OVER (PARTITION BY user_id, fan_date) AS date_company
+    steady, cover_min, fact_date, date_count, fan_date, member_company,
+    max(CASE WHEN fidx = -2 THEN member_company END) OVER (PARTITION BY user_id, fan_date) AS date_company,
+    CASE WHEN fidx = -2 AND lag(fan_date) OVER (PARTITION BY user_id, fidx ORDER BY fan_date) = fan_date - 1
+      THEN lag(member_company) OVER (PARTITION BY user_id, fidx ORDER BY fan_date) END AS left_company
   FROM user_fanned
 ),
+user_runs AS (
+  -- A company's records from users who are not steady change only at the dates where
+  -- such a user joins or leaves it, so those dates start its runs: dates that share one
+  -- version. A call's copy where the user's company changes starts a run in the company
+  -- joined (side 0) and in the one left (side 1).
+  SELECT r.user_id, r.fidx, r.day, r.act, r.first_at, r.last_at, r.feedbacks, r.score_sum, r.scores,
+    r.steady, r.cover_min, r.fact_date, r.date_count, r.fan_date,
+    CASE WHEN x.side = 0 THEN r.date_company ELSE r.left_company END AS run_company,
+    CASE WHEN r.fidx = -2 AND (r.left_company IS NULL OR r.left_company <> r.member_company) THEN r.fan_date END AS run_start
+  FROM user_resolved r CROSS JOIN (VALUES (0), (1)) AS x (side)
+  WHERE x.side = 0 OR (r.fidx = -2 AND r.left_company <> r.member_company)
+),
 user_attributed AS ${D.materialized}(
-  SELECT CASE WHEN steady THEN cover_min ELSE date_company END AS company_id, fidx,
-    CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE fan_date END AS ver,
-    day, act, first_at, last_at, feedbacks, score_sum, scores
-  FROM user_resolved
-  WHERE fidx <> -2 AND (steady OR fan_date IS NOT NULL)
-    AND (CASE WHEN steady THEN cover_min ELSE date_company END) IS NOT NULL
+  -- A record of a user who is not steady counts in the version of each run of its
+  -- company's dates that can see it, once: at the run's first date, or at its own first
+  -- date when that falls inside the run. \`run_starts\`: the company's runs as bits.
+  SELECT company_id, fidx,
+    CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE ${runVersion('run_lo', 'run_hi')} END AS ver,
+    day, act, first_at, last_at, feedbacks, score_sum, scores,
+    CASE WHEN steady THEN CAST(NULL AS BIGINT) ELSE run_starts END AS run_starts
+  FROM (
+    SELECT u.*, CASE WHEN u.steady THEN u.cover_min ELSE u.run_company END AS company_id,
+      coalesce(max(u.run_start) OVER (PARTITION BY u.run_company ORDER BY u.fan_date RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS run_lo,
+      coalesce(min(u.run_start) OVER (PARTITION BY u.run_company ORDER BY u.fan_date RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) - 1,
+        u.date_count - 1) AS run_hi,
+      ${D.bitOrAgg(`CASE WHEN u.run_start IS NULL THEN 1 ELSE ${D.shiftLeft('CAST(1 AS BIGINT)', 'u.run_start')} END`)} OVER (PARTITION BY u.run_company) AS run_starts
+    FROM user_runs u
+  ) r
+  WHERE fidx <> -2 AND company_id IS NOT NULL
+    AND (steady OR (fan_date IS NOT NULL AND (fan_date = run_lo OR fan_date = fact_date)))
 )`;
 }
 
@@ -886,35 +923,49 @@ info_out AS (
 function keyedFacts(D: SqlDialect): string {
   if (D.materialized === '') {
     return `keyed AS (
-  SELECT ${FACT_COLUMNS}, max(ver) OVER (PARTITION BY company_id, fidx) AS key_ver
+  SELECT ${FACT_COLUMNS}, max(ver) OVER (PARTITION BY company_id, fidx) AS key_ver,
+    max(run_starts) OVER (PARTITION BY company_id, fidx) AS key_runs
   FROM all_facts
 )`;
   }
   return `versioned_keys AS (
-  SELECT DISTINCT company_id, fidx FROM user_attributed WHERE ver >= 0
+  SELECT company_id, fidx, max(run_starts) AS key_runs FROM user_attributed WHERE ver >= 0 GROUP BY company_id, fidx
 ),
 keyed AS (
-  SELECT ${qualified(FACT_COLUMNS, 'x')}, CASE WHEN v.fidx IS NULL THEN -1 ELSE 0 END AS key_ver
+  SELECT ${qualified(FACT_COLUMNS, 'x')}, CASE WHEN v.fidx IS NULL THEN -1 ELSE 0 END AS key_ver, v.key_runs
   FROM all_facts x LEFT JOIN versioned_keys v ON v.company_id = x.company_id AND v.fidx = x.fidx
 )`;
 }
 
 /** The three chains' facts in one timeline per company × feature × version. */
 function mergedFacts(D: SqlDialect): string {
+  // The runs after the one starting at date lo, as bits from bit 0 up.
+  const later = D.shiftRight('k.key_runs', 'p.date_no + 1');
+  // The run's last date: the one before the next run's first (its lowest bit: the bits below
+  // the lowest set bit of x are those of (x AND −x) − 1), or the last date.
+  const lastDate = `CASE WHEN ${later} = 0 THEN a.date_count - 1 ELSE p.date_no + ${D.bitCount(`${D.bitAnd(later, `-${later}`)} - 1`)} END`;
   return `all_facts AS (
-  SELECT ${FACT_COLUMNS} FROM main_facts
+  SELECT ${FACT_COLUMNS}, CAST(NULL AS BIGINT) AS run_starts FROM main_facts
   UNION ALL
-  SELECT ${FACT_COLUMNS} FROM user_attributed
+  SELECT ${FACT_COLUMNS}, run_starts FROM user_attributed
   UNION ALL
-  SELECT ${FACT_COLUMNS} FROM attr_facts
+  SELECT ${FACT_COLUMNS}, CAST(NULL AS BIGINT) AS run_starts FROM attr_facts
 ),
 ${keyedFacts(D)},
 copied AS (
-  -- A versioned key's other facts are copied into every date's version.
-  SELECT k.company_id, k.fidx, CASE WHEN p.role = 'copy' THEN p.date_no ELSE k.ver END AS ver, k.day,
-    k.act, k.first_at, k.last_at, k.feedbacks, k.score_sum, k.scores
-  FROM keyed k
-  JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')} AND (p.e_day IS NULL OR p.e_day >= k.day)
+  -- A versioned key's other facts are copied into the version of every run of its
+  -- company's dates whose last E is on or after their day.
+  SELECT company_id, fidx, CASE WHEN run_hi IS NULL THEN ver ELSE ${runVersion('run_lo', 'run_hi')} END AS ver, day,
+    act, first_at, last_at, feedbacks, score_sum, scores
+  FROM (
+    SELECT k.company_id, k.fidx, k.ver, k.day, k.act, k.first_at, k.last_at, k.feedbacks, k.score_sum, k.scores,
+      p.date_no AS run_lo, CASE WHEN p.role = 'copy' THEN ${lastDate} END AS run_hi, a.first_e, a.step
+    FROM keyed k
+    CROSS JOIN date_axis a
+    JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')}
+      AND (p.date_no IS NULL OR ${D.bitAnd('k.key_runs', D.shiftLeft('CAST(1 AS BIGINT)', 'p.date_no'))} <> 0)
+  ) c
+  WHERE run_hi IS NULL OR first_e + step * run_hi >= day
 ),
 merged AS (
   SELECT company_id, fidx, ver, day, max(act) AS act, min(first_at) AS first_at, max(last_at) AS last_at,
@@ -1047,12 +1098,13 @@ function spawnedRows(D: SqlDialect): string {
   return `spawned AS ${D.materialized}(
   -- Each fact serves the dates whose E falls between its day and the timeline's
   -- next fact's: their grid rows carry its accumulated values, and count the active
-  -- days of the 7 … 84 days up to E from its bit sets. A version serves only its own date.
+  -- days of the 7 … 84 days up to E from its bit sets. A version serves only its own run of dates.
   SELECT c.company_id, c.fidx, ${spawn.column} AS date_no, c.adopted, c.retention_day, c.first_at, c.last_at,
     c.feedbacks, c.score_sum, c.scores,
     ${[7, 14, 21, 28, 56, 84].map((days) => `${activeDaysUpTo(`${days} - (a.first_e + a.step * ${spawn.column} - c.day)`)} AS n${days}`).join(',\n    ')}
   FROM settled c CROSS JOIN date_axis a ${spawn.from}
-  WHERE ${spawn.column} >= ${factDate} AND (c.ver = -1 OR ${spawn.column} = c.ver)
+  WHERE ${spawn.column} >= ${factDate}
+    AND (c.ver = -1 OR ${spawn.column} BETWEEN ${versionFirstDate('c.ver')} AND ${versionLastDate(D, 'c.ver')})
 )`;
 }
 
