@@ -62,14 +62,14 @@ export interface ExportInputRow {
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 
-/** Job ids become a file name (`<id>.json`) locally and in S3: a conservative alphabet. */
 /**
  * The most output dates one job may have: the rollup text keeps a company's runs of dates
- * (docs/rollup.md, "Users and companies, as of D") as bits 0 … 61 of a BIGINT. The
+ * (docs/rollup.md, "Shape of the computation") as bits 0 … 61 of a BIGINT. The
  * aggregations have at most 30.
  */
 export const MAX_ROLLUP_DATES = 62;
 
+/** Job ids become a file name (`<id>.json`) locally and in S3: a conservative alphabet. */
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function assertJobId(jobId: string): void {

@@ -266,6 +266,20 @@ const runVersion = (lo: string, hi: string) => `(${lo}) + ${VERSION_BASE} * (${h
 const versionFirstDate = (ver: string) => `(${ver}) % ${VERSION_BASE}`;
 const versionLastDate = (D: SqlDialect, ver: string) => D.intDiv(ver, String(VERSION_BASE));
 
+/** A BIGINT with bit `n` set (n ≤ 61). */
+const bitAt = (D: SqlDialect, n: string) => D.shiftLeft('CAST(1 AS BIGINT)', n);
+
+/**
+ * The last date of the run that starts at date `lo`, given a company's run starts as bits
+ * (`runs`): the date before the next run's first, or the last date. The next start is the
+ * lowest bit of the starts above lo; the bits below the lowest set bit of x are those of
+ * (x AND −x) − 1.
+ */
+function runLastDate(D: SqlDialect, runs: string, lo: string, dateCount: string): string {
+  const later = D.shiftRight(runs, `${lo} + 1`);
+  return `CASE WHEN ${later} = 0 THEN ${dateCount} - 1 ELSE ${lo} + ${D.bitCount(`${D.bitAnd(later, `-${later}`)} - 1`)} END`;
+}
+
 function labelCase(expression: string, labels: Readonly<Record<number, string>>): string {
   const branches = Object.entries(labels)
     .map(([value, label]) => `WHEN ${Number(value)} THEN ${labelLiteral(label)}`)
@@ -811,15 +825,13 @@ user_attributed AS ${D.materialized}(
   -- company's dates that can see it, once: at the run's first date, or at its own first
   -- date when that falls inside the run. \`run_starts\`: the company's runs as bits.
   SELECT company_id, fidx,
-    CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE ${runVersion('run_lo', 'run_hi')} END AS ver,
+    CASE WHEN steady THEN CAST(-1 AS BIGINT) ELSE ${runVersion('run_lo', runLastDate(D, 'run_starts', 'run_lo', 'date_count'))} END AS ver,
     day, act, first_at, last_at, feedbacks, score_sum, scores,
     CASE WHEN steady THEN CAST(NULL AS BIGINT) ELSE run_starts END AS run_starts
   FROM (
     SELECT u.*, CASE WHEN u.steady THEN u.cover_min ELSE u.run_company END AS company_id,
       coalesce(max(u.run_start) OVER (PARTITION BY u.run_company ORDER BY u.fan_date RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), 0) AS run_lo,
-      coalesce(min(u.run_start) OVER (PARTITION BY u.run_company ORDER BY u.fan_date RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) - 1,
-        u.date_count - 1) AS run_hi,
-      ${D.bitOrAgg(`CASE WHEN u.run_start IS NULL THEN 1 ELSE ${D.shiftLeft('CAST(1 AS BIGINT)', 'u.run_start')} END`)} OVER (PARTITION BY u.run_company) AS run_starts
+      ${D.bitOrAgg(`CASE WHEN u.run_start IS NULL THEN 1 ELSE ${bitAt(D, 'u.run_start')} END`)} OVER (PARTITION BY u.run_company) AS run_starts
     FROM user_runs u
   ) r
   WHERE fidx <> -2 AND company_id IS NOT NULL
@@ -939,11 +951,6 @@ keyed AS (
 
 /** The three chains' facts in one timeline per company × feature × version. */
 function mergedFacts(D: SqlDialect): string {
-  // The runs after the one starting at date lo, as bits from bit 0 up.
-  const later = D.shiftRight('k.key_runs', 'p.date_no + 1');
-  // The run's last date: the one before the next run's first (its lowest bit: the bits below
-  // the lowest set bit of x are those of (x AND −x) − 1), or the last date.
-  const lastDate = `CASE WHEN ${later} = 0 THEN a.date_count - 1 ELSE p.date_no + ${D.bitCount(`${D.bitAnd(later, `-${later}`)} - 1`)} END`;
   return `all_facts AS (
   SELECT ${FACT_COLUMNS}, CAST(NULL AS BIGINT) AS run_starts FROM main_facts
   UNION ALL
@@ -959,11 +966,11 @@ copied AS (
     act, first_at, last_at, feedbacks, score_sum, scores
   FROM (
     SELECT k.company_id, k.fidx, k.ver, k.day, k.act, k.first_at, k.last_at, k.feedbacks, k.score_sum, k.scores,
-      p.date_no AS run_lo, CASE WHEN p.role = 'copy' THEN ${lastDate} END AS run_hi, a.first_e, a.step
+      p.date_no AS run_lo, CASE WHEN p.role = 'copy' THEN ${runLastDate(D, 'k.key_runs', 'p.date_no', 'a.date_count')} END AS run_hi, a.first_e, a.step
     FROM keyed k
     CROSS JOIN date_axis a
     JOIN copy_plan p ON p.fan_class = ${flag('k.ver = -1 AND k.key_ver >= 0')}
-      AND (p.date_no IS NULL OR ${D.bitAnd('k.key_runs', D.shiftLeft('CAST(1 AS BIGINT)', 'p.date_no'))} <> 0)
+      AND (p.date_no IS NULL OR ${D.bitAnd('k.key_runs', bitAt(D, 'p.date_no'))} <> 0)
   ) c
   WHERE run_hi IS NULL OR first_e + step * run_hi >= day
 ),
@@ -995,7 +1002,7 @@ function markedFacts(): string {
 }
 
 /** An active day's bit in the 42-day bit sets: bit `day % 42` (one fact per day makes their sum exact). */
-const dayBit = (D: SqlDialect, day: string) => D.shiftLeft('CAST(1 AS BIGINT)', `${day} % 42`);
+const dayBit = (D: SqlDialect, day: string) => bitAt(D, `${day} % 42`);
 
 /**
  * The `weeks` shape: each timeline's marked facts summed per week ending on an output
@@ -1042,7 +1049,6 @@ function accumulatedFacts(D: SqlDialect, weeks: boolean): string {
   // The whole timeline, in the same window (partition and order) as the running values:
   // DuckDB sorts once per distinct window, and a bare PARTITION BY is another one.
   const wholeTimeline = `OVER (${timeline} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
-  const one = 'CAST(1 AS BIGINT)';
   const dayBits = weeks ? 'day_bits' : `CASE WHEN act = 1 THEN ${dayBit(D, 'day')} ELSE 0 END`;
   const adoptionDay = weeks ? 'adoption_day' : 'CASE WHEN adopted_here = 1 THEN day END';
   /**
@@ -1051,7 +1057,7 @@ function accumulatedFacts(D: SqlDialect, weeks: boolean): string {
    */
   const turned = (bits: string, day: string) => {
     const r = `(${day} + 1) % 42`;
-    return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${D.shiftLeft(one, r)} - 1`), `42 - ${r}`)})`;
+    return `(${D.shiftRight(bits, r)} + ${D.shiftLeft(D.bitAnd(bits, `${bitAt(D, r)} - 1`), `42 - ${r}`)})`;
   };
   return `carried AS (
   -- What accumulates, as of each fact's day (a timeline has one fact per day): the
