@@ -157,12 +157,14 @@ describe('FirehoseEventSink', () => {
     firehose
       .on(PutRecordBatchCommand)
       .callsFake((input: PutRecordBatchCommandInput) => accepted(input.Records?.length ?? 0));
-    const minLine = lineBytes(lakeEvent(0, ''));
+    const maxEvents = 1_200;
+    // The smallest line the longest ids allow: "evt-1199" is longer than "evt-0".
+    const minLine = lineBytes(lakeEvent(maxEvents - 1, ''));
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof(fc.integer({ min: minLine, max: 2_000 }), fc.integer({ min: minLine, max: 400_000 })), {
           minLength: 1,
-          maxLength: 1_200,
+          maxLength: maxEvents,
         }),
         async (sizes) => {
           firehose.resetHistory();
