@@ -32,6 +32,13 @@ describe('lone surrogates become U+FFFD', () => {
     const value = parseRequestJson('{"first":1,"k\\ud800":2,"last":3}') as Record<string, unknown>;
     expect(Object.keys(value)).toEqual(['first', `k${FFFD}`, 'last']);
     expect(parseRequestJson(`{"k\\ud800":1,"k${FFFD}":2}`)).toEqual({ [`k${FFFD}`]: 2 });
+    // As duplicate keys in JSON text: the first one's place, the last one's value.
+    const merged = parseRequestJson(`{"\\ud800":1,"a":2,"${FFFD}":3}`) as Record<string, unknown>;
+    expect(Object.entries(merged)).toEqual(Object.entries(JSON.parse(`{"${FFFD}":1,"a":2,"${FFFD}":3}`)));
+    expect(Object.entries(merged)).toEqual([
+      [FFFD, 3],
+      ['a', 2],
+    ]);
   });
 
   it('keeps __proto__ and constructor as plain keys when a sibling key is rewritten', () => {

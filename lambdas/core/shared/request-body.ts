@@ -92,16 +92,18 @@ export function repairRequestValue(value: unknown): unknown {
     }
     const keys = Object.keys(container);
     const rekey = !keys.every((key) => key.isWellFormed());
-    // Read before any key moves: a repaired key may overwrite another's value.
-    const items = rekey ? keys.map((key) => container[key]) : undefined;
-    for (const [index, key] of keys.entries()) {
-      const item = items ? items[index] : container[key];
+    const entries: [string, unknown][] = [];
+    for (const key of keys) {
+      const item = container[key];
       const repaired = visit(frame, item, wellFormed(key), queue);
-      if (rekey) {
-        // Every key is taken out and put back in turn, so the object keeps its key order.
-        delete container[key];
-        defineOwn(container, wellFormed(key), repaired);
-      } else if (repaired !== item) defineOwn(container, key, repaired);
+      if (rekey) entries.push([wellFormed(key), repaired]);
+      else if (repaired !== item) defineOwn(container, key, repaired);
+    }
+    if (rekey) {
+      // Every key taken out, then put back in order: keys that became equal keep the
+      // first one's place and the last one's value, as duplicate keys in JSON text do.
+      for (const key of keys) delete container[key];
+      for (const [key, repaired] of entries) defineOwn(container, key, repaired);
     }
   }
   return value;
