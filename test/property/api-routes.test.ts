@@ -437,7 +437,8 @@ describe('route matching: static segments win over {param} ones, as on API Gatew
       shape: route.path
         .split('/')
         .filter(Boolean)
-        .map((part) => (part.startsWith('{') ? 'P' : 'S'))
+        // A static segment sorts before a parameter: the earliest static one wins.
+        .map((part) => (part.startsWith('{') ? '1' : '0'))
         .join(''),
     }));
     candidates.sort((a, b) => (a.shape < b.shape ? -1 : a.shape > b.shape ? 1 : 0));
