@@ -57,6 +57,8 @@ describe('GET /api/v1/tracking/events', () => {
     });
 
     await track(a, 'user', { userId: 'ua-2', attributes: { bio: 'x'.repeat(2000) } });
+    // Received in another millisecond: two events of one millisecond have no newer one.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await track(a, 'event', { event: 'Sent message', userId: 1234567890, context: { active: false } });
     const second = await get(a, '/api/v1/tracking/events?limit=2');
     expect(second.status, second.text).toBe(200);
