@@ -28,7 +28,13 @@ describe('FolderObjectStore (the local query results bucket)', () => {
     const store = new FolderObjectStore({ root, removeAfterRead: true });
     await store.write('results', 'once.csv', 'once');
     expect(await text(await store.read('results', 'once.csv'))).toBe('once');
-    await new Promise((done) => setTimeout(done, 50));
+    // The removal follows the stream's end: wait for it (a loaded machine takes longer than a tick).
+    const gone = async () =>
+      access(join(root, 'results', 'once.csv')).then(
+        () => false,
+        () => true,
+      );
+    for (let i = 0; i < 500 && !(await gone()); i += 1) await new Promise((done) => setTimeout(done, 10));
     await expect(access(join(root, 'results', 'once.csv'))).rejects.toThrow();
   });
 

@@ -34,7 +34,8 @@ function scheduler(file: string, start: string, pollMs = 10) {
 }
 
 const until = async (condition: () => boolean) => {
-  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  // Up to 10 s: the timer fires within milliseconds, but a loaded machine may stall it.
+  for (let i = 0; i < 1_000 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
 };
 
 describe('LocalExportScheduler', () => {
