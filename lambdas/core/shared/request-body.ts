@@ -92,14 +92,16 @@ export function repairRequestValue(value: unknown): unknown {
     }
     const keys = Object.keys(container);
     const rekey = !keys.every((key) => key.isWellFormed());
-    const entries: [string, unknown][] = [];
+    // Only when a key changes: the repaired keys and values, in order.
+    const entries: [string, unknown][] | undefined = rekey ? [] : undefined;
     for (const key of keys) {
       const item = container[key];
-      const repaired = visit(frame, item, wellFormed(key), queue);
-      if (rekey) entries.push([wellFormed(key), repaired]);
+      const fixedKey = wellFormed(key);
+      const repaired = visit(frame, item, fixedKey, queue);
+      if (entries) entries.push([fixedKey, repaired]);
       else if (repaired !== item) defineOwn(container, key, repaired);
     }
-    if (rekey) {
+    if (entries) {
       // Every key taken out, then put back in order: keys that became equal keep the
       // first one's place and the last one's value, as duplicate keys in JSON text do.
       for (const key of keys) delete container[key];
