@@ -2,7 +2,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FolderObjectStore } from '../../lambdas/adapters/local/folder-object-store.ts';
 
 let root: string;
@@ -29,13 +29,10 @@ describe('FolderObjectStore (the local query results bucket)', () => {
     await store.write('results', 'once.csv', 'once');
     expect(await text(await store.read('results', 'once.csv'))).toBe('once');
     // The removal follows the stream's end: wait for it (a loaded machine takes longer than a tick).
-    const gone = async () =>
-      access(join(root, 'results', 'once.csv')).then(
-        () => false,
-        () => true,
-      );
-    for (let i = 0; i < 500 && !(await gone()); i += 1) await new Promise((done) => setTimeout(done, 10));
-    await expect(access(join(root, 'results', 'once.csv'))).rejects.toThrow();
+    await vi.waitFor(() => expect(access(join(root, 'results', 'once.csv'))).rejects.toThrow(), {
+      timeout: 5_000,
+      interval: 10,
+    });
   });
 
   it('keeps every key inside its folder', async () => {
