@@ -470,6 +470,53 @@ describe('attribute features and segments follow the company’s attributes', ()
   });
 });
 
+describe('an attribute that held for months before the frequency windows keeps what its days give', () => {
+  // Only the ends of such a span are read before the windows (docs/rollup.md, "Attribute
+  // spans"); these retention windows reach back past the windows' 84 days.
+  const catalog: RollupCatalog = {
+    features: [
+      {
+        id: 'recall',
+        name: 'Recall',
+        type: 'attribute',
+        attribute: 'plan',
+        operator: 'eq',
+        value: 'pro',
+        retention: { min_active_days: 3, window_days: 200 },
+      },
+      {
+        id: 'deep',
+        name: 'Deep',
+        type: 'attribute',
+        attribute: 'plan',
+        operator: 'eq',
+        value: 'pro',
+        retention: { min_active_days: 100, window_days: 120 },
+      },
+    ],
+    segments: [],
+  };
+  beforeAll(async () => {
+    await send('long-attributes', [
+      company('ended', '2024-01-01T09:00:00.000Z', { attributes: { plan: 'pro' } }),
+      company('ended', '2024-05-01T09:00:00.000Z', { attributes: { plan: 'free' } }),
+      company('open', '2024-01-01T09:00:00.000Z', { attributes: { plan: 'pro' } }),
+    ]);
+  });
+  it('a span that ended long ago retains through its last days (04-28..04-30), 200 days on', async () => {
+    const stars = async (asOf: string) =>
+      (await rowOf('long-attributes', catalog, asOf, 'ended', 'recall'))['STARS State Label'];
+    expect(await stars('2024-11-14T00:00:00Z')).toBe('retained'); // E = 11-13: 04-28 is 199 days before
+    expect(await stars('2024-11-15T00:00:00Z')).toBe('churned');
+  });
+  it('a span still open counts its 100 days before a date that lie before the windows', async () => {
+    const rows = await exportRows('long-attributes', catalog, '30d_daily', '2024-09-15T00:00:00Z');
+    const first = rows.find((r) => r.Date === '2024-08-16' && r['Company ID'] === 'open' && r['Feature ID'] === 'deep');
+    // 05-09..08-16 are 100 active days inside the 120 days up to 08-16.
+    expect(first?.['STARS State Label']).toBe('retained');
+  });
+});
+
 describe('weekly exports: adoption, frequency and retention at the edges of weeks and of the old days summed', () => {
   // 3m_weekly as of 2025-06-02: dates are the 13 Sundays 03-09 … 06-01 (E = the Sunday);
   // the weekly text sums each timeline's days per week ending on a date, and the days up

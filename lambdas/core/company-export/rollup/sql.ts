@@ -839,14 +839,29 @@ user_attributed AS ${D.materialized}(
 )`;
 }
 
-/** `attr_*`: company calls replayed for attribute features → their days of use. */
+/**
+ * `attr_*`: company calls replayed for attribute features → their days of use.
+ *
+ * A use makes every day until the next call an active day, so a company whose
+ * attributes match for months has a row per day. Before the frequency windows (the
+ * days 84 or more before the first E, which no date's bits reach) a day in the middle
+ * of such a span changes no value an output date shows, so only the first and last K
+ * days of each span are kept there (K: the larger of the feature's two day counts).
+ * - Adoption: if a span reaches k days, its k-th day is adopted (k ≤ w, else nothing
+ *   ever is), and that day is among the first K; the output dates read the earliest.
+ * - Retention and First/Last Used: the latest retention day is the span's last day's
+ *   (kept), the instants are its first day's (kept).
+ * - A kept day's lags reach back k − 1 ≤ K − 1 active days: within its span's first K,
+ *   the span's earlier days and the last days of the spans before, all kept; elsewhere
+ *   a lag may land earlier than it did, which only lowers a value the span's first or
+ *   last days already carry. The K days before the windows are all kept, so the days
+ *   the windows see have their lags exactly.
+ * An attribute feature's active days come only from these spans (catalog: no event
+ * names or flag checks), so no other active day sits between them.
+ */
 function attributeFeatureChain(D: SqlDialect): string {
   const J = jsonExpressions(D);
-  const attrSpan = D.dayRange(
-    's.day',
-    `CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END`,
-    'r',
-  );
+  const attrSpan = D.dayRange('s.day', 's.span_to', 'r');
   return `attr_calls AS (
   -- Every company call, once per attribute feature, with the value it sets for the feature's attribute.
   SELECT r.company_id, r.event_id, r.ts, r.received_at, ${D.dayNumber('r.ts')} AS day, CAST(f.seq AS BIGINT) AS fidx,
@@ -864,21 +879,29 @@ attr_states AS (
   FROM attr_calls
 ),
 attr_uses AS (
-  -- The calls after which the attributes match the feature's filter: its uses.
-  SELECT s.company_id, s.fidx, s.ts, s.day, s.next_call_day,
-    coalesce(s.next_call_day > s.day, true) AS last_of_day
-  FROM attr_states s
-  WHERE ${J.holds('s.current_json', 's')}
+  -- The calls after which the attributes match the feature's filter: its uses. When a
+  -- use is its day's last call, every day until the next call's day (or the last E) is
+  -- an active day; the days before the frequency windows keep only the span's ends.
+  SELECT s.company_id, s.fidx, s.ts, s.day, s.last_of_day,
+    CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END AS span_to,
+    a.first_e - 84 - greatest(coalesce(f.adopt_k, 1), coalesce(f.retain_k, 1)) AS all_from,
+    greatest(coalesce(f.adopt_k, 1), coalesce(f.retain_k, 1)) AS ends
+  FROM (
+    SELECT company_id, fidx, ts, day, next_call_day, coalesce(next_call_day > day, true) AS last_of_day
+    FROM attr_states s
+    WHERE ${J.holds('s.current_json', 's')}
+  ) s
+  CROSS JOIN date_axis a
+  JOIN features f ON f.fidx = s.fidx
 ),
 attr_facts AS (
-  -- When a use is its day's last call, every day until the next call's day (or the
-  -- last E) is an active day.
   SELECT s.company_id, s.fidx, CAST(-1 AS BIGINT) AS ver, ${attrSpan.column} AS day,
     CASE WHEN s.last_of_day THEN 1 ELSE 0 END AS act,
     CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS first_at,
     CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS last_at,
     CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores
-  FROM attr_uses s CROSS JOIN date_axis a ${attrSpan.from}
+  FROM attr_uses s ${attrSpan.from}
+  WHERE ${attrSpan.column} > s.all_from OR ${attrSpan.column} < s.day + s.ends OR ${attrSpan.column} > s.span_to - s.ends
 )`;
 }
 
