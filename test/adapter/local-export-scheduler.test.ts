@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalExportScheduler } from '../../lambdas/adapters/local/local-export-scheduler.ts';
 import { tempHome } from '../support/local-stack.ts';
 
@@ -33,19 +33,14 @@ function scheduler(file: string, start: string, pollMs = 10) {
   };
 }
 
-const until = async (condition: () => boolean) => {
-  // Up to 10 s: the timer fires within milliseconds, but a loaded machine may stall it.
-  for (let i = 0; i < 1_000 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
-};
-
 describe('LocalExportScheduler', () => {
   it('fires once when the clock passes 00:00 UTC, on its own timer, and not again that day', async () => {
     const s = scheduler('timer.json', '2025-11-30T23:59:00Z');
     await s.instance.start();
     expect(s.fired).toEqual([]);
     s.set('2025-12-01T00:00:00Z');
-    await until(() => s.fired.length > 0);
-    expect(s.fired).toEqual(['2025-12-01T00:00:00.000Z']);
+    // Up to 10 s: the timer fires within milliseconds, but a loaded machine may stall it.
+    await vi.waitFor(() => expect(s.fired).toEqual(['2025-12-01T00:00:00.000Z']), { timeout: 10_000, interval: 10 });
     s.set('2025-12-01T13:00:00Z');
     await new Promise((resolve) => setTimeout(resolve, 60));
     await s.instance.runDue();
