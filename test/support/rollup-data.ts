@@ -159,6 +159,17 @@ function randomCatalog(r: Prng, seed: number): RollupCatalog {
       type: 'attribute',
       ...randomFilter(r, r.pick(OPERATORS)),
       ...(r.chance(0.3) ? { adoption: { min_active_days: r.int(2, 6), window_days: r.int(6, 30) } } : {}),
+      // Some count back past the 84 days of the frequency windows, where only the ends of
+      // an attribute's spans are kept (docs/rollup.md, "Attribute spans").
+      ...(r.chance(0.5)
+        ? {
+            retention: r.pick([
+              { min_active_days: r.int(1, 3), window_days: r.int(3, 14) },
+              { min_active_days: r.int(1, 3), window_days: r.int(90, 200) },
+              { min_active_days: r.int(85, 100), window_days: r.int(100, 200) },
+            ]),
+          }
+        : {}),
     } as RollupFeature);
   }
   // Segments cover every operator across a few seeds, several filters each.
