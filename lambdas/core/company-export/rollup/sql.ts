@@ -884,8 +884,7 @@ attr_uses AS (
   -- an active day; the days before the frequency windows keep only the span's ends.
   SELECT s.company_id, s.fidx, s.ts, s.day, s.last_of_day,
     CASE WHEN s.last_of_day THEN coalesce(s.next_call_day - 1, a.last_e) ELSE s.day END AS span_to,
-    a.first_e - 84 - greatest(coalesce(f.adopt_k, 1), coalesce(f.retain_k, 1)) AS all_from,
-    greatest(coalesce(f.adopt_k, 1), coalesce(f.retain_k, 1)) AS ends
+    a.first_e - 84 AS windows_after, greatest(coalesce(f.adopt_k, 1), coalesce(f.retain_k, 1)) AS ends
   FROM (
     SELECT company_id, fidx, ts, day, next_call_day, coalesce(next_call_day > day, true) AS last_of_day
     FROM attr_states s
@@ -901,7 +900,7 @@ attr_facts AS (
     CASE WHEN ${attrSpan.column} = s.day THEN s.ts END AS last_at,
     CAST(0 AS BIGINT) AS feedbacks, CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS scores
   FROM attr_uses s ${attrSpan.from}
-  WHERE ${attrSpan.column} > s.all_from OR ${attrSpan.column} < s.day + s.ends OR ${attrSpan.column} > s.span_to - s.ends
+  WHERE ${attrSpan.column} > s.windows_after - s.ends OR ${attrSpan.column} < s.day + s.ends OR ${attrSpan.column} > s.span_to - s.ends
 )`;
 }
 
