@@ -470,6 +470,47 @@ describe('attribute features and segments follow the company’s attributes', ()
   });
 });
 
+describe('a catalog with more segments than one bit mask holds: every segment a company is in, in id order', () => {
+  // s00 … s69, each held from its own level up: a company at level n is in s00 … sn, so
+  // levels 61, 62 and 65 end at, just past and beyond the last segment of the mask (61).
+  const catalog: RollupCatalog = {
+    features: usesFeature.features,
+    segments: Array.from({ length: 70 }, (_, i) => ({
+      id: `s${String(i).padStart(2, '0')}`,
+      name: `Tier ${i}`,
+      filters: [{ attribute: 'level', operator: 'gte' as const, value: i }],
+    })),
+  };
+  const upTo = (level: number, cell: (i: number) => string) =>
+    Array.from({ length: level + 1 }, (_, i) => cell(i)).join(',');
+  beforeAll(async () => {
+    await send('many-segments', [
+      company('a', '2025-01-01T09:00:00.000Z', { attributes: { level: 65 } }),
+      company('b', '2025-01-01T09:00:00.000Z', { attributes: { level: 3 } }),
+      company('c', '2025-01-01T09:00:00.000Z', { attributes: { level: 61 } }),
+      company('d', '2025-01-01T09:00:00.000Z', { attributes: { level: 62 } }),
+      company('a', '2025-01-08T09:00:00.000Z', { attributes: { level: 10 } }),
+    ]);
+  });
+  it('as of one date', async () => {
+    const rows = await exportRows('many-segments', catalog, 'today', '2025-01-05T00:00:00Z');
+    const ids = Object.fromEntries(rows.map((row) => [row['Company ID'], row['Segment IDs']]));
+    expect(ids).toEqual({
+      a: upTo(65, (i) => `s${String(i).padStart(2, '0')}`),
+      b: 's00,s01,s02,s03',
+      c: upTo(61, (i) => `s${String(i).padStart(2, '0')}`),
+      d: upTo(62, (i) => `s${String(i).padStart(2, '0')}`),
+    });
+    expect(rows.find((row) => row['Company ID'] === 'd')?.['Segment Names']).toBe(upTo(62, (i) => `Tier ${i}`));
+  });
+  it('date by date, as the company moves from level 65 to 10', async () => {
+    const rows = await exportRows('many-segments', catalog, '30d_daily', '2025-01-10T00:00:00Z');
+    const ofA = (date: string) => rows.find((row) => row['Company ID'] === 'a' && row.Date === date)?.['Segment Names'];
+    expect(ofA('2025-01-07')).toBe(upTo(65, (i) => `Tier ${i}`));
+    expect(ofA('2025-01-08')).toBe(upTo(10, (i) => `Tier ${i}`));
+  });
+});
+
 describe('an attribute that held for months before the frequency windows keeps what its days give', () => {
   // Only the ends of such a span are read before the windows (docs/rollup.md, "Attribute
   // spans"); these retention windows reach back past the windows' 84 days.

@@ -937,12 +937,59 @@ info_segments AS (
   FROM info_checked
   GROUP BY company_id, date_no, sidx
 ),
-info_out AS (
+${segmentTexts(D)}`;
+}
+
+/** Segments whose membership is a bit of a company × date's mask: bits 0–61 of a BIGINT. */
+const MASKED_SEGMENTS = 62;
+
+/**
+ * `info_out`: each company × date's name and segment cells. Where WITH queries are
+ * computed once (DuckDB), the segments a company is in as of a date are a bit mask
+ * (those numbered under MASKED_SEGMENTS; a list only for the rest, empty unless the
+ * catalog has more), and each distinct mask's texts are joined once: a list per
+ * company × date is a variable-size aggregate state that DuckDB holds outside the
+ * memory it can spill (200–280 MB on the benchmark lake, for the whole query), which
+ * made a 6m_weekly export over 360 days of a small lake fail at the 1 GB limit. Where
+ * every reference is inlined (Trino), a second reference to the masks would run the
+ * info chain twice, so the lists stay.
+ */
+function segmentTexts(D: SqlDialect): string {
+  if (D.materialized === '') {
+    return `info_out AS (
   SELECT i.company_id, i.date_no, max(i.name_json) AS name_json,
     ${D.orderedCommaJoin('s.segment_name', 'i.sidx', 'i.holds = 1 AND i.sidx >= 0')} AS segment_names,
     ${D.orderedCommaJoin('s.segment_id', 'i.sidx', 'i.holds = 1 AND i.sidx >= 0')} AS segment_ids
   FROM info_segments i LEFT JOIN segments s ON s.sidx = i.sidx
   GROUP BY i.company_id, i.date_no
+)`;
+  }
+  const masked = (sidx: string) => `${sidx} BETWEEN 0 AND ${MASKED_SEGMENTS - 1}`;
+  const listed = `i.holds = 1 AND i.sidx >= ${MASKED_SEGMENTS}`;
+  /** The masked segments' text, then the listed ones' (numbered after them, so in order). */
+  const joined = (maskedText: string, listedText: string) =>
+    `CASE WHEN ${maskedText} IS NULL THEN ${listedText} WHEN ${listedText} IS NULL THEN ${maskedText} ` +
+    `ELSE ${maskedText} || ',' || ${listedText} END`;
+  return `info_masks AS ${D.materialized}(
+  SELECT i.company_id, i.date_no, max(i.name_json) AS name_json,
+    ${D.bitOrAgg(`CASE WHEN i.holds = 1 AND ${masked('i.sidx')} THEN ${bitAt(D, 'i.sidx')} ELSE 0 END`)} AS segment_mask,
+    ${D.orderedCommaJoin('s.segment_name', 'i.sidx', listed)} AS listed_names,
+    ${D.orderedCommaJoin('s.segment_id', 'i.sidx', listed)} AS listed_ids
+  FROM info_segments i LEFT JOIN segments s ON s.sidx = i.sidx
+  GROUP BY i.company_id, i.date_no
+),
+mask_texts AS (
+  SELECT m.segment_mask, ${D.orderedCommaJoin('s.segment_name', 's.sidx', 'true')} AS names,
+    ${D.orderedCommaJoin('s.segment_id', 's.sidx', 'true')} AS ids
+  FROM (SELECT DISTINCT segment_mask FROM info_masks WHERE segment_mask <> 0) m
+  JOIN segments s ON ${masked('s.sidx')} AND ${D.bitAnd('m.segment_mask', bitAt(D, 's.sidx'))} <> 0
+  GROUP BY m.segment_mask
+),
+info_out AS (
+  SELECT i.company_id, i.date_no, i.name_json,
+    ${joined('t.names', 'i.listed_names')} AS segment_names,
+    ${joined('t.ids', 'i.listed_ids')} AS segment_ids
+  FROM info_masks i LEFT JOIN mask_texts t ON t.segment_mask = i.segment_mask
 )`;
 }
 
