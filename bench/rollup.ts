@@ -15,7 +15,8 @@
  * `npx tsx bench/run.ts rollup` runs it alone; `BENCH_ROLLUP_EVENTS` scales it;
  * `BENCH_ROLLUP_FULL=1` adds the full recompute (FEATURELAKE_ROLLUP_FROM_FACTS=0);
  * `BENCH_ROLLUP_GROWTH=1` adds the same exports over twice the history (360 days,
- * twice the events, the same output dates).
+ * twice the events, the same output dates), alternated with the 180-day lake's, the
+ * faster of two over each. Every run reports its CPU time beside its wall time.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -207,6 +208,11 @@ export interface RollupRun {
   readonly rows: number;
   readonly csvBytes: number;
   readonly peakRssBytes: number;
+  /**
+   * CPU time (user + system) of the process that did the work, over the run alone: less
+   * moved by other load on a shared machine than the wall time, so growth is read from both.
+   */
+  readonly cpuSeconds: number;
 }
 
 const BARE_SQL = `SELECT company_id, event_name, dt, count(*) AS events
@@ -254,6 +260,7 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   });
   const file = join(outDir, `${task.kind}-${Date.now()}.csv`);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let rows: number;
   if (task.kind === 'floor') {
     ({ rows } = await engine.runToCsv(FLOOR_SQL, [], file));
@@ -272,16 +279,17 @@ async function runChild(lakeDir: string, task: ChildTask): Promise<void> {
   const csvBytes = task.kind === 'bare' && !task.toCsv ? 0 : (await stat(file)).size;
   await rm(file, { force: true });
   engine.close();
+  const cpu = process.cpuUsage(cpuBefore);
   // maxRSS is in kilobytes.
   process.stdout.write(
-    `${JSON.stringify({ seconds, rows, csvBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+    `${JSON.stringify({ seconds, rows, csvBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`,
   );
 }
 
 /** Each run's figures as soon as it ends (stderr): a long benchmark on a loaded machine shows what it has. */
 function progress<T extends RollupRun>(run: T): T {
   console.error(
-    `[rollup bench ${new Date().toISOString()}] ${run.name}: ${run.seconds.toFixed(1)} s, ${run.rows} rows, ${(run.csvBytes / 1024 / 1024).toFixed(0)} MB CSV, peak RSS ${(run.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,
+    `[rollup bench ${new Date().toISOString()}] ${run.name}: ${run.seconds.toFixed(1)} s (${run.cpuSeconds.toFixed(1)} CPU-s), ${run.rows} rows, ${(run.csvBytes / 1024 / 1024).toFixed(0)} MB CSV, peak RSS ${(run.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,
   );
   return run;
 }
@@ -333,9 +341,23 @@ export interface RollupBenchmarkResult {
     readonly events: number;
     readonly generateSeconds: number;
     readonly factsFirstBuild: RollupRun;
-    readonly exports: readonly RollupRun[];
+    readonly pairs: readonly GrowthPair[];
   };
 }
+
+/** The aggregations whose growth with the history is measured. */
+const GROWTH_AGGREGATIONS = ['6m_weekly', '30d_daily'] as const;
+
+/** Two exports of one aggregation over each lake, alternated between the lakes. */
+export interface GrowthPair {
+  readonly aggregation: (typeof GROWTH_AGGREGATIONS)[number];
+  readonly days180: readonly [RollupRun, RollupRun];
+  readonly days360: readonly [RollupRun, RollupRun];
+}
+
+/** The faster of two runs, in wall time or in CPU time. */
+export const fastest = (runs: readonly RollupRun[], by: 'seconds' | 'cpuSeconds' = 'seconds'): number =>
+  Math.min(...runs.map((run) => run[by]));
 
 interface CompanyExportJob {
   status: string;
@@ -373,6 +395,18 @@ async function benchStack(home: string, env: Record<string, string> = {}) {
   return { ...stack, log: () => log };
 }
 
+/**
+ * A process's CPU time so far (user + system), from /proc/<pid>/stat: its fields 14 and
+ * 15, in clock ticks of 1/100 s (USER_HZ, 100 on every Linux the machines run). The
+ * fields are counted after the command's name, which may hold spaces, so from its `)`.
+ */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name the fields start at 3 (state): utime is field 14, stime field 15.
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100;
+}
+
 /** One export through a fresh local stack process: POST, poll until done, download; its own peak RSS. */
 async function exportThroughStack(
   home: string,
@@ -383,6 +417,7 @@ async function exportThroughStack(
   const stack = await benchStack(home, options.env);
   try {
     const started = performance.now();
+    const cpuBefore = await cpuSecondsOf(stack.child.pid as number);
     const post = await api<{ links: string }>(`${stack.url}/api/v1/company-exports`, {
       method: 'POST',
       token,
@@ -409,6 +444,7 @@ async function exportThroughStack(
       rows: job.rows ?? 0,
       csvBytes,
       peakRssBytes: await peakRss(stack.child.pid as number),
+      cpuSeconds: (await cpuSecondsOf(stack.child.pid as number)) - cpuBefore,
     });
   } finally {
     await stop(stack.child);
@@ -429,6 +465,7 @@ async function factsBuildThroughStack(
   try {
     const startedAt = new Date();
     const started = performance.now();
+    const cpuBefore = await cpuSecondsOf(stack.child.pid as number);
     const post = await api<{ links: string }>(`${stack.url}/admin/v1/facts/build`, {
       method: 'POST',
       token,
@@ -448,6 +485,7 @@ async function factsBuildThroughStack(
       rows: 0,
       csvBytes: 0,
       peakRssBytes: await peakRss(stack.child.pid as number),
+      cpuSeconds: (await cpuSecondsOf(stack.child.pid as number)) - cpuBefore,
       startedAt,
     });
   } finally {
@@ -534,25 +572,28 @@ export async function rollupBenchmark(): Promise<RollupBenchmarkResult> {
     ];
     const rawEventsRead = await countRawEvents(lakeDir, appId, factsOneDay.startedAt);
     console.error(`[rollup bench] raw events read besides the facts: ${rawEventsRead}`);
-    await rm(home, { recursive: true, force: true });
 
     let growth: RollupBenchmarkResult['growth'];
     if (process.env.BENCH_ROLLUP_GROWTH === '1') {
+      // Both lakes kept, and each aggregation's exports alternated between them (360, 180,
+      // 360), best of two each: one sample of each, minutes apart, moved by up to 70 s on
+      // this shared machine.
       const twice = await benchLake(2 * DAYS, 2 * scale);
       try {
         const build = await factsBuildThroughStack(twice.home, `facts: first build, all ${2 * DAYS} days`, {
           environment_id: twice.env.environment_id,
         });
         const twiceToken = `Token ${twice.env.api_key}`;
-        growth = {
-          events: twice.events,
-          generateSeconds: twice.generateSeconds,
-          factsFirstBuild: build,
-          exports: [
-            await exportThroughStack(twice.home, twiceToken, '6m_weekly', { label: `from facts, ${2 * DAYS} days` }),
-            await exportThroughStack(twice.home, twiceToken, '30d_daily', { label: `from facts, ${2 * DAYS} days` }),
-          ],
-        };
+        const pairs: GrowthPair[] = [];
+        for (const aggregation of GROWTH_AGGREGATIONS) {
+          const label = `from facts, ${2 * DAYS} days`;
+          const first = await exportThroughStack(twice.home, twiceToken, aggregation, { label });
+          const again180 = await exportThroughStack(home, token, aggregation, { label: 'from facts, again' });
+          const second = await exportThroughStack(twice.home, twiceToken, aggregation, { label });
+          const earlier = exports.find((run) => run.name.startsWith(`${aggregation} `)) as RollupRun;
+          pairs.push({ aggregation, days180: [earlier, again180], days360: [first, second] });
+        }
+        growth = { events: twice.events, generateSeconds: twice.generateSeconds, factsFirstBuild: build, pairs };
       } finally {
         await rm(twice.home, { recursive: true, force: true });
       }
