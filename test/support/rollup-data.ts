@@ -417,7 +417,8 @@ export interface RollupLake {
   close(): Promise<void>;
 }
 
-export async function openRollupLake(home: string): Promise<RollupLake> {
+/** `memoryLimit`: DuckDB's, spilling into the home past it (the stack's `FEATURELAKE_QUERY_MEMORY`). */
+export async function openRollupLake(home: string, options: { memoryLimit?: string } = {}): Promise<RollupLake> {
   const lakeDir = join(home, 'lake');
   const outDir = join(home, 'out');
   const compactor = await DuckDbLakeCompactor.open(lakeDir);
@@ -426,7 +427,12 @@ export async function openRollupLake(home: string): Promise<RollupLake> {
     compact: compactor.compact,
     compactIntervalMs: 600_000,
   });
-  const engine = await DuckDbQueryEngine.open({ lakeDir, beforeQuery: () => sink.flushToLake(), csvOutputDir: outDir });
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir,
+    beforeQuery: () => sink.flushToLake(),
+    csvOutputDir: outDir,
+    ...(options.memoryLimit ? { memoryLimit: options.memoryLimit, spillDir: join(home, 'spill') } : {}),
+  });
   const inputs = new FileLakeInputsWriter({ lakeDir });
   const events: LakeEvent[] = [];
   return {
